@@ -1,0 +1,105 @@
+/* The agent wire format, between the host (kata-proxy) and kata-agent in the guest.
+ * Hyperstart's framing (runV), which Clear Containers' agent spoke too. Every message
+ * is documented in docs/agent-protocol.md.
+ *
+ * Control channel (sh.hyper.channel.0), big-endian:
+ *
+ *   0               4               8
+ *   +---------------+---------------+------------------ - -
+ *   | code (u32)    | length (u32)  | JSON payload
+ *   +---------------+---------------+------------------ - -
+ *   length counts the whole frame, header included.
+ *
+ * I/O channel (sh.hyper.channel.1), big-endian:
+ *
+ *   0                               8               12
+ *   +-------------------------------+---------------+------------ - -
+ *   | sequence number (u64)         | length (u32)  | bytes
+ *   +-------------------------------+---------------+------------ - -
+ *   length counts the whole frame, header included; a frame of length 12 (no bytes)
+ *   is the end of that stream.
+ *
+ * A process's stdout and stdin share one sequence number; stderr has its own.
+ */
+#ifndef KATA_AGENT_PROTO_H
+#define KATA_AGENT_PROTO_H
+
+#include <stdint.h>
+
+#define AGENT_PROTO_VERSION 4244
+
+#define AGENT_CTL_CHANNEL_NAME "sh.hyper.channel.0"
+#define AGENT_IO_CHANNEL_NAME  "sh.hyper.channel.1"
+
+#define AGENT_CTL_CODE_OFFSET   0
+#define AGENT_CTL_LENGTH_OFFSET 4
+#define AGENT_CTL_HEADER_SIZE   8
+
+#define AGENT_IO_SEQ_OFFSET    0
+#define AGENT_IO_LENGTH_OFFSET 8
+#define AGENT_IO_HEADER_SIZE   12
+
+/* Largest frames either side accepts; anything longer is hostile or broken. */
+#define AGENT_CTL_MAX_FRAME (1u << 20)
+#define AGENT_IO_MAX_FRAME  (AGENT_IO_HEADER_SIZE + (1u << 16))
+
+/* Command codes, hyperstart numbering (the "hyperstart" dialect, the default). A slot
+ * once used is never reused; slots 2, 3, 5, 7 and 13 were hyperstart's deprecated ones. */
+enum agent_code {
+	AGENT_GETVERSION = 0,
+	AGENT_STARTPOD = 1,
+	AGENT_DESTROYPOD = 4,
+	AGENT_EXECCMD = 6,
+	AGENT_READY = 8,
+	AGENT_ACK = 9,
+	AGENT_ERROR = 10,
+	AGENT_WINSIZE = 11,
+	AGENT_PING = 12,
+	AGENT_NEXT = 14,
+	AGENT_WRITEFILE = 15,
+	AGENT_READFILE = 16,
+	AGENT_NEWCONTAINER = 17,
+	AGENT_KILLCONTAINER = 18,
+	AGENT_ONLINECPUMEM = 19,
+	AGENT_SETUPINTERFACE = 20,
+	AGENT_SETUPROUTE = 21,
+	AGENT_REMOVECONTAINER = 22,
+	AGENT_PROCESSASYNCEVENT = 23,
+	AGENT_SIGNALPROCESS = 24,
+	AGENT_DELETEINTERFACE = 25,
+	/* This project's additions, where hyperstart had no command. */
+	AGENT_STARTCONTAINER = 26,  /* OCI start: let a created container run its program */
+	AGENT_PSCONTAINER = 27,     /* process listing for `ps` */
+	AGENT_STATSCONTAINER = 28,  /* cgroup statistics for `events --stats` */
+	AGENT_UPDATECONTAINER = 29, /* new resource limits for `update` */
+};
+
+/* Clear Containers' agent numbered these two the other way round. */
+#define AGENT_CC_PSCONTAINER       23
+#define AGENT_CC_PROCESSASYNCEVENT 24
+
+static inline uint32_t agent_get_u32(const unsigned char *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static inline uint64_t agent_get_u64(const unsigned char *p)
+{
+	return ((uint64_t)agent_get_u32(p) << 32) | agent_get_u32(p + 4);
+}
+
+static inline void agent_put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static inline void agent_put_u64(unsigned char *p, uint64_t v)
+{
+	agent_put_u32(p, v >> 32);
+	agent_put_u32(p + 4, (uint32_t)v);
+}
+
+#endif
