@@ -43,6 +43,15 @@
 #define AGENT_CTL_MAX_FRAME (1u << 20)
 #define AGENT_IO_MAX_FRAME  (AGENT_IO_HEADER_SIZE + (1u << 16))
 
+/* Flow control, this project's addition (docs/agent-protocol.md): the I/O channel is shared by
+ * every process of the VM, so one slow reader must not stall the others. The agent sends at
+ * most a window of unacknowledged bytes per stream; the host grants more with a frame on
+ * sequence number 0 (never a process's), whose 12-byte payload is | seq (u64) | bytes (u32) |.
+ * Dialects without it (a foreign hyperstart or Clear Containers agent) are not sent credits. */
+#define AGENT_IO_CREDIT_SEQ          0
+#define AGENT_IO_CREDIT_PAYLOAD_SIZE 12
+#define AGENT_IO_INITIAL_WINDOW      (256u * 1024)
+
 /* Command codes, hyperstart numbering (the "hyperstart" dialect, the default). A slot
  * once used is never reused; slots 2, 3, 5, 7 and 13 were hyperstart's deprecated ones. */
 enum agent_code {

@@ -1,0 +1,98 @@
+/* The typed configuration (configuration.toml) that every component receives.
+ *
+ * Key names and meanings are Kata Containers 1.x's where Kata has the key (see the
+ * commented default, config/configuration.toml). The table name [hypervisor.NAME] selects
+ * the backend; Clear Containers 3.0's [proxy.cc], [shim.cc] and [agent.cc] are accepted
+ * as they are. Loading rejects an unknown key, a wrong type or an impossible value with
+ * an error naming file, line and key.
+ */
+#ifndef KATA_CONFIG_H
+#define KATA_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+enum kata_accelerator { KATA_ACCEL_AUTO = 0, KATA_ACCEL_KVM, KATA_ACCEL_TCG };
+enum kata_shared_fs { KATA_SHARED_FS_9P = 0, KATA_SHARED_FS_VIRTIO_FS };
+enum kata_agent_dialect { KATA_DIALECT_HYPERSTART = 0, KATA_DIALECT_CC };
+
+struct kata_hypervisor_config {
+	char *name;                    /* "qemu" or "libvirt": the [hypervisor.NAME] table */
+	char *path;                    /* qemu binary */
+	char **valid_hypervisor_paths; /* NULL-terminated; empty: any path */
+	char *kernel;
+	char *initrd;
+	char *machine_type;  /* q35, pc, microvm */
+	char *kernel_params; /* appended to the defaults */
+	char *machine_accelerators;
+	char *cpu_features;
+	enum kata_accelerator accelerator;
+	uint32_t default_vcpus;
+	uint32_t default_maxvcpus;
+	uint32_t default_memory; /* MiB */
+	uint32_t memory_slots;
+	uint32_t default_bridges;
+	enum kata_shared_fs shared_fs;
+	char *virtio_fs_daemon;
+	char **virtio_fs_extra_args;
+	char *virtio_fs_cache; /* none, auto, always */
+	uint32_t virtio_fs_cache_size;
+	uint32_t msize_9p;
+	char *entropy_source;
+	bool enable_debug;
+	bool disable_nesting_checks;
+	char *uri; /* libvirt only: connection URI */
+};
+
+struct kata_proxy_config {
+	char *path;
+	bool enable_debug;
+};
+
+struct kata_shim_config {
+	char *path;
+	bool enable_debug;
+};
+
+struct kata_agent_config {
+	enum kata_agent_dialect dialect;
+	bool enable_debug;
+	char **kernel_modules;
+};
+
+struct kata_runtime_config {
+	bool enable_debug;
+	char *internetworking_model;
+	bool disable_guest_seccomp;
+	bool disable_new_netns;
+	bool sandbox_cgroup_only;
+};
+
+struct kata_config {
+	char *path; /* the file it was read from */
+	struct kata_hypervisor_config hypervisor;
+	struct kata_proxy_config proxy;
+	struct kata_shim_config shim;
+	struct kata_agent_config agent;
+	struct kata_runtime_config runtime;
+};
+
+/* Reads and validates a configuration file. */
+struct kata_config *kata_config_load(const char *path, kata_error_t *err);
+/* Parses a configuration from memory; path only names it in errors. */
+struct kata_config *kata_config_parse(const char *path, const char *text, size_t len,
+                                      kata_error_t *err);
+/* The file to use: explicit (--kata-config) if given, then $KATA_CONF_FILE, then the
+ * system paths in order. Returns a newly allocated path, or NULL with *err set. */
+char *kata_config_find(const char *explicit_path, const char *const *default_paths,
+                       kata_error_t *err);
+void kata_config_free(struct kata_config *config);
+
+const char *kata_accelerator_name(enum kata_accelerator accel);
+const char *kata_shared_fs_name(enum kata_shared_fs fs);
+const char *kata_agent_dialect_name(enum kata_agent_dialect dialect);
+
+#endif
