@@ -1,0 +1,47 @@
+/* What every verb of the command line shares: the global options and the verb table.
+ * Each verb lives in its own file (cli/VERB.c), parses its own flags and returns through
+ * the error contract; only main() prints errors and exits. */
+#ifndef KATA_CLI_H
+#define KATA_CLI_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "error.h"
+#include "log.h"
+
+/* Which program the user called: the CLI answers to each one's names and paths. */
+enum cli_personality { CLI_KATA = 0, CLI_CC, CLI_RUNV };
+
+struct cli_context {
+	const char *program; /* basename of argv[0] */
+	enum cli_personality personality;
+	char *root;        /* state directory (--root) */
+	char *config_path; /* --kata-config / --cc-config; NULL: look it up */
+	char *log_path;
+	enum kata_log_format log_format;
+	bool debug;
+	bool systemd_cgroup;
+	struct kata_config *config; /* loaded by cli_load_config() */
+};
+
+struct cli_verb {
+	const char *name;
+	const char *alias; /* another name, or NULL */
+	const char *summary;
+	/* argv[0] is the verb's name; getopt state is reset before the call. */
+	int (*run)(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+};
+
+/* Loads the configuration once, looked up as Kata 1.x does (DESIGN.md, Configuration). */
+int cli_load_config(struct cli_context *ctx, kata_error_t *err);
+/* The system paths searched for the configuration, for this personality. */
+const char *const *cli_default_config_paths(enum cli_personality personality);
+const char *cli_personality_name(enum cli_personality personality);
+
+/* The verbs, one file each. */
+int cli_version(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_env(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_check(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+
+#endif

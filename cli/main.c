@@ -1,0 +1,196 @@
+/* kata-runtime: the OCI command line. Parses the global options, picks the verb from one
+ * table and runs it; the only place that prints an error and exits. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "log.h"
+
+static const struct cli_verb verbs[] = {
+        {"version", NULL, "print the runtime's version", cli_version},
+        {"kata-env", "env", "show the effective configuration and host facts", cli_env},
+        {"kata-check", "check", "check whether this host can run VMs", cli_check},
+};
+
+static const struct cli_verb *find_verb(const struct cli_context *ctx, const char *name)
+{
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		const struct cli_verb *v = &verbs[i];
+		if (strcmp(v->name, name) == 0 || (v->alias != NULL && strcmp(v->alias, name) == 0))
+			return v;
+		/* Clear Containers' names: cc-env, cc-check. */
+		if (ctx->personality == CLI_CC && strncmp(v->name, "kata-", 5) == 0 &&
+		    strncmp(name, "cc-", 3) == 0 && strcmp(v->name + 5, name + 3) == 0)
+			return v;
+	}
+	return NULL;
+}
+
+static void usage(FILE *out, const struct cli_context *ctx)
+{
+	fprintf(out, "usage: %s [global options] command [command options] [arguments...]\n\n",
+	        ctx->program);
+	fprintf(out, "commands:\n");
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		const char *name = verbs[i].name;
+		cleanup_free char *cc_name = NULL;
+		if (ctx->personality == CLI_CC && strncmp(name, "kata-", 5) == 0)
+			name = cc_name = xasprintf("cc-%s", name + 5);
+		fprintf(out, "  %-12s %s\n", name, verbs[i].summary);
+	}
+	fprintf(out,
+	        "\nglobal options:\n"
+	        "  --%s PATH     configuration file\n"
+	        "  --root PATH           state directory (default %s)\n"
+	        "  --log PATH            log file (default: stderr)\n"
+	        "  --log-format FORMAT   text or json\n"
+	        "  --debug               debug logging\n"
+	        "  --version, -v         print the version\n",
+	        ctx->personality == CLI_CC ? "cc-config" : "kata-config", ctx->root);
+}
+
+static enum cli_personality personality_of(const char *program)
+{
+	if (strcmp(program, "cc-runtime") == 0)
+		return CLI_CC;
+	if (strcmp(program, "runv") == 0)
+		return CLI_RUNV;
+	return CLI_KATA;
+}
+
+static const char *default_root(enum cli_personality personality)
+{
+	switch (personality) {
+	case CLI_CC:
+		return "/run/clear-containers";
+	case CLI_RUNV:
+		return "/run/runv";
+	default:
+		return "/run/kata-containers";
+	}
+}
+
+enum { OPT_CONFIG = 256, OPT_ROOT, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_IGNORED };
+
+/* Parses the options before the verb; returns the index of the verb or -1. */
+static int parse_global_options(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
+{
+	const struct option options[] = {
+	        {"kata-config", required_argument, NULL, OPT_CONFIG},
+	        {"cc-config", required_argument, NULL, OPT_CONFIG},
+	        {"root", required_argument, NULL, OPT_ROOT},
+	        {"log", required_argument, NULL, OPT_LOG},
+	        {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	        {"debug", no_argument, NULL, OPT_DEBUG},
+	        {"systemd-cgroup", no_argument, NULL, OPT_SYSTEMD},
+	        /* runc flags that engines may pass and that mean nothing for a VM runtime */
+	        {"criu", required_argument, NULL, OPT_IGNORED},
+	        {"rootless", required_argument, NULL, OPT_IGNORED},
+	        {"version", no_argument, NULL, 'v'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long_only(argc, argv, "+vh", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_CONFIG:
+			free(ctx->config_path);
+			ctx->config_path = xstrdup(optarg);
+			break;
+		case OPT_ROOT:
+			free(ctx->root);
+			ctx->root = xstrdup(optarg);
+			break;
+		case OPT_LOG:
+			free(ctx->log_path);
+			ctx->log_path = xstrdup(optarg);
+			break;
+		case OPT_LOG_FORMAT:
+			if (kata_log_parse_format(optarg, &ctx->log_format, err) < 0)
+				return -1;
+			break;
+		case OPT_DEBUG:
+			ctx->debug = true;
+			break;
+		case OPT_SYSTEMD:
+			ctx->systemd_cgroup = true;
+			break;
+		case OPT_IGNORED:
+			break;
+		case 'v':
+			return -2;
+		case 'h':
+			return -3;
+		default:
+			return kata_error_set(err, EINVAL, "unknown global option `%s`",
+			                      argv[optind - 1]);
+		}
+	}
+	return optind;
+}
+
+int main(int argc, char **argv)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct cli_context ctx = {0};
+	const struct cli_verb *verb;
+	cleanup_free char *argv0 = xstrdup(argv[0]);
+	int verb_index, ret;
+
+	ctx.program = basename(argv0);
+	ctx.personality = personality_of(ctx.program);
+	ctx.root = xstrdup(default_root(ctx.personality));
+
+	verb_index = parse_global_options(&ctx, argc, argv, &err);
+	if (verb_index == -2) {
+		char *version_argv[] = {"version", NULL};
+		verb_index = 0;
+		ret = cli_version(&ctx, 1, version_argv, &err);
+		goto out;
+	}
+	if (verb_index == -3 || (verb_index > 0 && verb_index >= argc)) {
+		usage(verb_index == -3 ? stdout : stderr, &ctx);
+		return verb_index == -3 ? 0 : 1;
+	}
+	if (verb_index < 0) {
+		ret = -1;
+		goto out;
+	}
+	if (kata_log_init(ctx.program, ctx.log_path, ctx.log_format,
+	                  ctx.debug ? KATA_LOG_DEBUG : KATA_LOG_WARNING, &err) < 0) {
+		ret = -1;
+		goto out;
+	}
+	verb = find_verb(&ctx, argv[verb_index]);
+	if (verb == NULL) {
+		fprintf(stderr, "%s: unknown command `%s`\n", ctx.program, argv[verb_index]);
+		usage(stderr, &ctx);
+		return 1;
+	}
+	kata_log_set_field("command", verb->name);
+	optind = 1;
+	ret = verb->run(&ctx, argc - verb_index, argv + verb_index, &err);
+out:
+	if (ret < 0) {
+		const char *message = err != NULL ? err->message : "unknown error";
+		/* Engines read the log (runc's contract), people read stderr: tell both. */
+		log_error("%s", message);
+		if (ctx.log_path != NULL)
+			fprintf(stderr, "%s: %s\n", ctx.program, message);
+		ret = 1;
+	}
+	kata_config_free(ctx.config);
+	free(ctx.root);
+	free(ctx.config_path);
+	free(ctx.log_path);
+	kata_log_close();
+	return ret;
+}
