@@ -33,6 +33,9 @@ struct cli_verb {
 	int (*run)(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
 };
 
+/* Frees what the context owns. */
+void cli_context_release(struct cli_context *ctx);
+
 /* Loads the configuration once, looked up as Kata 1.x does (DESIGN.md, Configuration). */
 int cli_load_config(struct cli_context *ctx, kata_error_t *err);
 /* The system paths searched for the configuration, for this personality. */

@@ -13,8 +13,6 @@
 
 static const struct cli_verb verbs[] = {
         {"version", NULL, "print the runtime's version", cli_version},
-        {"kata-env", "env", "show the effective configuration and host facts", cli_env},
-        {"kata-check", "check", "check whether this host can run VMs", cli_check},
 };
 
 static const struct cli_verb *find_verb(const struct cli_context *ctx, const char *name)
@@ -187,10 +185,7 @@ out:
 			fprintf(stderr, "%s: %s\n", ctx.program, message);
 		ret = 1;
 	}
-	kata_config_free(ctx.config);
-	free(ctx.root);
-	free(ctx.config_path);
-	free(ctx.log_path);
+	cli_context_release(&ctx);
 	kata_log_close();
 	return ret;
 }
