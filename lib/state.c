@@ -1,0 +1,237 @@
+#include "state.h"
+#include "cleanup.h"
+#include "json_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+bool state_id_is_valid(const char *id)
+{
+	size_t len = strlen(id);
+
+	if (len == 0 || len > STATE_ID_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = id[i];
+		bool alnum =
+		        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+static int check_id(const char *id, kata_error_t *err)
+{
+	if (!state_id_is_valid(id))
+		return kata_error_set(err, EINVAL,
+		                      "invalid container id `%s`: use letters, digits, _ . - "
+		                      "(not first), at most %d characters",
+		                      id, STATE_ID_MAX);
+	return 0;
+}
+
+static int ensure_root(const char *root, kata_error_t *err)
+{
+	cleanup_free char *copy = xstrdup(root);
+
+	/* mkdir -p, so a fresh --root works. */
+	for (char *p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			return kata_error_sys(err, "create state root `%s`", copy);
+		*p = '/';
+	}
+	if (mkdir(copy, 0711) < 0 && errno != EEXIST)
+		return kata_error_sys(err, "create state root `%s`", root);
+	return 0;
+}
+
+/* Locks dir (an open directory fd); fails with ENOENT when it was unlinked meanwhile. */
+static int lock_dir(int fd, const char *id, kata_error_t *err)
+{
+	struct stat st;
+
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR)
+			return kata_error_sys(err, "lock container `%s`", id);
+	}
+	if (fstat(fd, &st) < 0)
+		return kata_error_sys(err, "stat container `%s`", id);
+	if (st.st_nlink == 0)
+		return kata_error_set(err, ENOENT, "container `%s` does not exist", id);
+	return 0;
+}
+
+static void handle_init(struct state_handle *handle, const char *root, const char *id, int fd)
+{
+	handle->dir = xasprintf("%s/%s", root, id);
+	handle->id = xstrdup(id);
+	handle->lock_fd = fd;
+}
+
+int state_create(const char *root, const char *id, struct state_handle *handle, kata_error_t *err)
+{
+	cleanup_free char *dir = NULL;
+	cleanup_close int fd = -1;
+
+	if (check_id(id, err) < 0 || ensure_root(root, err) < 0)
+		return -1;
+	dir = xasprintf("%s/%s", root, id);
+	if (mkdir(dir, 0700) < 0) {
+		if (errno == EEXIST)
+			return kata_error_set(err, EEXIST, "container `%s` already exists", id);
+		return kata_error_sys(err, "create `%s`", dir);
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return kata_error_sys(err, "open `%s`", dir);
+	if (lock_dir(fd, id, err) < 0)
+		return -1;
+	handle_init(handle, root, id, steal_fd(&fd));
+	return 0;
+}
+
+int state_open(const char *root, const char *id, struct state_handle *handle, kata_error_t *err)
+{
+	cleanup_free char *dir = NULL;
+	cleanup_close int fd = -1;
+
+	if (check_id(id, err) < 0)
+		return -1;
+	dir = xasprintf("%s/%s", root, id);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return kata_error_set(err, ENOENT, "container `%s` does not exist", id);
+		return kata_error_sys(err, "open `%s`", dir);
+	}
+	if (lock_dir(fd, id, err) < 0)
+		return -1;
+	handle_init(handle, root, id, steal_fd(&fd));
+	return 0;
+}
+
+void state_unlock(struct state_handle *handle)
+{
+	if (handle->lock_fd >= 0)
+		close(handle->lock_fd);
+	handle->lock_fd = -1;
+	free(handle->dir);
+	free(handle->id);
+	handle->dir = handle->id = NULL;
+}
+
+int state_write(const struct state_handle *handle, json_object *state, kata_error_t *err)
+{
+	cleanup_free char *path = xasprintf("%s/%s", handle->dir, STATE_FILE_NAME);
+
+	if (json_write_file_atomic(path, state, 0600, err) < 0)
+		return kata_error_wrap(err, "save state of container `%s`", handle->id);
+	return 0;
+}
+
+static json_object *read_state_file(const char *dir, const char *id, kata_error_t *err)
+{
+	cleanup_free char *path = xasprintf("%s/%s", dir, STATE_FILE_NAME);
+	json_object *state;
+
+	if (access(path, F_OK) < 0 && errno == ENOENT) {
+		kata_error_set(err, ENOENT, "container `%s` does not exist", id);
+		return NULL;
+	}
+	state = json_parse_file(path, 0, err);
+	if (state == NULL) {
+		kata_error_wrap(err, "read state of container `%s`", id);
+		return NULL;
+	}
+	return state;
+}
+
+json_object *state_read(const struct state_handle *handle, kata_error_t *err)
+{
+	return read_state_file(handle->dir, handle->id, err);
+}
+
+json_object *state_read_unlocked(const char *root, const char *id, kata_error_t *err)
+{
+	cleanup_free char *dir = NULL;
+
+	if (check_id(id, err) < 0)
+		return NULL;
+	dir = xasprintf("%s/%s", root, id);
+	return read_state_file(dir, id, err);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	int ret = type == FTW_DP ? rmdir(path) : unlink(path);
+
+	return ret < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int remove_tree(const char *path, kata_error_t *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : kata_error_sys(err, "stat `%s`", path);
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			return kata_error_sys(err, "remove `%s`", path);
+		return 0;
+	}
+	if (nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+		return kata_error_sys(err, "remove `%s`", path);
+	return 0;
+}
+
+int state_destroy(struct state_handle *handle, kata_error_t *err)
+{
+	int ret = remove_tree(handle->dir, err);
+
+	if (ret < 0)
+		kata_error_wrap(err, "delete container `%s`", handle->id);
+	state_unlock(handle);
+	return ret;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int state_list(const char *root, char ***ids, kata_error_t *err)
+{
+	cleanup_closedir DIR *dir = opendir(root);
+	char **list = NULL;
+	size_t n = 0;
+	struct dirent *entry;
+
+	if (dir == NULL) {
+		if (errno != ENOENT)
+			return kata_error_sys(err, "open state root `%s`", root);
+		*ids = xcalloc(1, sizeof(char *));
+		return 0;
+	}
+	while ((entry = readdir(dir)) != NULL) {
+		if (entry->d_type != DT_DIR || !state_id_is_valid(entry->d_name))
+			continue;
+		list = xrealloc(list, (n + 2) * sizeof(char *));
+		list[n++] = xstrdup(entry->d_name);
+	}
+	if (list == NULL)
+		list = xcalloc(1, sizeof(char *));
+	list[n] = NULL;
+	qsort(list, n, sizeof(char *), compare_strings);
+	*ids = list;
+	return 0;
+}

@@ -1,0 +1,53 @@
+/* The state store: one directory per container under the runtime's root (--root), holding
+ * its state document (state.json, written atomically) and serialised by an advisory lock.
+ *
+ *   ROOT/            mode 0711
+ *     ID/            mode 0700, flock()ed by whoever changes the container
+ *       state.json   written with json_write_file_atomic()
+ *
+ * `list` and `state` read only this. The lock is taken on the container's directory
+ * itself; a holder that finds the directory unlinked after waiting treats the container
+ * as gone (another caller deleted it meanwhile).
+ */
+#ifndef KATA_STATE_H
+#define KATA_STATE_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "error.h"
+
+#define STATE_FILE_NAME "state.json"
+/* runc's rule for container ids: letters, digits, and _ . - after the first character. */
+#define STATE_ID_MAX 1024
+
+/* A locked container: the lock is released by state_unlock (or by exit). */
+struct state_handle {
+	char *dir; /* ROOT/ID */
+	char *id;
+	int lock_fd;
+};
+
+bool state_id_is_valid(const char *id);
+
+/* Creates ROOT/ID and locks it; fails with EEXIST ("container ID already exists"). */
+int state_create(const char *root, const char *id, struct state_handle *handle, kata_error_t *err);
+/* Locks an existing container; fails with ENOENT ("container ID does not exist"). */
+int state_open(const char *root, const char *id, struct state_handle *handle, kata_error_t *err);
+void state_unlock(struct state_handle *handle);
+
+int state_write(const struct state_handle *handle, json_object *state, kata_error_t *err);
+/* Reads the state; the handle need not be locked for a reader (writes are atomic). */
+json_object *state_read(const struct state_handle *handle, kata_error_t *err);
+json_object *state_read_unlocked(const char *root, const char *id, kata_error_t *err);
+
+/* Removes the container's directory and everything in it, then unlocks. */
+int state_destroy(struct state_handle *handle, kata_error_t *err);
+
+/* Ids of every container under root, sorted; an absent root is an empty list. */
+int state_list(const char *root, char ***ids, kata_error_t *err);
+
+/* Removes a directory tree without following symlinks or crossing mount points. */
+int remove_tree(const char *path, kata_error_t *err);
+
+#endif
