@@ -1,0 +1,446 @@
+/* Unit tests of lib/event: fds, hang-up after drain, back-pressure, signals, children,
+ * timers. */
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "event.h"
+
+struct reader {
+	char got[1 << 16];
+	size_t len;
+	size_t chunk; /* bytes per readable() call */
+	int hangups;
+	size_t len_at_hangup;
+	bool close_on_hangup;
+};
+
+static void reader_readable(struct event_fd *efd, void *data)
+{
+	struct reader *r = data;
+	size_t want = r->chunk ? r->chunk : sizeof(r->got) - r->len;
+	ssize_t n;
+
+	if (want > sizeof(r->got) - r->len)
+		want = sizeof(r->got) - r->len;
+	n = event_fd_read(efd, r->got + r->len, want);
+	if (n > 0)
+		r->len += n;
+}
+
+static void reader_hangup(struct event_fd *efd, void *data)
+{
+	struct reader *r = data;
+
+	r->hangups++;
+	r->len_at_hangup = r->len;
+	if (r->close_on_hangup)
+		event_fd_close(efd);
+}
+
+static const struct event_fd_ops reader_ops = {
+        .readable = reader_readable,
+        .hangup = reader_hangup,
+};
+
+static void run_for(struct event_loop *loop, int iterations)
+{
+	kata_error_t err = NULL;
+
+	for (int i = 0; i < iterations; i++)
+		ck_assert_int_ge(event_loop_run_once(loop, 20, &err), 0);
+}
+
+START_TEST(test_pipe_data_before_hangup)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct reader r = {.chunk = 1, .close_on_hangup = true};
+	int p[2];
+
+	ck_assert_ptr_nonnull(loop);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], "hello", 5), 5);
+	close(p[1]);
+	ck_assert_ptr_nonnull(event_fd_add(loop, p[0], &reader_ops, &r, 0, &err));
+	run_for(loop, 20);
+	ck_assert_int_eq(r.hangups, 1);
+	ck_assert_uint_eq(r.len_at_hangup, 5);
+	ck_assert(memcmp(r.got, "hello", 5) == 0);
+	event_loop_free(loop);
+}
+END_TEST
+
+START_TEST(test_socket_eof_is_hangup)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct reader r = {.chunk = 3, .close_on_hangup = true};
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(write(sv[1], "0123456789", 10), 10);
+	shutdown(sv[1], SHUT_WR); /* half close: no EPOLLHUP, only end of file */
+	ck_assert_ptr_nonnull(event_fd_add(loop, sv[0], &reader_ops, &r, 0, &err));
+	run_for(loop, 10);
+	ck_assert_int_eq(r.hangups, 1);
+	ck_assert_uint_eq(r.len_at_hangup, 10);
+	close(sv[1]);
+	event_loop_free(loop);
+}
+END_TEST
+
+START_TEST(test_paused_reading_keeps_hangup)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct reader r = {.chunk = 2, .close_on_hangup = true};
+	struct event_fd *efd;
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	efd = event_fd_add(loop, p[0], &reader_ops, &r, 0, &err);
+	ck_assert_ptr_nonnull(efd);
+	event_fd_set_reading(efd, false);
+	ck_assert_int_eq(write(p[1], "abcdef", 6), 6);
+	close(p[1]);
+	/* paused: neither data nor hang-up, and the loop must sleep, not spin (the hang-up
+	 * is seen once, then the fd is parked) */
+	int events = 0;
+	for (int i = 0; i < 5; i++)
+		events += event_loop_run_once(loop, 10, &err);
+	ck_assert_int_le(events, 1);
+	ck_assert_uint_eq(r.len, 0);
+	ck_assert_int_eq(r.hangups, 0);
+	event_fd_set_reading(efd, true);
+	run_for(loop, 10);
+	ck_assert_uint_eq(r.len, 6);
+	ck_assert_int_eq(r.hangups, 1);
+	ck_assert_uint_eq(r.len_at_hangup, 6);
+	event_loop_free(loop);
+}
+END_TEST
+
+struct writer {
+	int drained;
+	int hangups;
+};
+
+static void writer_drained(struct event_fd *efd, void *data)
+{
+	((struct writer *)data)->drained++;
+}
+
+static void writer_hangup(struct event_fd *efd, void *data)
+{
+	((struct writer *)data)->hangups++;
+	event_fd_close(efd);
+}
+
+static const struct event_fd_ops writer_ops = {
+        .hangup = writer_hangup,
+        .drained = writer_drained,
+};
+
+START_TEST(test_write_queue_bounded_and_drains)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct writer w = {0};
+	struct event_fd *efd;
+	cleanup_free char *chunk = xmalloc(64 * 1024);
+	char sink[65536];
+	size_t total = 0, received = 0;
+	int sv[2];
+
+	memset(chunk, 'x', 64 * 1024);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	efd = event_fd_add(loop, sv[0], &writer_ops, &w, 0, &err);
+	ck_assert_ptr_nonnull(efd);
+	event_fd_set_write_limit(efd, 256 * 1024);
+	event_fd_set_low_water(efd, 0);
+	for (;;) {
+		if (event_fd_write(efd, chunk, 64 * 1024, &err) < 0) {
+			ck_assert_int_eq(err->errno_value, ENOBUFS);
+			kata_error_free(&err);
+			break;
+		}
+		total += 64 * 1024;
+		ck_assert_uint_le(event_fd_queued(efd), 256 * 1024);
+	}
+	ck_assert_uint_gt(event_fd_queued(efd), 0);
+	while (received < total) {
+		ssize_t n = read(sv[1], sink, sizeof(sink));
+		ck_assert_int_gt(n, 0);
+		received += n;
+		run_for(loop, 1);
+	}
+	run_for(loop, 2);
+	ck_assert_uint_eq(event_fd_queued(efd), 0);
+	ck_assert_int_eq(w.drained, 1);
+	ck_assert_int_eq(w.hangups, 0);
+	close(sv[1]);
+	event_loop_free(loop);
+}
+END_TEST
+
+START_TEST(test_write_to_dead_peer_is_hangup)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct writer w = {0};
+	struct event_fd *efd;
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	efd = event_fd_add(loop, p[1], &writer_ops, &w, 0, &err);
+	close(p[0]);
+	/* no SIGPIPE: the loop ignores it; the write fails with EPIPE */
+	ck_assert_int_lt(event_fd_write(efd, "x", 1, &err), 0);
+	ck_assert_int_eq(err->errno_value, EPIPE);
+	kata_error_free(&err);
+	run_for(loop, 3);
+	ck_assert_int_eq(w.hangups, 1);
+	event_loop_free(loop);
+}
+END_TEST
+
+START_TEST(test_close_when_flushed)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct writer w = {0};
+	struct event_fd *efd;
+	cleanup_free char *big = xzalloc(1 << 20);
+	size_t received = 0;
+	char sink[65536];
+	int sv[2];
+	ssize_t n;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	efd = event_fd_add(loop, sv[0], &writer_ops, &w, 0, &err);
+	ck_assert_int_eq(event_fd_write(efd, big, 1 << 20, &err), 0);
+	event_fd_close_when_flushed(efd);
+	for (;;) {
+		run_for(loop, 1);
+		n = read(sv[1], sink, sizeof(sink));
+		if (n == 0)
+			break;
+		ck_assert_int_gt(n, 0);
+		received += n;
+	}
+	ck_assert_uint_eq(received, 1 << 20);
+	ck_assert_int_eq(w.hangups, 0);
+	close(sv[1]);
+	event_loop_free(loop);
+}
+END_TEST
+
+struct closer {
+	struct event_fd *other;
+	int calls;
+};
+
+static void closer_readable(struct event_fd *efd, void *data)
+{
+	struct closer *c = data;
+	char b[16];
+
+	c->calls++;
+	(void)event_fd_read(efd, b, sizeof(b));
+	event_fd_close(c->other);
+	event_fd_close(efd);
+}
+
+START_TEST(test_close_other_fd_from_callback)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct event_fd_ops ops = {.readable = closer_readable};
+	struct closer c1 = {0}, c2 = {0};
+	struct event_fd *e1, *e2;
+	int p1[2], p2[2];
+
+	ck_assert_int_eq(pipe(p1), 0);
+	ck_assert_int_eq(pipe(p2), 0);
+	e1 = event_fd_add(loop, p1[0], &ops, &c1, 0, &err);
+	e2 = event_fd_add(loop, p2[0], &ops, &c2, 0, &err);
+	c1.other = e2;
+	c2.other = e1;
+	ck_assert_int_eq(write(p1[1], "a", 1), 1);
+	ck_assert_int_eq(write(p2[1], "b", 1), 1);
+	run_for(loop, 3);
+	/* both ready in one epoll_wait, but whichever runs first closes the other */
+	ck_assert_int_eq(c1.calls + c2.calls, 1);
+	close(p1[1]);
+	close(p2[1]);
+	event_loop_free(loop);
+}
+END_TEST
+
+static int usr1_seen;
+
+static void on_usr1(struct event_loop *loop, const struct signalfd_siginfo *info, void *data)
+{
+	usr1_seen++;
+	event_loop_quit(loop, 42);
+}
+
+START_TEST(test_signal_via_signalfd)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+
+	ck_assert_int_eq(event_loop_add_signal(loop, SIGUSR1, on_usr1, NULL, &err), 0);
+	kill(getpid(), SIGUSR1);
+	ck_assert_int_eq(event_loop_run(loop, &err), 42);
+	ck_assert_int_eq(usr1_seen, 1);
+	event_loop_free(loop);
+}
+END_TEST
+
+struct child_result {
+	pid_t pid;
+	int status;
+	int calls;
+};
+
+static void on_child(struct event_loop *loop, pid_t pid, int status, void *data)
+{
+	struct child_result *c = data;
+
+	c->pid = pid;
+	c->status = status;
+	c->calls++;
+	event_loop_quit(loop, 0);
+}
+
+static pid_t spawn_exit(int code)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(code);
+	ck_assert_int_gt(pid, 0);
+	return pid;
+}
+
+START_TEST(test_child_watched_before_exit)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct child_result c = {0};
+	pid_t pid;
+
+	ck_assert_int_eq(event_loop_handle_sigchld(loop, &err), 0);
+	pid = spawn_exit(7);
+	event_loop_watch_child(loop, pid, on_child, &c);
+	ck_assert_int_eq(event_loop_run(loop, &err), 0);
+	ck_assert_int_eq(c.calls, 1);
+	ck_assert_int_eq(c.pid, pid);
+	ck_assert(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 7);
+	event_loop_free(loop);
+}
+END_TEST
+
+START_TEST(test_child_reaped_before_watch)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct child_result c = {0};
+	pid_t pid;
+	int reaped = 0;
+
+	ck_assert_int_eq(event_loop_handle_sigchld(loop, &err), 0);
+	pid = spawn_exit(3);
+	for (int i = 0; i < 200 && reaped == 0; i++) {
+		reaped = event_loop_reap_children(loop);
+		if (reaped == 0)
+			usleep(5000);
+	}
+	ck_assert_int_eq(reaped, 1);
+	/* watching a pid already reaped: the status is delivered by the loop, not inline */
+	event_loop_watch_child(loop, pid, on_child, &c);
+	ck_assert_int_eq(c.calls, 0);
+	ck_assert_int_ge(event_loop_run_once(loop, 1000, &err), 0);
+	ck_assert_int_eq(c.calls, 1);
+	ck_assert(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 3);
+	event_loop_free(loop);
+}
+END_TEST
+
+struct ticks {
+	int count;
+	int stop_at;
+};
+
+static void on_tick(struct event_timer *timer, void *data)
+{
+	struct ticks *t = data;
+
+	if (++t->count == t->stop_at)
+		event_timer_free(timer);
+}
+
+START_TEST(test_timers)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct ticks once = {.stop_at = 0}, periodic = {.stop_at = 3};
+	struct event_timer *t1;
+
+	t1 = event_timer_add(loop, 5, 0, on_tick, &once, &err);
+	ck_assert_ptr_nonnull(t1);
+	ck_assert_ptr_nonnull(event_timer_add(loop, 1, 2, on_tick, &periodic, &err));
+	run_for(loop, 30);
+	ck_assert_int_eq(once.count, 1);
+	ck_assert_int_eq(periodic.count, 3);
+	event_timer_rearm(t1, 1, 0);
+	run_for(loop, 5);
+	ck_assert_int_eq(once.count, 2);
+	event_timer_rearm(t1, 5, 0);
+	event_timer_disarm(t1);
+	run_for(loop, 3);
+	ck_assert_int_eq(once.count, 2);
+	event_timer_free(t1);
+	event_loop_free(loop);
+}
+END_TEST
+
+static Suite *event_suite(void)
+{
+	Suite *s = suite_create("event");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_pipe_data_before_hangup);
+	tcase_add_test(tc, test_socket_eof_is_hangup);
+	tcase_add_test(tc, test_paused_reading_keeps_hangup);
+	tcase_add_test(tc, test_write_queue_bounded_and_drains);
+	tcase_add_test(tc, test_write_to_dead_peer_is_hangup);
+	tcase_add_test(tc, test_close_when_flushed);
+	tcase_add_test(tc, test_close_other_fd_from_callback);
+	tcase_add_test(tc, test_signal_via_signalfd);
+	tcase_add_test(tc, test_child_watched_before_exit);
+	tcase_add_test(tc, test_child_reaped_before_watch);
+	tcase_add_test(tc, test_timers);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(event_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
