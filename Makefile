@@ -48,6 +48,7 @@ SHIM_SRCS := $(filter-out shim/main.c,$(wildcard shim/*.c))
 AGENT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c))
 FAKE_SRCS := $(wildcard tests/fakes/*.c)
 UNIT_TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TOOL_SRCS := $(wildcard tests/tools/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
 objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -69,8 +70,10 @@ PROGRAMS := $(if $(wildcard cli/main.c),$(BUILD)/kata-runtime) \
 	$(if $(and $(wildcard agent/main.c),$(if $(SANITIZE),,yes)),$(BUILD)/kata-agent) \
 	$(if $(wildcard config/toml-json.c),$(BUILD)/toml-json)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TEST_SRCS))
+# Test tools (clients and fakes run as programs by the end-to-end tests).
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 
-.PHONY: all help deps check check-unit check-e2e install uninstall asan lint format fuzz \
+.PHONY: tools all help deps check check-unit check-e2e install uninstall asan lint format fuzz \
 	bench clean guest rootfs demo
 all: $(PROGRAMS)
 
@@ -90,9 +93,12 @@ deps:
 	./tests/install-deps.sh
 
 # --- archives and programs --------------------------------------------------------------
+# V=1 shows the whole command lines.
+Q := $(if $(V),,@)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBKATA): $(call objs,$(LIB_SRCS))
 $(LIBCONFIG): $(call objs,$(CONFIG_SRCS))
@@ -131,13 +137,19 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_ARCHIVES)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(CHECK_LIBS) $(VIRT_LIBS) $(PKG_LIBS) -lpthread
 
-check-unit: all $(UNIT_TESTS)
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(TEST_ARCHIVES)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(VIRT_LIBS) $(PKG_LIBS) -lpthread
+
+tools: $(TEST_TOOLS)
+
+check-unit: all $(UNIT_TESTS) $(TEST_TOOLS)
 	./tests/run-tests.sh unit $(BUILD)
 
-check-e2e: all guest
+check-e2e: all guest rootfs $(TEST_TOOLS)
 	./tests/run-tests.sh e2e $(BUILD)
 
-check: all guest $(UNIT_TESTS)
+check: all guest rootfs $(UNIT_TESTS) $(TEST_TOOLS)
 	./tests/run-tests.sh all $(BUILD)
 
 asan:
