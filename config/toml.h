@@ -38,9 +38,12 @@ struct toml_datetime {
 struct toml_value;
 
 struct toml_entry {
-	char *key; /* may hold any UTF-8, never NUL */
+	char *key; /* NUL-terminated UTF-8 */
 	int line, column;
 	struct toml_value *value;
+	/* Bytes in key: more than strlen(key) only for a quoted key written with \u0000,
+	 * which toml_table_find() cannot name. */
+	size_t key_len;
 };
 
 struct toml_value {
@@ -66,7 +69,9 @@ struct toml_value {
 	} u;
 };
 
-/* Parses text (len bytes, need not be NUL-terminated). Returns the root table or NULL. */
+/* Parses text (len bytes, need not be NUL-terminated). Returns the root table or NULL.
+ * Trees come only from here: tables and arrays carry parser bookkeeping past the struct,
+ * so build none by hand for toml_free(). */
 struct toml_value *toml_parse(const char *text, size_t len, kata_error_t *err);
 void toml_free(struct toml_value *value);
 
