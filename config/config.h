@@ -19,6 +19,24 @@ enum kata_accelerator { KATA_ACCEL_AUTO = 0, KATA_ACCEL_KVM, KATA_ACCEL_TCG };
 enum kata_shared_fs { KATA_SHARED_FS_9P = 0, KATA_SHARED_FS_VIRTIO_FS };
 enum kata_agent_dialect { KATA_DIALECT_HYPERSTART = 0, KATA_DIALECT_CC };
 
+/* Built-in defaults, the same as the shipped configuration.toml (docs/configuration.md). */
+#define KATA_DEFAULT_HYPERVISOR_PATH "/usr/bin/qemu-system-x86_64"
+#define KATA_DEFAULT_MACHINE_TYPE    "q35"
+#define KATA_DEFAULT_VCPUS           1
+#define KATA_DEFAULT_MEMORY_MIB      256
+#define KATA_MIN_MEMORY_MIB          64
+#define KATA_DEFAULT_MEMORY_SLOTS    10
+#define KATA_MAX_MEMORY_SLOTS        256
+#define KATA_DEFAULT_BRIDGES         1
+#define KATA_MAX_BRIDGES             5
+#define KATA_MAX_VCPUS               240 /* qemu's limit for q35 and pc on x86_64 */
+#define KATA_DEFAULT_MSIZE_9P        8192
+#define KATA_DEFAULT_VIRTIOFSD       "/usr/lib/qemu/virtiofsd"
+#define KATA_DEFAULT_ENTROPY_SOURCE  "/dev/urandom"
+#define KATA_DEFAULT_LIBVIRT_URI     "qemu:///system"
+#define KATA_KERNEL_NAME             "vmlinux"
+#define KATA_INITRD_NAME             "kata-initrd.img"
+
 struct kata_hypervisor_config {
 	char *name;                    /* "qemu" or "libvirt": the [hypervisor.NAME] table */
 	char *path;                    /* qemu binary */
@@ -42,33 +60,49 @@ struct kata_hypervisor_config {
 	uint32_t virtio_fs_cache_size;
 	uint32_t msize_9p;
 	char *entropy_source;
+	char *block_device_driver; /* validated; no block devices yet */
+	bool disable_block_device_use;
+	bool enable_iothreads;
+	bool enable_hugepages;
+	bool enable_mem_prealloc;
+	char *guest_hook_path; /* in the guest; "" when none */
 	bool enable_debug;
 	bool disable_nesting_checks;
 	char *uri; /* libvirt only: connection URI */
 };
 
+/* type: "kata" or "cc", the NAME of the [proxy.NAME] table ("kata" when absent). */
 struct kata_proxy_config {
+	char *type;
 	char *path;
 	bool enable_debug;
 };
 
 struct kata_shim_config {
+	char *type;
 	char *path;
 	bool enable_debug;
+	bool enable_tracing;
 };
 
 struct kata_agent_config {
-	enum kata_agent_dialect dialect;
+	char *type;
+	enum kata_agent_dialect
+	        dialect; /* default: hyperstart for [agent.kata], cc for [agent.cc] */
 	bool enable_debug;
-	char **kernel_modules;
+	bool enable_tracing;
+	char **kernel_modules; /* NULL-terminated, never NULL */
 };
 
 struct kata_runtime_config {
 	bool enable_debug;
-	char *internetworking_model;
+	bool enable_tracing;
+	bool enable_pprof;
+	char *internetworking_model; /* macvtap, tcfilter, bridged, none */
 	bool disable_guest_seccomp;
 	bool disable_new_netns;
 	bool sandbox_cgroup_only;
+	char **experimental; /* NULL-terminated, never NULL */
 };
 
 struct kata_config {
@@ -90,6 +124,8 @@ struct kata_config *kata_config_parse(const char *path, const char *text, size_t
 char *kata_config_find(const char *explicit_path, const char *const *default_paths,
                        kata_error_t *err);
 void kata_config_free(struct kata_config *config);
+#define cleanup_config __attribute__((cleanup(kata_config_freep)))
+void kata_config_freep(struct kata_config **config);
 
 const char *kata_accelerator_name(enum kata_accelerator accel);
 const char *kata_shared_fs_name(enum kata_shared_fs fs);
