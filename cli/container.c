@@ -1,0 +1,166 @@
+#include "container.h"
+#include "cleanup.h"
+#include "json_util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const status_names[] = {
+        [CONTAINER_CREATING] = "creating", [CONTAINER_CREATED] = "created",
+        [CONTAINER_RUNNING] = "running",   [CONTAINER_PAUSED] = "paused",
+        [CONTAINER_STOPPED] = "stopped",
+};
+
+const char *container_status_name(enum container_status status)
+{
+	return status_names[status];
+}
+
+int container_status_parse(const char *name, enum container_status *status, kata_error_t *err)
+{
+	for (size_t i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++) {
+		if (strcmp(name, status_names[i]) == 0) {
+			*status = (enum container_status)i;
+			return 0;
+		}
+	}
+	return kata_error_set(err, EINVAL, "unknown container status `%s`", name);
+}
+
+static json_object *process_id_to_json(const struct process_id *proc)
+{
+	json_object *obj = json_object_new_object();
+
+	json_object_object_add(obj, "pid", json_object_new_int(proc->pid));
+	json_object_object_add(obj, "start_time", json_object_new_uint64(proc->start_time));
+	return obj;
+}
+
+static int process_id_from_json(json_object *obj, const char *key, struct process_id *proc,
+                                kata_error_t *err)
+{
+	json_object *sub = NULL;
+	int32_t pid = 0;
+	int present;
+
+	proc->pid = 0;
+	proc->start_time = 0;
+	present = json_get_object(obj, key, key, false, &sub, err);
+	if (present <= 0)
+		return present;
+	if (json_get_int32(sub, "pid", key, true, &pid, err) < 0 ||
+	    json_get_uint64(sub, "start_time", key, true, &proc->start_time, err) < 0)
+		return -1;
+	proc->pid = pid;
+	return 0;
+}
+
+json_object *container_record_to_json(const struct container_record *record)
+{
+	json_object *obj = json_object_new_object();
+	json_object *sandbox = json_object_new_object();
+	const struct sandbox_record *sb = &record->sandbox;
+
+	json_add_string(obj, "id", record->id);
+	json_add_string(obj, "bundle", record->bundle);
+	json_add_string(obj, "config_path", record->config_path);
+	json_add_string(obj, "status", container_status_name(record->saved_status));
+	json_add_string(obj, "created", record->created);
+	json_add_string(obj, "owner", record->owner);
+	json_object_object_add(obj, "shim", process_id_to_json(&record->shim));
+	json_add_string_map(obj, "annotations", record->annotations);
+
+	json_add_string(sandbox, "id", sb->id);
+	json_add_string(sandbox, "dir", sb->dir);
+	json_add_string(sandbox, "shared_dir", sb->shared_dir);
+	if (sb->hypervisor != NULL)
+		json_object_object_add(sandbox, "hypervisor", json_object_get(sb->hypervisor));
+	json_object_object_add(sandbox, "proxy", process_id_to_json(&sb->proxy));
+	json_add_string(sandbox, "proxy_socket", sb->proxy_socket);
+	json_add_string_array(sandbox, "mounts", sb->mounts);
+	json_object_object_add(obj, "sandbox", sandbox);
+	return obj;
+}
+
+int container_record_from_json(json_object *obj, struct container_record *record, kata_error_t *err)
+{
+	cleanup_free char *status = NULL;
+	struct sandbox_record *sb = &record->sandbox;
+	json_object *sandbox = NULL;
+	json_object *hypervisor = NULL;
+
+	memset(record, 0, sizeof(*record));
+	if (json_get_string(obj, "id", "", true, &record->id, err) < 0 ||
+	    json_get_string(obj, "bundle", "", false, &record->bundle, err) < 0 ||
+	    json_get_string(obj, "config_path", "", false, &record->config_path, err) < 0 ||
+	    json_get_string(obj, "status", "", true, &status, err) < 0 ||
+	    container_status_parse(status, &record->saved_status, err) < 0 ||
+	    json_get_string(obj, "created", "", false, &record->created, err) < 0 ||
+	    json_get_string(obj, "owner", "", false, &record->owner, err) < 0 ||
+	    process_id_from_json(obj, "shim", &record->shim, err) < 0 ||
+	    json_get_string_map(obj, "annotations", "", false, &record->annotations, err) < 0 ||
+	    json_get_object(obj, "sandbox", "", true, &sandbox, err) < 0)
+		goto fail;
+	if (json_get_string(sandbox, "id", "sandbox", false, &sb->id, err) < 0 ||
+	    json_get_string(sandbox, "dir", "sandbox", false, &sb->dir, err) < 0 ||
+	    json_get_string(sandbox, "shared_dir", "sandbox", false, &sb->shared_dir, err) < 0 ||
+	    json_get_object(sandbox, "hypervisor", "sandbox", false, &hypervisor, err) < 0 ||
+	    process_id_from_json(sandbox, "proxy", &sb->proxy, err) < 0 ||
+	    json_get_string(sandbox, "proxy_socket", "sandbox", false, &sb->proxy_socket, err) <
+	            0 ||
+	    json_get_string_array(sandbox, "mounts", "sandbox", false, &sb->mounts, err) < 0)
+		goto fail;
+	if (hypervisor != NULL)
+		sb->hypervisor = json_object_get(hypervisor);
+	return 0;
+fail:
+	container_record_clear(record);
+	return kata_error_wrap(err, "container state");
+}
+
+void container_record_clear(struct container_record *record)
+{
+	struct sandbox_record *sb = &record->sandbox;
+
+	free(record->id);
+	free(record->bundle);
+	free(record->config_path);
+	free(record->created);
+	free(record->owner);
+	strv_free(record->annotations);
+	free(sb->id);
+	free(sb->dir);
+	free(sb->shared_dir);
+	json_object_put(sb->hypervisor);
+	free(sb->proxy_socket);
+	strv_free(sb->mounts);
+	memset(record, 0, sizeof(*record));
+}
+
+enum container_status container_current_status(const struct container_record *record)
+{
+	switch (record->saved_status) {
+	case CONTAINER_CREATED:
+	case CONTAINER_RUNNING:
+	case CONTAINER_PAUSED:
+		if (record->shim.pid <= 0 || !process_is_alive(&record->shim))
+			return CONTAINER_STOPPED;
+		return record->saved_status;
+	default:
+		return record->saved_status;
+	}
+}
+
+char *container_timestamp_now(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char date[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	return xasprintf("%s.%09ldZ", date, ts.tv_nsec);
+}

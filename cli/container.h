@@ -1,0 +1,58 @@
+/* What the runtime remembers of a container between two calls: its record in the state
+ * store (lib/state.h), and the status derived from it and from the living processes. */
+#ifndef KATA_CLI_CONTAINER_H
+#define KATA_CLI_CONTAINER_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "error.h"
+#include "process.h"
+
+enum container_status {
+	CONTAINER_CREATING = 0, /* create has not finished (or died half-way) */
+	CONTAINER_CREATED,
+	CONTAINER_RUNNING,
+	CONTAINER_PAUSED,
+	CONTAINER_STOPPED,
+};
+
+/* The VM a container runs in. A container without pod annotations has its own. */
+struct sandbox_record {
+	char *id;
+	char *dir;               /* per-VM directory: sockets, console log, shared directory */
+	char *shared_dir;        /* exported to the guest as kataShared */
+	json_object *hypervisor; /* the backend's saved handle (hypervisor_save) */
+	struct process_id proxy;
+	char *proxy_socket;
+	char **mounts; /* host mount points made for the guest, in the order they were made */
+};
+
+struct container_record {
+	char *id;
+	char *bundle;
+	char *config_path; /* configuration.toml used at create, so later calls agree */
+	enum container_status saved_status;
+	char *created;          /* RFC 3339, UTC */
+	struct process_id shim; /* the init process's shim: the pid the engine sees */
+	char **annotations;     /* pairs, from config.json */
+	char *owner;            /* "root" */
+	struct sandbox_record sandbox;
+};
+
+const char *container_status_name(enum container_status status);
+int container_status_parse(const char *name, enum container_status *status, kata_error_t *err);
+
+json_object *container_record_to_json(const struct container_record *record);
+int container_record_from_json(json_object *obj, struct container_record *record,
+                               kata_error_t *err);
+void container_record_clear(struct container_record *record);
+
+/* The status now: a saved created/running/paused container whose shim is gone is
+ * stopped. A create that died half-way stays "creating" until `delete --force`. */
+enum container_status container_current_status(const struct container_record *record);
+
+/* "2026-11-28T04:43:52.123456789Z" for now. */
+char *container_timestamp_now(void);
+
+#endif

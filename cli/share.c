@@ -1,0 +1,147 @@
+#include "share.h"
+#include "cleanup.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void strv_append(char ***strv, const char *s)
+{
+	size_t n = strv_length(*strv);
+
+	*strv = xrealloc(*strv, (n + 2) * sizeof(char *));
+	(*strv)[n] = xstrdup(s);
+	(*strv)[n + 1] = NULL;
+}
+
+static int mkdir_p(const char *path, mode_t mode, kata_error_t *err)
+{
+	cleanup_free char *copy = xstrdup(path);
+
+	for (char *p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, mode) < 0 && errno != EEXIST)
+			return kata_error_sys(err, "create `%s`", copy);
+		*p = '/';
+	}
+	if (mkdir(copy, mode) < 0 && errno != EEXIST)
+		return kata_error_sys(err, "create `%s`", path);
+	return 0;
+}
+
+/* Creates the mount point (a directory, or an empty file for a file source). */
+static int make_mount_point(const char *target, bool directory, kata_error_t *err)
+{
+	cleanup_free char *parent = xstrdup(target);
+	int fd;
+
+	*strrchr(parent, '/') = '\0';
+	if (mkdir_p(parent, 0755, err) < 0)
+		return -1;
+	if (directory)
+		return mkdir_p(target, 0755, err);
+	fd = open(target, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return kata_error_sys(err, "create `%s`", target);
+	close(fd);
+	return 0;
+}
+
+static int bind_into(const char *source, const char *target, bool recursive, char ***mounts,
+                     kata_error_t *err)
+{
+	unsigned long flags = MS_BIND | (recursive ? MS_REC : 0);
+
+	if (mount(source, target, NULL, flags, NULL) < 0)
+		return kata_error_sys(err, "bind `%s` on `%s`", source, target);
+	strv_append(mounts, target);
+	/* Keep the guest's view private: nothing mounted later on the host leaks in. */
+	if (mount(NULL, target, NULL, MS_PRIVATE | (recursive ? MS_REC : 0), NULL) < 0)
+		return kata_error_sys(err, "make `%s` private", target);
+	return 0;
+}
+
+int share_rootfs(const char *shared_dir, const char *id, const char *rootfs, char ***mounts,
+                 kata_error_t *err)
+{
+	cleanup_free char *target = xasprintf("%s/%s/rootfs", shared_dir, id);
+	struct stat st;
+
+	if (stat(rootfs, &st) < 0)
+		return kata_error_sys(err, "root filesystem `%s`", rootfs);
+	if (!S_ISDIR(st.st_mode))
+		return kata_error_set(err, ENOTDIR, "root filesystem `%s` is not a directory",
+		                      rootfs);
+	if (make_mount_point(target, true, err) < 0)
+		return -1;
+	return bind_into(rootfs, target, true, mounts, err);
+}
+
+static bool is_bind_mount(const struct oci_mount *m)
+{
+	if (m->type != NULL && strcmp(m->type, "bind") == 0)
+		return true;
+	for (char **o = m->options; o != NULL && *o != NULL; o++) {
+		if (strcmp(*o, "bind") == 0 || strcmp(*o, "rbind") == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool wants_recursive(const struct oci_mount *m)
+{
+	for (char **o = m->options; o != NULL && *o != NULL; o++) {
+		if (strcmp(*o, "rbind") == 0)
+			return true;
+	}
+	return false;
+}
+
+int share_bind_mounts(const char *shared_dir, const char *id, struct oci_spec *spec, char ***mounts,
+                      kata_error_t *err)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		struct oci_mount *m = &spec->mounts[i];
+		cleanup_free char *target = NULL;
+		struct stat st;
+
+		if (!is_bind_mount(m) || m->source == NULL)
+			continue;
+		if (stat(m->source, &st) < 0)
+			return kata_error_sys(err, "mounts[%zu]: source `%s`", i, m->source);
+		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+			return kata_error_set(err, EINVAL,
+			                      "mounts[%zu]: source `%s` is neither a file nor a "
+			                      "directory (devices are not shared with the VM)",
+			                      i, m->source);
+		target = xasprintf("%s/%s/mounts/%zu", shared_dir, id, i);
+		if (make_mount_point(target, S_ISDIR(st.st_mode), err) < 0 ||
+		    bind_into(m->source, target, wants_recursive(m), mounts, err) < 0)
+			return kata_error_wrap(err, "mounts[%zu]", i);
+		free(m->source);
+		m->source = xasprintf("%s/%s/mounts/%zu", SHARE_GUEST_PATH, id, i);
+	}
+	return 0;
+}
+
+int share_unmount_all(char *const *mounts, kata_error_t *err)
+{
+	size_t n = strv_length(mounts);
+	int ret = 0;
+
+	while (n-- > 0) {
+		if (umount2(mounts[n], MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT) {
+			log_warning("unmount `%s`: %s", mounts[n], strerror(errno));
+			if (ret == 0)
+				ret = kata_error_sys(err, "unmount `%s`", mounts[n]);
+		}
+	}
+	return ret;
+}
