@@ -46,5 +46,8 @@ const char *cli_personality_name(enum cli_personality personality);
 int cli_version(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
 int cli_env(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
 int cli_check(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_state(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_list(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_spec(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
 
 #endif

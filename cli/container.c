@@ -164,3 +164,47 @@ char *container_timestamp_now(void)
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
 	return xasprintf("%s.%09ldZ", date, ts.tv_nsec);
 }
+
+int container_load(const char *root, const char *id, struct state_handle *handle,
+                   struct container_record *record, kata_error_t *err)
+{
+	cleanup_json json_object *obj = NULL;
+
+	if (handle != NULL) {
+		if (state_open(root, id, handle, err) < 0)
+			return -1;
+		obj = state_read(handle, err);
+	} else {
+		obj = state_read_unlocked(root, id, err);
+	}
+	if (obj == NULL || container_record_from_json(obj, record, err) < 0) {
+		if (handle != NULL)
+			state_unlock(handle);
+		return -1;
+	}
+	return 0;
+}
+
+int container_save(const struct state_handle *handle, const struct container_record *record,
+                   kata_error_t *err)
+{
+	cleanup_json json_object *obj = container_record_to_json(record);
+
+	return state_write(handle, obj, err);
+}
+
+json_object *container_oci_state(const struct container_record *record,
+                                 enum container_status status)
+{
+	json_object *obj = json_object_new_object();
+	bool has_pid = status == CONTAINER_CREATED || status == CONTAINER_RUNNING ||
+	               status == CONTAINER_PAUSED;
+
+	json_add_string(obj, "ociVersion", OCI_SPEC_VERSION);
+	json_add_string(obj, "id", record->id);
+	json_add_string(obj, "status", container_status_name(status));
+	json_object_object_add(obj, "pid", json_object_new_int(has_pid ? record->shim.pid : 0));
+	json_add_string(obj, "bundle", record->bundle);
+	json_add_string_map(obj, "annotations", record->annotations);
+	return obj;
+}

@@ -8,6 +8,10 @@
 
 #include "error.h"
 #include "process.h"
+#include "state.h"
+
+/* The OCI runtime specification this runtime implements. */
+#define OCI_SPEC_VERSION "1.0.2"
 
 enum container_status {
 	CONTAINER_CREATING = 0, /* create has not finished (or died half-way) */
@@ -39,6 +43,17 @@ struct container_record {
 	char *owner;            /* "root" */
 	struct sandbox_record sandbox;
 };
+
+/* Reads a container's record. With a handle, locks the container first (the caller
+ * unlocks with state_unlock); without, reads the last record written. */
+int container_load(const char *root, const char *id, struct state_handle *handle,
+                   struct container_record *record, kata_error_t *err);
+int container_save(const struct state_handle *handle, const struct container_record *record,
+                   kata_error_t *err);
+
+/* The OCI state of the container (`state`, hooks' stdin). */
+json_object *container_oci_state(const struct container_record *record,
+                                 enum container_status status);
 
 const char *container_status_name(enum container_status status);
 int container_status_parse(const char *name, enum container_status *status, kata_error_t *err);

@@ -12,6 +12,9 @@
 #include "log.h"
 
 static const struct cli_verb verbs[] = {
+        {"state", NULL, "print the state of a container", cli_state},
+        {"list", NULL, "list the containers", cli_list},
+        {"spec", NULL, "write a default config.json", cli_spec},
         {"version", NULL, "print the runtime's version", cli_version},
 };
 

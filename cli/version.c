@@ -3,9 +3,7 @@
 
 #include "agent_proto.h"
 #include "cli.h"
-
-/* The OCI runtime specification this runtime implements. */
-#define OCI_SPEC_VERSION "1.0.2"
+#include "container.h"
 
 int cli_version(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
 {
