@@ -8,9 +8,9 @@
 #include <time.h>
 
 static const char *const status_names[] = {
-        [CONTAINER_CREATING] = "creating", [CONTAINER_CREATED] = "created",
-        [CONTAINER_RUNNING] = "running",   [CONTAINER_PAUSED] = "paused",
-        [CONTAINER_STOPPED] = "stopped",
+	[CONTAINER_CREATING] = "creating", [CONTAINER_CREATED] = "created",
+	[CONTAINER_RUNNING] = "running",   [CONTAINER_PAUSED] = "paused",
+	[CONTAINER_STOPPED] = "stopped",
 };
 
 const char *container_status_name(enum container_status status)

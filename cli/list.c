@@ -16,9 +16,9 @@ static int parse_list_options(int argc, char **argv, enum list_format *format, b
                               kata_error_t *err)
 {
 	const struct option options[] = {
-	        {"format", required_argument, NULL, 'f'},
-	        {"quiet", no_argument, NULL, 'q'},
-	        {NULL, 0, NULL, 0},
+		{ "format", required_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 

@@ -12,10 +12,10 @@
 #include "log.h"
 
 static const struct cli_verb verbs[] = {
-        {"state", NULL, "print the state of a container", cli_state},
-        {"list", NULL, "list the containers", cli_list},
-        {"spec", NULL, "write a default config.json", cli_spec},
-        {"version", NULL, "print the runtime's version", cli_version},
+	{ "state", NULL, "print the state of a container", cli_state },
+	{ "list", NULL, "list the containers", cli_list },
+	{ "spec", NULL, "write a default config.json", cli_spec },
+	{ "version", NULL, "print the runtime's version", cli_version },
 };
 
 static const struct cli_verb *find_verb(const struct cli_context *ctx, const char *name)
@@ -82,19 +82,19 @@ enum { OPT_CONFIG = 256, OPT_ROOT, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTE
 static int parse_global_options(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
 {
 	const struct option options[] = {
-	        {"kata-config", required_argument, NULL, OPT_CONFIG},
-	        {"cc-config", required_argument, NULL, OPT_CONFIG},
-	        {"root", required_argument, NULL, OPT_ROOT},
-	        {"log", required_argument, NULL, OPT_LOG},
-	        {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-	        {"debug", no_argument, NULL, OPT_DEBUG},
-	        {"systemd-cgroup", no_argument, NULL, OPT_SYSTEMD},
-	        /* runc flags that engines may pass and that mean nothing for a VM runtime */
-	        {"criu", required_argument, NULL, OPT_IGNORED},
-	        {"rootless", required_argument, NULL, OPT_IGNORED},
-	        {"version", no_argument, NULL, 'v'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+		{ "kata-config", required_argument, NULL, OPT_CONFIG },
+		{ "cc-config", required_argument, NULL, OPT_CONFIG },
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "debug", no_argument, NULL, OPT_DEBUG },
+		{ "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD },
+		/* runc flags that engines may pass and that mean nothing for a VM runtime */
+		{ "criu", required_argument, NULL, OPT_IGNORED },
+		{ "rootless", required_argument, NULL, OPT_IGNORED },
+		{ "version", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -141,7 +141,7 @@ static int parse_global_options(struct cli_context *ctx, int argc, char **argv, 
 int main(int argc, char **argv)
 {
 	cleanup_error kata_error_t err = NULL;
-	struct cli_context ctx = {0};
+	struct cli_context ctx = { 0 };
 	const struct cli_verb *verb;
 	cleanup_free char *argv0 = xstrdup(argv[0]);
 	int verb_index, ret;
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 
 	verb_index = parse_global_options(&ctx, argc, argv, &err);
 	if (verb_index == -2) {
-		char *version_argv[] = {"version", NULL};
+		char *version_argv[] = { "version", NULL };
 		verb_index = 0;
 		ret = cli_version(&ctx, 1, version_argv, &err);
 		goto out;

@@ -12,9 +12,9 @@
 int cli_spec(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
 {
 	const struct option options[] = {
-	        {"bundle", required_argument, NULL, 'b'},
-	        {"rootless", no_argument, NULL, 'r'},
-	        {NULL, 0, NULL, 0},
+		{ "bundle", required_argument, NULL, 'b' },
+		{ "rootless", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
 	};
 	cleanup_json json_object *spec = NULL;
 	cleanup_free char *path = NULL;

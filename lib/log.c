@@ -26,13 +26,13 @@ static struct {
 	enum kata_log_format format;
 	enum kata_log_level level;
 	struct log_field fields[LOG_MAX_FIELDS];
-} log_state = {.fd = -1, .level = KATA_LOG_WARNING};
+} log_state = { .fd = -1, .level = KATA_LOG_WARNING };
 
 static const char *const level_names[] = {
-        [KATA_LOG_ERROR] = "error",
-        [KATA_LOG_WARNING] = "warning",
-        [KATA_LOG_INFO] = "info",
-        [KATA_LOG_DEBUG] = "debug",
+	[KATA_LOG_ERROR] = "error",
+	[KATA_LOG_WARNING] = "warning",
+	[KATA_LOG_INFO] = "info",
+	[KATA_LOG_DEBUG] = "debug",
 };
 
 int kata_log_init(const char *component, const char *path, enum kata_log_format format,
