@@ -19,19 +19,19 @@ const char *cli_personality_name(enum cli_personality personality)
 const char *const *cli_default_config_paths(enum cli_personality personality)
 {
 	static const char *const kata_paths[] = {
-	        "/etc/kata-containers/configuration.toml",
-	        "/usr/share/defaults/kata-containers/configuration.toml",
-	        /* where `make install` puts it when PREFIX is not /usr */
-	        KATA_DEFAULTSDIR "/configuration.toml",
-	        NULL,
+		"/etc/kata-containers/configuration.toml",
+		"/usr/share/defaults/kata-containers/configuration.toml",
+		/* where `make install` puts it when PREFIX is not /usr */
+		KATA_DEFAULTSDIR "/configuration.toml",
+		NULL,
 	};
 	static const char *const cc_paths[] = {
-	        "/etc/clear-containers/configuration.toml",
-	        "/usr/share/defaults/clear-containers/configuration.toml",
-	        "/etc/kata-containers/configuration.toml",
-	        "/usr/share/defaults/kata-containers/configuration.toml",
-	        KATA_DEFAULTSDIR "/configuration.toml",
-	        NULL,
+		"/etc/clear-containers/configuration.toml",
+		"/usr/share/defaults/clear-containers/configuration.toml",
+		"/etc/kata-containers/configuration.toml",
+		"/usr/share/defaults/kata-containers/configuration.toml",
+		KATA_DEFAULTSDIR "/configuration.toml",
+		NULL,
 	};
 
 	return personality == CLI_CC ? cc_paths : kata_paths;

@@ -51,8 +51,8 @@ static int wait_with_deadline(pid_t pid, int timeout_seconds, int *status)
 static int run_hook(const struct oci_hook *hook, const char *state_text, kata_error_t *err)
 {
 	int timeout = hook->has_timeout ? hook->timeout : HOOK_DEFAULT_TIMEOUT_SECONDS;
-	char *default_argv[] = {hook->path, NULL};
-	char *empty_env[] = {NULL};
+	char *default_argv[] = { hook->path, NULL };
+	char *empty_env[] = { NULL };
 	int fds[2];
 	int status;
 	pid_t pid;

@@ -144,12 +144,12 @@ int exec_shim(char *const argv[], const struct shim_stdio *stdio, kata_error_t *
 static int send_fd(int sock, int fd, const char *name, kata_error_t *err)
 {
 	char control[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
+	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
 	struct msghdr msg = {
-	        .msg_iov = &iov,
-	        .msg_iovlen = 1,
-	        .msg_control = control,
-	        .msg_controllen = sizeof(control),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control,
+		.msg_controllen = sizeof(control),
 	};
 	struct cmsghdr *cmsg;
 
@@ -171,7 +171,7 @@ int console_open_and_send(const char *console_socket, int *slave_fd, kata_error_
 	cleanup_close int master = -1;
 	cleanup_close int slave = -1;
 	cleanup_close int sock = -1;
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	char name[64];
 
 	if (strlen(console_socket) >= sizeof(addr.sun_path))
