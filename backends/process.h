@@ -1,0 +1,38 @@
+/* Processes that outlive the runtime (qemu, virtiofsd), watched from later runtime
+ * processes that are not their parents.
+ *
+ * Liveness comes from /proc/PID/stat, never from kill(pid, 0): an exited daemon stays a
+ * zombie until init reaps it (seconds on these machines). A process is named by its pid and
+ * its start time (field 22 of stat), so a reused pid is never mistaken for it.
+ */
+#ifndef KATA_BACKENDS_PROCESS_H
+#define KATA_BACKENDS_PROCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+struct process_id {
+	pid_t pid;
+	uint64_t start_time; /* clock ticks after boot; 0: unknown, not checked */
+};
+
+/* Reads state letter and start time. Returns -1 (errno ENOENT/ESRCH) if there is no such pid. */
+int process_read_stat(pid_t pid, char *state, uint64_t *start_time);
+/* Alive: exists, is not a zombie (Z) or dead (X), and has the recorded start time. */
+bool process_is_alive(const struct process_id *proc);
+/* Fills start_time for a pid that was just started. */
+int process_identify(pid_t pid, struct process_id *proc, kata_error_t *err);
+/* Waits until the process is no longer alive. Returns 0, or -1 with ETIMEDOUT. */
+int process_wait_gone(const struct process_id *proc, int timeout_ms);
+/* Sends sig if the process is still the one recorded. Returns 0 also when it is gone. */
+int process_signal(const struct process_id *proc, int sig, kata_error_t *err);
+/* SIGTERM, wait up to term_ms, then SIGKILL and wait (bounded). */
+int process_terminate(const struct process_id *proc, int term_ms, kata_error_t *err);
+
+/* Monotonic milliseconds, for deadlines. */
+int64_t process_now_ms(void);
+
+#endif

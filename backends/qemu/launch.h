@@ -1,0 +1,29 @@
+/* Starting the processes of a sandbox so that they outlive the short-lived runtime. */
+#ifndef KATA_QEMU_LAUNCH_H
+#define KATA_QEMU_LAUNCH_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "process.h"
+
+#define LAUNCH_MAX_STDERR (16 * 1024)
+
+/* Runs argv (a program that daemonizes itself, like qemu -daemonize) and waits up to
+ * timeout_ms for its foreground process to exit. A non-zero exit fails with the program's
+ * own stderr output in the message. */
+int launch_daemonizing(char *const argv[], int timeout_ms, kata_error_t *err);
+
+/* Starts argv detached (double fork, new session) with stdout and stderr appended to
+ * log_path (NULL: /dev/null). Fills *proc with the grandchild's pid and start time. */
+int launch_detached(char *const argv[], const char *log_path, struct process_id *proc,
+                    kata_error_t *err);
+
+/* Runs argv as a direct child, stdout+stderr to log_path; for the accelerator probe. */
+pid_t launch_child(char *const argv[], const char *log_path, kata_error_t *err);
+
+/* Reads a pid file written by a daemon. */
+int read_pid_file(const char *path, pid_t *pid, kata_error_t *err);
+
+#endif

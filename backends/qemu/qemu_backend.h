@@ -1,0 +1,21 @@
+/* Internal to the qemu backend, exposed for its unit tests. */
+#ifndef KATA_QEMU_BACKEND_H
+#define KATA_QEMU_BACKEND_H
+
+#include "hypervisor.h"
+
+/* Maps query-status's "status" to a sandbox state. */
+enum hypervisor_state qemu_state_from_status(const char *status);
+
+/* The accelerator probe's cache (env KATA_ACCEL_CACHE overrides the file). */
+#define ACCEL_CACHE_FILE        "/var/cache/kata-containers/accelerator.json"
+#define ACCEL_PROBE_TIMEOUT_MS  10000 /* env KATA_ACCEL_PROBE_TIMEOUT_MS overrides */
+#define ACCEL_CACHE_MAX_ENTRIES 16
+
+/* The cache key of a probe: host kernel release, guest kernel (path, size, mtime), qemu
+ * binary and machine type. Allocated; NULL with *err if the kernel cannot be stat'ed. */
+char *accel_cache_key(const struct kata_config *config, kata_error_t *err);
+/* Whether the console output shows the guest kernel got as far as running /init. */
+bool accel_console_shows_boot(const char *console, size_t len);
+
+#endif

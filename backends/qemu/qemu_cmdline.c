@@ -1,0 +1,294 @@
+/* Building qemu's argv (see qemu_cmdline.h and docs/hypervisor.md). */
+#include "qemu_cmdline.h"
+#include "strv_builder.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+
+char *qemu_opt_escape(const char *value)
+{
+	size_t n = 0;
+	char *out, *p;
+
+	for (const char *s = value; *s; s++)
+		n += *s == ',' ? 2 : 1;
+	out = p = xmalloc(n + 1);
+	for (const char *s = value; *s; s++) {
+		*p++ = *s;
+		if (*s == ',')
+			*p++ = ',';
+	}
+	*p = '\0';
+	return out;
+}
+
+const char *qemu_machine_type(const struct kata_hypervisor_config *hc)
+{
+	return hc->machine_type != NULL && hc->machine_type[0] ? hc->machine_type
+	                                                       : QEMU_DEFAULT_MACHINE;
+}
+
+static bool is_microvm(const struct kata_hypervisor_config *hc)
+{
+	return strcmp(qemu_machine_type(hc), "microvm") == 0;
+}
+
+char *qemu_binary(const struct kata_hypervisor_config *hc, kata_error_t *err)
+{
+	const char *path = hc->path != NULL && hc->path[0] ? hc->path : QEMU_DEFAULT_BINARY;
+
+	if (path[0] != '/') {
+		kata_error_set(err, EINVAL, "hypervisor path must be absolute: %s", path);
+		return NULL;
+	}
+	if (hc->valid_hypervisor_paths != NULL && hc->valid_hypervisor_paths[0] != NULL) {
+		bool allowed = false;
+
+		for (char **p = hc->valid_hypervisor_paths; *p != NULL && !allowed; p++)
+			allowed = fnmatch(*p, path, FNM_PATHNAME) == 0;
+		if (!allowed) {
+			kata_error_set(err, EPERM,
+			               "hypervisor path %s is not in valid_hypervisor_paths", path);
+			return NULL;
+		}
+	}
+	return xstrdup(path);
+}
+
+static uint32_t msize_9p(const struct kata_hypervisor_config *hc)
+{
+	return hc->msize_9p != 0 ? hc->msize_9p : QEMU_DEFAULT_MSIZE_9P;
+}
+
+char *qemu_kernel_params(const struct kata_hypervisor_config *hc, const struct qemu_plan *plan)
+{
+	bool microvm = is_microvm(hc);
+	char *params = xstrdup(QEMU_KATA_KERNEL_PARAMS);
+
+#define APPEND(...)                                                                                \
+	do {                                                                                       \
+		cleanup_free char *more_ = xasprintf(__VA_ARGS__);                                 \
+		char *joined_ = xasprintf("%s %s", params, more_);                                 \
+		free(params);                                                                      \
+		params = joined_;                                                                  \
+	} while (0)
+
+	/* reboot=t: microvm has no keyboard controller, only a triple fault resets it. */
+	APPEND("reboot=%s", microvm ? "t" : "k");
+	if (microvm && plan->host_tsc_khz != 0)
+		APPEND("tsc_early_khz=%u",
+		       plan->host_tsc_khz); /* TSC calibration hangs under TCG */
+	APPEND("console=%s", plan->serial_console ? "ttyS0" : "hvc0");
+	if (!plan->debug)
+		APPEND("quiet");
+	if (plan->shared_dir != NULL && hc->shared_fs == KATA_SHARED_FS_9P)
+		APPEND("agent.msize_9p=%u", msize_9p(hc));
+	if (hc->kernel_params != NULL && hc->kernel_params[0])
+		APPEND("%s", hc->kernel_params); /* last, so that it can override */
+#undef APPEND
+	return params;
+}
+
+static void add_machine(struct strv_builder *b, const struct kata_hypervisor_config *hc,
+                        const struct qemu_plan *plan)
+{
+	bool microvm = is_microvm(hc);
+	bool kvm = plan->accelerator == KATA_ACCEL_KVM;
+	const char *extra = hc->machine_accelerators;
+	const char *features = hc->cpu_features;
+	bool hotplug = hc->memory_slots > 0 && !microvm && plan->host_memory_mib > plan->memory_mib;
+
+	strv_builder_add(b, "-machine");
+	/* microvm: qemu lists its virtio-mmio devices on the kernel command line only without
+	 * ACPI. */
+	strv_builder_addf(b, "%s,accel=%s%s%s%s", qemu_machine_type(hc), kvm ? "kvm" : "tcg",
+	                  microvm ? ",acpi=off" : "", extra != NULL && extra[0] ? "," : "",
+	                  extra != NULL ? extra : "");
+	if (kvm || (features != NULL && features[0])) {
+		strv_builder_add(b, "-cpu");
+		strv_builder_addf(b, "%s%s%s", kvm ? "host" : "qemu64",
+		                  features != NULL && features[0] ? "," : "",
+		                  features != NULL ? features : "");
+	}
+	strv_builder_add(b, "-smp");
+	strv_builder_addf(b, "%u,maxcpus=%u", plan->vcpus,
+	                  plan->maxvcpus > plan->vcpus ? plan->maxvcpus : plan->vcpus);
+	strv_builder_add(b, "-m");
+	if (hotplug)
+		strv_builder_addf(b, "%uM,slots=%u,maxmem=%lluM", plan->memory_mib,
+		                  hc->memory_slots, (unsigned long long)plan->host_memory_mib);
+	else
+		strv_builder_addf(b, "%uM", plan->memory_mib);
+}
+
+static void add_boot(struct strv_builder *b, const struct kata_hypervisor_config *hc,
+                     const struct qemu_plan *plan)
+{
+	cleanup_free char *params = qemu_kernel_params(hc, plan);
+
+	strv_builder_add(b, "-kernel");
+	strv_builder_add(b, hc->kernel);
+	if (hc->initrd != NULL && hc->initrd[0]) {
+		strv_builder_add(b, "-initrd");
+		strv_builder_add(b, hc->initrd);
+	}
+	strv_builder_add(b, "-append");
+	strv_builder_add(b, params);
+}
+
+/* A listening unix socket that nobody needs to be connected to (wait=off). */
+static void add_server_socket(struct strv_builder *b, const char *id, const char *path,
+                              const char *log_path)
+{
+	cleanup_free char *escaped = qemu_opt_escape(path);
+	cleanup_free char *log = log_path != NULL ? qemu_opt_escape(log_path) : NULL;
+
+	strv_builder_add(b, "-chardev");
+	strv_builder_addf(b, "socket,id=%s,path=%s,server=on,wait=off%s%s", id, escaped,
+	                  log != NULL ? ",logfile=" : "", log != NULL ? log : "");
+}
+
+static void add_serial_devices(struct strv_builder *b, const struct kata_hypervisor_config *hc,
+                               const struct qemu_plan *plan)
+{
+	bool microvm = is_microvm(hc);
+	static const char *const names[2] = { "sh.hyper.channel.0", "sh.hyper.channel.1" };
+
+	strv_builder_add(b, "-device");
+	strv_builder_addf(b, "%s,id=serial0",
+	                  microvm ? "virtio-serial-device" : "virtio-serial-pci");
+	for (int i = 0; i < 2; i++) {
+		cleanup_free char *id = xasprintf("channel%d", i);
+
+		add_server_socket(b, id, plan->channel_paths[i], NULL);
+		strv_builder_add(b, "-device");
+		strv_builder_addf(b, "virtserialport,bus=serial0.0,chardev=%s,name=%s", id,
+		                  names[i]);
+	}
+	if (plan->serial_console) {
+		cleanup_free char *log = qemu_opt_escape(plan->console_log_path);
+
+		strv_builder_add(b, "-chardev");
+		strv_builder_addf(b, "file,id=console0,path=%s", log);
+		strv_builder_add(b, "-serial");
+		strv_builder_add(b, "chardev:console0");
+	} else if (plan->console_path != NULL) {
+		add_server_socket(b, "console0", plan->console_path, plan->console_log_path);
+		strv_builder_add(b, "-device");
+		strv_builder_add(b, "virtconsole,bus=serial0.0,chardev=console0");
+	}
+}
+
+static void add_shared_fs(struct strv_builder *b, const struct kata_hypervisor_config *hc,
+                          const struct qemu_plan *plan)
+{
+	bool microvm = is_microvm(hc);
+	cleanup_free char *dir = NULL;
+
+	if (plan->shared_dir == NULL)
+		return;
+	dir = qemu_opt_escape(plan->shared_dir);
+	if (hc->shared_fs == KATA_SHARED_FS_VIRTIO_FS) {
+		cleanup_free char *sock = qemu_opt_escape(plan->virtiofsd_socket);
+
+		strv_builder_add(b, "-chardev");
+		strv_builder_addf(b, "socket,id=virtiofs0,path=%s", sock);
+		strv_builder_add(b, "-device");
+		strv_builder_addf(b, "%s,chardev=virtiofs0,tag=kataShared,queue-size=1024",
+		                  microvm ? "vhost-user-fs-device" : "vhost-user-fs-pci");
+		/* vhost-user needs the guest memory in a shared, file-backed region. */
+		strv_builder_add(b, "-object");
+		strv_builder_addf(b, "memory-backend-memfd,id=mem0,size=%uM,share=on",
+		                  plan->memory_mib);
+		strv_builder_add(b, "-numa");
+		strv_builder_add(b, "node,memdev=mem0");
+		return;
+	}
+	strv_builder_add(b, "-fsdev");
+	strv_builder_addf(b, "local,id=share0,path=%s,security_model=none,multidevs=remap", dir);
+	strv_builder_add(b, "-device");
+	strv_builder_addf(b, "%s,fsdev=share0,mount_tag=kataShared",
+	                  microvm ? "virtio-9p-device" : "virtio-9p-pci");
+}
+
+static void add_rng(struct strv_builder *b, const struct kata_hypervisor_config *hc)
+{
+	const char *source = hc->entropy_source != NULL && hc->entropy_source[0]
+	                             ? hc->entropy_source
+	                             : QEMU_DEFAULT_ENTROPY;
+	cleanup_free char *escaped = qemu_opt_escape(source);
+
+	strv_builder_add(b, "-object");
+	strv_builder_addf(b, "rng-random,id=rng0,filename=%s", escaped);
+	strv_builder_add(b, "-device");
+	strv_builder_addf(b, "%s,rng=rng0",
+	                  is_microvm(hc) ? "virtio-rng-device" : "virtio-rng-pci");
+}
+
+char **qemu_build_cmdline(const struct kata_hypervisor_config *hc, const struct qemu_plan *plan,
+                          kata_error_t *err)
+{
+	struct strv_builder b = { 0 };
+	cleanup_free char *binary = NULL;
+	const char *machine = qemu_machine_type(hc);
+
+	if (strcmp(machine, "q35") != 0 && strcmp(machine, "pc") != 0 &&
+	    strcmp(machine, "microvm") != 0) {
+		kata_error_set(err, EINVAL, "machine_type '%s': expected q35, pc or microvm",
+		               machine);
+		return NULL;
+	}
+	if (hc->kernel == NULL || hc->kernel[0] == '\0') {
+		kata_error_set(err, EINVAL, "no guest kernel configured");
+		return NULL;
+	}
+	if (plan->accelerator != KATA_ACCEL_KVM && plan->accelerator != KATA_ACCEL_TCG) {
+		kata_error_set(err, EINVAL, "accelerator not resolved to kvm or tcg");
+		return NULL;
+	}
+	if (plan->vcpus == 0 || plan->memory_mib == 0) {
+		kata_error_set(err, EINVAL, "vcpus and memory must not be 0");
+		return NULL;
+	}
+	if (plan->shared_dir != NULL && hc->shared_fs == KATA_SHARED_FS_9P &&
+	    msize_9p(hc) > QEMU_MAX_MSIZE_9P) {
+		kata_error_set(err, EINVAL, "msize_9p %u is larger than %u", msize_9p(hc),
+		               QEMU_MAX_MSIZE_9P);
+		return NULL;
+	}
+	binary = qemu_binary(hc, err);
+	if (binary == NULL)
+		return NULL;
+
+	strv_builder_add(&b, binary);
+	strv_builder_add(&b, "-name");
+	strv_builder_addf(&b, "sandbox-%s", plan->id);
+	add_machine(&b, hc, plan);
+	/* Only the devices asked for below: no default NIC, VGA, floppy, CD-ROM or config
+	 * file; no display; a guest reboot ends qemu (the agent powers off to stop). */
+	strv_builder_add(&b, "-nodefaults");
+	strv_builder_add(&b, "-no-user-config");
+	strv_builder_add(&b, "-display");
+	strv_builder_add(&b, "none");
+	strv_builder_add(&b, "-no-reboot");
+	add_boot(&b, hc, plan);
+	{
+		cleanup_free char *qmp = qemu_opt_escape(plan->qmp_path);
+
+		strv_builder_add(&b, "-qmp");
+		strv_builder_addf(&b, "unix:%s,server=on,wait=off", qmp);
+	}
+	add_serial_devices(&b, hc, plan);
+	add_shared_fs(&b, hc, plan);
+	add_rng(&b, hc);
+	if (!plan->foreground) {
+		strv_builder_add(&b, "-pidfile");
+		strv_builder_add(&b, plan->pid_path);
+		strv_builder_add(&b, "-daemonize");
+	}
+	return strv_builder_steal(&b);
+}
