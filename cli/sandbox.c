@@ -1,0 +1,235 @@
+#include "sandbox.h"
+#include "cleanup.h"
+#include "hypervisor.h"
+#include "log.h"
+#include "share.h"
+#include "spawn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* How long the proxy may take to connect to the agent and serve its socket: the guest
+ * boots under TCG here, which takes about a second. */
+#define PROXY_READY_TIMEOUT_MS 30000
+#define PROXY_TERM_TIMEOUT_MS  2000
+
+void sandbox_size_for(const struct kata_config *config, const struct oci_spec *spec,
+                      struct sandbox_resources *resources)
+{
+	const struct oci_resources *r =
+	        spec != NULL && spec->linux_spec != NULL ? spec->linux_spec->resources : NULL;
+
+	resources->vcpus = config->hypervisor.default_vcpus;
+	resources->memory_mib = config->hypervisor.default_memory;
+	if (r == NULL)
+		return;
+	if (r->memory != NULL && r->memory->has_limit && r->memory->limit > 0)
+		resources->memory_mib += (uint32_t)((r->memory->limit + (1 << 20) - 1) >> 20);
+	if (r->cpu != NULL && r->cpu->has_quota && r->cpu->quota > 0 && r->cpu->has_period &&
+	    r->cpu->period > 0)
+		resources->vcpus +=
+		        (uint32_t)(((uint64_t)r->cpu->quota + r->cpu->period - 1) / r->cpu->period);
+	if (config->hypervisor.default_maxvcpus > 0 &&
+	    resources->vcpus > config->hypervisor.default_maxvcpus)
+		resources->vcpus = config->hypervisor.default_maxvcpus;
+}
+
+/* FNV-1a: short, stable names for long (root, id) pairs. */
+static uint64_t hash_name(const char *root, const char *id)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const char *p = root; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = (h ^ 0) * 1099511628211ULL;
+	for (const char *p = id; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h;
+}
+
+static int mkdir_parents(const char *path, kata_error_t *err)
+{
+	cleanup_free char *copy = xstrdup(path);
+
+	for (char *p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0711) < 0 && errno != EEXIST)
+			return kata_error_sys(err, "create `%s`", copy);
+		*p = '/';
+	}
+	return 0;
+}
+
+int sandbox_prepare(const char *root, const char *id, struct sandbox_record *sb, kata_error_t *err)
+{
+	cleanup_free char *dir =
+	        xasprintf("%s/%016llx", SANDBOX_BASE_DIR, (unsigned long long)hash_name(root, id));
+	cleanup_free char *shared = xasprintf("%s/shared", dir);
+
+	if (mkdir_parents(dir, err) < 0)
+		return -1;
+	if (mkdir(dir, 0700) < 0) {
+		if (errno == EEXIST)
+			return kata_error_set(err, EEXIST,
+			                      "sandbox directory `%s` exists: a container `%s` "
+			                      "was not deleted (try delete --force)",
+			                      dir, id);
+		return kata_error_sys(err, "create `%s`", dir);
+	}
+	sb->id = xstrdup(id);
+	sb->dir = steal_pointer(&dir);
+	if (mkdir(shared, 0700) < 0)
+		return kata_error_sys(err, "create `%s`", shared);
+	sb->shared_dir = steal_pointer(&shared);
+	return 0;
+}
+
+static const char *proxy_dialect_of(const struct kata_config *config)
+{
+	switch (config->agent.dialect) {
+	case KATA_DIALECT_CC:
+		return "cc";
+	default:
+		return "kata";
+	}
+}
+
+/* The proxy serves its socket once the agent said READY: connecting is the readiness test. */
+static int wait_proxy_ready(const struct sandbox_record *sb, kata_error_t *err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int64_t deadline = process_now_ms() + PROXY_READY_TIMEOUT_MS;
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sb->proxy_socket);
+	for (;;) {
+		cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return kata_error_sys(err, "socket");
+		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+			return 0;
+		if (!process_is_alive(&sb->proxy))
+			return kata_error_set(err, ECHILD,
+			                      "kata-proxy exited before serving `%s` (see its log)",
+			                      sb->proxy_socket);
+		if (process_now_ms() >= deadline)
+			return kata_error_set(err, ETIMEDOUT,
+			                      "kata-proxy did not serve `%s` within %d ms",
+			                      sb->proxy_socket, PROXY_READY_TIMEOUT_MS);
+		usleep(5000);
+	}
+}
+
+static int start_proxy(const struct kata_config *config, struct sandbox_record *sb,
+                       struct hypervisor *hv, const char *log_path, bool debug, kata_error_t *err)
+{
+	cleanup_free char *own_log = xasprintf("%s/proxy.log", sb->dir);
+	const char *console = hypervisor_console_path(hv);
+	char *argv[20];
+	int n = 0;
+
+	sb->proxy_socket = xasprintf("%s/proxy.sock", sb->dir);
+	argv[n++] = config->proxy.path;
+	argv[n++] = "-listen-socket";
+	argv[n++] = sb->proxy_socket;
+	argv[n++] = "-ctl-socket";
+	argv[n++] = (char *)hypervisor_channel_path(hv, HYPERVISOR_CHANNEL_CTL);
+	argv[n++] = "-io-socket";
+	argv[n++] = (char *)hypervisor_channel_path(hv, HYPERVISOR_CHANNEL_IO);
+	argv[n++] = "-dialect";
+	argv[n++] = (char *)proxy_dialect_of(config);
+	if (console != NULL) {
+		argv[n++] = "-console";
+		argv[n++] = (char *)console;
+	}
+	if (log_path != NULL) {
+		argv[n++] = "-log";
+		argv[n++] = (char *)log_path;
+		argv[n++] = "-log-format";
+		argv[n++] = "json";
+	}
+	if (debug || config->proxy.enable_debug)
+		argv[n++] = "-debug";
+	argv[n] = NULL;
+	if (spawn_daemon(argv, log_path != NULL ? NULL : own_log, &sb->proxy, err) < 0)
+		return kata_error_wrap(err, "start kata-proxy");
+	return wait_proxy_ready(sb, err);
+}
+
+int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
+                 const struct sandbox_resources *resources, const char *log_path, bool debug,
+                 kata_error_t *err)
+{
+	cleanup_free char *vm_dir = xasprintf("%s/vm", sb->dir);
+	struct hypervisor_sandbox_params params = {
+		.id = sb->id,
+		.dir = vm_dir,
+		.shared_dir = sb->shared_dir,
+		.vcpus = resources->vcpus,
+		.memory_mib = resources->memory_mib,
+		.debug = debug || config->hypervisor.enable_debug,
+	};
+	struct hypervisor *hv = hypervisor_new(NULL, config, err);
+	int ret = -1;
+
+	if (hv == NULL)
+		return -1;
+	if (hypervisor_create(hv, &params, 0, err) < 0)
+		goto out;
+	/* Recorded before booting: a failed start still leaves a handle to clean up with. */
+	sb->hypervisor = hypervisor_save(hv);
+	if (hypervisor_start(hv, 0, err) < 0)
+		goto out;
+	json_object_put(sb->hypervisor);
+	sb->hypervisor = hypervisor_save(hv);
+	ret = start_proxy(config, sb, hv, log_path, debug, err);
+out:
+	if (ret < 0 && sb->hypervisor == NULL)
+		sb->hypervisor = hypervisor_save(hv);
+	hypervisor_free(hv);
+	return ret < 0 ? kata_error_wrap(err, "boot sandbox `%s`", sb->id) : 0;
+}
+
+static void keep_first(kata_error_t *first, kata_error_t *next)
+{
+	if (*first == NULL)
+		kata_error_move(first, next);
+	else
+		kata_error_free(next);
+}
+
+int sandbox_teardown(const struct kata_config *config, struct sandbox_record *sb, kata_error_t *err)
+{
+	kata_error_t first = NULL;
+	kata_error_t step = NULL;
+
+	if (sb->proxy.pid > 0 && process_terminate(&sb->proxy, PROXY_TERM_TIMEOUT_MS, &step) < 0)
+		keep_first(&first, &step);
+	if (sb->hypervisor != NULL) {
+		struct hypervisor *hv = hypervisor_restore(config, sb->hypervisor, &step);
+		if (hv == NULL) {
+			keep_first(&first, &step);
+		} else {
+			if (hypervisor_cleanup(hv, HYPERVISOR_FLAG_FORCE, &step) < 0)
+				keep_first(&first, &step);
+			hypervisor_free(hv);
+		}
+	}
+	if (share_unmount_all(sb->mounts, &step) < 0) {
+		/* Never remove a tree that may still have the container's rootfs mounted in it. */
+		keep_first(&first, &step);
+	} else if (sb->dir != NULL && remove_tree(sb->dir, &step) < 0) {
+		keep_first(&first, &step);
+	}
+	if (first != NULL) {
+		kata_error_move(err, &first);
+		return kata_error_wrap(err, "tear down sandbox `%s`", sb->id ?: "?");
+	}
+	return 0;
+}

@@ -1,0 +1,45 @@
+/* A sandbox: the VM one container (or a pod) runs in, with its kata-proxy and the
+ * directory that holds their sockets and the shared directory.
+ *
+ *   SANDBOX_BASE_DIR/HASH/      one per VM (HASH keeps socket paths under 108 bytes)
+ *     vm/                       the backend's directory (qemu's sockets, console log)
+ *     shared/                   exported to the guest as kataShared
+ *     proxy.sock                kata-proxy's socket for the runtime and the shims
+ */
+#ifndef KATA_CLI_SANDBOX_H
+#define KATA_CLI_SANDBOX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "container.h"
+#include "error.h"
+#include "oci_spec.h"
+
+#define SANDBOX_BASE_DIR "/run/kata-containers/vm"
+
+struct sandbox_resources {
+	uint32_t vcpus;
+	uint32_t memory_mib;
+};
+
+/* Kata's sizing: the configured defaults plus what the container's limits ask for. */
+void sandbox_size_for(const struct kata_config *config, const struct oci_spec *spec,
+                      struct sandbox_resources *resources);
+
+/* Names and creates the sandbox's directories; fills sb->id, dir, shared_dir. */
+int sandbox_prepare(const char *root, const char *id, struct sandbox_record *sb, kata_error_t *err);
+
+/* Boots the VM and starts its proxy; the record is updated as each piece comes up, so
+ * that sandbox_teardown() can undo a boot that failed half-way. */
+int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
+                 const struct sandbox_resources *resources, const char *log_path, bool debug,
+                 kata_error_t *err);
+
+/* Stops proxy and VM, unmounts what was shared and removes the directory, whatever
+ * state they are in. Going on past failures, it returns the first one. */
+int sandbox_teardown(const struct kata_config *config, struct sandbox_record *sb,
+                     kata_error_t *err);
+
+#endif
