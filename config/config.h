@@ -87,8 +87,8 @@ struct kata_shim_config {
 
 struct kata_agent_config {
 	char *type;
-	enum kata_agent_dialect
-	        dialect; /* default: hyperstart for [agent.kata], cc for [agent.cc] */
+	/* default: hyperstart for [agent.kata], cc for [agent.cc] */
+	enum kata_agent_dialect dialect;
 	bool enable_debug;
 	bool enable_tracing;
 	char **kernel_modules; /* NULL-terminated, never NULL */
