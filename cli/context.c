@@ -5,7 +5,8 @@
 
 void cli_context_release(struct cli_context *ctx)
 {
-	/* The configuration is freed here once config.c lands (kata_config_free). */
+	kata_config_free(ctx->config);
+	ctx->config = NULL;
 	free(ctx->root);
 	free(ctx->config_path);
 	free(ctx->log_path);

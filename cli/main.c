@@ -16,6 +16,8 @@ static const struct cli_verb verbs[] = {
 	{ "list", NULL, "list the containers", cli_list },
 	{ "spec", NULL, "write a default config.json", cli_spec },
 	{ "version", NULL, "print the runtime's version", cli_version },
+	{ "kata-env", "env", "show the effective configuration and host facts", cli_env },
+	{ "kata-check", "check", "check whether this host can run VMs", cli_check },
 };
 
 static const struct cli_verb *find_verb(const struct cli_context *ctx, const char *name)

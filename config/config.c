@@ -22,12 +22,12 @@
 /* A configuration file is a few kilobytes; anything this large is not one. */
 #define CONFIG_MAX_SIZE (1024 * 1024)
 
-static const char *const accelerator_names[] = {"auto", "kvm", "tcg", NULL};
-static const char *const shared_fs_names[] = {"virtio-9p", "virtio-fs", NULL};
-static const char *const dialect_names[] = {"hyperstart", "cc", NULL};
-static const char *const networking_models[] = {"macvtap", "tcfilter", "bridged", "none", NULL};
-static const char *const trace_modes[] = {"dynamic", "static", NULL};
-static const char *const trace_types[] = {"isolated", "collated", NULL};
+static const char *const accelerator_names[] = { "auto", "kvm", "tcg", NULL };
+static const char *const shared_fs_names[] = { "virtio-9p", "virtio-fs", NULL };
+static const char *const dialect_names[] = { "hyperstart", "cc", NULL };
+static const char *const networking_models[] = { "macvtap", "tcfilter", "bridged", "none", NULL };
+static const char *const trace_modes[] = { "dynamic", "static", NULL };
+static const char *const trace_types[] = { "isolated", "collated", NULL };
 
 const char *kata_accelerator_name(enum kata_accelerator accel)
 {
@@ -46,66 +46,67 @@ const char *kata_agent_dialect_name(enum kata_agent_dialect dialect)
 
 #define PROXY(field) offsetof(struct kata_proxy_config, field)
 static const struct config_key proxy_keys[] = {
-        {"path", CONFIG_PATH, PROXY(path), NULL},
-        {"enable_debug", CONFIG_BOOL, PROXY(enable_debug), NULL},
-        {"url", CONFIG_STRING, CONFIG_IGNORED, NULL}, /* early Clear Containers 3.0 */
-        {NULL, 0, 0, NULL},
+	{ "path", CONFIG_PATH, PROXY(path), NULL },
+	{ "enable_debug", CONFIG_BOOL, PROXY(enable_debug), NULL },
+	{ "url", CONFIG_STRING, CONFIG_IGNORED, NULL }, /* early Clear Containers 3.0 */
+	{ NULL, 0, 0, NULL },
 };
 
 #define SHIM(field) offsetof(struct kata_shim_config, field)
 static const struct config_key shim_keys[] = {
-        {"path", CONFIG_PATH, SHIM(path), NULL},
-        {"enable_debug", CONFIG_BOOL, SHIM(enable_debug), NULL},
-        {"enable_tracing", CONFIG_BOOL, SHIM(enable_tracing), NULL},
-        {NULL, 0, 0, NULL},
+	{ "path", CONFIG_PATH, SHIM(path), NULL },
+	{ "enable_debug", CONFIG_BOOL, SHIM(enable_debug), NULL },
+	{ "enable_tracing", CONFIG_BOOL, SHIM(enable_tracing), NULL },
+	{ NULL, 0, 0, NULL },
 };
 
 #define AGENT(field) offsetof(struct kata_agent_config, field)
 static const struct config_key agent_keys[] = {
-        {"dialect", CONFIG_ENUM, AGENT(dialect), dialect_names},
-        {"enable_debug", CONFIG_BOOL, AGENT(enable_debug), NULL},
-        {"enable_tracing", CONFIG_BOOL, AGENT(enable_tracing), NULL},
-        {"trace_mode", CONFIG_CHOICE, CONFIG_IGNORED, trace_modes},
-        {"trace_type", CONFIG_CHOICE, CONFIG_IGNORED, trace_types},
-        {"kernel_modules", CONFIG_STRV, AGENT(kernel_modules), NULL},
-        {NULL, 0, 0, NULL},
+	{ "dialect", CONFIG_ENUM, AGENT(dialect), dialect_names },
+	{ "enable_debug", CONFIG_BOOL, AGENT(enable_debug), NULL },
+	{ "enable_tracing", CONFIG_BOOL, AGENT(enable_tracing), NULL },
+	{ "trace_mode", CONFIG_CHOICE, CONFIG_IGNORED, trace_modes },
+	{ "trace_type", CONFIG_CHOICE, CONFIG_IGNORED, trace_types },
+	{ "kernel_modules", CONFIG_STRV, AGENT(kernel_modules), NULL },
+	{ NULL, 0, 0, NULL },
 };
 
 #define RUNTIME(field) offsetof(struct kata_runtime_config, field)
 static const struct config_key runtime_keys[] = {
-        {"enable_debug", CONFIG_BOOL, RUNTIME(enable_debug), NULL},
-        {"enable_tracing", CONFIG_BOOL, RUNTIME(enable_tracing), NULL},
-        {"enable_pprof", CONFIG_BOOL, RUNTIME(enable_pprof), NULL},
-        {"internetworking_model", CONFIG_CHOICE, RUNTIME(internetworking_model), networking_models},
-        {"disable_guest_seccomp", CONFIG_BOOL, RUNTIME(disable_guest_seccomp), NULL},
-        {"disable_new_netns", CONFIG_BOOL, RUNTIME(disable_new_netns), NULL},
-        {"sandbox_cgroup_only", CONFIG_BOOL, RUNTIME(sandbox_cgroup_only), NULL},
-        {"experimental", CONFIG_STRV, RUNTIME(experimental), NULL},
-        /* Kata 1.x keys of features this runtime does not have */
-        {"enable_cpu_quota", CONFIG_BOOL, CONFIG_IGNORED, NULL},
-        {"enable_cgroup_swap_control", CONFIG_BOOL, CONFIG_IGNORED, NULL},
-        {"enable_metrics", CONFIG_BOOL, CONFIG_IGNORED, NULL},
-        {"jaeger_endpoint", CONFIG_STRING, CONFIG_IGNORED, NULL},
-        {"jaeger_user", CONFIG_STRING, CONFIG_IGNORED, NULL},
-        {"jaeger_password", CONFIG_STRING, CONFIG_IGNORED, NULL},
-        {"global_log_path", CONFIG_STRING, CONFIG_IGNORED, NULL}, /* Clear Containers */
-        {NULL, 0, 0, NULL},
+	{ "enable_debug", CONFIG_BOOL, RUNTIME(enable_debug), NULL },
+	{ "enable_tracing", CONFIG_BOOL, RUNTIME(enable_tracing), NULL },
+	{ "enable_pprof", CONFIG_BOOL, RUNTIME(enable_pprof), NULL },
+	{ "internetworking_model", CONFIG_CHOICE, RUNTIME(internetworking_model),
+	  networking_models },
+	{ "disable_guest_seccomp", CONFIG_BOOL, RUNTIME(disable_guest_seccomp), NULL },
+	{ "disable_new_netns", CONFIG_BOOL, RUNTIME(disable_new_netns), NULL },
+	{ "sandbox_cgroup_only", CONFIG_BOOL, RUNTIME(sandbox_cgroup_only), NULL },
+	{ "experimental", CONFIG_STRV, RUNTIME(experimental), NULL },
+	/* Kata 1.x keys of features this runtime does not have */
+	{ "enable_cpu_quota", CONFIG_BOOL, CONFIG_IGNORED, NULL },
+	{ "enable_cgroup_swap_control", CONFIG_BOOL, CONFIG_IGNORED, NULL },
+	{ "enable_metrics", CONFIG_BOOL, CONFIG_IGNORED, NULL },
+	{ "jaeger_endpoint", CONFIG_STRING, CONFIG_IGNORED, NULL },
+	{ "jaeger_user", CONFIG_STRING, CONFIG_IGNORED, NULL },
+	{ "jaeger_password", CONFIG_STRING, CONFIG_IGNORED, NULL },
+	{ "global_log_path", CONFIG_STRING, CONFIG_IGNORED, NULL }, /* Clear Containers */
+	{ NULL, 0, 0, NULL },
 };
 
 /* VM templating and the network monitor: accepted so that Kata files load; not built. */
 static const struct config_key factory_keys[] = {
-        {"enable_template", CONFIG_BOOL, CONFIG_IGNORED, NULL},
-        {"template_path", CONFIG_STRING, CONFIG_IGNORED, NULL},
-        {"vm_cache_number", CONFIG_U32, CONFIG_IGNORED, NULL},
-        {"vm_cache_endpoint", CONFIG_STRING, CONFIG_IGNORED, NULL},
-        {NULL, 0, 0, NULL},
+	{ "enable_template", CONFIG_BOOL, CONFIG_IGNORED, NULL },
+	{ "template_path", CONFIG_STRING, CONFIG_IGNORED, NULL },
+	{ "vm_cache_number", CONFIG_U32, CONFIG_IGNORED, NULL },
+	{ "vm_cache_endpoint", CONFIG_STRING, CONFIG_IGNORED, NULL },
+	{ NULL, 0, 0, NULL },
 };
 
 static const struct config_key netmon_keys[] = {
-        {"enable_netmon", CONFIG_BOOL, CONFIG_IGNORED, NULL},
-        {"path", CONFIG_STRING, CONFIG_IGNORED, NULL},
-        {"enable_debug", CONFIG_BOOL, CONFIG_IGNORED, NULL},
-        {NULL, 0, 0, NULL},
+	{ "enable_netmon", CONFIG_BOOL, CONFIG_IGNORED, NULL },
+	{ "path", CONFIG_STRING, CONFIG_IGNORED, NULL },
+	{ "enable_debug", CONFIG_BOOL, CONFIG_IGNORED, NULL },
+	{ NULL, 0, 0, NULL },
 };
 
 static void set_defaults(struct kata_config *config)
@@ -212,7 +213,7 @@ static int read_component(const char *file, const struct toml_value *root, const
                           const char *const *names, const struct config_key *keys, void *base,
                           char **type, kata_error_t *err)
 {
-	struct config_section sec = {.file = file};
+	struct config_section sec = { .file = file };
 	int ret;
 
 	if (pick_component(file, root, kind, names, &sec, type, err) < 0)
@@ -228,7 +229,7 @@ static int read_plain_table(const char *file, const struct toml_value *root, con
                             const struct config_key *keys, void *base, kata_error_t *err)
 {
 	const struct toml_entry *entry = toml_table_find(root, name);
-	struct config_section sec = {.file = file, .name = name};
+	struct config_section sec = { .file = file, .name = name };
 
 	if (entry == NULL)
 		return 0;
@@ -241,8 +242,8 @@ static int read_plain_table(const char *file, const struct toml_value *root, con
 
 static int check_top_level(const char *file, const struct toml_value *root, kata_error_t *err)
 {
-	static const char *const known[] = {"hypervisor", "proxy",   "shim",   "agent",
-	                                    "runtime",    "factory", "netmon", NULL};
+	static const char *const known[] = { "hypervisor", "proxy",   "shim",   "agent",
+		                             "runtime",    "factory", "netmon", NULL };
 
 	for (size_t i = 0; i < root->u.table.len; i++) {
 		const struct toml_entry *e = &root->u.table.entries[i];
@@ -284,7 +285,7 @@ static int syntax_error(const char *file, kata_error_t *err)
 static int load_tree(struct kata_config *config, const char *file, const struct toml_value *root,
                      kata_error_t *err)
 {
-	static const char *const component_names[] = {"kata", "cc", NULL};
+	static const char *const component_names[] = { "kata", "cc", NULL };
 
 	if (root->type != TOML_TABLE)
 		return kata_error_set(err, EINVAL, "%s: not a TOML document", file);
@@ -345,11 +346,20 @@ struct kata_config *kata_config_load(const char *path, kata_error_t *err)
 {
 	cleanup_free char *text = NULL;
 	size_t len = 0;
+	struct kata_config *config;
+	char *resolved;
 
 	text = config_read_file(path, CONFIG_MAX_SIZE, &len, err);
 	if (text == NULL)
 		return NULL;
-	return kata_config_parse(path, text, len, err);
+	config = kata_config_parse(path, text, len, err);
+	/* kata-env and the logs show where the configuration really came from */
+	resolved = config != NULL ? realpath(path, NULL) : NULL;
+	if (resolved != NULL) {
+		free(config->path);
+		config->path = resolved;
+	}
+	return config;
 }
 
 char *kata_config_find(const char *explicit_path, const char *const *default_paths,
