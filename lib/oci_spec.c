@@ -177,12 +177,12 @@ static json_object *mount_to_json(const struct oci_mount *mount)
 /* --- hooks -------------------------------------------------------------------------------------- */
 
 static const char *const hook_kind_names[OCI_HOOK_KINDS] = {
-        [OCI_HOOK_PRESTART] = "prestart",
-        [OCI_HOOK_CREATE_RUNTIME] = "createRuntime",
-        [OCI_HOOK_CREATE_CONTAINER] = "createContainer",
-        [OCI_HOOK_START_CONTAINER] = "startContainer",
-        [OCI_HOOK_POSTSTART] = "poststart",
-        [OCI_HOOK_POSTSTOP] = "poststop",
+	[OCI_HOOK_PRESTART] = "prestart",
+	[OCI_HOOK_CREATE_RUNTIME] = "createRuntime",
+	[OCI_HOOK_CREATE_CONTAINER] = "createContainer",
+	[OCI_HOOK_START_CONTAINER] = "startContainer",
+	[OCI_HOOK_POSTSTART] = "poststart",
+	[OCI_HOOK_POSTSTOP] = "poststop",
 };
 
 const char *oci_hook_kind_name(enum oci_hook_kind kind)

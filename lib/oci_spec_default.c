@@ -13,47 +13,50 @@ struct default_mount {
 };
 
 static const struct default_mount default_mounts[] = {
-        {"/proc", "proc", "proc", {NULL}},
-        {"/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k", NULL}},
-        {"/dev/pts",
-         "devpts",
-         "devpts",
-         {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", NULL}},
-        {"/dev/shm",
-         "tmpfs",
-         "shm",
-         {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k", NULL}},
-        {"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev", NULL}},
-        {"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro", NULL}},
-        {"/sys/fs/cgroup",
-         "cgroup",
-         "cgroup",
-         {"nosuid", "noexec", "nodev", "relatime", "ro", NULL}},
+	{ "/proc", "proc", "proc", { NULL } },
+	{ "/dev", "tmpfs", "tmpfs", { "nosuid", "strictatime", "mode=755", "size=65536k", NULL } },
+	{ "/dev/pts",
+	  "devpts",
+	  "devpts",
+	  { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", NULL } },
+	{ "/dev/shm",
+	  "tmpfs",
+	  "shm",
+	  { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k", NULL } },
+	{ "/dev/mqueue", "mqueue", "mqueue", { "nosuid", "noexec", "nodev", NULL } },
+	{ "/sys", "sysfs", "sysfs", { "nosuid", "noexec", "nodev", "ro", NULL } },
+	{ "/sys/fs/cgroup",
+	  "cgroup",
+	  "cgroup",
+	  { "nosuid", "noexec", "nodev", "relatime", "ro", NULL } },
 };
 
 /* Without its own user namespace mapping many ids, a rootless container cannot mount
  * sysfs nor chown devpts to gid 5: it binds the host's /sys instead. */
 static const struct default_mount rootless_sys = {
-        "/sys", "none", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro", NULL}};
+	"/sys", "none", "/sys", { "rbind", "nosuid", "noexec", "nodev", "ro", NULL }
+};
 
-static const char *const default_caps[] = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE",
-                                           NULL};
+static const char *const default_caps[] = { "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE",
+	                                    NULL };
 static const char *const default_env[] = {
-        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", NULL};
-static const char *const default_args[] = {"sh", NULL};
-static const char *const masked_paths[] = {"/proc/acpi",
-                                           "/proc/asound",
-                                           "/proc/kcore",
-                                           "/proc/keys",
-                                           "/proc/latency_stats",
-                                           "/proc/timer_list",
-                                           "/proc/timer_stats",
-                                           "/proc/sched_debug",
-                                           "/sys/firmware",
-                                           "/proc/scsi",
-                                           NULL};
-static const char *const readonly_paths[] = {
-        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL};
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", NULL
+};
+static const char *const default_args[] = { "sh", NULL };
+static const char *const masked_paths[] = { "/proc/acpi",
+	                                    "/proc/asound",
+	                                    "/proc/kcore",
+	                                    "/proc/keys",
+	                                    "/proc/latency_stats",
+	                                    "/proc/timer_list",
+	                                    "/proc/timer_stats",
+	                                    "/proc/sched_debug",
+	                                    "/sys/firmware",
+	                                    "/proc/scsi",
+	                                    NULL };
+static const char *const readonly_paths[] = { "/proc/bus",           "/proc/fs",
+	                                      "/proc/irq",           "/proc/sys",
+	                                      "/proc/sysrq-trigger", NULL };
 
 static json_object *strings(const char *const *strv)
 {
@@ -124,8 +127,8 @@ static json_object *id_mapping_json(unsigned host_id)
 
 static json_object *linux_json(bool rootless)
 {
-	static const char *const root_ns[] = {"pid", "network", "ipc", "uts", "mount", NULL};
-	static const char *const rootless_ns[] = {"pid", "ipc", "uts", "mount", "user", NULL};
+	static const char *const root_ns[] = { "pid", "network", "ipc", "uts", "mount", NULL };
+	static const char *const rootless_ns[] = { "pid", "ipc", "uts", "mount", "user", NULL };
 	json_object *lx = json_object_new_object();
 	json_object *namespaces = json_object_new_array();
 

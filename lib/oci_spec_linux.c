@@ -9,16 +9,16 @@
 #include <string.h>
 
 static const char *const namespace_names[OCI_NS_TYPES] = {
-        [OCI_NS_PID] = "pid",       [OCI_NS_NETWORK] = "network", [OCI_NS_MOUNT] = "mount",
-        [OCI_NS_IPC] = "ipc",       [OCI_NS_UTS] = "uts",         [OCI_NS_USER] = "user",
-        [OCI_NS_CGROUP] = "cgroup",
+	[OCI_NS_PID] = "pid",       [OCI_NS_NETWORK] = "network", [OCI_NS_MOUNT] = "mount",
+	[OCI_NS_IPC] = "ipc",       [OCI_NS_UTS] = "uts",         [OCI_NS_USER] = "user",
+	[OCI_NS_CGROUP] = "cgroup",
 };
 
 static const int namespace_flags[OCI_NS_TYPES] = {
-        [OCI_NS_PID] = CLONE_NEWPID,       [OCI_NS_NETWORK] = CLONE_NEWNET,
-        [OCI_NS_MOUNT] = CLONE_NEWNS,      [OCI_NS_IPC] = CLONE_NEWIPC,
-        [OCI_NS_UTS] = CLONE_NEWUTS,       [OCI_NS_USER] = CLONE_NEWUSER,
-        [OCI_NS_CGROUP] = CLONE_NEWCGROUP,
+	[OCI_NS_PID] = CLONE_NEWPID,       [OCI_NS_NETWORK] = CLONE_NEWNET,
+	[OCI_NS_MOUNT] = CLONE_NEWNS,      [OCI_NS_IPC] = CLONE_NEWIPC,
+	[OCI_NS_UTS] = CLONE_NEWUTS,       [OCI_NS_USER] = CLONE_NEWUSER,
+	[OCI_NS_CGROUP] = CLONE_NEWCGROUP,
 };
 
 const char *oci_namespace_type_name(enum oci_namespace_type type)
@@ -36,10 +36,10 @@ int oci_namespace_clone_flag(enum oci_namespace_type type)
 }
 
 static const char *const propagation_names[] = {
-        "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable",
+	"private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable",
 };
 
-static const char *const device_types[] = {"c", "b", "u", "p"};
+static const char *const device_types[] = { "c", "b", "u", "p" };
 
 /* --- namespaces ---------------------------------------------------------------------------- */
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const rule_types[] = {"a", "c", "b"};
+static const char *const rule_types[] = { "a", "c", "b" };
 
 static int read_device_rule(json_object *value, const char *path, void *element, kata_error_t *err)
 {

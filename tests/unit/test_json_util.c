@@ -128,23 +128,23 @@ struct type_case {
 };
 
 static const struct type_case type_cases[] = {
-        {"i", "string", "p.i: expected a string, got an integer"},
-        {"s", "int64", "p.s: expected an integer, got a string"},
-        {"d", "int64", "p.d: expected an integer, got a number"},
-        {"b", "uint32", "p.b: expected an integer, got a boolean"},
-        {"o", "bool", "p.o: expected a boolean, got an object"},
-        {"a", "object", "p.a: expected an object, got an array"},
-        {"s", "array", "p.s: expected an array, got a string"},
-        {"bad", "strv", "p.bad[1]: expected a string, got an integer"},
-        {"s", "strv", "p.s: expected an array, got a string"},
-        {"a", "map", "p.a: expected an object, got an array"},
-        {"neg", "uint32", "p.neg: -1 out of range [0, 4294967295]"},
-        {"neg", "uint64", "p.neg: -1 out of range [0, 18446744073709551615]"},
-        {"u", "int32", "p.u: 4294967295 out of range [-2147483648, 2147483647]"},
-        {"u", "uint16", "p.u: 4294967295 out of range [0, 65535]"},
-        {"big", "int64",
-         "p.big: 18446744073709551615 out of range [-9223372036854775808, 9223372036854775807]"},
-        {"nul", "string", "p.nul: string contains a NUL character"},
+	{ "i", "string", "p.i: expected a string, got an integer" },
+	{ "s", "int64", "p.s: expected an integer, got a string" },
+	{ "d", "int64", "p.d: expected an integer, got a number" },
+	{ "b", "uint32", "p.b: expected an integer, got a boolean" },
+	{ "o", "bool", "p.o: expected a boolean, got an object" },
+	{ "a", "object", "p.a: expected an object, got an array" },
+	{ "s", "array", "p.s: expected an array, got a string" },
+	{ "bad", "strv", "p.bad[1]: expected a string, got an integer" },
+	{ "s", "strv", "p.s: expected an array, got a string" },
+	{ "a", "map", "p.a: expected an object, got an array" },
+	{ "neg", "uint32", "p.neg: -1 out of range [0, 4294967295]" },
+	{ "neg", "uint64", "p.neg: -1 out of range [0, 18446744073709551615]" },
+	{ "u", "int32", "p.u: 4294967295 out of range [-2147483648, 2147483647]" },
+	{ "u", "uint16", "p.u: 4294967295 out of range [0, 65535]" },
+	{ "big", "int64",
+	  "p.big: 18446744073709551615 out of range [-9223372036854775808, 9223372036854775807]" },
+	{ "nul", "string", "p.nul: string contains a NUL character" },
 };
 
 static int call_getter(json_object *obj, const struct type_case *c, kata_error_t *err)
@@ -213,12 +213,13 @@ struct syntax_case {
 };
 
 static const struct syntax_case syntax_cases[] = {
-        {"{\"a\": 1,\n \"b\": [1, 2,\n x]}", "line 3, column 2 (offset 23): unexpected character"},
-        {"{\"a\": ", "line 1, column 7 (offset 6): unexpected end of data"},
-        {"", "line 1, column 1 (offset 0): unexpected end of data"},
-        {"{\"a\": 1} {}", "line 1, column 10 (offset 9): unexpected data after the JSON value"},
-        {"[1 2]", "line 1, column 4 (offset 3): array value separator ',' expected"},
-        {"\n\n   nul", "line 3, column 7 (offset 8): unexpected end of data"},
+	{ "{\"a\": 1,\n \"b\": [1, 2,\n x]}",
+	  "line 3, column 2 (offset 23): unexpected character" },
+	{ "{\"a\": ", "line 1, column 7 (offset 6): unexpected end of data" },
+	{ "", "line 1, column 1 (offset 0): unexpected end of data" },
+	{ "{\"a\": 1} {}", "line 1, column 10 (offset 9): unexpected data after the JSON value" },
+	{ "[1 2]", "line 1, column 4 (offset 3): array value separator ',' expected" },
+	{ "\n\n   nul", "line 3, column 7 (offset 8): unexpected end of data" },
 };
 
 START_TEST(test_syntax_error_position)
@@ -384,8 +385,8 @@ END_TEST
 
 START_TEST(test_builders)
 {
-	char *strv[] = {"a", "b", NULL};
-	char *pairs[] = {"k1", "v1", "k2", "v2", NULL};
+	char *strv[] = { "a", "b", NULL };
+	char *pairs[] = { "k1", "v1", "k2", "v2", NULL };
 	cleanup_json json_object *obj = json_object_new_object();
 	cleanup_json json_object *expected = parse(
 	        "{\"s\": \"x\", \"a\": [\"a\", \"b\"], \"m\": {\"k1\": \"v1\", \"k2\": \"v2\"}}");
