@@ -1,0 +1,265 @@
+/* The agent's two channels (agent_proto.h): unix sockets that qemu serves for the
+ * virtio-serial ports. Everything read here comes from the guest and is hostile: a frame
+ * with an impossible length cannot be resynchronised, so it is treated as the VM's
+ * death, which hurts only that VM. */
+#include "proxy.h"
+#include "agent_proto.h"
+#include "cleanup.h"
+#include "log.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READ_CHUNK (64u * 1024)
+
+static int connect_unix(const char *path, kata_error_t *err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	cleanup_close int fd = -1;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return kata_error_set(err, ENAMETOOLONG, "socket path `%s` too long", path);
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return kata_error_sys(err, "socket");
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		return kata_error_sys(err, "connect to `%s`", path);
+	return steal_fd(&fd);
+}
+
+/* qemu may not have created the sockets yet: retry until the deadline. */
+static int connect_retry(const char *path, unsigned timeout_ms, kata_error_t *err)
+{
+	struct timespec pause = { .tv_nsec = 20 * 1000000 };
+	unsigned waited = 0;
+
+	for (;;) {
+		cleanup_error kata_error_t attempt = NULL;
+		int fd = connect_unix(path, &attempt);
+		if (fd >= 0)
+			return fd;
+		if (waited >= timeout_ms ||
+		    (attempt->errno_value != ENOENT && attempt->errno_value != ECONNREFUSED))
+			return kata_error_move(err, &attempt);
+		nanosleep(&pause, NULL);
+		waited += 20;
+	}
+}
+
+static bool agent_gone(struct proxy_agent *agent)
+{
+	return agent->ctl == NULL || agent->proxy->shutting_down;
+}
+
+static void ctl_frame(struct proxy_agent *agent, uint32_t code, const unsigned char *payload,
+                      size_t len)
+{
+	struct proxy *proxy = agent->proxy;
+
+	switch (code) {
+	case AGENT_READY:
+		log_debug("agent: READY");
+		agent->ready = true;
+		proxy_request_kick(proxy);
+		return;
+	case AGENT_NEXT:
+		return; /* hyperstart's count of bytes read: nothing to do with it */
+	case AGENT_ACK:
+	case AGENT_ERROR:
+		proxy_request_answer(proxy, code, payload, len);
+		return;
+	default:
+		if (code == proxy_code_processasyncevent(proxy->opts->dialect)) {
+			proxy_agent_event(proxy, code, payload, len);
+			return;
+		}
+		log_warning("agent: unexpected control frame code %u (%zu bytes), dropped", code,
+		            len);
+	}
+}
+
+static void ctl_readable(struct event_fd *efd, void *data)
+{
+	struct proxy_agent *agent = data;
+	struct proxy_frame_buffer *in = &agent->ctl_in;
+	size_t room;
+	unsigned char *p = proxy_frame_buffer_space(in, READ_CHUNK, &room);
+	ssize_t n = event_fd_read(efd, p, room);
+
+	if (n <= 0)
+		return;
+	proxy_frame_buffer_commit(in, n);
+	while (!agent_gone(agent) && in->len - in->consumed >= AGENT_CTL_HEADER_SIZE) {
+		const unsigned char *f = in->data + in->consumed;
+		uint32_t code = agent_get_u32(f + AGENT_CTL_CODE_OFFSET);
+		uint32_t length = agent_get_u32(f + AGENT_CTL_LENGTH_OFFSET);
+
+		if (length < AGENT_CTL_HEADER_SIZE || length > AGENT_CTL_MAX_FRAME) {
+			log_error("agent: control frame of length %u (code %u): protocol broken",
+			          length, code);
+			proxy_vm_died(agent->proxy, "the agent broke the control channel framing");
+			return;
+		}
+		if (in->len - in->consumed < length)
+			break;
+		in->consumed += length;
+		ctl_frame(agent, code, f + AGENT_CTL_HEADER_SIZE, length - AGENT_CTL_HEADER_SIZE);
+	}
+}
+
+static void io_readable(struct event_fd *efd, void *data)
+{
+	struct proxy_agent *agent = data;
+	struct proxy_frame_buffer *in = &agent->io_in;
+	size_t room;
+	unsigned char *p = proxy_frame_buffer_space(in, READ_CHUNK, &room);
+	ssize_t n = event_fd_read(efd, p, room);
+
+	if (n <= 0)
+		return;
+	proxy_frame_buffer_commit(in, n);
+	while (!agent_gone(agent) && in->len - in->consumed >= AGENT_IO_HEADER_SIZE) {
+		const unsigned char *f = in->data + in->consumed;
+		uint64_t seq = agent_get_u64(f + AGENT_IO_SEQ_OFFSET);
+		uint32_t length = agent_get_u32(f + AGENT_IO_LENGTH_OFFSET);
+
+		if (length < AGENT_IO_HEADER_SIZE || length > AGENT_IO_MAX_FRAME) {
+			log_error("agent: I/O frame of length %u (seq %llu): protocol broken",
+			          length, (unsigned long long)seq);
+			proxy_vm_died(agent->proxy, "the agent broke the I/O channel framing");
+			return;
+		}
+		if (in->len - in->consumed < length)
+			break;
+		in->consumed += length;
+		proxy_io_from_agent(agent->proxy, seq, f + AGENT_IO_HEADER_SIZE,
+		                    length - AGENT_IO_HEADER_SIZE);
+	}
+}
+
+static void channel_hangup(struct event_fd *efd, void *data)
+{
+	struct proxy_agent *agent = data;
+
+	proxy_vm_died(agent->proxy, efd == agent->ctl ? "the agent's control channel closed"
+	                                              : "the agent's I/O channel closed");
+}
+
+static const struct event_fd_ops ctl_ops = { .readable = ctl_readable, .hangup = channel_hangup };
+static const struct event_fd_ops io_ops = { .readable = io_readable, .hangup = channel_hangup };
+
+int proxy_agent_connect(struct proxy *proxy, const char *ctl_path, const char *io_path,
+                        unsigned timeout_ms, kata_error_t *err)
+{
+	struct proxy_agent *agent = &proxy->agent;
+	cleanup_close int ctl = -1, io = -1;
+
+	memset(agent, 0, sizeof(*agent));
+	agent->proxy = proxy;
+	ctl = connect_retry(ctl_path, timeout_ms, err);
+	if (ctl < 0)
+		return kata_error_wrap(err, "agent control channel");
+	io = connect_retry(io_path, timeout_ms, err);
+	if (io < 0)
+		return kata_error_wrap(err, "agent I/O channel");
+	proxy_frame_buffer_init(&agent->ctl_in, 0);
+	proxy_frame_buffer_init(&agent->io_in, 0);
+	agent->ctl = event_fd_add(proxy->loop, ctl, &ctl_ops, agent, 0, err);
+	if (agent->ctl == NULL)
+		return -1;
+	steal_fd(&ctl);
+	agent->io = event_fd_add(proxy->loop, io, &io_ops, agent, 0, err);
+	if (agent->io == NULL) {
+		proxy_agent_close(agent);
+		return -1;
+	}
+	steal_fd(&io);
+	/* what we send the agent is bounded by our own clients; no ENOBUFS here */
+	event_fd_set_write_limit(agent->ctl, 64u << 20);
+	event_fd_set_write_limit(agent->io, 64u << 20);
+	event_fd_set_low_water(agent->io, 256u * 1024);
+	log_info("connected to the agent: %s, %s", ctl_path, io_path);
+	return 0;
+}
+
+void proxy_agent_close(struct proxy_agent *agent)
+{
+	event_fd_close(agent->ctl);
+	event_fd_close(agent->io);
+	agent->ctl = agent->io = NULL;
+	proxy_frame_buffer_free(&agent->ctl_in);
+	proxy_frame_buffer_free(&agent->io_in);
+	agent->ready = false;
+}
+
+int proxy_agent_send_ctl(struct proxy_agent *agent, uint32_t code, const void *payload, size_t len,
+                         kata_error_t *err)
+{
+	unsigned char header[AGENT_CTL_HEADER_SIZE];
+	struct iovec iov[2] = { { header, sizeof(header) }, { (void *)payload, len } };
+
+	if (agent->ctl == NULL)
+		return kata_error_set(err, ENOTCONN, "the agent is not connected");
+	if (len > AGENT_CTL_MAX_FRAME - AGENT_CTL_HEADER_SIZE)
+		return kata_error_set(err, EMSGSIZE, "command of %zu bytes is too large", len);
+	agent_put_u32(header + AGENT_CTL_CODE_OFFSET, code);
+	agent_put_u32(header + AGENT_CTL_LENGTH_OFFSET, (uint32_t)(len + AGENT_CTL_HEADER_SIZE));
+	return event_fd_writev(agent->ctl, iov, 2, err);
+}
+
+static int send_io_frame(struct proxy_agent *agent, uint64_t seq, const void *data, size_t len,
+                         kata_error_t *err)
+{
+	unsigned char header[AGENT_IO_HEADER_SIZE];
+	struct iovec iov[2] = { { header, sizeof(header) }, { (void *)data, len } };
+
+	agent_put_u64(header + AGENT_IO_SEQ_OFFSET, seq);
+	agent_put_u32(header + AGENT_IO_LENGTH_OFFSET, (uint32_t)(len + AGENT_IO_HEADER_SIZE));
+	return event_fd_writev(agent->io, iov, 2, err);
+}
+
+int proxy_agent_send_io(struct proxy_agent *agent, uint64_t seq, const void *data, size_t len,
+                        kata_error_t *err)
+{
+	const size_t max = AGENT_IO_MAX_FRAME - AGENT_IO_HEADER_SIZE;
+	const unsigned char *p = data;
+
+	if (agent->io == NULL)
+		return kata_error_set(err, ENOTCONN, "the agent is not connected");
+	if (len == 0)
+		return send_io_frame(agent, seq, NULL, 0, err);
+	while (len > 0) {
+		size_t n = len < max ? len : max;
+		if (send_io_frame(agent, seq, p, n, err) < 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int proxy_agent_send_credit(struct proxy_agent *agent, uint64_t seq, uint32_t bytes,
+                            kata_error_t *err)
+{
+	unsigned char payload[AGENT_IO_CREDIT_PAYLOAD_SIZE];
+
+	if (agent->io == NULL)
+		return kata_error_set(err, ENOTCONN, "the agent is not connected");
+	agent_put_u64(payload, seq);
+	agent_put_u32(payload + 8, bytes);
+	return send_io_frame(agent, AGENT_IO_CREDIT_SEQ, payload, sizeof(payload), err);
+}
+
+void proxy_agent_set_io_reading(struct proxy_agent *agent, bool reading)
+{
+	if (agent->io == NULL || agent->io_paused == !reading)
+		return;
+	agent->io_paused = !reading;
+	log_debug("agent: %s reading the I/O channel", reading ? "resume" : "pause");
+	event_fd_set_reading(agent->io, reading);
+}
