@@ -74,16 +74,16 @@ void shim_send_signal(struct shim *s, int signo)
 {
 	if (s->exiting)
 		return;
-	if (s->proxy == NULL) {
+	/* Kept for the next connection if the proxy is away or the socket just broke. */
+	if (s->proxy == NULL ||
+	    send_json_command(s, PROXY_CMD_SIGNAL, shim_message_signal(signo)) < 0) {
 		if (s->pending_signal_count == SHIM_MAX_PENDING_SIGNALS) {
 			log_warning("signal %d dropped: the proxy is away and %d signals wait",
 			            signo, SHIM_MAX_PENDING_SIGNALS);
 			return;
 		}
 		s->pending_signals[s->pending_signal_count++] = signo;
-		return;
 	}
-	send_json_command(s, PROXY_CMD_SIGNAL, shim_message_signal(signo));
 }
 
 void shim_send_winsize(struct shim *s)
