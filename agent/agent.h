@@ -1,0 +1,150 @@
+/* kata-agent's state: the two channels to the host, the containers and the processes
+ * they run. One thread; everything happens from the reactor (loop.h). */
+#ifndef KATA_AGENT_AGENT_H
+#define KATA_AGENT_AGENT_H
+
+#include "bytequeue.h"
+#include "channel.h"
+#include "error.h"
+#include "loop.h"
+#include "oci_spec.h"
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Where STARTPOD mounts the shared directory; container rootfs paths are relative to it. */
+#define AGENT_SHARED_DIR "/run/kata-containers/shared"
+/* Parent of the containers' cgroups in every v1 hierarchy. */
+#define AGENT_CGROUP_PARENT "kata"
+
+/* Output buffered for the I/O channel beyond which the agent stops reading processes. */
+#define AGENT_IO_QUEUE_HIGH (1u << 20)
+/* stdin buffered for one process beyond which the agent stops reading the I/O channel. */
+#define AGENT_STDIN_QUEUE_HIGH (8u << 20)
+
+struct agent;
+struct agent_container;
+
+/* stdout or stderr of a process, sent to the host as I/O frames on seq. */
+struct agent_stream {
+	struct agent_process *process;
+	int fd; /* -1 once closed */
+	uint64_t seq;
+	uint64_t window; /* bytes the host still accepts (flow-control credits) */
+	bool eof_sent;
+	bool is_pty;
+	struct agent_watch *watch; /* present only while reading is wanted */
+};
+
+struct agent_process {
+	struct agent *agent;
+	struct agent_container *container;
+	char *id;
+	pid_t pid;
+	bool init; /* the container's first process */
+	bool terminal;
+	bool exited;
+	int status; /* exit code, 128+N for a death by signal N */
+	bool reported;
+	int stdin_fd;
+	struct bytequeue stdin_queue;
+	bool stdin_close_pending;
+	struct agent_watch *stdin_watch;
+	int pty_master; /* kept for WINSIZE, -1 without a terminal */
+	struct agent_stream out;
+	struct agent_stream err;
+	struct agent_process *next;
+};
+
+struct agent_container {
+	struct agent *agent;
+	char *id;
+	char *rootfs; /* absolute, in the guest */
+	struct oci_spec *spec;
+	struct agent_process *init;
+	pid_t init_pid;
+	int sync_fd; /* to the init process until it runs the user's program */
+	bool started;
+	bool has_userns;
+	struct agent_container *next;
+};
+
+struct agent {
+	struct agent_loop *loop;
+	struct agent_channel ctl;
+	struct agent_channel io;
+	int signal_fd;
+	struct agent_watch *signal_watch;
+	int own_pidns_fd; /* to come back after forking into a container's pid namespace */
+	bool pod_started;
+	bool share_mounted;
+	bool streams_paused; /* the I/O channel queue is above AGENT_IO_QUEUE_HIGH */
+	bool poweroff_pending;
+	struct agent_container *containers;
+	struct agent_process *processes;
+};
+
+/* --- control channel (control.c) ----------------------------------------------------- */
+void agent_ctl_frame(void *opaque, enum agent_frame_event event, uint64_t id,
+                     const unsigned char *payload, size_t length);
+void agent_send_ctl(struct agent *a, uint32_t code, const void *payload, size_t len);
+void agent_send_ctl_json(struct agent *a, uint32_t code, json_object *obj);
+
+/* --- I/O channel and processes (process.c) ---------------------------------------------- */
+void agent_io_frame(void *opaque, enum agent_frame_event event, uint64_t id,
+                    const unsigned char *payload, size_t length);
+void agent_io_drained(struct agent_channel *ch, void *opaque);
+/* Registers a started process; takes its fds (-1 when absent). */
+struct agent_process *agent_process_add(struct agent *a, struct agent_container *c, const char *id,
+                                        pid_t pid, bool terminal, int stdin_fd, int stdout_fd,
+                                        int stderr_fd, int pty_master, uint64_t stdio_seq,
+                                        uint64_t stderr_seq);
+struct agent_process *agent_process_find(struct agent *a, const char *container, const char *id);
+struct agent_process *agent_process_by_pid(struct agent *a, pid_t pid);
+bool agent_seq_in_use(struct agent *a, uint64_t seq);
+/* A child was reaped: records the status and reports it once the streams are done. */
+void agent_process_exited(struct agent_process *p, int wait_status);
+void agent_process_free(struct agent_process *p);
+void agent_reap_children(struct agent *a);
+
+/* --- containers (container.c) ------------------------------------------------------------- */
+struct agent_container *agent_container_find(struct agent *a, const char *id);
+void agent_container_free(struct agent_container *c);
+/* Kills every process of every container with SIGKILL and waits for them (DESTROYPOD). */
+void agent_kill_everything(struct agent *a);
+
+/* --- commands (cmd_*.c), each answers with a JSON result (NULL for none) or an error --- */
+typedef int (*agent_cmd_fn)(struct agent *a, json_object *req, json_object **result,
+                            kata_error_t *err);
+int agent_cmd_startpod(struct agent *a, json_object *req, json_object **result, kata_error_t *err);
+int agent_cmd_destroypod(struct agent *a, json_object *req, json_object **result,
+                         kata_error_t *err);
+int agent_cmd_newcontainer(struct agent *a, json_object *req, json_object **result,
+                           kata_error_t *err);
+int agent_cmd_startcontainer(struct agent *a, json_object *req, json_object **result,
+                             kata_error_t *err);
+int agent_cmd_execcmd(struct agent *a, json_object *req, json_object **result, kata_error_t *err);
+int agent_cmd_killcontainer(struct agent *a, json_object *req, json_object **result,
+                            kata_error_t *err);
+int agent_cmd_signalprocess(struct agent *a, json_object *req, json_object **result,
+                            kata_error_t *err);
+int agent_cmd_winsize(struct agent *a, json_object *req, json_object **result, kata_error_t *err);
+int agent_cmd_removecontainer(struct agent *a, json_object *req, json_object **result,
+                              kata_error_t *err);
+int agent_cmd_pscontainer(struct agent *a, json_object *req, json_object **result,
+                          kata_error_t *err);
+int agent_cmd_statscontainer(struct agent *a, json_object *req, json_object **result,
+                             kata_error_t *err);
+
+/* --- the guest itself (boot.c) ---------------------------------------------------------------- */
+int agent_boot_mounts(kata_error_t *err);
+int agent_load_modules(kata_error_t *err);
+/* Finds /dev/vportNpM whose name is `name`, waiting up to timeout_ms for it to appear. */
+char *agent_find_port(const char *name, int timeout_ms, kata_error_t *err);
+/* Logs why and powers the VM off; never returns. */
+void agent_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void agent_poweroff(void) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,52 @@
+/* Incremental decoder of the agent wire format's frames (lib/agent_proto.h), for both
+ * channels: bytes go in as they arrive, whole frames come out through a callback.
+ * Pure code, no I/O: unit-tested and fuzzed. */
+#ifndef KATA_AGENT_FRAME_H
+#define KATA_AGENT_FRAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum agent_frame_event {
+	AGENT_FRAME_OK = 0,
+	/* The length field is smaller than the header: the frame is taken as header-only. */
+	AGENT_FRAME_TOO_SHORT,
+	/* The length field is above the maximum: the payload is skipped unseen. */
+	AGENT_FRAME_TOO_LONG,
+};
+
+/* id is the code (control channel) or the sequence number (I/O channel). For the two
+ * error events payload is NULL and length is the declared frame length. */
+typedef void (*agent_frame_cb)(void *opaque, enum agent_frame_event event, uint64_t id,
+                               const unsigned char *payload, size_t length);
+
+struct agent_frame_decoder {
+	size_t header_size; /* AGENT_CTL_HEADER_SIZE or AGENT_IO_HEADER_SIZE */
+	size_t length_offset;
+	uint32_t max_frame;
+	unsigned char header[16];
+	size_t header_have;
+	uint64_t id;
+	unsigned char *payload; /* payload being gathered, of payload_size bytes */
+	size_t payload_size;
+	size_t payload_have;
+	uint64_t discard_left; /* bytes of an oversized frame still to skip */
+};
+
+void agent_frame_decoder_init_ctl(struct agent_frame_decoder *d);
+void agent_frame_decoder_init_io(struct agent_frame_decoder *d);
+/* Drops any partial frame (the peer went away). */
+void agent_frame_decoder_reset(struct agent_frame_decoder *d);
+void agent_frame_decoder_free(struct agent_frame_decoder *d);
+
+/* Feeds len bytes; calls cb once per complete frame or framing error, in order. The
+ * callback must not feed the same decoder. Returns the number of callbacks made. */
+size_t agent_frame_feed(struct agent_frame_decoder *d, const unsigned char *buf, size_t len,
+                        agent_frame_cb cb, void *opaque);
+
+/* Encoders: fill a header for a frame whose payload is payload_len bytes. */
+void agent_frame_put_ctl_header(unsigned char header[8], uint32_t code, size_t payload_len);
+void agent_frame_put_io_header(unsigned char header[12], uint64_t seq, size_t payload_len);
+
+#endif

@@ -1,0 +1,101 @@
+/* Pod-wide commands: STARTPOD and DESTROYPOD. */
+#include "agent.h"
+
+#include "cleanup.h"
+#include "log.h"
+#include "request.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int mkdir_p(const char *path, mode_t mode, kata_error_t *err)
+{
+	cleanup_free char *copy = xstrdup(path);
+
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, mode) < 0 && errno != EEXIST)
+			return kata_error_sys(err, "mkdir %s", copy);
+		*p = '/';
+	}
+	if (mkdir(copy, mode) < 0 && errno != EEXIST)
+		return kata_error_sys(err, "mkdir %s", copy);
+	return 0;
+}
+
+static int write_resolv_conf(char *const *dns, kata_error_t *err)
+{
+	cleanup_fclose FILE *f = NULL;
+
+	if (mkdir_p("/etc", 0755, err) < 0)
+		return -1;
+	f = fopen("/etc/resolv.conf", "we");
+	if (f == NULL)
+		return kata_error_sys(err, "open /etc/resolv.conf");
+	for (size_t i = 0; dns[i]; i++)
+		fprintf(f, "nameserver %s\n", dns[i]);
+	if (fflush(f) != 0)
+		return kata_error_sys(err, "write /etc/resolv.conf");
+	return 0;
+}
+
+static int mount_share(const char *tag, const char *fstype, kata_error_t *err)
+{
+	const char *type = strcmp(fstype, "virtiofs") == 0 ? "virtiofs" : "9p";
+	/* 9p: the Linux-flavoured protocol, 512 KiB messages, no host-side caching games. */
+	const char *data =
+	        strcmp(type, "9p") == 0 ? "trans=virtio,version=9p2000.L,msize=524288" : NULL;
+
+	if (mkdir_p(AGENT_SHARED_DIR, 0755, err) < 0)
+		return -1;
+	if (mount(tag, AGENT_SHARED_DIR, type, MS_NODEV, data) < 0)
+		return kata_error_sys(err, "mount %s share `%s` on %s", type, tag,
+		                      AGENT_SHARED_DIR);
+	return 0;
+}
+
+int agent_cmd_startpod(struct agent *a, json_object *req, json_object **result, kata_error_t *err)
+{
+	struct agent_startpod_request r;
+	int ret = -1;
+
+	if (a->pod_started)
+		return kata_error_set(err, EINVAL, "the pod was started already");
+	if (agent_parse_startpod(req, &r, err) < 0)
+		return -1;
+	if (r.hostname && sethostname(r.hostname, strlen(r.hostname)) < 0) {
+		kata_error_sys(err, "sethostname");
+		goto out;
+	}
+	if (r.dns && r.dns[0] && write_resolv_conf(r.dns, err) < 0)
+		goto out;
+	if (r.share_tag) {
+		if (mount_share(r.share_tag, r.share_fstype, err) < 0)
+			goto out;
+		a->share_mounted = true;
+	}
+	a->pod_started = true;
+	log_info("pod started (hostname %s)", r.hostname ? r.hostname : "-");
+	ret = 0;
+out:
+	agent_startpod_request_clear(&r);
+	return ret;
+}
+
+int agent_cmd_destroypod(struct agent *a, json_object *req, json_object **result, kata_error_t *err)
+{
+	agent_kill_everything(a);
+	if (a->share_mounted && umount2(AGENT_SHARED_DIR, MNT_DETACH) < 0)
+		log_warning("umount %s: %m", AGENT_SHARED_DIR);
+	a->share_mounted = false;
+	/* The ACK goes out first; the main loop powers off once it is written. */
+	a->poweroff_pending = true;
+	return 0;
+}

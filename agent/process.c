@@ -1,0 +1,405 @@
+/* Processes and their streams: output read from pipes or a pty and sent as I/O frames
+ * within the host's credits, stdin frames written to the process, and the exit report
+ * sent once both output streams reached end of file. */
+#include "agent.h"
+
+#include "agent_proto.h"
+#include "cleanup.h"
+#include "frame.h"
+#include "json_util.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define READ_CHUNK (AGENT_IO_MAX_FRAME - AGENT_IO_HEADER_SIZE)
+/* A hostile host must not be able to overflow a window by granting credits. */
+#define MAX_WINDOW (UINT64_C(1) << 40)
+
+static void stream_update(struct agent_stream *s);
+
+static void send_io(struct agent *a, uint64_t seq, const void *data, size_t len)
+{
+	unsigned char header[AGENT_IO_HEADER_SIZE];
+
+	agent_frame_put_io_header(header, seq, len);
+	agent_channel_send(&a->io, header, sizeof(header), data, len);
+	if (!a->streams_paused && agent_channel_queued(&a->io) > AGENT_IO_QUEUE_HIGH) {
+		a->streams_paused = true;
+		for (struct agent_process *p = a->processes; p; p = p->next) {
+			stream_update(&p->out);
+			stream_update(&p->err);
+		}
+	}
+}
+
+static void maybe_report(struct agent_process *p)
+{
+	cleanup_json json_object *event = NULL;
+
+	if (p->reported || !p->exited || !p->out.eof_sent || !p->err.eof_sent)
+		return;
+	p->reported = true;
+	event = json_object_new_object();
+	json_object_object_add(event, "container", json_object_new_string(p->container->id));
+	json_object_object_add(event, "process", json_object_new_string(p->id));
+	json_object_object_add(event, "event", json_object_new_string("finished"));
+	json_object_object_add(event, "status", json_object_new_int(p->status));
+	agent_send_ctl_json(p->agent, AGENT_PROCESSASYNCEVENT, event);
+	log_info("container %s process %s finished with status %d", p->container->id, p->id,
+	         p->status);
+	/* An exec'd process is forgotten once reported; the init stays until the container
+	 * is removed (its status and id must keep answering). */
+	if (!p->init)
+		agent_process_free(p);
+}
+
+static void stream_close(struct agent_stream *s)
+{
+	agent_watch_remove(s->watch);
+	s->watch = NULL;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
+static void stream_eof(struct agent_stream *s)
+{
+	struct agent_process *p = s->process;
+
+	stream_close(s);
+	if (!s->eof_sent) {
+		s->eof_sent = true;
+		if (s->seq != 0)
+			send_io(p->agent, s->seq, NULL, 0);
+	}
+	/* With a terminal, stderr is the same pty: it ends with stdout. */
+	if (s == &p->out && p->terminal && !p->err.eof_sent) {
+		p->err.eof_sent = true;
+		if (p->err.seq != 0)
+			send_io(p->agent, p->err.seq, NULL, 0);
+	}
+	maybe_report(p);
+}
+
+static void stream_readable(struct agent_watch *watch, uint32_t revents, void *data)
+{
+	struct agent_stream *s = data;
+	unsigned char buf[READ_CHUNK];
+	size_t want = s->window < sizeof(buf) ? (size_t)s->window : sizeof(buf);
+	ssize_t n;
+
+	if (want == 0) {
+		stream_update(s);
+		return;
+	}
+	n = read(s->fd, buf, want);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		/* A pty master reads EIO once no slave is open: that is its end of file. */
+		if (!(s->is_pty && errno == EIO))
+			log_warning("process %s: read stream %llu: %m", s->process->id,
+			            (unsigned long long)s->seq);
+		stream_eof(s);
+		return;
+	}
+	if (n == 0) {
+		stream_eof(s);
+		return;
+	}
+	/* Output of a stream without a sequence number is read and dropped. */
+	if (s->seq != 0) {
+		s->window -= (uint64_t)n;
+		send_io(s->process->agent, s->seq, buf, (size_t)n);
+	}
+	stream_update(s);
+}
+
+/* Watches a stream only while it may read: an fd left in epoll with no events would still
+ * report hang-ups forever. */
+static void stream_update(struct agent_stream *s)
+{
+	struct agent *a = s->process->agent;
+	bool want = s->fd >= 0 && s->window > 0 && !a->streams_paused;
+
+	if (want && s->watch == NULL) {
+		cleanup_error kata_error_t err = NULL;
+
+		s->watch = agent_watch_add(a->loop, s->fd, EPOLLIN, stream_readable, s, &err);
+		if (s->watch == NULL)
+			log_error("process %s: %s", s->process->id, err->message);
+	} else if (!want && s->watch != NULL) {
+		agent_watch_remove(s->watch);
+		s->watch = NULL;
+	}
+}
+
+void agent_io_drained(struct agent_channel *ch, void *opaque)
+{
+	struct agent *a = opaque;
+
+	if (!a->streams_paused)
+		return;
+	a->streams_paused = false;
+	for (struct agent_process *p = a->processes; p; p = p->next) {
+		stream_update(&p->out);
+		stream_update(&p->err);
+	}
+}
+
+/* --- stdin --------------------------------------------------------------------------------- */
+
+static void stdin_update(struct agent_process *p);
+
+static void stdin_close(struct agent_process *p)
+{
+	agent_watch_remove(p->stdin_watch);
+	p->stdin_watch = NULL;
+	if (p->stdin_fd >= 0)
+		close(p->stdin_fd);
+	p->stdin_fd = -1;
+	p->stdin_close_pending = false;
+	bytequeue_clear(&p->stdin_queue);
+}
+
+static void stdin_flush(struct agent_process *p)
+{
+	if (p->stdin_fd < 0)
+		return;
+	if (bytequeue_len(&p->stdin_queue) > 0 &&
+	    bytequeue_flush(&p->stdin_queue, p->stdin_fd) < 0 && errno != EAGAIN) {
+		log_info("process %s: stdin: %m; dropping its input", p->id);
+		stdin_close(p);
+		return;
+	}
+	if (bytequeue_len(&p->stdin_queue) == 0 && p->stdin_close_pending) {
+		if (p->terminal) {
+			/* A terminal is not closed: its end-of-file character ends the input. */
+			unsigned char veof = 4;
+
+			(void)!write(p->stdin_fd, &veof, 1);
+			p->stdin_close_pending = false;
+		} else {
+			stdin_close(p);
+			return;
+		}
+	}
+	stdin_update(p);
+}
+
+static void stdin_writable(struct agent_watch *watch, uint32_t revents, void *data)
+{
+	struct agent_process *p = data;
+
+	if ((revents & (EPOLLERR | EPOLLHUP)) && !(revents & EPOLLOUT)) {
+		stdin_close(p);
+		return;
+	}
+	stdin_flush(p);
+}
+
+static void stdin_update(struct agent_process *p)
+{
+	struct agent *a = p->agent;
+	bool want = p->stdin_fd >= 0 && bytequeue_len(&p->stdin_queue) > 0;
+
+	if (want && p->stdin_watch == NULL) {
+		cleanup_error kata_error_t err = NULL;
+
+		p->stdin_watch =
+		        agent_watch_add(a->loop, p->stdin_fd, EPOLLOUT, stdin_writable, p, &err);
+		if (p->stdin_watch == NULL)
+			log_error("process %s: %s", p->id, err->message);
+	} else if (!want && p->stdin_watch != NULL) {
+		agent_watch_remove(p->stdin_watch);
+		p->stdin_watch = NULL;
+	}
+	/* Back-pressure on the whole I/O channel, released when no stdin is overfull. */
+	bool overfull = false;
+
+	for (struct agent_process *q = a->processes; q; q = q->next)
+		if (bytequeue_len(&q->stdin_queue) > AGENT_STDIN_QUEUE_HIGH)
+			overfull = true;
+	agent_channel_set_reading(&a->io, !overfull);
+}
+
+static void handle_credit(struct agent *a, const unsigned char *payload, size_t length)
+{
+	uint64_t seq;
+	uint32_t bytes;
+
+	if (length != AGENT_IO_CREDIT_PAYLOAD_SIZE) {
+		log_warning("io: credit frame of %zu bytes ignored", length);
+		return;
+	}
+	seq = agent_get_u64(payload);
+	bytes = agent_get_u32(payload + 8);
+	for (struct agent_process *p = a->processes; p; p = p->next) {
+		struct agent_stream *s = NULL;
+
+		if (p->out.seq == seq)
+			s = &p->out;
+		else if (p->err.seq == seq)
+			s = &p->err;
+		if (s == NULL || s->eof_sent)
+			continue;
+		s->window += bytes;
+		if (s->window > MAX_WINDOW)
+			s->window = MAX_WINDOW;
+		stream_update(s);
+		return;
+	}
+}
+
+void agent_io_frame(void *opaque, enum agent_frame_event event, uint64_t seq,
+                    const unsigned char *payload, size_t length)
+{
+	struct agent *a = opaque;
+
+	if (event != AGENT_FRAME_OK) {
+		log_warning("io: malformed frame (seq %llu, length %zu) dropped",
+		            (unsigned long long)seq, length);
+		return;
+	}
+	if (seq == AGENT_IO_CREDIT_SEQ) {
+		handle_credit(a, payload, length);
+		return;
+	}
+	for (struct agent_process *p = a->processes; p; p = p->next) {
+		if (p->out.seq != seq || p->stdin_fd < 0)
+			continue;
+		if (length == 0) {
+			p->stdin_close_pending = true;
+		} else {
+			bytequeue_append(&p->stdin_queue, payload, length);
+		}
+		stdin_flush(p);
+		return;
+	}
+	log_debug("io: %zu bytes for unknown stream %llu dropped", length, (unsigned long long)seq);
+}
+
+/* --- the table ----------------------------------------------------------------------------- */
+
+static void stream_init(struct agent_stream *s, struct agent_process *p, int fd, uint64_t seq,
+                        bool is_pty)
+{
+	s->process = p;
+	s->fd = fd;
+	s->seq = seq;
+	s->window = AGENT_IO_INITIAL_WINDOW;
+	s->is_pty = is_pty;
+	/* Without a pipe there is nothing to send: a stream of sequence 0 is not one. */
+	s->eof_sent = fd < 0;
+}
+
+struct agent_process *agent_process_add(struct agent *a, struct agent_container *c, const char *id,
+                                        pid_t pid, bool terminal, int stdin_fd, int stdout_fd,
+                                        int stderr_fd, int pty_master, uint64_t stdio_seq,
+                                        uint64_t stderr_seq)
+{
+	struct agent_process *p = xzalloc(sizeof(*p));
+
+	p->agent = a;
+	p->container = c;
+	p->id = xstrdup(id);
+	p->pid = pid;
+	p->terminal = terminal;
+	p->stdin_fd = stdin_fd;
+	p->pty_master = pty_master;
+	p->next = a->processes;
+	a->processes = p;
+	stream_init(&p->out, p, stdout_fd, stdio_seq, terminal);
+	/* With a terminal stderr is merged into the pty: its EOF follows stdout's. */
+	stream_init(&p->err, p, stderr_fd, stderr_seq, false);
+	if (terminal)
+		p->err.eof_sent = false;
+	stream_update(&p->out);
+	stream_update(&p->err);
+	return p;
+}
+
+struct agent_process *agent_process_find(struct agent *a, const char *container, const char *id)
+{
+	for (struct agent_process *p = a->processes; p; p = p->next)
+		if (strcmp(p->container->id, container) == 0 && strcmp(p->id, id) == 0)
+			return p;
+	return NULL;
+}
+
+struct agent_process *agent_process_by_pid(struct agent *a, pid_t pid)
+{
+	for (struct agent_process *p = a->processes; p; p = p->next)
+		if (p->pid == pid && !p->exited)
+			return p;
+	return NULL;
+}
+
+bool agent_seq_in_use(struct agent *a, uint64_t seq)
+{
+	if (seq == 0)
+		return false;
+	for (struct agent_process *p = a->processes; p; p = p->next)
+		if (!p->reported && (p->out.seq == seq || p->err.seq == seq))
+			return true;
+	return false;
+}
+
+void agent_process_exited(struct agent_process *p, int wait_status)
+{
+	if (p->exited)
+		return;
+	p->exited = true;
+	if (WIFSIGNALED(wait_status))
+		p->status = 128 + WTERMSIG(wait_status);
+	else
+		p->status = WEXITSTATUS(wait_status);
+	log_debug("process %s (pid %d) exited: status %d", p->id, p->pid, p->status);
+	/* Nobody writes to it any more. */
+	if (!p->terminal)
+		stdin_close(p);
+	maybe_report(p);
+}
+
+void agent_process_free(struct agent_process *p)
+{
+	struct agent *a = p->agent;
+
+	for (struct agent_process **pp = &a->processes; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	if (p->container && p->container->init == p)
+		p->container->init = NULL;
+	stream_close(&p->out);
+	stream_close(&p->err);
+	stdin_close(p);
+	if (p->pty_master >= 0)
+		close(p->pty_master);
+	free(p->id);
+	free(p);
+	agent_channel_set_reading(&a->io, true);
+}
+
+void agent_reap_children(struct agent *a)
+{
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		struct agent_process *p;
+
+		if (pid <= 0)
+			break;
+		p = agent_process_by_pid(a, pid);
+		if (p != NULL)
+			agent_process_exited(p, status);
+	}
+}

@@ -1,0 +1,134 @@
+/* kata-agent's life: boot the guest, find the channels, say READY, serve until
+ * DESTROYPOD, power off. */
+#include "agent.h"
+
+#include "agent_proto.h"
+#include "cleanup.h"
+#include "log.h"
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long the ports may take to appear, and the ACK of DESTROYPOD to be written. */
+#define PORT_TIMEOUT_MS     10000
+#define POWEROFF_DEADLINE_S 3
+/* While a host end is closed, how often the port is checked besides its wake-up. */
+#define DISCONNECTED_POLL_MS 20
+
+static enum kata_log_level level_from_cmdline(void)
+{
+	cleanup_fclose FILE *f = fopen("/proc/cmdline", "re");
+	char line[4096];
+
+	if (f != NULL && fgets(line, sizeof(line), f) != NULL &&
+	    (strstr(line, "agent.log=debug") || strstr(line, "agent.debug")))
+		return KATA_LOG_DEBUG;
+	return KATA_LOG_INFO;
+}
+
+static void signal_ready(struct agent_watch *watch, uint32_t revents, void *data)
+{
+	struct agent *a = data;
+	struct signalfd_siginfo si;
+
+	while (read(a->signal_fd, &si, sizeof(si)) == sizeof(si))
+		; /* SIGCHLD is the only one; reaping below covers all of them */
+	agent_reap_children(a);
+}
+
+static int open_channel(struct agent *a, struct agent_channel *ch, const char *name, bool io,
+                        kata_error_t *err)
+{
+	static const struct agent_channel_ops ctl_ops = { .frame = agent_ctl_frame };
+	static const struct agent_channel_ops io_ops = { .frame = agent_io_frame,
+		                                         .drained = agent_io_drained };
+	cleanup_free char *dev = agent_find_port(name, PORT_TIMEOUT_MS, err);
+	int fd;
+
+	if (dev == NULL)
+		return -1;
+	fd = open(dev, O_RDWR | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return kata_error_sys(err, "open %s", dev);
+	log_info("channel %s is %s", name, dev);
+	return agent_channel_open(ch, a->loop, name, fd, io, io ? &io_ops : &ctl_ops, a, err);
+}
+
+static int setup(struct agent *a, kata_error_t *err)
+{
+	sigset_t mask;
+
+	memset(a, 0, sizeof(*a));
+	a->signal_fd = -1;
+	a->own_pidns_fd = -1;
+	if (getpid() == 1) {
+		if (agent_boot_mounts(err) < 0 || agent_load_modules(err) < 0)
+			return -1;
+	}
+	if (kata_log_init("kata-agent", NULL, KATA_LOG_TEXT, level_from_cmdline(), err) < 0)
+		return -1;
+	log_info("kata-agent %s starting", KATA_VERSION);
+	/* Orphans of the guest come to us, and we reap them all. */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return kata_error_sys(err, "sigprocmask");
+	a->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (a->signal_fd < 0)
+		return kata_error_sys(err, "signalfd");
+	a->own_pidns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (a->own_pidns_fd < 0)
+		return kata_error_sys(err, "open /proc/self/ns/pid");
+	a->loop = agent_loop_new(err);
+	if (a->loop == NULL)
+		return -1;
+	a->signal_watch = agent_watch_add(a->loop, a->signal_fd, EPOLLIN, signal_ready, a, err);
+	if (a->signal_watch == NULL)
+		return -1;
+	if (open_channel(a, &a->ctl, AGENT_CTL_CHANNEL_NAME, false, err) < 0 ||
+	    open_channel(a, &a->io, AGENT_IO_CHANNEL_NAME, true, err) < 0)
+		return -1;
+	/* Queued until the host end opens: hyperstart's behaviour. */
+	agent_send_ctl(a, AGENT_READY, NULL, 0);
+	return 0;
+}
+
+int agent_run(void)
+{
+	struct agent agent;
+	struct agent *a = &agent;
+	cleanup_error kata_error_t err = NULL;
+	time_t poweroff_deadline = 0;
+
+	if (setup(a, &err) < 0)
+		agent_fatal("%s", err->message);
+	for (;;) {
+		bool waiting =
+		        !a->ctl.host_connected || !a->io.host_connected || a->poweroff_pending;
+
+		if (agent_loop_run_once(a->loop, waiting ? DISCONNECTED_POLL_MS : -1, &err) < 0)
+			agent_fatal("%s", err->message);
+		agent_channel_poll_host(&a->ctl);
+		agent_channel_poll_host(&a->io);
+		if (a->poweroff_pending) {
+			if (poweroff_deadline == 0)
+				poweroff_deadline = time(NULL) + POWEROFF_DEADLINE_S;
+			if (agent_channel_queued(&a->ctl) == 0 || time(NULL) >= poweroff_deadline)
+				break;
+		}
+	}
+	log_info("powering off");
+	if (getpid() == 1)
+		agent_poweroff();
+	return 0;
+}

@@ -1,0 +1,12 @@
+/* The agent's main function, called by agent/main.c. */
+#ifndef KATA_AGENT_RUN_H
+#define KATA_AGENT_RUN_H
+
+#include <sys/epoll.h>
+
+#define EPOLLIN_FLAG EPOLLIN
+
+/* Runs the agent; as PID 1 it never returns (it powers the VM off). */
+int agent_run(void);
+
+#endif

@@ -1,0 +1,22 @@
+/* Starting container processes: the agent side of fork, namespaces, cgroups and stdio,
+ * and the small sync protocol with the child (spawn.c). */
+#ifndef KATA_AGENT_SPAWN_H
+#define KATA_AGENT_SPAWN_H
+
+#include "agent.h"
+#include "request.h"
+
+/* How long the agent waits for a child to set itself up or to exec. */
+#define AGENT_SPAWN_TIMEOUT_MS 10000
+
+/* Creates the container's first process in new namespaces: it is set up completely and
+ * waits for agent_spawn_start() before it execs the user's program. */
+int agent_spawn_init(struct agent *a, struct agent_container *c,
+                     const struct agent_process_request *r, kata_error_t *err);
+/* Lets the init process exec; fails with the child's message if the exec fails. */
+int agent_spawn_start(struct agent_container *c, kata_error_t *err);
+/* Runs another process in the namespaces and cgroups of a running container. */
+int agent_spawn_exec(struct agent *a, struct agent_container *c, struct agent_process_request *r,
+                     kata_error_t *err);
+
+#endif
