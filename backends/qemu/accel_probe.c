@@ -122,7 +122,8 @@ static void store_cache(const char *key, enum kata_accelerator result, const cha
 		*slash = '\0';
 		mkdir(dir, 0755);
 	}
-	if (json_object_to_file_ext(tmp, cache, JSON_C_TO_STRING_PRETTY) < 0 ||
+	if (json_object_to_file_ext(tmp, cache,
+	                            JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE) < 0 ||
 	    rename(tmp, path) < 0) {
 		log_warning("accelerator probe: cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);

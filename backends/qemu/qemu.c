@@ -303,6 +303,14 @@ enum hypervisor_state qemu_state_from_status(const char *status)
 	return HYPERVISOR_STATE_CRASHED;
 }
 
+/* qemu removes its pid file when it exits normally (the guest powered off, "quit", SIGTERM);
+ * a qemu that was killed or crashed leaves it behind. */
+static enum hypervisor_state gone_state(struct qemu_sandbox *sb)
+{
+	return access(sb->pid_path, F_OK) == 0 ? HYPERVISOR_STATE_CRASHED
+	                                       : HYPERVISOR_STATE_STOPPED;
+}
+
 static int qemu_state(struct hypervisor *hv, enum hypervisor_state *state, unsigned int flags,
                       kata_error_t *err)
 {
@@ -323,7 +331,7 @@ static int qemu_state(struct hypervisor *hv, enum hypervisor_state *state, unsig
 		break;
 	}
 	if (!process_is_alive(&sb->qemu)) {
-		*state = HYPERVISOR_STATE_CRASHED;
+		*state = gone_state(sb);
 		return 0;
 	}
 	qmp = qmp_connect(sb->qmp_path, QEMU_QMP_TIMEOUT_MS, err);
@@ -333,7 +341,7 @@ static int qemu_state(struct hypervisor *hv, enum hypervisor_state *state, unsig
 		/* It may have died while we asked. */
 		if (!process_is_alive(&sb->qemu)) {
 			kata_error_free(err);
-			*state = HYPERVISOR_STATE_CRASHED;
+			*state = gone_state(sb);
 			return 0;
 		}
 		return kata_error_wrap(err, "state");
