@@ -159,15 +159,20 @@ static json_object *device_to_json(const struct oci_device *dev)
 
 static int check_linux(const struct oci_linux *lx, const char *path, kata_error_t *err)
 {
-	for (size_t i = 0; i < lx->n_namespaces; i++)
-		for (size_t j = 0; j < i; j++)
-			if (lx->namespaces[i].type == lx->namespaces[j].type) {
-				cleanup_free char *ns_path = json_path_key(path, "namespaces");
-				cleanup_free char *p = json_path_index(ns_path, i);
+	bool seen[OCI_NS_TYPES] = { false };
 
-				return oci_invalid(err, p, "namespace \"%s\" is listed twice",
-				                   namespace_names[lx->namespaces[i].type]);
-			}
+	for (size_t i = 0; i < lx->n_namespaces; i++) {
+		enum oci_namespace_type type = lx->namespaces[i].type;
+
+		if (seen[type]) {
+			cleanup_free char *ns_path = json_path_key(path, "namespaces");
+			cleanup_free char *p = json_path_index(ns_path, i);
+
+			return oci_invalid(err, p, "namespace \"%s\" is listed twice",
+			                   namespace_names[type]);
+		}
+		seen[type] = true;
+	}
 	if (lx->rootfs_propagation != NULL && lx->rootfs_propagation[0] != '\0' &&
 	    oci_name_index(lx->rootfs_propagation, propagation_names,
 	                   sizeof(propagation_names) / sizeof(propagation_names[0])) < 0) {

@@ -31,6 +31,8 @@ static const struct rlimit_name rlimit_names[] = {
 	{ "RLIMIT_STACK", RLIMIT_STACK },
 };
 
+_Static_assert(RLIM_NLIMITS <= 32, "rlimit numbers fit a 32-bit set");
+
 int oci_rlimit_resource(const char *name)
 {
 	for (size_t i = 0; i < sizeof(rlimit_names) / sizeof(rlimit_names[0]); i++)
@@ -150,6 +152,7 @@ static int check_process(const struct oci_process *process, const char *path, ka
 	cleanup_free char *args_path = json_path_key(path, "args");
 	cleanup_free char *cwd_path = json_path_key(path, "cwd");
 	cleanup_free char *rlimits_path = json_path_key(path, "rlimits");
+	uint32_t seen_rlimits = 0;
 
 	if (process->args == NULL || process->args[0] == NULL)
 		return oci_invalid(err, args_path, "must not be empty");
@@ -166,14 +169,18 @@ static int check_process(const struct oci_process *process, const char *path, ka
 			                   process->env[i]);
 		}
 	}
-	for (size_t i = 0; i < process->n_rlimits; i++)
-		for (size_t j = 0; j < i; j++)
-			if (process->rlimits[i].resource == process->rlimits[j].resource) {
-				cleanup_free char *p = json_path_index(rlimits_path, i);
+	/* A set of resource numbers (all below RLIM_NLIMITS), not a quadratic scan: the list
+	 * may be long in a hostile file. */
+	for (size_t i = 0; i < process->n_rlimits; i++) {
+		int resource = process->rlimits[i].resource;
 
-				return oci_invalid(err, p, "%s is set twice",
-				                   process->rlimits[i].type);
-			}
+		if (seen_rlimits & (1u << resource)) {
+			cleanup_free char *p = json_path_index(rlimits_path, i);
+
+			return oci_invalid(err, p, "%s is set twice", process->rlimits[i].type);
+		}
+		seen_rlimits |= 1u << resource;
+	}
 	if (process->has_oom_score_adj &&
 	    (process->oom_score_adj < -1000 || process->oom_score_adj > 1000)) {
 		cleanup_free char *p = json_path_key(path, "oomScoreAdj");
