@@ -1,0 +1,346 @@
+/* kata-shim when the proxy misbehaves: it goes away (reconnection, then a clear error
+ * exit), it sends hostile frames, or the shim's own reader is slow (back-pressure). */
+#include "tests/fakes/fake_proxy.h"
+#include "cleanup.h"
+
+#include <check.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TOKEN   "aGVsbG8gd29ybGQh"
+#define WAIT_MS 5000
+
+static char test_dir[64];
+static char shim_path[PATH_MAX];
+static char uri[128];
+static struct fake_proxy *fp;
+static struct fake_client client;
+
+static void cleanup_all(void)
+{
+	fake_client_release(fp, &client);
+	fake_proxy_free(fp);
+	fp = NULL;
+	if (test_dir[0] != '\0')
+		rmdir(test_dir);
+	test_dir[0] = '\0';
+}
+
+static void setup(void)
+{
+	const char *build = getenv("KATA_BUILD_DIR");
+	cleanup_free char *bin = xasprintf("%s/kata-shim", build != NULL ? build : "build");
+	cleanup_free char *sock = NULL;
+	cleanup_error kata_error_t err = NULL;
+
+	memset(&client, 0, sizeof(client));
+	client.stdin_fd = client.out.fd = client.err.fd = -1;
+	ck_assert_msg(realpath(bin, shim_path) != NULL, "no kata-shim at %s", bin);
+	snprintf(test_dir, sizeof(test_dir), "/tmp/kata-shim-proxy.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(test_dir));
+	atexit(cleanup_all);
+	sock = xasprintf("%s/proxy.sock", test_dir);
+	snprintf(uri, sizeof(uri), "unix://%s", sock);
+	fp = fake_proxy_new(sock, &err);
+	ck_assert_msg(fp != NULL, "%s", err ? err->message : "");
+}
+
+static void teardown(void)
+{
+	cleanup_all();
+}
+
+static void start_shim(void)
+{
+	char *argv[] = { shim_path, "-c", "container-1", "-t", TOKEN, "-u", uri, NULL };
+	cleanup_error kata_error_t err = NULL;
+
+	ck_assert_msg(fake_proxy_spawn(fp, argv, NULL, NULL, &client, &err) == 0, "%s",
+	              err ? err->message : "");
+}
+
+/* Accepts a connection and returns the index of its ConnectShim, which must be its
+ * first frame. */
+static long expect_connect(void)
+{
+	unsigned connection;
+	long i;
+
+	ck_assert_int_eq(fake_proxy_accept(fp, WAIT_MS), 0);
+	connection = fake_proxy_connection_count(fp);
+	i = fake_proxy_wait_frame(fp, -1, -1, fake_proxy_frame_count(fp), WAIT_MS);
+	ck_assert_int_ge(i, 0);
+	ck_assert_uint_eq(fake_proxy_frame_at(fp, (size_t)i)->connection, connection);
+	ck_assert_uint_eq(fake_proxy_frame_at(fp, (size_t)i)->type, PROXY_TYPE_COMMAND);
+	ck_assert_uint_eq(fake_proxy_frame_at(fp, (size_t)i)->opcode, PROXY_CMD_CONNECT_SHIM);
+	ck_assert_str_eq(fake_proxy_frame_at(fp, (size_t)i)->payload, "{\"token\":\"" TOKEN "\"}");
+	fake_proxy_queue_response(fp, PROXY_CMD_CONNECT_SHIM, NULL);
+	return i;
+}
+
+static int wait_exit(int timeout_ms)
+{
+	int status = fake_client_wait(fp, &client, timeout_ms);
+
+	ck_assert_msg(status != -1, "kata-shim did not exit");
+	ck_assert_msg(WIFEXITED(status), "kata-shim died of signal %d", WTERMSIG(status));
+	return WEXITSTATUS(status);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool all_sent(struct fake_proxy *p, void *data)
+{
+	return fake_proxy_unsent(p) == 0;
+}
+
+static bool stdout_has(struct fake_proxy *p, void *data)
+{
+	return client.out.data != NULL && strstr(client.out.data, data) != NULL;
+}
+
+START_TEST(test_reconnects_then_gives_up_with_255)
+{
+	uint64_t start;
+	long i;
+
+	start_shim();
+	expect_connect();
+	fake_proxy_queue_stream(fp, PROXY_STREAM_STDOUT, "one|", 4, 0);
+	ck_assert(fake_proxy_pump_until(fp, WAIT_MS, stdout_has, "one|"));
+
+	/* The proxy goes away and comes back: the shim connects again, ConnectShim first. */
+	fake_proxy_disconnect(fp);
+	fake_proxy_pump_for(fp, 30);
+	/* A signal while away is kept for the next connection. */
+	ck_assert_int_eq(kill(client.pid, SIGUSR1), 0);
+	i = expect_connect();
+	ck_assert_uint_eq(fake_proxy_connection_count(fp), 2);
+	i = fake_proxy_wait_frame(fp, PROXY_TYPE_COMMAND, PROXY_CMD_SIGNAL, (size_t)i, WAIT_MS);
+	ck_assert_int_ge(i, 0);
+	ck_assert_str_eq(fake_proxy_frame_at(fp, (size_t)i)->payload, "{\"signalNumber\":10}");
+	fake_proxy_queue_stream(fp, PROXY_STREAM_STDOUT, "two|", 4, 0);
+	ck_assert(fake_proxy_pump_until(fp, WAIT_MS, stdout_has, "one|two|"));
+
+	/* Now it is gone for good: attempts for about 3 s, then exit 255 with a reason. */
+	fake_proxy_stop_listening(fp);
+	start = now_ms();
+	fake_proxy_disconnect(fp);
+	ck_assert_int_eq(wait_exit(10000), 255);
+	ck_assert_uint_ge(now_ms() - start, 2900);
+	ck_assert_uint_le(now_ms() - start, 6000);
+	ck_assert_ptr_nonnull(client.err.data);
+	ck_assert_msg(strstr(client.err.data, "could not reconnect") != NULL, "stderr: %s",
+	              client.err.data);
+}
+END_TEST
+
+START_TEST(test_no_proxy_at_start_exits_255)
+{
+	uint64_t start = now_ms();
+
+	fake_proxy_stop_listening(fp);
+	start_shim();
+	ck_assert_int_eq(wait_exit(10000), 255);
+	ck_assert_uint_ge(now_ms() - start, 2900);
+	ck_assert_ptr_nonnull(client.err.data);
+	ck_assert_msg(strstr(client.err.data, "could not connect to the proxy") != NULL,
+	              "stderr: %s", client.err.data);
+}
+END_TEST
+
+START_TEST(test_proxy_late_at_start_is_waited_for)
+{
+	cleanup_free char *sock = xasprintf("%s/proxy.sock", test_dir);
+	cleanup_error kata_error_t err = NULL;
+
+	fake_proxy_stop_listening(fp);
+	start_shim();
+	usleep(500 * 1000);
+	fake_proxy_free(fp);
+	fp = fake_proxy_new(sock, &err);
+	ck_assert_ptr_nonnull(fp);
+	fake_proxy_add_capture(fp, &client.out);
+	fake_proxy_add_capture(fp, &client.err);
+	expect_connect();
+	fake_proxy_queue_exit(fp, 2);
+	ck_assert_int_eq(wait_exit(WAIT_MS), 2);
+}
+END_TEST
+
+static void queue_with_header_words(uint8_t words, uint8_t type, uint8_t opcode,
+                                    const char *payload)
+{
+	static const uint8_t zeros[64];
+	uint32_t len = (uint32_t)strlen(payload);
+
+	fake_proxy_queue_frame_ext(fp, PROXY_PROTO_VERSION, words, 0, type, opcode, NULL, len);
+	if (words > PROXY_HEADER_WORDS)
+		fake_proxy_queue_raw(fp, zeros, (words - PROXY_HEADER_WORDS) * 4u);
+	fake_proxy_queue_raw(fp, payload, len);
+}
+
+START_TEST(test_hostile_frames_never_crash_or_hang)
+{
+	const size_t big = PROXY_MAX_PAYLOAD + 4096;
+	cleanup_free char *junk = xmalloc(big);
+	uint8_t garbage[4096];
+	unsigned seed = 12345;
+
+	memset(junk, 'X', big);
+	for (size_t k = 0; k < sizeof(garbage); k++) {
+		seed = seed * 1103515245u + 12345u;
+		garbage[k] = (uint8_t)(seed >> 16);
+	}
+	start_shim();
+	expect_connect();
+	fake_proxy_queue_stream(fp, PROXY_STREAM_STDOUT, "A|", 2, 0);
+	/* Another version: dropped whole. */
+	fake_proxy_queue_frame_ext(fp, 1, 3, 0, PROXY_TYPE_STREAM, PROXY_STREAM_STDOUT, "BAD1", 4);
+	fake_proxy_queue_frame_ext(fp, 0xffff, 3, 0, PROXY_TYPE_STREAM, PROXY_STREAM_STDOUT, "BAD2",
+	                           4);
+	/* A header length below 3 words: dropped. */
+	queue_with_header_words(1, PROXY_TYPE_STREAM, PROXY_STREAM_STDOUT, "BAD3");
+	queue_with_header_words(0, PROXY_TYPE_STREAM, PROXY_STREAM_STDOUT, "BAD4");
+	/* A longer header than ours: its extra words are skipped. */
+	queue_with_header_words(5, PROXY_TYPE_STREAM, PROXY_STREAM_STDOUT, "B|");
+	/* Over the payload limit: skipped as it arrives, never stored. */
+	fake_proxy_queue_frame(fp, 0, PROXY_TYPE_STREAM, PROXY_STREAM_STDOUT, junk, (uint32_t)big);
+	/* Frames that mean nothing to a shim, or lack what they need. */
+	fake_proxy_queue_frame(fp, 0, PROXY_TYPE_NOTIFICATION, PROXY_NOTIFY_PROCESS_EXITED, NULL,
+	                       0);
+	fake_proxy_queue_frame(fp, 0, PROXY_TYPE_NOTIFICATION, 9, "\x07", 1);
+	fake_proxy_queue_frame(fp, 0, PROXY_TYPE_COMMAND, PROXY_CMD_REGISTER_VM, "{}", 2);
+	fake_proxy_queue_frame(fp, 0, 15, 200, "??", 2);
+	fake_proxy_queue_frame(fp, 0, PROXY_TYPE_STREAM, PROXY_STREAM_STDIN, "in?", 3);
+	fake_proxy_queue_frame(fp, 0, PROXY_TYPE_STREAM, PROXY_STREAM_LOG, "log", 3);
+	fake_proxy_queue_frame(fp, 0, PROXY_TYPE_STREAM, 77, "odd", 3);
+	fake_proxy_queue_response(fp, PROXY_CMD_SIGNAL, "{\"msg\":\"\x1b[2Jno\"}");
+	fake_proxy_queue_response(fp, PROXY_CMD_SIGNAL, "not json at all");
+	fake_proxy_queue_stream(fp, PROXY_STREAM_STDOUT, "C|", 2, 0);
+	ck_assert(fake_proxy_pump_until(fp, WAIT_MS, stdout_has, "C|"));
+	ck_assert_str_eq(client.out.data, "A|B|C|");
+
+	/* A truncated header, then the connection ends: the shim starts afresh. */
+	fake_proxy_queue_raw(fp, "\x00\x02\x03\x00\x00", 5);
+	ck_assert(fake_proxy_pump_until(fp, WAIT_MS, all_sent, NULL));
+	fake_proxy_disconnect(fp);
+	expect_connect();
+
+	/* Garbage: whatever it claims to be, it ends with the connection. */
+	fake_proxy_queue_raw(fp, garbage, sizeof(garbage));
+	ck_assert(fake_proxy_pump_until(fp, WAIT_MS, all_sent, NULL));
+	fake_proxy_pump_for(fp, 50);
+	fake_proxy_disconnect(fp);
+	expect_connect();
+
+	fake_proxy_queue_stream(fp, PROXY_STREAM_STDOUT, "D|", 2, 0);
+	fake_proxy_queue_exit(fp, 7);
+	ck_assert_int_eq(wait_exit(WAIT_MS), 7);
+	ck_assert_str_eq(client.out.data, "A|B|C|D|");
+}
+END_TEST
+
+static long vm_rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+START_TEST(test_slow_reader_back_pressure)
+{
+	const size_t len = 32u << 20;
+	cleanup_free char *data = xmalloc(len);
+	long rss;
+
+	for (size_t k = 0; k < len; k++)
+		data[k] = (char)(k * 13 + k / 4096);
+	start_shim();
+	expect_connect();
+	fake_proxy_queue_stream(fp, PROXY_STREAM_STDOUT, data, len, 65536);
+	fake_proxy_queue_exit(fp, 0);
+
+	/* Nobody reads the shim's stdout: it must stop reading the proxy, not buffer. */
+	client.out.paused = true;
+	fake_proxy_pump_for(fp, 1500);
+	rss = vm_rss_kib(client.pid);
+	fprintf(stderr,
+	        "slow reader: %zu of %zu bytes still unsent by the proxy, shim VmRSS %ld KiB\n",
+	        fake_proxy_unsent(fp), len + 13, rss);
+	ck_assert_uint_ge(fake_proxy_unsent(fp), len - (8u << 20));
+	ck_assert_int_gt(rss, 0);
+	ck_assert_int_lt(rss, 16 * 1024);
+	ck_assert_int_eq(kill(client.pid, 0), 0); /* still waiting, not exited */
+
+	/* A slow reader: 16 KiB a round. Every byte arrives, in order, then the exit. */
+	client.out.paused = false;
+	client.out.max_per_round = 16384;
+	ck_assert_int_eq(wait_exit(60000), 0);
+	ck_assert_uint_eq(client.out.len, len);
+	ck_assert_msg(memcmp(client.out.data, data, len) == 0, "stdout differs");
+}
+END_TEST
+
+START_TEST(test_sigkill_sends_no_disconnect)
+{
+	start_shim();
+	expect_connect();
+	ck_assert_int_eq(kill(client.pid, SIGKILL), 0);
+	fake_client_wait(fp, &client, WAIT_MS);
+	fake_proxy_pump_for(fp, 50);
+	ck_assert(fake_proxy_client_closed(fp));
+	ck_assert_int_eq(
+	        fake_proxy_wait_frame(fp, PROXY_TYPE_COMMAND, PROXY_CMD_DISCONNECT_SHIM, 0, 0), -1);
+}
+END_TEST
+
+static Suite *shim_proxy_suite(void)
+{
+	Suite *s = suite_create("kata-shim and a difficult proxy");
+	TCase *tc = tcase_create("proxy");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 90);
+	tcase_add_test(tc, test_reconnects_then_gives_up_with_255);
+	tcase_add_test(tc, test_no_proxy_at_start_exits_255);
+	tcase_add_test(tc, test_proxy_late_at_start_is_waited_for);
+	tcase_add_test(tc, test_hostile_frames_never_crash_or_hang);
+	tcase_add_test(tc, test_slow_reader_back_pressure);
+	tcase_add_test(tc, test_sigkill_sends_no_disconnect);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *runner = srunner_create(shim_proxy_suite());
+	int failed;
+
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
