@@ -1,0 +1,340 @@
+/* The pieces of kata-shim, linked from build/libkatashim.a: the frame encoder and
+ * reader, the command line, the JSON messages, which signals are forwarded, and the
+ * reopening of the standard fds. */
+#include "shim/frame.h"
+#include "shim/messages.h"
+#include "shim/shim.h"
+#include "shim/shim_internal.h"
+#include "shim/stdfd.h"
+#include "cleanup.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void feed(struct shim_frame_reader *r, const void *bytes, size_t len)
+{
+	size_t avail;
+	uint8_t *space = shim_frame_reader_space(r, &avail);
+
+	ck_assert_uint_ge(avail, len);
+	memcpy(space, bytes, len);
+	shim_frame_reader_commit(r, len);
+}
+
+START_TEST(test_header_matches_wire_samples)
+{
+	static const uint8_t connect[] = { 0, 2, 3, 0, 0, 0, 0, 4, 0, 0, 0, 0x1c };
+	static const uint8_t eof[] = { 0, 2, 3, 0, 0, 0, 2, 0, 0, 0, 0, 0 };
+	static const uint8_t error_response[] = { 0, 2, 3, 0, 0, 0, 0x11, 4, 0, 1, 0, 2 };
+	uint8_t h[PROXY_HEADER_SIZE];
+
+	shim_frame_encode_header(h, PROXY_TYPE_COMMAND, PROXY_CMD_CONNECT_SHIM, 0, 28);
+	ck_assert_mem_eq(h, connect, sizeof(h));
+	shim_frame_encode_header(h, PROXY_TYPE_STREAM, PROXY_STREAM_STDIN, 0, 0);
+	ck_assert_mem_eq(h, eof, sizeof(h));
+	shim_frame_encode_header(h, PROXY_TYPE_RESPONSE, 4, PROXY_FLAG_ERROR, 65538);
+	ck_assert_mem_eq(h, error_response, sizeof(h));
+}
+END_TEST
+
+START_TEST(test_reader_byte_by_byte)
+{
+	static const uint8_t bytes[] = { 0, 2, 3, 0, 0, 0, 2, 1, 0, 0, 0, 6, 'h', 'e', 'l', 'l',
+		                         'o', '\n',
+		                         /* ProcessExited 3 */
+		                         0, 2, 3, 0, 0, 0, 3, 0, 0, 0, 0, 1, 3 };
+	struct shim_frame_reader r;
+	struct shim_frame f;
+	const char *why = NULL;
+	int frames = 0;
+
+	shim_frame_reader_init(&r, PROXY_MAX_PAYLOAD);
+	for (size_t i = 0; i < sizeof(bytes); i++) {
+		feed(&r, &bytes[i], 1);
+		while (shim_frame_reader_next(&r, &f, &why) == SHIM_FRAME_READY) {
+			if (frames == 0) {
+				ck_assert_uint_eq(f.type, PROXY_TYPE_STREAM);
+				ck_assert_uint_eq(f.opcode, PROXY_STREAM_STDOUT);
+				ck_assert_uint_eq(f.length, 6);
+				ck_assert_mem_eq(f.payload, "hello\n", 6);
+			} else {
+				ck_assert_uint_eq(f.type, PROXY_TYPE_NOTIFICATION);
+				ck_assert_uint_eq(f.length, 1);
+				ck_assert_uint_eq(f.payload[0], 3);
+			}
+			frames++;
+		}
+	}
+	ck_assert_int_eq(frames, 2);
+	ck_assert_uint_eq(shim_frame_reader_pending(&r), 0);
+	shim_frame_reader_free(&r);
+}
+END_TEST
+
+START_TEST(test_reader_drops_bad_frames_and_resyncs)
+{
+	/* version 1 (4 bytes), header of 1 word (2 bytes), header of 4 words, then good */
+	static const uint8_t bytes[] = {
+		0, 1, 3, 0, 0, 0, 2, 1, 0, 0, 0, 4, 'b', 'a', 'd', '!',
+		0, 2, 1, 0, 0, 0, 2, 1, 0, 0, 0, 2, 'n', 'o', 0,   2,
+		4, 0, 0, 0, 2, 1, 0, 0, 0, 2, 9, 9, 9,   9,   'o', 'k',
+	};
+	struct shim_frame_reader r;
+	struct shim_frame f;
+	const char *why = NULL;
+
+	shim_frame_reader_init(&r, 64);
+	feed(&r, bytes, sizeof(bytes));
+	ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_DROPPED);
+	ck_assert_str_eq(why, "unsupported protocol version");
+	ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_DROPPED);
+	ck_assert_str_eq(why, "header length below 3 words");
+	ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_READY);
+	ck_assert_uint_eq(f.length, 2);
+	ck_assert_mem_eq(f.payload, "ok", 2);
+	ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_NEED_MORE);
+	shim_frame_reader_free(&r);
+}
+END_TEST
+
+START_TEST(test_reader_skips_oversized_payload_without_storing_it)
+{
+	static const uint8_t huge[] = { 0, 2, 3, 0, 0, 0, 2, 1, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t good[] = { 0, 2, 3, 0, 0, 0, 3, 0, 0, 0, 0, 1, 42 };
+	struct shim_frame_reader r;
+	struct shim_frame f;
+	const char *why = NULL;
+	uint64_t skipped = 0;
+	uint8_t chunk[64 * 1024];
+
+	shim_frame_reader_init(&r, 1024);
+	feed(&r, huge, sizeof(huge));
+	ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_DROPPED);
+	ck_assert_str_eq(why, "payload larger than the limit");
+	ck_assert_uint_eq(r.skip, 0xffffffffu);
+	/* The buffer never holds more than what one read brings. */
+	memset(chunk, 'x', sizeof(chunk));
+	while (skipped + sizeof(chunk) <= 0xffffffffu && skipped < (8u << 20)) {
+		size_t avail;
+		shim_frame_reader_space(&r, &avail);
+		ck_assert_uint_ge(avail, 1024);
+		feed(&r, chunk, 1024);
+		skipped += 1024;
+		ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_NEED_MORE);
+		ck_assert_uint_eq(shim_frame_reader_pending(&r), 0);
+	}
+	/* A reset (new connection) forgets the skip. */
+	shim_frame_reader_reset(&r);
+	feed(&r, good, sizeof(good));
+	ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_READY);
+	ck_assert_uint_eq(f.payload[0], 42);
+	shim_frame_reader_free(&r);
+}
+END_TEST
+
+START_TEST(test_reader_largest_frame_fits)
+{
+	const uint32_t max = 4096;
+	uint8_t header[PROXY_HEADER_SIZE];
+	cleanup_free uint8_t *payload = xmalloc(max);
+	struct shim_frame_reader r;
+	struct shim_frame f;
+	const char *why = NULL;
+
+	memset(payload, 'p', max);
+	shim_frame_reader_init(&r, max);
+	/* A partial frame at the end of the buffer is moved to its start to make room. */
+	shim_frame_encode_header(header, PROXY_TYPE_STREAM, 1, 0, 100);
+	feed(&r, header, sizeof(header));
+	feed(&r, payload, 100);
+	ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_READY);
+	for (int round = 0; round < 3; round++) {
+		size_t avail, sent = 0;
+		shim_frame_encode_header(header, PROXY_TYPE_STREAM, 1, 0, max);
+		feed(&r, header, sizeof(header));
+		while (sent < max) {
+			size_t n;
+			shim_frame_reader_space(&r, &avail);
+			ck_assert_uint_gt(avail, 0);
+			n = avail < max - sent ? avail : max - sent;
+			feed(&r, payload + sent, n);
+			sent += n;
+		}
+		ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_READY);
+		ck_assert_uint_eq(f.length, max);
+	}
+	shim_frame_reader_free(&r);
+}
+END_TEST
+
+START_TEST(test_tokens)
+{
+	ck_assert(shim_token_is_valid("aGVsbG8gd29ybGQh"));
+	ck_assert(shim_token_is_valid("ab-_"));
+	ck_assert(shim_token_is_valid("abc="));
+	ck_assert(shim_token_is_valid("ab=="));
+	ck_assert(shim_token_is_valid("8f6bT1X2kOZpq1VqU5cYqGZ2cfy0pA1XnQ9Hg8Ccs7Y="));
+	ck_assert(!shim_token_is_valid(""));
+	ck_assert(!shim_token_is_valid("abc"));
+	ck_assert(!shim_token_is_valid("ab+/"));
+	ck_assert(!shim_token_is_valid("a==="));
+	ck_assert(!shim_token_is_valid("a=bc"));
+	ck_assert(!shim_token_is_valid("ab c"));
+}
+END_TEST
+
+START_TEST(test_uris)
+{
+	cleanup_error kata_error_t err = NULL;
+	cleanup_free char *a = shim_socket_path_from_uri("unix:///run/vc/proxy.sock", &err);
+	cleanup_free char *b = shim_socket_path_from_uri("/run/x.sock", &err);
+
+	ck_assert_str_eq(a, "/run/vc/proxy.sock");
+	ck_assert_str_eq(b, "/run/x.sock");
+	ck_assert_ptr_null(shim_socket_path_from_uri("tcp://h:1", &err));
+	ck_assert_ptr_nonnull(err);
+	kata_error_free(&err);
+	ck_assert_ptr_null(shim_socket_path_from_uri("unix://", &err));
+	kata_error_free(&err);
+	ck_assert_ptr_null(shim_socket_path_from_uri("relative", &err));
+}
+END_TEST
+
+START_TEST(test_parse_args)
+{
+	char *argv[] = {
+		"kata-shim", "-c", "ctr", "-t", "abcd", "-u", "unix:///p.sock", "-d", NULL
+	};
+	char *long_argv[] = { "kata-shim",      "--container=ctr", "--token", "abcd", "--uri",
+		              "unix:///p.sock", "--log",           "/tmp/x",  NULL };
+	char *extra[] = { "kata-shim", "-c", "ctr", "-t", "abcd", "-u", "/p", "junk", NULL };
+	char *missing_value[] = { "kata-shim", "-c", NULL };
+	struct shim_options o;
+	cleanup_error kata_error_t err = NULL;
+
+	ck_assert_int_eq(shim_parse_args(8, argv, &o, &err), 0);
+	ck_assert_str_eq(o.container, "ctr");
+	ck_assert_str_eq(o.token, "abcd");
+	ck_assert_str_eq(o.socket_path, "/p.sock");
+	ck_assert(o.debug);
+	shim_options_clear(&o);
+	ck_assert_int_eq(shim_parse_args(8, long_argv, &o, &err), 0);
+	ck_assert_str_eq(o.container, "ctr");
+	ck_assert_str_eq(o.log_path, "/tmp/x");
+	ck_assert(!o.debug);
+	shim_options_clear(&o);
+	ck_assert_int_eq(shim_parse_args(8, extra, &o, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err->message, "junk"));
+	kata_error_free(&err);
+	shim_options_clear(&o);
+	ck_assert_int_eq(shim_parse_args(2, missing_value, &o, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err->message, "needs a value"));
+	shim_options_clear(&o);
+}
+END_TEST
+
+START_TEST(test_messages)
+{
+	cleanup_free char *connect = shim_message_connect("aGVsbG8gd29ybGQh");
+	cleanup_free char *sig = shim_message_signal(15);
+	cleanup_free char *win = shim_message_winsize(24, 80);
+	cleanup_free char *e1 = NULL, *e2 = NULL, *e3 = NULL, *e4 = NULL, *e5 = NULL;
+	cleanup_free char *long_text = xmalloc(5000);
+
+	ck_assert_str_eq(connect, "{\"token\":\"aGVsbG8gd29ybGQh\"}");
+	ck_assert_str_eq(sig, "{\"signalNumber\":15}");
+	ck_assert_str_eq(win, "{\"signalNumber\":28,\"rows\":24,\"columns\":80}");
+
+	e1 = shim_message_error_text((const uint8_t *)"{\"msg\":\"bad token\"}", 19);
+	ck_assert_str_eq(e1, "bad token");
+	e2 = shim_message_error_text((const uint8_t *)"\"plain\"", 7);
+	ck_assert_str_eq(e2, "plain");
+	e3 = shim_message_error_text((const uint8_t *)"raw\x1b[0m\n", 8);
+	ck_assert_str_eq(e3, "raw?[0m?");
+	e4 = shim_message_error_text(NULL, 0);
+	ck_assert_str_eq(e4, "(no message)");
+	memset(long_text, 'z', 5000);
+	e5 = shim_message_error_text((const uint8_t *)long_text, 5000);
+	ck_assert_uint_eq(strlen(e5), SHIM_MESSAGE_MAX);
+}
+END_TEST
+
+START_TEST(test_forwarded_signals)
+{
+	ck_assert(shim_signal_is_forwarded(SIGTERM));
+	ck_assert(shim_signal_is_forwarded(SIGINT));
+	ck_assert(shim_signal_is_forwarded(SIGHUP));
+	ck_assert(shim_signal_is_forwarded(SIGUSR1));
+	ck_assert(shim_signal_is_forwarded(SIGCONT));
+	ck_assert(shim_signal_is_forwarded(SIGRTMIN));
+	ck_assert(shim_signal_is_forwarded(SIGRTMAX));
+	ck_assert(!shim_signal_is_forwarded(SIGKILL));
+	ck_assert(!shim_signal_is_forwarded(SIGSTOP));
+	ck_assert(!shim_signal_is_forwarded(SIGCHLD));
+	ck_assert(!shim_signal_is_forwarded(SIGPIPE));
+	ck_assert(!shim_signal_is_forwarded(0));
+	ck_assert(!shim_signal_is_forwarded(32)); /* glibc's own */
+}
+END_TEST
+
+START_TEST(test_stdfd_reopens_pipes_privately)
+{
+	int p[2];
+	struct shim_stdio io;
+
+	ck_assert_int_eq(pipe(p), 0);
+	shim_stdio_open(&io, p[1], O_WRONLY);
+	ck_assert(io.owned);
+	ck_assert_int_ne(io.fd, p[1]);
+	/* Non-blocking on our description leaves the shared one alone. */
+	ck_assert(fcntl(io.fd, F_GETFL) & O_NONBLOCK);
+	ck_assert(!(fcntl(p[1], F_GETFL) & O_NONBLOCK));
+	ck_assert_int_eq(write(io.fd, "x", 1), 1);
+	shim_stdio_close(&io);
+	ck_assert_int_eq(io.fd, -1);
+	close(p[1]);
+	close(p[0]);
+
+	/* A closed fd: nothing to use. */
+	shim_stdio_open(&io, 987, O_RDONLY);
+	ck_assert_int_eq(io.fd, -1);
+	shim_stdio_close(&io);
+}
+END_TEST
+
+static Suite *shim_units_suite(void)
+{
+	Suite *s = suite_create("kata-shim pieces");
+	TCase *tc = tcase_create("frames");
+
+	tcase_add_test(tc, test_header_matches_wire_samples);
+	tcase_add_test(tc, test_reader_byte_by_byte);
+	tcase_add_test(tc, test_reader_drops_bad_frames_and_resyncs);
+	tcase_add_test(tc, test_reader_skips_oversized_payload_without_storing_it);
+	tcase_add_test(tc, test_reader_largest_frame_fits);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("command line and messages");
+	tcase_add_test(tc, test_tokens);
+	tcase_add_test(tc, test_uris);
+	tcase_add_test(tc, test_parse_args);
+	tcase_add_test(tc, test_messages);
+	tcase_add_test(tc, test_forwarded_signals);
+	tcase_add_test(tc, test_stdfd_reopens_pipes_privately);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *runner = srunner_create(shim_units_suite());
+	int failed;
+
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
