@@ -1,7 +1,8 @@
 /* kata-agent: PID 1 of the guest VM (docs/agent-protocol.md). */
 #include "run.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return agent_run();
+	(void)argc;
+	return agent_run(argv);
 }

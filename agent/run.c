@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -62,7 +63,7 @@ static int open_channel(struct agent *a, struct agent_channel *ch, const char *n
 	return agent_channel_open(ch, a->loop, name, fd, io, io ? &io_ops : &ctl_ops, a, err);
 }
 
-static int setup(struct agent *a, kata_error_t *err)
+static int setup(struct agent *a, char **argv, kata_error_t *err)
 {
 	sigset_t mask;
 
@@ -70,7 +71,11 @@ static int setup(struct agent *a, kata_error_t *err)
 	a->signal_fd = -1;
 	a->own_pidns_fd = -1;
 	if (getpid() == 1) {
-		if (agent_boot_mounts(err) < 0 || agent_load_modules(err) < 0)
+		/* /proc is needed to find our own binary; the new root mounts its own. */
+		if (mount("proc", "/proc", "proc", 0, NULL) < 0 && errno != EBUSY)
+			return kata_error_sys(err, "mount /proc");
+		if (agent_load_modules(err) < 0 || agent_switch_root(argv, err) < 0 ||
+		    agent_boot_mounts(err) < 0)
 			return -1;
 	}
 	if (kata_log_init("kata-agent", NULL, KATA_LOG_TEXT, level_from_cmdline(), err) < 0)
@@ -103,14 +108,14 @@ static int setup(struct agent *a, kata_error_t *err)
 	return 0;
 }
 
-int agent_run(void)
+int agent_run(char **argv)
 {
 	struct agent agent;
 	struct agent *a = &agent;
 	cleanup_error kata_error_t err = NULL;
 	time_t poweroff_deadline = 0;
 
-	if (setup(a, &err) < 0)
+	if (setup(a, argv, &err) < 0)
 		agent_fatal("%s", err->message);
 	for (;;) {
 		bool waiting =

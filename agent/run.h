@@ -7,6 +7,6 @@
 #define EPOLLIN_FLAG EPOLLIN
 
 /* Runs the agent; as PID 1 it never returns (it powers the VM off). */
-int agent_run(void);
+int agent_run(char **argv);
 
 #endif
