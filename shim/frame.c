@@ -14,21 +14,6 @@ static uint32_t get_be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-void shim_frame_encode_header(uint8_t header[PROXY_HEADER_SIZE], uint8_t type, uint8_t opcode,
-                              uint8_t flags, uint32_t length)
-{
-	memset(header, 0, PROXY_HEADER_SIZE);
-	header[PROXY_VERSION_OFFSET] = PROXY_PROTO_VERSION >> 8;
-	header[PROXY_VERSION_OFFSET + 1] = PROXY_PROTO_VERSION & 0xff;
-	header[PROXY_HEADER_LENGTH_OFFSET] = PROXY_HEADER_WORDS;
-	header[PROXY_FLAGS_TYPE_OFFSET] = (flags & PROXY_FLAGS_MASK) | (type & PROXY_TYPE_MASK);
-	header[PROXY_OPCODE_OFFSET] = opcode;
-	header[PROXY_PAYLOAD_LENGTH_OFFSET] = length >> 24;
-	header[PROXY_PAYLOAD_LENGTH_OFFSET + 1] = (length >> 16) & 0xff;
-	header[PROXY_PAYLOAD_LENGTH_OFFSET + 2] = (length >> 8) & 0xff;
-	header[PROXY_PAYLOAD_LENGTH_OFFSET + 3] = length & 0xff;
-}
-
 void shim_frame_reader_init(struct shim_frame_reader *reader, uint32_t max_payload)
 {
 	memset(reader, 0, sizeof(*reader));

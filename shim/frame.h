@@ -1,5 +1,8 @@
-/* Proxy protocol frames as the shim sees them: a header encoder and an incremental,
- * bounded reader that never trusts the peer (lib/proxy_proto.h draws the frame).
+/* Proxy protocol frames as the shim reads them: an incremental, bounded reader that never
+ * trusts the peer (lib/proxy_proto.h draws the frame; headers are written with
+ * lib/proxy_frame.h). Unlike lib/proxy_frame's buffer, which gives up on a frame it cannot
+ * hold, it drops such frames and stays in step by skipping their bytes, as cc-shim
+ * dropped frames it did not understand: a shim has no other peer to talk to.
  */
 #ifndef KATA_SHIM_FRAME_H
 #define KATA_SHIM_FRAME_H
@@ -21,10 +24,6 @@ struct shim_frame {
 	uint32_t length;
 	const uint8_t *payload; /* inside the reader's buffer: valid until the next call */
 };
-
-/* Writes a version 2 header for a payload of `length` bytes. */
-void shim_frame_encode_header(uint8_t header[PROXY_HEADER_SIZE], uint8_t type, uint8_t opcode,
-                              uint8_t flags, uint32_t length);
 
 enum shim_frame_status {
 	SHIM_FRAME_NEED_MORE = 0, /* read more bytes into the reader */

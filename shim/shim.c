@@ -15,6 +15,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "messages.h"
+#include "proxy_frame.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -49,7 +50,7 @@ int shim_proxy_send(struct shim *s, uint8_t type, uint8_t opcode, const void *pa
 
 	if (s->proxy == NULL)
 		return -1;
-	shim_frame_encode_header(header, type, opcode, 0, (uint32_t)len);
+	proxy_frame_put_header(header, type, opcode, 0, (uint32_t)len);
 	iov[0] = (struct iovec){ .iov_base = header, .iov_len = sizeof(header) };
 	iov[1] = (struct iovec){ .iov_base = (void *)payload, .iov_len = len };
 	if (event_fd_writev(s->proxy, iov, 2, &err) < 0) {
@@ -64,10 +65,12 @@ int shim_proxy_send(struct shim *s, uint8_t type, uint8_t opcode, const void *pa
 
 static int send_json_command(struct shim *s, uint8_t opcode, char *json)
 {
-	cleanup_free char *owned = json;
+	int r;
 
 	log_debug("proxy: command %u %s", opcode, json);
-	return shim_proxy_send(s, PROXY_TYPE_COMMAND, opcode, json, strlen(json));
+	r = shim_proxy_send(s, PROXY_TYPE_COMMAND, opcode, json, strlen(json));
+	free(json);
+	return r;
 }
 
 void shim_send_signal(struct shim *s, int signo)

@@ -1,6 +1,7 @@
-/* The pieces of kata-shim, linked from build/libkatashim.a: the frame encoder and
- * reader, the command line, the JSON messages, which signals are forwarded, and the
+/* The pieces of kata-shim, linked from build/libkatashim.a: the headers it writes
+ * (lib/proxy_frame) and its frame reader, the command line, the JSON messages, which signals are forwarded, and the
  * reopening of the standard fds. */
+#include "proxy_frame.h"
 #include "shim/frame.h"
 #include "shim/messages.h"
 #include "shim/shim.h"
@@ -32,11 +33,11 @@ START_TEST(test_header_matches_wire_samples)
 	static const uint8_t error_response[] = { 0, 2, 3, 0, 0, 0, 0x11, 4, 0, 1, 0, 2 };
 	uint8_t h[PROXY_HEADER_SIZE];
 
-	shim_frame_encode_header(h, PROXY_TYPE_COMMAND, PROXY_CMD_CONNECT_SHIM, 0, 28);
+	proxy_frame_put_header(h, PROXY_TYPE_COMMAND, PROXY_CMD_CONNECT_SHIM, 0, 28);
 	ck_assert_mem_eq(h, connect, sizeof(h));
-	shim_frame_encode_header(h, PROXY_TYPE_STREAM, PROXY_STREAM_STDIN, 0, 0);
+	proxy_frame_put_header(h, PROXY_TYPE_STREAM, PROXY_STREAM_STDIN, 0, 0);
 	ck_assert_mem_eq(h, eof, sizeof(h));
-	shim_frame_encode_header(h, PROXY_TYPE_RESPONSE, 4, PROXY_FLAG_ERROR, 65538);
+	proxy_frame_put_header(h, PROXY_TYPE_RESPONSE, 4, PROXY_FLAG_ERROR, 65538);
 	ck_assert_mem_eq(h, error_response, sizeof(h));
 }
 END_TEST
@@ -148,13 +149,13 @@ START_TEST(test_reader_largest_frame_fits)
 	memset(payload, 'p', max);
 	shim_frame_reader_init(&r, max);
 	/* A partial frame at the end of the buffer is moved to its start to make room. */
-	shim_frame_encode_header(header, PROXY_TYPE_STREAM, 1, 0, 100);
+	proxy_frame_put_header(header, PROXY_TYPE_STREAM, 1, 0, 100);
 	feed(&r, header, sizeof(header));
 	feed(&r, payload, 100);
 	ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_READY);
 	for (int round = 0; round < 3; round++) {
 		size_t avail, sent = 0;
-		shim_frame_encode_header(header, PROXY_TYPE_STREAM, 1, 0, max);
+		proxy_frame_put_header(header, PROXY_TYPE_STREAM, 1, 0, max);
 		feed(&r, header, sizeof(header));
 		while (sent < max) {
 			size_t n;
