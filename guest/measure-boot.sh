@@ -4,7 +4,8 @@
 #
 # usage: guest/measure-boot.sh [--machine q35|pc|microvm] [--smp N] [--runs N] [--memory MiB]
 #            [--cpu MODEL] [--console serial|hvc] [--kernel F] [--initrd F]
-#            [--params "KERNEL PARAMETERS"] [--extra-params "..."] [--no-share] [--verbose]
+#            [--params "KERNEL PARAMETERS"] [--extra-params "..."] [--tsc-khz auto|KHZ]
+#            [--no-share] [--verbose]
 # Defaults: q35, 1 vCPU, 5 runs, 256 MiB, build/guest/vmlinux and test-initrd.img, the
 # parameters of guest/kernel-params, a 9p share and the two virtio-serial ports (nobody
 # connects to them: katatest=quick makes the test init power off right after READY).
@@ -47,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--extra-params) extra_params=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
 	--ready-pattern) ready_pattern=$2; first_pattern=$2; shift 2 ;;
+	--tsc-khz) GUEST_TSC_KHZ=$2; shift 2 ;;
 	--no-share) share=0; shift ;;
 	--verbose) verbose=1; shift ;;
 	*) die "unknown option $1" ;;

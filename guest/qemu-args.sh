@@ -15,6 +15,9 @@
 #   GUEST_SOCKET_DIR  directory for ctl.sock and io.sock (none: no virtio-serial ports)
 #   GUEST_SHARE_DIR   directory exported as kataShared over 9p (none: no share)
 #   GUEST_ACCEL    tcg (default) | kvm
+#   GUEST_TSC_KHZ  "auto": pass the host's TSC frequency (tsc_early_khz=) to a q35/pc guest
+#                  too, which spares it the PIT calibration of the TSC under TCG; a number:
+#                  that frequency; unset: only microvm gets it (there it is needed)
 
 # The host's TSC frequency in kHz: microvm guests need it under TCG (GUEST-BOOT.md: without
 # tsc_early_khz the TSC calibration hangs about one boot in three).
@@ -35,6 +38,11 @@ guest_qemu_args() {
 	case "$machine" in
 	q35 | pc)
 		QEMU_ARGS+=(-machine "$machine,accel=${GUEST_ACCEL:-tcg}")
+		case "${GUEST_TSC_KHZ:-}" in
+		"") ;;
+		auto) khz=$(guest_host_tsc_khz) && params="$params tsc_early_khz=$khz" ;;
+		*) params="$params tsc_early_khz=$GUEST_TSC_KHZ" ;;
+		esac
 		;;
 	microvm)
 		# acpi=off: qemu then lists the virtio-mmio devices on the kernel command line;

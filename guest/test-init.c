@@ -109,14 +109,22 @@ static int has_shared_tag(const char *driver_dir)
 
 static void mount_shared_dir(void)
 {
-	if (has_shared_tag("/sys/bus/virtio/drivers/9pnet_virtio"))
-		mount_or_report(SHARED_TAG, SHARED_DIR, "9p", MS_NODEV,
-		                "trans=virtio,version=9p2000.L,cache=mmap");
-	else if (access("/sys/fs/virtiofs", F_OK) == 0)
-		mount_or_report(SHARED_TAG, SHARED_DIR, "virtiofs", MS_NODEV, NULL);
-	else
-		return;
-	say("shared=%s", SHARED_DIR);
+	const char *type = "9p";
+
+	mkdir(SHARED_DIR, 0755);
+	if (has_shared_tag("/sys/bus/virtio/drivers/9pnet_virtio")) {
+		if (mount(SHARED_TAG, SHARED_DIR, "9p", MS_NODEV,
+		          "trans=virtio,version=9p2000.L,cache=mmap") < 0) {
+			say("mount-error=%s:%s", SHARED_DIR, strerror(errno));
+			return;
+		}
+	} else {
+		/* virtio-fs has no tag in sysfs on 6.1: try, and stay quiet when absent. */
+		type = "virtiofs";
+		if (mount(SHARED_TAG, SHARED_DIR, "virtiofs", MS_NODEV, NULL) < 0)
+			return;
+	}
+	say("shared=%s:%s", type, SHARED_DIR);
 }
 
 static void report_shared_dir(void)
