@@ -110,6 +110,8 @@ json_object *json_parse_text(const char *text, size_t len, kata_error_t *err)
 
 	if (len > INT32_MAX)
 		return kata_error_set(err, EFBIG, "JSON text of %zu bytes is too large", len), NULL;
+	if (text == NULL || len == 0)
+		return syntax_error(err, "", 0, "unexpected end of data"), NULL;
 	nul = memchr(text, '\0', len);
 	if (nul != NULL)
 		return syntax_error(err, text, (size_t)(nul - text), "NUL byte in JSON text"), NULL;
