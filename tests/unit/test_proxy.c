@@ -1,0 +1,471 @@
+/* kata-proxy, the real binary, against the fake agent: commands, tokens, rewriting,
+ * output and exit codes, signals, the shim's death, the VM's death. */
+#include <check.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent_proto.h"
+#include "cleanup.h"
+#include "tests/fakes/proxy_harness.h"
+
+#define WAIT_MS 10000
+
+static struct proxy_harness h;
+static struct proxy_io_tokens io;
+
+static void start(enum fake_agent_dialect dialect, const char *const *extra)
+{
+	struct fake_agent_config cfg = { .dialect = dialect };
+
+	ck_assert_int_eq(harness_start(&h, &cfg, extra), 0);
+}
+
+static void stop(void)
+{
+	proxy_io_tokens_clear(&io);
+	harness_stop(&h);
+}
+
+/* An EXECCMD for token `token`, running `steps`, in container c1 as process `id`. */
+static json_object *exec_data(const char *id, const char *const *steps, bool terminal)
+{
+	json_object *data = json_object_new_object();
+	json_object *process = json_object_new_object();
+	json_object *args = json_object_new_array();
+
+	for (size_t i = 0; steps[i] != NULL; i++)
+		json_object_array_add(args, json_object_new_string(steps[i]));
+	json_object_object_add(data, "container", json_object_new_string("c1"));
+	if (id != NULL)
+		json_object_object_add(process, "id", json_object_new_string(id));
+	json_object_object_add(process, "terminal", json_object_new_boolean(terminal));
+	json_object_object_add(process, "stdio", json_object_new_int(999));
+	json_object_object_add(process, "stderr", json_object_new_int(999));
+	json_object_object_add(process, "args", args);
+	json_object_object_add(process, "envs", json_object_new_array());
+	json_object_object_add(process, "workdir", json_object_new_string("/"));
+	json_object_object_add(data, "process", process);
+	return data;
+}
+
+static void exec_process(const char *token, const char *id, const char *const *steps)
+{
+	cleanup_error kata_error_t err = NULL;
+	json_object *data = exec_data(id, steps, false);
+	json_object *result = proxy_hyper(h.conn, "execcmd", &token, 1, data, &err);
+
+	ck_assert_msg(err == NULL, "execcmd: %s", err ? err->message : "");
+	json_object_put(result);
+	json_object_put(data);
+}
+
+static bool valid_token(const char *t)
+{
+	if (strlen(t) != 44 || t[43] != '=')
+		return false;
+	for (int i = 0; i < 43; i++)
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+		            t[i]))
+			return false;
+	return true;
+}
+
+START_TEST(test_register_attach_tokens)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct proxy_io_tokens more = { 0 };
+	json_object *result;
+
+	start(FAKE_AGENT_KATA, NULL);
+	ck_assert_int_eq(harness_register(&h, 2, &io), 0);
+	ck_assert_uint_eq(io.count, 2);
+	ck_assert(valid_token(io.tokens[0]) && valid_token(io.tokens[1]));
+	ck_assert_str_ne(io.tokens[0], io.tokens[1]);
+	ck_assert_ptr_nonnull(strstr(io.url, h.socket_path));
+	ck_assert(strncmp(io.url, "unix://", 7) == 0);
+
+	/* one VM per proxy */
+	ck_assert_int_lt(proxy_register_vm(h.conn, "other", NULL, NULL, NULL, 1, &more, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err->message, "already registered"));
+	kata_error_free(&err);
+
+	ck_assert_int_eq(proxy_attach_vm(h.conn, "sandbox", 3, &more, &err), 0);
+	ck_assert_uint_eq(more.count, 3);
+	ck_assert_str_ne(more.tokens[0], io.tokens[0]);
+	proxy_io_tokens_clear(&more);
+	ck_assert_int_lt(proxy_attach_vm(h.conn, "nope", 1, &more, &err), 0);
+	kata_error_free(&err);
+
+	/* the response carries the protocol version */
+	json_object *req = json_object_new_object();
+	json_object_object_add(req, "containerId", json_object_new_string("sandbox"));
+	result = proxy_conn_command(h.conn, 2, req, &err);
+	ck_assert_ptr_nonnull(result);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(result, "version")), 2);
+	json_object_put(result);
+	json_object_put(req);
+	stop();
+}
+END_TEST
+
+START_TEST(test_hyper_forwarding)
+{
+	cleanup_error kata_error_t err = NULL;
+	json_object *result, *data, *cmd;
+
+	start(FAKE_AGENT_KATA, NULL);
+	ck_assert_int_eq(harness_register(&h, 0, NULL), 0);
+	result = proxy_hyper(h.conn, "ping", NULL, 0, NULL, &err);
+	ck_assert_ptr_null(err);
+	ck_assert_ptr_null(result);
+
+	result = proxy_hyper(h.conn, "version", NULL, 0, NULL, &err);
+	ck_assert_ptr_nonnull(result);
+	ck_assert_int_eq(json_object_get_int(result), 4244);
+	json_object_put(result);
+
+	/* JSON results come back as they are */
+	fake_agent_set_ack_payload(h.agent, AGENT_PSCONTAINER, "{\"pids\":[1,2]}", 14);
+	result = proxy_hyper(h.conn, "pscontainer", NULL, 0, NULL, &err);
+	ck_assert_ptr_nonnull(result);
+	ck_assert_int_eq(json_object_array_length(json_object_object_get(result, "pids")), 2);
+	json_object_put(result);
+
+	/* the data reaches the agent untouched */
+	data = json_tokener_parse("{\"hostname\":\"hs\",\"shareDir\":\"kataShared\"}");
+	result = proxy_hyper(h.conn, "startpod", NULL, 0, data, &err);
+	ck_assert_ptr_null(err);
+	cmd = fake_agent_wait_command(h.agent, AGENT_STARTPOD, WAIT_MS);
+	ck_assert_ptr_nonnull(cmd);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(cmd, "shareDir")),
+	                 "kataShared");
+	json_object_put(cmd);
+	json_object_put(data);
+
+	/* ERROR becomes an error response with the agent's message */
+	fake_agent_fail_next(h.agent, AGENT_KILLCONTAINER, "no such container");
+	result = proxy_hyper(h.conn, "killcontainer", NULL, 0, NULL, &err);
+	ck_assert_ptr_null(result);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_ptr_nonnull(strstr(err->message, "no such container"));
+	kata_error_free(&err);
+
+	result = proxy_hyper(h.conn, "frobnicate", NULL, 0, NULL, &err);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_ptr_nonnull(strstr(err->message, "unknown agent command"));
+	kata_error_free(&err);
+
+	/* and the proxy still serves */
+	result = proxy_hyper(h.conn, "ping", NULL, 0, NULL, &err);
+	ck_assert_ptr_null(err);
+	stop();
+}
+END_TEST
+
+START_TEST(test_exec_rewrites_streams)
+{
+	static const char *const steps[] = { "out:hello\n", "err:oops\n", "exit:3", NULL };
+	struct test_shim shim;
+	json_object *cmd, *process;
+
+	start(FAKE_AGENT_KATA, NULL);
+	ck_assert_int_eq(harness_register(&h, 2, &io), 0);
+	ck_assert_int_eq(shim_connect(&shim, h.socket_path, io.tokens[1]), 0);
+	exec_process(io.tokens[1], "p1", steps);
+
+	cmd = fake_agent_wait_command(h.agent, AGENT_EXECCMD, WAIT_MS);
+	ck_assert_ptr_nonnull(cmd);
+	process = json_object_object_get(cmd, "process");
+	/* the second token owns streams 3 (stdio) and 4 (stderr) */
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(process, "stdio")), 3);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(process, "stderr")), 4);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(process, "id")), "p1");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(cmd, "container")), "c1");
+	json_object_put(cmd);
+
+	ck_assert_int_eq(shim_wait_exit(&shim, WAIT_MS), 3);
+	ck_assert_str_eq((char *)shim.out, "hello\n");
+	ck_assert_str_eq((char *)shim.err, "oops\n");
+	ck_assert_int_eq(shim.error_responses, 0);
+	shim_close(&shim);
+	stop();
+}
+END_TEST
+
+START_TEST(test_output_before_shim_connects)
+{
+	static const char *const steps[] = { "out:early\n", "bulk:300000", "exit:7", NULL };
+	struct test_shim shim;
+
+	start(FAKE_AGENT_KATA, NULL);
+	ck_assert_int_eq(harness_register(&h, 1, &io), 0);
+	exec_process(io.tokens[0], "p1", steps);
+	/* without a shim the agent stops at its window: the process cannot end */
+	ck_assert_int_eq(fake_agent_wait_process_end(h.agent, "p1", 500), -1);
+	ck_assert_int_eq(shim_connect(&shim, h.socket_path, io.tokens[0]), 0);
+	ck_assert_int_eq(shim_wait_exit(&shim, WAIT_MS), 7);
+	ck_assert_uint_eq(shim.out_len, 6 + 300000);
+	ck_assert(memcmp(shim.out, "early\n", 6) == 0);
+	for (size_t i = 0; i < 300000; i++)
+		ck_assert_int_eq(shim.out[6 + i], 'a' + i % 26);
+	ck_assert_uint_ge(fake_agent_credits(h.agent, 1), 300000 - 256 * 1024);
+	shim_close(&shim);
+	stop();
+}
+END_TEST
+
+START_TEST(test_exit_kept_until_shim_connects)
+{
+	static const char *const steps[] = { "out:bye\n", "exit:0", NULL };
+	struct test_shim shim;
+
+	start(FAKE_AGENT_KATA, NULL);
+	ck_assert_int_eq(harness_register(&h, 1, &io), 0);
+	exec_process(io.tokens[0], NULL, steps); /* no id: the proxy names it */
+	ck_assert_int_eq(fake_agent_wait_process_end(h.agent, "exec-1", WAIT_MS), 0);
+	usleep(100 * 1000);
+	ck_assert_int_eq(shim_connect(&shim, h.socket_path, io.tokens[0]), 0);
+	ck_assert_int_eq(shim_wait_exit(&shim, WAIT_MS), 0);
+	ck_assert_str_eq((char *)shim.out, "bye\n");
+	shim_close(&shim);
+	stop();
+}
+END_TEST
+
+START_TEST(test_stdin_echo_and_eof)
+{
+	static const char *const steps[] = { "cat", "exit:0", NULL };
+	struct test_shim shim;
+	char got[64];
+	bool eof = false;
+
+	start(FAKE_AGENT_KATA, NULL);
+	ck_assert_int_eq(harness_register(&h, 1, &io), 0);
+	ck_assert_int_eq(shim_connect(&shim, h.socket_path, io.tokens[0]), 0);
+	/* stdin before the process exists is kept for it */
+	ck_assert_int_eq(shim_send(&shim, 2, 0, "early ", 6), 0);
+	usleep(100 * 1000);
+	exec_process(io.tokens[0], "p1", steps);
+	ck_assert_int_eq(shim_send(&shim, 2, 0, "input", 5), 0);
+	ck_assert_int_eq(shim_send(&shim, 2, 0, NULL, 0), 0); /* EOF */
+	ck_assert_int_eq(shim_wait_exit(&shim, WAIT_MS), 0);
+	ck_assert_str_eq((char *)shim.out, "early input");
+	ck_assert_int_eq(fake_agent_stdin(h.agent, "p1", got, sizeof(got), &eof), 11);
+	ck_assert(eof);
+	shim_close(&shim);
+	stop();
+}
+END_TEST
+
+START_TEST(test_signal_and_winsize)
+{
+	static const char *const steps[] = { "wait", NULL };
+	static const char sigterm[] = "{\"signalNumber\":15}";
+	static const char winch[] = "{\"signalNumber\": 28, \"rows\":24,\"columns\":80}";
+	struct test_shim shim;
+	json_object *cmd;
+
+	start(FAKE_AGENT_KATA, NULL);
+	ck_assert_int_eq(harness_register(&h, 1, &io), 0);
+	ck_assert_int_eq(shim_connect(&shim, h.socket_path, io.tokens[0]), 0);
+	exec_process(io.tokens[0], "p1", steps);
+
+	ck_assert_int_eq(shim_send(&shim, 0, 6, winch, strlen(winch)), 0);
+	cmd = fake_agent_wait_command(h.agent, AGENT_WINSIZE, WAIT_MS);
+	ck_assert_ptr_nonnull(cmd);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(cmd, "container")), "c1");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(cmd, "process")), "p1");
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(cmd, "row")), 24);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(cmd, "column")), 80);
+	json_object_put(cmd);
+
+	ck_assert_int_eq(shim_send(&shim, 0, 6, sigterm, strlen(sigterm)), 0);
+	cmd = fake_agent_wait_command(h.agent, AGENT_SIGNALPROCESS, WAIT_MS);
+	ck_assert_ptr_nonnull(cmd);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(cmd, "signal")), 15);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(cmd, "process")), "p1");
+	json_object_put(cmd);
+	ck_assert_int_eq(shim_wait_exit(&shim, WAIT_MS), 143);
+	ck_assert_int_eq(shim.error_responses, 0);
+	shim_close(&shim);
+	stop();
+}
+END_TEST
+
+START_TEST(test_shim_killed_kills_process)
+{
+	static const char *const steps[] = { "wait", NULL };
+	struct test_shim shim, clean;
+	json_object *cmd;
+
+	start(FAKE_AGENT_KATA, NULL);
+	ck_assert_int_eq(harness_register(&h, 2, &io), 0);
+	ck_assert_int_eq(shim_connect(&shim, h.socket_path, io.tokens[0]), 0);
+	ck_assert_int_eq(shim_connect(&clean, h.socket_path, io.tokens[1]), 0);
+	exec_process(io.tokens[0], "p1", steps);
+	exec_process(io.tokens[1], "p2", steps);
+	ck_assert(shim_wait_responses(&shim, 1, WAIT_MS));
+
+	/* a clean DisconnectShim leaves the process alone */
+	ck_assert_int_eq(shim_send(&clean, 0, 5, NULL, 0), 0);
+	ck_assert(shim_wait_responses(&clean, 2, WAIT_MS));
+	shim_close(&clean);
+	/* a vanished shim (SIGKILLed) takes its process with it */
+	shim_close(&shim);
+	cmd = fake_agent_wait_command(h.agent, AGENT_SIGNALPROCESS, WAIT_MS);
+	ck_assert_ptr_nonnull(cmd);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(cmd, "process")), "p1");
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(cmd, "signal")), 9);
+	json_object_put(cmd);
+	ck_assert_int_eq(fake_agent_wait_process_end(h.agent, "p1", WAIT_MS), 137);
+	usleep(200 * 1000);
+	ck_assert_uint_eq(fake_agent_count_commands(h.agent, AGENT_SIGNALPROCESS), 1);
+	stop();
+}
+END_TEST
+
+START_TEST(test_vm_death_ends_shims)
+{
+	static const char *const steps[] = { "out:x", "wait", NULL };
+	struct test_shim shim;
+
+	start(FAKE_AGENT_KATA, NULL);
+	ck_assert_int_eq(harness_register(&h, 1, &io), 0);
+	ck_assert_int_eq(shim_connect(&shim, h.socket_path, io.tokens[0]), 0);
+	exec_process(io.tokens[0], "p1", steps);
+	shim_pump(&shim, 200);
+	fake_agent_close_channels(h.agent);
+	ck_assert_int_eq(shim_wait_exit(&shim, WAIT_MS), 255);
+	ck_assert_str_eq((char *)shim.out, "x");
+	ck_assert_int_eq(harness_wait_exit(&h, WAIT_MS), 1);
+	ck_assert_int_ne(access(h.socket_path, F_OK), 0);
+	shim_close(&shim);
+	stop();
+}
+END_TEST
+
+START_TEST(test_unregister_exits)
+{
+	cleanup_error kata_error_t err = NULL;
+
+	start(FAKE_AGENT_KATA, NULL);
+	ck_assert_int_eq(harness_register(&h, 0, NULL), 0);
+	ck_assert_int_eq(proxy_unregister_vm(h.conn, "sandbox", &err), 0);
+	ck_assert_int_eq(harness_wait_exit(&h, WAIT_MS), 0);
+	ck_assert_int_ne(access(h.socket_path, F_OK), 0);
+	stop();
+}
+END_TEST
+
+START_TEST(test_agent_timeout)
+{
+	static const char *const extra[] = { "-agent-timeout", "1", NULL };
+	struct fake_agent_config cfg = { .no_reply = true };
+	cleanup_error kata_error_t err = NULL;
+	int64_t t0;
+
+	ck_assert_int_eq(harness_start(&h, &cfg, extra), 0);
+	ck_assert_int_eq(harness_register(&h, 0, NULL), 0);
+	t0 = harness_now_ms();
+	ck_assert_ptr_null(proxy_hyper(h.conn, "ping", NULL, 0, NULL, &err));
+	ck_assert_ptr_nonnull(err);
+	ck_assert_ptr_nonnull(strstr(err->message, "did not answer"));
+	ck_assert_int_ge(harness_now_ms() - t0, 900);
+	ck_assert_int_lt(harness_now_ms() - t0, 5000);
+	stop();
+}
+END_TEST
+
+START_TEST(test_commands_wait_for_ready)
+{
+	struct fake_agent_config cfg = { .no_ready = true };
+	static const char *const extra[] = { "-agent-timeout", "1", NULL };
+	cleanup_error kata_error_t err = NULL;
+
+	ck_assert_int_eq(harness_start(&h, &cfg, extra), 0);
+	ck_assert_int_eq(harness_register(&h, 0, NULL), 0);
+	ck_assert_ptr_null(proxy_hyper(h.conn, "ping", NULL, 0, NULL, &err));
+	ck_assert_ptr_nonnull(err);
+	ck_assert_uint_eq(fake_agent_count_commands(h.agent, AGENT_PING), 0);
+	stop();
+}
+END_TEST
+
+START_TEST(test_dialect_hyperstart)
+{
+	static const char *const extra[] = { "-dialect", "hyperstart", NULL };
+	static const char *const steps[] = { "out:hello\n", "exit:3", NULL };
+	cleanup_error kata_error_t err = NULL;
+	struct test_shim shim;
+	json_object *result;
+
+	start(FAKE_AGENT_HYPERSTART, extra);
+	ck_assert_int_eq(harness_register(&h, 1, &io), 0);
+	/* NEXT frames come before every answer and are dropped */
+	result = proxy_hyper(h.conn, "version", NULL, 0, NULL, &err);
+	ck_assert_ptr_nonnull(result);
+	ck_assert_int_eq(json_object_get_int(result), 4244);
+	json_object_put(result);
+	ck_assert_int_eq(shim_connect(&shim, h.socket_path, io.tokens[0]), 0);
+	exec_process(io.tokens[0], "p1", steps);
+	ck_assert_int_eq(shim_wait_exit(&shim, WAIT_MS), 3);
+	ck_assert_str_eq((char *)shim.out, "hello\n");
+	ck_assert_uint_eq(fake_agent_credits(h.agent, 1), 0); /* no credits in this dialect */
+	shim_close(&shim);
+	stop();
+}
+END_TEST
+
+START_TEST(test_dialect_cc)
+{
+	static const char *const extra[] = { "-dialect", "cc", NULL };
+	static const char *const steps[] = { "out:cc\n", "exit:5", NULL };
+	struct test_shim shim;
+
+	start(FAKE_AGENT_CC, extra);
+	ck_assert_int_eq(harness_register(&h, 1, &io), 0);
+	ck_assert_int_eq(shim_connect(&shim, h.socket_path, io.tokens[0]), 0);
+	exec_process(io.tokens[0], "p1", steps);
+	ck_assert_int_eq(shim_wait_exit(&shim, WAIT_MS), 5);
+	ck_assert_str_eq((char *)shim.out, "cc\n");
+	shim_close(&shim);
+	stop();
+}
+END_TEST
+
+static Suite *proxy_suite(void)
+{
+	Suite *s = suite_create("proxy");
+	TCase *tc = tcase_create("commands");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_register_attach_tokens);
+	tcase_add_test(tc, test_hyper_forwarding);
+	tcase_add_test(tc, test_exec_rewrites_streams);
+	tcase_add_test(tc, test_output_before_shim_connects);
+	tcase_add_test(tc, test_exit_kept_until_shim_connects);
+	tcase_add_test(tc, test_stdin_echo_and_eof);
+	tcase_add_test(tc, test_signal_and_winsize);
+	tcase_add_test(tc, test_shim_killed_kills_process);
+	tcase_add_test(tc, test_vm_death_ends_shims);
+	tcase_add_test(tc, test_unregister_exits);
+	tcase_add_test(tc, test_agent_timeout);
+	tcase_add_test(tc, test_commands_wait_for_ready);
+	tcase_add_test(tc, test_dialect_hyperstart);
+	tcase_add_test(tc, test_dialect_cc);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(proxy_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
