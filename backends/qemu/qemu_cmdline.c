@@ -265,8 +265,12 @@ char **qemu_build_cmdline(const struct kata_hypervisor_config *hc, const struct 
 		return NULL;
 
 	strv_builder_add(&b, binary);
-	strv_builder_add(&b, "-name");
-	strv_builder_addf(&b, "sandbox-%s", plan->id);
+	{
+		cleanup_free char *id = qemu_opt_escape(plan->id);
+
+		strv_builder_add(&b, "-name");
+		strv_builder_addf(&b, "sandbox-%s", id);
+	}
 	add_machine(&b, hc, plan);
 	/* Only the devices asked for below: no default NIC, VGA, floppy, CD-ROM or config
 	 * file; no display; a guest reboot ends qemu (the agent powers off to stop). */
