@@ -9,7 +9,8 @@
 # are kept in the cache too, so a changed fragment rebuilds incrementally.
 #
 # usage: guest/build-kernel.sh [OUTPUT_DIR]      (default: build/guest)
-# env:   KATA_BUILD_CACHE, KATA_KERNEL_SOURCE (tarball), KATA_KERNEL_JOBS (default 2)
+# env:   KATA_BUILD_CACHE, KATA_KERNEL_SOURCE (tarball), KATA_KERNEL_JOBS (default 2),
+#        KATA_KERNEL_FRAGMENT (another fragment, e.g. to measure a variant)
 set -euo pipefail
 
 guest_dir=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +19,7 @@ out_dir=${1:-$top_dir/build/guest}
 cache_dir=${KATA_BUILD_CACHE:-/var/cache/kata-containers-build}
 tarball=${KATA_KERNEL_SOURCE:-/usr/src/linux-source-6.1.tar.xz}
 jobs=${KATA_KERNEL_JOBS:-2}
-fragment=$guest_dir/kernel.config-fragment
+fragment=${KATA_KERNEL_FRAGMENT:-$guest_dir/kernel.config-fragment}
 # Bump when the way the kernel is built changes (not the fragment: that is hashed).
 recipe=1
 
