@@ -86,6 +86,8 @@ static void check_file(struct check_report *r, const char *what, const char *pat
 	}
 	if (kernel)
 		version = host_kernel_image_version(path);
+	if (version != NULL && strchr(version, ' ') != NULL)
+		*strchr(version, ' ') = '\0'; /* the release; kata-env shows the whole banner */
 	if (version != NULL)
 		report(r, CHECK_OK, what, "%s (Linux %s)", path, version);
 	else
