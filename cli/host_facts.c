@@ -139,6 +139,8 @@ static void child_exec(char *const argv[], int out_fd)
 {
 	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
+	setpgid(0, 0); /* its own group: a timeout kills what it started too */
+
 	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
 	    dup2(out_fd, STDERR_FILENO) < 0)
 		_exit(127);
@@ -200,10 +202,22 @@ char *host_run_capture(char *const argv[], int timeout_ms, size_t max_output, in
 		}
 	}
 	close(pipefd[0]);
-	if (timed_out)
+	/* a program may close its output and keep running: the deadline holds for its exit too */
+	while (!timed_out) {
+		pid_t done = waitpid(pid, status, WNOHANG);
+		if (done == pid || (done < 0 && errno != EINTR))
+			break;
+		if (now_ms() >= deadline)
+			timed_out = true;
+		else
+			usleep(10 * 1000);
+	}
+	if (timed_out) {
+		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-		;
+		while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+			;
+	}
 	if (timed_out) {
 		kata_error_set(err, ETIMEDOUT, "%s: no answer within %d ms", argv[0], timeout_ms);
 		return NULL;
