@@ -49,5 +49,16 @@ int cli_check(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
 int cli_state(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
 int cli_list(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
 int cli_spec(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_create(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_start(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_run(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_kill(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_delete(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_exec(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_ps(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_pause(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_resume(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_events(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_update(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "lifecycle.h"
 
 const char *cli_personality_name(enum cli_personality personality)
 {
@@ -52,4 +53,14 @@ int cli_load_config(struct cli_context *ctx, kata_error_t *err)
 	if (ctx->config->runtime.enable_debug)
 		kata_log_set_level(KATA_LOG_DEBUG);
 	return 0;
+}
+
+int lifecycle_load_config(struct cli_context *ctx, const struct container_record *record,
+                          kata_error_t *err)
+{
+	if (ctx->config != NULL)
+		return 0;
+	if (ctx->config_path == NULL && record->config_path != NULL)
+		ctx->config_path = xstrdup(record->config_path);
+	return cli_load_config(ctx, err);
 }

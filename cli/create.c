@@ -1,0 +1,287 @@
+/* `kata-runtime create [--bundle DIR] [--console-socket SOCK] [--pid-file FILE] ID`:
+ * boots the container's VM, creates the container in it (its process exists but has
+ * not run the program yet) and starts its shim, whose pid the engine then sees. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent_call.h"
+#include "cleanup.h"
+#include "hooks.h"
+#include "json_util.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "oci_spec.h"
+#include "sandbox.h"
+#include "share.h"
+#include "shim_launch.h"
+
+int create_options_parse(int argc, char **argv, struct create_options *opts, kata_error_t *err)
+{
+	const struct option options[] = {
+		{ "bundle", required_argument, NULL, 'b' },
+		{ "console-socket", required_argument, NULL, 'c' },
+		{ "pid-file", required_argument, NULL, 'p' },
+		{ "no-pivot", no_argument, NULL, 'n' },
+		{ "no-new-keyring", no_argument, NULL, 'k' },
+		{ "preserve-fds", required_argument, NULL, 'f' },
+		{ "detach", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->bundle = ".";
+	while ((c = getopt_long_only(argc, argv, "+b:d", options, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			opts->bundle = optarg;
+			break;
+		case 'c':
+			opts->console_socket = optarg;
+			break;
+		case 'p':
+			opts->pid_file = optarg;
+			break;
+		case 'd':
+			opts->detach = true;
+			break;
+		case 'f':
+			if (strcmp(optarg, "0") != 0)
+				return kata_error_set(err, EINVAL,
+				                      "--preserve-fds: file descriptors cannot be "
+				                      "passed into a VM");
+			break;
+		case 'n':
+		case 'k':
+			break; /* meaningless in a VM: the agent always pivots, keyrings are its own */
+		default:
+			return kata_error_set(err, EINVAL, "%s: unknown option `%s`", argv[0],
+			                      argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return kata_error_set(err, EINVAL, "usage: %s [options] CONTAINER_ID", argv[0]);
+	opts->id = argv[optind];
+	return 0;
+}
+
+/* hyperstart's process object; the proxy adds the token's stream numbers. */
+static json_object *init_process_json(const struct oci_process *process, const char *id)
+{
+	json_object *obj = json_object_new_object();
+	json_object *envs = json_object_new_array();
+
+	json_add_string(obj, "id", id);
+	json_object_object_add(obj, "terminal", json_object_new_boolean(process->terminal));
+	json_add_string_array(obj, "args", process->args);
+	for (char **e = process->env; e != NULL && *e != NULL; e++)
+		json_object_array_add(envs, json_object_new_string(*e));
+	json_object_object_add(obj, "envs", envs);
+	json_add_string(obj, "workdir", process->cwd ?: "/");
+	return obj;
+}
+
+static int hyper(struct proxy_conn *conn, const char *name, const char *token, json_object *data,
+                 kata_error_t *err)
+{
+	kata_error_t call_err = NULL;
+	json_object *answer = proxy_hyper(conn, name, token != NULL ? &token : NULL,
+	                                  token != NULL ? 1 : 0, data, &call_err);
+
+	json_object_put(answer);
+	if (call_err != NULL) {
+		kata_error_move(err, &call_err);
+		return kata_error_wrap(err, "agent %s", name);
+	}
+	return 0;
+}
+
+/* Registers with the proxy, sets up the pod and creates the container in the guest. */
+static int create_in_guest(const struct kata_config *config, const struct container_record *record,
+                           const struct oci_spec *spec, struct proxy_io_tokens *tokens,
+                           kata_error_t *err)
+{
+	struct proxy_conn *conn = agent_connect(&record->sandbox, AGENT_CALL_TIMEOUT_MS, err);
+	cleanup_json json_object *startpod = json_object_new_object();
+	cleanup_json json_object *newcontainer = json_object_new_object();
+	cleanup_free char *rootfs = xasprintf("%s/rootfs", record->id);
+	int ret = -1;
+
+	if (conn == NULL)
+		return -1;
+	if (proxy_register_vm(conn, record->id, NULL, NULL, NULL, 1, tokens, err) < 0)
+		goto out;
+	if (tokens->count < 1) {
+		kata_error_set(err, EPROTO, "the proxy handed out no token");
+		goto out;
+	}
+	json_add_string(startpod, "hostname", spec->hostname ?: record->id);
+	json_add_string(startpod, "shareDir", "kataShared");
+	json_add_string(startpod, "shareFsType",
+	                config->hypervisor.shared_fs == KATA_SHARED_FS_VIRTIO_FS ? "virtiofs"
+	                                                                         : "9p");
+	if (hyper(conn, "startpod", NULL, startpod, err) < 0)
+		goto out;
+	json_add_string(newcontainer, "id", record->id);
+	json_add_string(newcontainer, "rootfs", rootfs);
+	json_object_object_add(newcontainer, "oci", oci_spec_to_json(spec));
+	json_object_object_add(newcontainer, "process",
+	                       init_process_json(spec->process, record->id));
+	ret = hyper(conn, "newcontainer", tokens->tokens[0], newcontainer, err);
+out:
+	proxy_conn_close(conn);
+	return ret;
+}
+
+static char *absolute_path(const char *path, kata_error_t *err)
+{
+	char resolved[PATH_MAX];
+
+	if (realpath(path, resolved) == NULL) {
+		kata_error_sys(err, "`%s`", path);
+		return NULL;
+	}
+	return xstrdup(resolved);
+}
+
+static int load_bundle(const char *bundle_arg, char **bundle, struct oci_spec **spec,
+                       kata_error_t *err)
+{
+	cleanup_free char *config_json = NULL;
+
+	*bundle = absolute_path(bundle_arg, err);
+	if (*bundle == NULL)
+		return kata_error_wrap(err, "bundle");
+	config_json = xasprintf("%s/config.json", *bundle);
+	*spec = oci_spec_load(config_json, err);
+	if (*spec == NULL)
+		return -1;
+	if ((*spec)->process == NULL)
+		return kata_error_set(err, EINVAL, "%s: process: missing", config_json);
+	if ((*spec)->root == NULL || (*spec)->root->path == NULL)
+		return kata_error_set(err, EINVAL, "%s: root.path: missing", config_json);
+	return 0;
+}
+
+/* Every step saves the record, so that a create that fails or is killed half-way can be
+ * undone by its own error path or by `delete --force`. */
+static int create_steps(struct cli_context *ctx, const struct create_options *opts,
+                        struct state_handle *handle, struct container_record *record,
+                        struct oci_spec *spec, kata_error_t *err)
+{
+	struct sandbox_record *sb = &record->sandbox;
+	struct proxy_io_tokens tokens = { 0 };
+	struct sandbox_resources resources;
+	cleanup_free char *rootfs = NULL;
+	cleanup_json json_object *oci_state = NULL;
+	struct shim_launch launch = { 0 };
+	int ret = -1;
+
+	if (container_save(handle, record, err) < 0 ||
+	    sandbox_prepare(ctx->root, record->id, sb, err) < 0 ||
+	    container_save(handle, record, err) < 0)
+		return -1;
+	rootfs = spec->root->path[0] == '/' ? xstrdup(spec->root->path)
+	                                    : xasprintf("%s/%s", record->bundle, spec->root->path);
+	if (share_rootfs(sb->shared_dir, record->id, rootfs, &sb->mounts, err) < 0 ||
+	    share_bind_mounts(sb->shared_dir, record->id, spec, &sb->mounts, err) < 0) {
+		container_save(handle, record, NULL);
+		return -1;
+	}
+	sandbox_size_for(ctx->config, spec, &resources);
+	ret = sandbox_boot(ctx->config, sb, &resources, ctx->log_path, ctx->debug, err);
+	container_save(handle, record, NULL);
+	if (ret < 0)
+		return -1;
+	if (create_in_guest(ctx->config, record, spec, &tokens, err) < 0)
+		goto out;
+	launch.container = record->id;
+	launch.token = tokens.tokens[0];
+	launch.url = tokens.url;
+	launch.terminal = spec->process->terminal;
+	launch.console_socket = opts->console_socket;
+	launch.pid_file = opts->pid_file;
+	launch.debug = ctx->debug;
+	ret = shim_launch_detached(ctx->config, &launch, &record->shim, err);
+	if (ret < 0)
+		goto out;
+	record->saved_status = CONTAINER_CREATED;
+	ret = container_save(handle, record, err);
+	if (ret < 0)
+		goto out;
+	oci_state = container_oci_state(record, CONTAINER_CREATED);
+	if (spec->hooks != NULL &&
+	    (hooks_run(spec->hooks, OCI_HOOK_PRESTART, oci_state, err) < 0 ||
+	     hooks_run(spec->hooks, OCI_HOOK_CREATE_RUNTIME, oci_state, err) < 0))
+		ret = -1;
+out:
+	proxy_io_tokens_clear(&tokens);
+	return ret;
+}
+
+int container_create(struct cli_context *ctx, const struct create_options *opts,
+                     struct process_id *shim, kata_error_t *err)
+{
+	struct container_record record = { 0 };
+	struct state_handle handle;
+	cleanup_free char *bundle = NULL;
+	struct oci_spec *spec = NULL;
+	int ret;
+
+	if (cli_load_config(ctx, err) < 0)
+		return -1;
+	if (load_bundle(opts->bundle, &bundle, &spec, err) < 0) {
+		oci_spec_free(spec);
+		return -1;
+	}
+	if (state_create(ctx->root, opts->id, &handle, err) < 0) {
+		oci_spec_free(spec);
+		return -1;
+	}
+	kata_log_set_field("container", opts->id);
+	record.id = xstrdup(opts->id);
+	record.bundle = steal_pointer(&bundle);
+	record.config_path = xstrdup(ctx->config->path);
+	record.saved_status = CONTAINER_CREATING;
+	record.created = container_timestamp_now();
+	record.owner = xstrdup("root");
+	record.annotations = spec->annotations;
+	spec->annotations = NULL;
+	ret = create_steps(ctx, opts, &handle, &record, spec, err);
+	if (ret < 0) {
+		/* Undo everything: a failed create leaves nothing behind. */
+		kata_error_t undo_err = NULL;
+		if (record.shim.pid > 0)
+			process_signal(&record.shim, SIGKILL, NULL);
+		if (sandbox_teardown(ctx->config, &record.sandbox, &undo_err) < 0) {
+			log_warning("undo create: %s", undo_err->message);
+			kata_error_free(&undo_err);
+			container_save(&handle, &record, NULL);
+			state_unlock(&handle);
+		} else {
+			state_destroy(&handle, NULL);
+		}
+		kata_error_wrap(err, "create container `%s`", opts->id);
+	} else {
+		*shim = record.shim;
+		state_unlock(&handle);
+	}
+	oci_spec_free(spec);
+	container_record_clear(&record);
+	return ret;
+}
+
+int cli_create(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
+{
+	struct create_options opts;
+	struct process_id shim;
+
+	if (create_options_parse(argc, argv, &opts, err) < 0)
+		return -1;
+	return container_create(ctx, &opts, &shim, err);
+}

@@ -1,0 +1,71 @@
+#include "shim_launch.h"
+#include "cleanup.h"
+#include "spawn.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+static void build_argv(const struct kata_config *config, const struct shim_launch *launch,
+                       char *argv[10])
+{
+	int n = 0;
+
+	argv[n++] = config->shim.path;
+	argv[n++] = "-c";
+	argv[n++] = (char *)launch->container;
+	argv[n++] = "-t";
+	argv[n++] = (char *)launch->token;
+	argv[n++] = "-u";
+	argv[n++] = (char *)launch->url;
+	if (launch->debug || config->shim.enable_debug)
+		argv[n++] = "-d";
+	argv[n] = NULL;
+}
+
+static int open_console(const struct shim_launch *launch, struct shim_stdio *stdio,
+                        kata_error_t *err)
+{
+	stdio->console_fd = -1;
+	if (!launch->terminal)
+		return 0;
+	if (launch->console_socket == NULL)
+		return kata_error_set(err, EINVAL,
+		                      "process.terminal is true but no --console-socket was given");
+	return console_open_and_send(launch->console_socket, &stdio->console_fd, err);
+}
+
+int shim_launch_detached(const struct kata_config *config, const struct shim_launch *launch,
+                         struct process_id *shim, kata_error_t *err)
+{
+	struct shim_stdio stdio;
+	char *argv[10];
+	int ret;
+
+	build_argv(config, launch, argv);
+	if (open_console(launch, &stdio, err) < 0)
+		return -1;
+	ret = spawn_shim(argv, &stdio, shim, err);
+	if (stdio.console_fd >= 0)
+		close(stdio.console_fd);
+	if (ret < 0)
+		return -1;
+	if (launch->pid_file != NULL && write_pid_file(launch->pid_file, shim->pid, err) < 0) {
+		cleanup_pid pid_t doomed = shim->pid;
+		return -1;
+	}
+	return 0;
+}
+
+int shim_launch_in_place(const struct kata_config *config, const struct shim_launch *launch,
+                         kata_error_t *err)
+{
+	struct shim_stdio stdio;
+	char *argv[10];
+
+	build_argv(config, launch, argv);
+	if (open_console(launch, &stdio, err) < 0)
+		return -1;
+	if (launch->pid_file != NULL && write_pid_file(launch->pid_file, getpid(), err) < 0)
+		return -1;
+	return exec_shim(argv, &stdio, err);
+}

@@ -1,0 +1,29 @@
+/* Starting the kata-shim of one container process (the container's init or an exec). */
+#ifndef KATA_CLI_SHIM_LAUNCH_H
+#define KATA_CLI_SHIM_LAUNCH_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "error.h"
+#include "process.h"
+
+struct shim_launch {
+	const char *container;
+	const char *token;          /* the proxy's token naming the process's I/O */
+	const char *url;            /* "unix:///.../proxy.sock" */
+	bool terminal;              /* the process has a pty: the shim gets one too */
+	const char *console_socket; /* where the pty master goes (runc's --console-socket) */
+	const char *pid_file;       /* written with the shim's pid */
+	bool debug;
+};
+
+/* Forks the shim, which the engine then waits on; fills *shim. */
+int shim_launch_detached(const struct kata_config *config, const struct shim_launch *launch,
+                         struct process_id *shim, kata_error_t *err);
+
+/* Becomes the shim (exec without --detach); returns only on failure. */
+int shim_launch_in_place(const struct kata_config *config, const struct shim_launch *launch,
+                         kata_error_t *err);
+
+#endif
