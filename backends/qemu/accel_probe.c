@@ -249,6 +249,9 @@ static int boot_under_kvm(const struct kata_config *config, bool *booted, char *
 		                    "console line: \"%.120s\")",
 		                    timeout_ms, last);
 	}
+	for (char *c = *reason; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' '; /* one line, for kata-check and the logs */
 	if (!exited) {
 		kill(pid, SIGKILL);
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)

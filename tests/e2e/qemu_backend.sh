@@ -117,12 +117,13 @@ expect_state() { # case state expected
 }
 
 # --- one full life cycle ---------------------------------------------------------------------
-lifecycle() { # name machine fs
-	local name=$1 machine=$2 fs=$3 state=$tmp/$1.json dir=$tmp/$1 share=$tmp/$1-share
+lifecycle() { # name machine fs vcpus [create options...]
+	local name=$1 machine=$2 fs=$3 vcpus=$4 state=$tmp/$1.json dir=$tmp/$1 share=$tmp/$1-share
 	local pid log vfsd out
+	shift 4
 	mkdir -p "$share"
 	if ! out=$(hv create "$state" --kernel "$kernel" --initrd "$initrd" --dir "$dir" \
-		--shared "$share" --fs "$fs" --machine "$machine" --debug 2>&1); then
+		--shared "$share" --fs "$fs" --machine "$machine" --vcpus "$vcpus" --debug "$@" 2>&1); then
 		fail "$name: create" "$out"
 		return
 	fi
@@ -145,8 +146,8 @@ lifecycle() { # name machine fs
 	fi
 
 	log=$(hv path "$state" console-log)
-	if wait_console "$log" "e2e-init: READY" 30000; then
-		pass "$name: guest boots to /init"
+	if wait_console "$log" "e2e-init: READY.*cpus=$vcpus" 30000; then
+		pass "$name: guest boots to /init with $vcpus vCPU(s)"
 	else
 		fail "$name: guest boots to /init" "no READY on the console: $(tail -n 3 "$log" 2>/dev/null | tr '\n' '|')"
 	fi
@@ -246,6 +247,26 @@ start_failure() {
 	rm -f "$state"
 }
 
+# --- accelerator = kvm where KVM cannot run this guest ------------------------------------
+kvm_start() {
+	local name=kvm-start state=$tmp/kvm-start.json dir=$tmp/kvm-start out
+	[ -e /dev/kvm ] || {
+		echo "SKIP: $name: no /dev/kvm on this host"
+		return
+	}
+	hv create "$state" --kernel "$kernel" --initrd "$initrd" --dir "$dir" --accel kvm >/dev/null 2>&1
+	if out=$(hv start "$state" 2>&1); then
+		# Real KVM hardware: the VM runs; that is fine too.
+		pass "$name: qemu runs under KVM here"
+	else
+		out=${out//$'\n'/ }
+		pass "$name: a failing KVM start reports qemu's error: ${out:0:200}"
+	fi
+	hv cleanup "$state" >/dev/null 2>&1
+	[ -e "$dir" ] && fail "$name: cleanup" "$dir left" || pass "$name: cleanup"
+	rm -f "$state"
+}
+
 # --- accelerator probe -----------------------------------------------------------------------
 probe() {
 	local out cache=$tmp/accel-cache.json
@@ -268,9 +289,11 @@ probe() {
 	pgrep -f "kata-accel-probe" >/dev/null && fail "accelerator probe" "qemu left running"
 }
 
-lifecycle q35-9p q35 9p
-lifecycle q35-virtiofs q35 virtio-fs
-lifecycle microvm-9p microvm 9p
+lifecycle q35-9p q35 9p 2 --maxvcpus 4
+lifecycle q35-virtiofs q35 virtio-fs 1 --slots 4 --memory 512
+lifecycle pc-9p pc 9p 1
+lifecycle microvm-9p microvm 9p 1
+kvm_start
 crash crash-9p 9p
 crash crash-virtiofs virtio-fs
 start_failure

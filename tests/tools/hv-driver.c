@@ -4,7 +4,7 @@
  *
  *   hv-driver create STATE --kernel K [--initrd I] --dir D [--shared DIR] [--fs 9p|virtio-fs]
  *             [--machine q35|pc|microvm] [--accel tcg|kvm|auto] [--vcpus N] [--memory MiB]
- *             [--params "..."] [--backend qemu|fake] [--qemu PATH] [--debug]
+ *             [--maxvcpus N] [--slots N] [--params "..."] [--backend qemu|fake] [--qemu PATH] [--debug]
  *   hv-driver start|stop|pause|resume|cleanup STATE [--force]
  *   hv-driver state STATE            prints created|running|paused|stopped|crashed
  *   hv-driver pid STATE              prints qemu's pid
@@ -31,7 +31,7 @@
 struct options {
 	const char *backend, *kernel, *initrd, *dir, *shared, *fs, *machine, *accel, *params;
 	const char *qemu;
-	unsigned vcpus, memory;
+	unsigned vcpus, maxvcpus, memory, slots;
 	bool debug, force;
 };
 
@@ -48,6 +48,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "params", required_argument, NULL, 'p' },
 		{ "vcpus", required_argument, NULL, 'c' },
 		{ "memory", required_argument, NULL, 'M' },
+		{ "maxvcpus", required_argument, NULL, 'X' },
+		{ "slots", required_argument, NULL, 'S' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "qemu", required_argument, NULL, 'q' },
 		{ "debug", no_argument, NULL, 'D' },
@@ -88,6 +90,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'M':
 			o->memory = (unsigned)strtoul(optarg, NULL, 10);
 			break;
+		case 'X':
+			o->maxvcpus = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'S':
+			o->slots = (unsigned)strtoul(optarg, NULL, 10);
+			break;
 		case 'b':
 			o->backend = optarg;
 			break;
@@ -123,7 +131,8 @@ static void fill_config(struct kata_config *config, const struct options *o)
 	if (o->accel != NULL && strcmp(o->accel, "auto") == 0)
 		hc->accelerator = KATA_ACCEL_AUTO;
 	hc->default_vcpus = 1;
-	hc->default_maxvcpus = 1;
+	hc->default_maxvcpus = o->maxvcpus ? o->maxvcpus : 1;
+	hc->memory_slots = o->slots;
 	hc->default_memory = 256;
 	hc->shared_fs = o->fs != NULL && strcmp(o->fs, "virtio-fs") == 0 ? KATA_SHARED_FS_VIRTIO_FS
 	                                                                 : KATA_SHARED_FS_9P;
