@@ -15,63 +15,63 @@
 #define MSIZE_9P_MIN 4096
 #define MSIZE_9P_MAX (512 * 1024)
 
-static const char *const accelerators[] = {"auto", "kvm", "tcg", NULL};
-static const char *const shared_fs_types[] = {"virtio-9p", "virtio-fs", NULL};
-static const char *const machine_types[] = {"q35", "pc", "microvm", NULL};
-static const char *const virtio_fs_caches[] = {"none", "auto", "always", NULL};
-static const char *const block_drivers[] = {"virtio-scsi", "virtio-blk",     "virtio-mmio",
-                                            "nvdimm",      "virtio-blk-ccw", NULL};
+static const char *const accelerators[] = { "auto", "kvm", "tcg", NULL };
+static const char *const shared_fs_types[] = { "virtio-9p", "virtio-fs", NULL };
+static const char *const machine_types[] = { "q35", "pc", "microvm", NULL };
+static const char *const virtio_fs_caches[] = { "none", "auto", "always", NULL };
+static const char *const block_drivers[] = { "virtio-scsi", "virtio-blk",     "virtio-mmio",
+	                                     "nvdimm",      "virtio-blk-ccw", NULL };
 
 #define HV(field) offsetof(struct kata_hypervisor_config, field)
 static const struct config_key hypervisor_keys[] = {
-        {"path", CONFIG_PATH, HV(path), NULL},
-        {"valid_hypervisor_paths", CONFIG_STRV, HV(valid_hypervisor_paths), NULL},
-        {"kernel", CONFIG_PATH, HV(kernel), NULL},
-        {"initrd", CONFIG_PATH, HV(initrd), NULL},
-        {"image", CONFIG_CUSTOM, CONFIG_IGNORED, NULL},
-        {"firmware", CONFIG_CUSTOM, CONFIG_IGNORED, NULL},
-        {"machine_type", CONFIG_CHOICE, HV(machine_type), machine_types},
-        {"kernel_params", CONFIG_STRING, HV(kernel_params), NULL},
-        {"machine_accelerators", CONFIG_STRING, HV(machine_accelerators), NULL},
-        {"cpu_features", CONFIG_STRING, HV(cpu_features), NULL},
-        {"accelerator", CONFIG_ENUM, HV(accelerator), accelerators},
-        {"default_vcpus", CONFIG_CUSTOM, CONFIG_IGNORED, NULL},
-        {"default_maxvcpus", CONFIG_CUSTOM, CONFIG_IGNORED, NULL},
-        {"default_memory", CONFIG_CUSTOM, CONFIG_IGNORED, NULL},
-        {"memory_slots", CONFIG_CUSTOM, CONFIG_IGNORED, NULL},
-        {"default_bridges", CONFIG_CUSTOM, CONFIG_IGNORED, NULL},
-        {"shared_fs", CONFIG_ENUM, HV(shared_fs), shared_fs_types},
-        {"virtio_fs_daemon", CONFIG_PATH, HV(virtio_fs_daemon), NULL},
-        {"virtio_fs_extra_args", CONFIG_STRV, HV(virtio_fs_extra_args), NULL},
-        {"virtio_fs_cache", CONFIG_CHOICE, HV(virtio_fs_cache), virtio_fs_caches},
-        {"virtio_fs_cache_size", CONFIG_U32, HV(virtio_fs_cache_size), NULL},
-        {"msize_9p", CONFIG_CUSTOM, CONFIG_IGNORED, NULL},
-        {"entropy_source", CONFIG_PATH, HV(entropy_source), NULL},
-        {"block_device_driver", CONFIG_CHOICE, HV(block_device_driver), block_drivers},
-        {"disable_block_device_use", CONFIG_BOOL, HV(disable_block_device_use), NULL},
-        {"enable_iothreads", CONFIG_BOOL, HV(enable_iothreads), NULL},
-        {"enable_hugepages", CONFIG_BOOL, HV(enable_hugepages), NULL},
-        {"enable_mem_prealloc", CONFIG_BOOL, HV(enable_mem_prealloc), NULL},
-        {"guest_hook_path", CONFIG_PATH, HV(guest_hook_path), NULL},
-        {"enable_debug", CONFIG_BOOL, HV(enable_debug), NULL},
-        {"disable_nesting_checks", CONFIG_BOOL, HV(disable_nesting_checks), NULL},
-        {"uri", CONFIG_CUSTOM, CONFIG_IGNORED, NULL},
-        {"use_vsock", CONFIG_CUSTOM, CONFIG_IGNORED, NULL},
-        /* Kata 1.x keys of features this runtime does not have: type-checked, unused */
-        {"memory_offset", CONFIG_U32, CONFIG_IGNORED, NULL},
-        {"enable_swap", CONFIG_BOOL, CONFIG_IGNORED, NULL},
-        {"enable_virtio_mem", CONFIG_BOOL, CONFIG_IGNORED, NULL},
-        {"file_mem_backend", CONFIG_STRING, CONFIG_IGNORED, NULL},
-        {"hotplug_vfio_on_root_bus", CONFIG_BOOL, CONFIG_IGNORED, NULL},
-        {"pcie_root_port", CONFIG_U32, CONFIG_IGNORED, NULL},
-        {"disable_vhost_net", CONFIG_BOOL, CONFIG_IGNORED, NULL},
-        {"disable_image_nvdimm", CONFIG_BOOL, CONFIG_IGNORED, NULL},
-        {"block_device_cache_set", CONFIG_BOOL, CONFIG_IGNORED, NULL},
-        {"block_device_cache_direct", CONFIG_BOOL, CONFIG_IGNORED, NULL},
-        {"block_device_cache_noflush", CONFIG_BOOL, CONFIG_IGNORED, NULL},
-        {"enable_vhost_user_store", CONFIG_BOOL, CONFIG_IGNORED, NULL},
-        {"vhost_user_store_path", CONFIG_STRING, CONFIG_IGNORED, NULL},
-        {NULL, 0, 0, NULL},
+	{ "path", CONFIG_PATH, HV(path), NULL },
+	{ "valid_hypervisor_paths", CONFIG_STRV, HV(valid_hypervisor_paths), NULL },
+	{ "kernel", CONFIG_PATH, HV(kernel), NULL },
+	{ "initrd", CONFIG_PATH, HV(initrd), NULL },
+	{ "image", CONFIG_CUSTOM, CONFIG_IGNORED, NULL },
+	{ "firmware", CONFIG_CUSTOM, CONFIG_IGNORED, NULL },
+	{ "machine_type", CONFIG_CHOICE, HV(machine_type), machine_types },
+	{ "kernel_params", CONFIG_STRING, HV(kernel_params), NULL },
+	{ "machine_accelerators", CONFIG_STRING, HV(machine_accelerators), NULL },
+	{ "cpu_features", CONFIG_STRING, HV(cpu_features), NULL },
+	{ "accelerator", CONFIG_ENUM, HV(accelerator), accelerators },
+	{ "default_vcpus", CONFIG_CUSTOM, CONFIG_IGNORED, NULL },
+	{ "default_maxvcpus", CONFIG_CUSTOM, CONFIG_IGNORED, NULL },
+	{ "default_memory", CONFIG_CUSTOM, CONFIG_IGNORED, NULL },
+	{ "memory_slots", CONFIG_CUSTOM, CONFIG_IGNORED, NULL },
+	{ "default_bridges", CONFIG_CUSTOM, CONFIG_IGNORED, NULL },
+	{ "shared_fs", CONFIG_ENUM, HV(shared_fs), shared_fs_types },
+	{ "virtio_fs_daemon", CONFIG_PATH, HV(virtio_fs_daemon), NULL },
+	{ "virtio_fs_extra_args", CONFIG_STRV, HV(virtio_fs_extra_args), NULL },
+	{ "virtio_fs_cache", CONFIG_CHOICE, HV(virtio_fs_cache), virtio_fs_caches },
+	{ "virtio_fs_cache_size", CONFIG_U32, HV(virtio_fs_cache_size), NULL },
+	{ "msize_9p", CONFIG_CUSTOM, CONFIG_IGNORED, NULL },
+	{ "entropy_source", CONFIG_PATH, HV(entropy_source), NULL },
+	{ "block_device_driver", CONFIG_CHOICE, HV(block_device_driver), block_drivers },
+	{ "disable_block_device_use", CONFIG_BOOL, HV(disable_block_device_use), NULL },
+	{ "enable_iothreads", CONFIG_BOOL, HV(enable_iothreads), NULL },
+	{ "enable_hugepages", CONFIG_BOOL, HV(enable_hugepages), NULL },
+	{ "enable_mem_prealloc", CONFIG_BOOL, HV(enable_mem_prealloc), NULL },
+	{ "guest_hook_path", CONFIG_PATH, HV(guest_hook_path), NULL },
+	{ "enable_debug", CONFIG_BOOL, HV(enable_debug), NULL },
+	{ "disable_nesting_checks", CONFIG_BOOL, HV(disable_nesting_checks), NULL },
+	{ "uri", CONFIG_CUSTOM, CONFIG_IGNORED, NULL },
+	{ "use_vsock", CONFIG_CUSTOM, CONFIG_IGNORED, NULL },
+	/* Kata 1.x keys of features this runtime does not have: type-checked, unused */
+	{ "memory_offset", CONFIG_U32, CONFIG_IGNORED, NULL },
+	{ "enable_swap", CONFIG_BOOL, CONFIG_IGNORED, NULL },
+	{ "enable_virtio_mem", CONFIG_BOOL, CONFIG_IGNORED, NULL },
+	{ "file_mem_backend", CONFIG_STRING, CONFIG_IGNORED, NULL },
+	{ "hotplug_vfio_on_root_bus", CONFIG_BOOL, CONFIG_IGNORED, NULL },
+	{ "pcie_root_port", CONFIG_U32, CONFIG_IGNORED, NULL },
+	{ "disable_vhost_net", CONFIG_BOOL, CONFIG_IGNORED, NULL },
+	{ "disable_image_nvdimm", CONFIG_BOOL, CONFIG_IGNORED, NULL },
+	{ "block_device_cache_set", CONFIG_BOOL, CONFIG_IGNORED, NULL },
+	{ "block_device_cache_direct", CONFIG_BOOL, CONFIG_IGNORED, NULL },
+	{ "block_device_cache_noflush", CONFIG_BOOL, CONFIG_IGNORED, NULL },
+	{ "enable_vhost_user_store", CONFIG_BOOL, CONFIG_IGNORED, NULL },
+	{ "vhost_user_store_path", CONFIG_STRING, CONFIG_IGNORED, NULL },
+	{ NULL, 0, 0, NULL },
 };
 
 static const struct toml_entry *entry_of(const struct config_section *sec, const char *key)
@@ -266,7 +266,7 @@ int config_read_hypervisor(struct kata_config *config, const char *file,
 	const struct toml_entry *group = toml_table_find(root, "hypervisor");
 	const struct toml_entry *chosen = NULL;
 	cleanup_free char *name = NULL;
-	struct config_section sec = {.file = file};
+	struct config_section sec = { .file = file };
 
 	if (group != NULL && group->value->type != TOML_TABLE)
 		return kata_error_set(err, EINVAL,
