@@ -43,6 +43,8 @@ struct fake_capture {
 	size_t max_per_round; /* at most this many bytes read per pump round; 0: 64 KiB */
 };
 
+/* socket_path NULL: no socket, only a pump for captures (a client talking to a real
+ * proxy). */
 struct fake_proxy *fake_proxy_new(const char *socket_path, kata_error_t *err);
 /* Closes everything and removes the socket. NULL ok. */
 void fake_proxy_free(struct fake_proxy *fp);

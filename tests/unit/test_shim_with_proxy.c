@@ -1,0 +1,210 @@
+/* kata-shim with the real kata-proxy in front of the fake agent: the whole host side of
+ * one process, as kata-runtime sets it up (RegisterVM, a token, EXECCMD, the shim). */
+#include "tests/fakes/fake_proxy.h"
+#include "tests/fakes/proxy_harness.h"
+#include "cleanup.h"
+
+#include <check.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#define WAIT_MS 10000
+
+static struct proxy_harness h;
+static struct proxy_io_tokens io;
+static struct fake_proxy *pump; /* drains the shim's stdout and stderr */
+static struct fake_client client;
+static char shim_path[PATH_MAX];
+
+static void cleanup_all(void)
+{
+	fake_client_release(pump, &client);
+	fake_proxy_free(pump);
+	pump = NULL;
+	proxy_io_tokens_clear(&io);
+	harness_stop(&h);
+}
+
+static void setup(void)
+{
+	const char *build = getenv("KATA_BUILD_DIR");
+	cleanup_free char *bin = xasprintf("%s/kata-shim", build != NULL ? build : "build");
+	struct fake_agent_config cfg = { .dialect = FAKE_AGENT_KATA };
+
+	memset(&client, 0, sizeof(client));
+	client.stdin_fd = client.out.fd = client.err.fd = -1;
+	ck_assert_msg(realpath(bin, shim_path) != NULL, "no kata-shim at %s", bin);
+	atexit(cleanup_all);
+	ck_assert_int_eq(harness_start(&h, &cfg, NULL), 0);
+	ck_assert_int_eq(harness_register(&h, 1, &io), 0);
+	pump = fake_proxy_new(NULL, NULL);
+}
+
+static void teardown(void)
+{
+	cleanup_all();
+}
+
+static void start_shim(void)
+{
+	char *argv[] = { shim_path, "-c", "c1", "-t", io.tokens[0], "-u", io.url, NULL };
+	cleanup_error kata_error_t err = NULL;
+
+	ck_assert_msg(fake_proxy_spawn(pump, argv, NULL, NULL, &client, &err) == 0, "%s",
+	              err ? err->message : "");
+}
+
+static void exec_process(const char *id, const char *const *steps)
+{
+	cleanup_error kata_error_t err = NULL;
+	json_object *data = json_object_new_object();
+	json_object *process = json_object_new_object();
+	json_object *args = json_object_new_array();
+	const char *token = io.tokens[0];
+	json_object *result;
+
+	for (size_t i = 0; steps[i] != NULL; i++)
+		json_object_array_add(args, json_object_new_string(steps[i]));
+	json_object_object_add(data, "container", json_object_new_string("c1"));
+	json_object_object_add(process, "id", json_object_new_string(id));
+	json_object_object_add(process, "terminal", json_object_new_boolean(false));
+	json_object_object_add(process, "args", args);
+	json_object_object_add(process, "envs", json_object_new_array());
+	json_object_object_add(process, "workdir", json_object_new_string("/"));
+	json_object_object_add(data, "process", process);
+	result = proxy_hyper(h.conn, "execcmd", &token, 1, data, &err);
+	ck_assert_msg(err == NULL, "execcmd: %s", err ? err->message : "");
+	json_object_put(result);
+	json_object_put(data);
+}
+
+static int wait_exit_code(void)
+{
+	int status = fake_client_wait(pump, &client, WAIT_MS);
+
+	ck_assert_msg(status != -1, "kata-shim did not exit");
+	ck_assert_msg(WIFEXITED(status), "kata-shim died of signal %d", WTERMSIG(status));
+	return WEXITSTATUS(status);
+}
+
+/* The process's exit status as the fake agent saw it; on a timeout the proxy's log is
+ * shown, to tell a proxy's fault from a shim's. */
+static int wait_process_end(const char *process)
+{
+	int status = fake_agent_wait_process_end(h.agent, process, WAIT_MS);
+	cleanup_free char *log = NULL;
+	FILE *f;
+	char line[512];
+
+	if (status >= 0)
+		return status;
+	log = xasprintf("%s/proxy.log", h.dir);
+	f = fopen(log, "r");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		fprintf(stderr, "proxy.log: %s", line);
+	if (f != NULL)
+		fclose(f);
+	return status;
+}
+
+START_TEST(test_output_and_exit_status)
+{
+	const char *steps[] = { "out:hello\n", "err:oops\n", "bulk:3000000", "exit:3", NULL };
+
+	start_shim();
+	exec_process("p1", steps);
+	ck_assert_int_eq(wait_exit_code(), 3);
+	ck_assert_uint_eq(client.out.len, 6 + 3000000);
+	ck_assert_mem_eq(client.out.data, "hello\n", 6);
+	for (size_t i = 0; i < 3000000; i++)
+		if (client.out.data[6 + i] != (char)('a' + i % 26))
+			ck_abort_msg("stdout byte %zu differs", i);
+	ck_assert_uint_eq(client.err.len, 5);
+	ck_assert_mem_eq(client.err.data, "oops\n", 5);
+}
+END_TEST
+
+START_TEST(test_output_before_the_shim_connects)
+{
+	const char *steps[] = { "out:early\n", "exit:0", NULL };
+
+	exec_process("p1", steps);
+	ck_assert_int_eq(wait_process_end("p1"), 0);
+	start_shim();
+	ck_assert_int_eq(wait_exit_code(), 0);
+	ck_assert_str_eq(client.out.data, "early\n");
+}
+END_TEST
+
+START_TEST(test_stdin_through_cat)
+{
+	const char *steps[] = { "cat", "exit:0", NULL };
+
+	start_shim();
+	exec_process("p1", steps);
+	ck_assert_int_eq(fake_client_write_stdin(pump, &client, "ping\n", 5, WAIT_MS), 0);
+	fake_client_close_stdin(&client);
+	ck_assert_int_eq(wait_exit_code(), 0);
+	ck_assert_str_eq(client.out.data, "ping\n");
+}
+END_TEST
+
+START_TEST(test_sigterm_reaches_the_process)
+{
+	const char *steps[] = { "wait", NULL };
+
+	start_shim();
+	exec_process("p1", steps);
+	fake_proxy_pump_for(pump, 200);
+	ck_assert_int_eq(kill(client.pid, SIGTERM), 0);
+	ck_assert_int_eq(wait_exit_code(), 128 + SIGTERM);
+}
+END_TEST
+
+START_TEST(test_sigkill_of_the_shim_kills_the_process)
+{
+	const char *steps[] = { "wait", NULL };
+	int status;
+
+	start_shim();
+	exec_process("p1", steps);
+	fake_proxy_pump_for(pump, 200);
+	ck_assert_int_eq(kill(client.pid, SIGKILL), 0);
+	status = fake_client_wait(pump, &client, WAIT_MS);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(wait_process_end("p1"), 128 + SIGKILL);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("kata-shim with kata-proxy");
+	TCase *tc = tcase_create("proxy");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_output_and_exit_status);
+	tcase_add_test(tc, test_output_before_the_shim_connects);
+	tcase_add_test(tc, test_stdin_through_cat);
+	tcase_add_test(tc, test_sigterm_reaches_the_process);
+	tcase_add_test(tc, test_sigkill_of_the_shim_kills_the_process);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *runner = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
