@@ -75,7 +75,13 @@ TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 
 .PHONY: tools all help deps check check-unit check-e2e install uninstall asan lint format fuzz \
 	bench clean guest rootfs demo
-all: $(PROGRAMS)
+all: $(PROGRAMS) $(BUILD)/configuration.toml
+
+# The configuration for the build tree: the programs and guest assets in $(BUILD)/.
+$(BUILD)/configuration.toml: config/configuration.toml
+	@mkdir -p $(dir $@)
+	sed -e 's|@ASSETSDIR@|$(CURDIR)/$(BUILD)/guest|g' -e 's|@LIBEXECDIR@|$(CURDIR)/$(BUILD)|g' \
+		$< > $@
 
 help:
 	@echo "make            build the programs into $(BUILD)/"
@@ -183,7 +189,9 @@ install: all
 	ln -sf kata-runtime $(DESTDIR)$(BINDIR)/cc-runtime
 	ln -sf kata-runtime $(DESTDIR)$(BINDIR)/runv
 	install -m 0755 $(BUILD)/kata-proxy $(BUILD)/kata-shim $(DESTDIR)$(LIBEXECDIR)/
-	install -m 0644 config/configuration.toml $(DESTDIR)$(DEFAULTSDIR)/configuration.toml
+	sed -e 's|@ASSETSDIR@|$(ASSETSDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
+		config/configuration.toml > $(DESTDIR)$(DEFAULTSDIR)/configuration.toml
+	chmod 0644 $(DESTDIR)$(DEFAULTSDIR)/configuration.toml
 	for f in $(wildcard $(BUILD)/guest/vmlinux $(BUILD)/guest/kata-initrd.img); do \
 		install -m 0644 $$f $(DESTDIR)$(ASSETSDIR)/; done
 

@@ -198,7 +198,8 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 	container_save(handle, record, NULL);
 	if (ret < 0)
 		return -1;
-	if (create_in_guest(ctx->config, record, spec, &tokens, err) < 0)
+	ret = create_in_guest(ctx->config, record, spec, &tokens, err);
+	if (ret < 0)
 		goto out;
 	launch.container = record->id;
 	launch.token = tokens.tokens[0];

@@ -12,7 +12,11 @@
 #include "log.h"
 
 static const struct cli_verb verbs[] = {
+	{ "create", NULL, "create a container (its VM boots, its program waits)", cli_create },
+	{ "start", NULL, "run the program of a created container", cli_start },
 	{ "state", NULL, "print the state of a container", cli_state },
+	{ "kill", NULL, "send a signal to a container's process(es)", cli_kill },
+	{ "delete", NULL, "delete a container and its VM", cli_delete },
 	{ "list", NULL, "list the containers", cli_list },
 	{ "spec", NULL, "write a default config.json", cli_spec },
 	{ "version", NULL, "print the runtime's version", cli_version },
