@@ -2,14 +2,19 @@
  * one process, as kata-runtime sets it up (RegisterVM, a token, EXECCMD, the shim). */
 #include "tests/fakes/fake_proxy.h"
 #include "tests/fakes/proxy_harness.h"
+#include "agent_proto.h"
 #include "cleanup.h"
 
 #include <check.h>
 #include <json-c/json.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -182,6 +187,51 @@ START_TEST(test_sigkill_of_the_shim_kills_the_process)
 }
 END_TEST
 
+static void expect_winsize(int rows, int columns)
+{
+	json_object *cmd = fake_agent_wait_command(h.agent, AGENT_WINSIZE, WAIT_MS);
+
+	ck_assert_msg(cmd != NULL, "no WINSIZE %dx%d", rows, columns);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(cmd, "process")), "p1");
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(cmd, "row")), rows);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(cmd, "column")), columns);
+	json_object_put(cmd);
+}
+
+/* As kata-runtime does it: the process first, then its shim, here on a terminal. */
+START_TEST(test_terminal_size_reaches_the_agent)
+{
+	const char *steps[] = { "wait", NULL };
+	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+	char *argv[] = { shim_path, "-c", "c1", "-t", io.tokens[0], "-u", io.url, NULL };
+	int master = -1;
+	pid_t pid;
+
+	exec_process("p1", steps);
+	pid = forkpty(&master, NULL, NULL, &ws);
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		sigset_t none;
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	client.pid = pid;
+	client.out.fd = master;
+	fcntl(master, F_SETFL, O_NONBLOCK);
+	fake_proxy_add_capture(pump, &client.out);
+	expect_winsize(24, 80);
+	ws.ws_row = 40;
+	ws.ws_col = 120;
+	ck_assert_int_eq(ioctl(master, TIOCSWINSZ, &ws), 0);
+	expect_winsize(40, 120);
+	ck_assert_int_eq(kill(client.pid, SIGHUP), 0);
+	ck_assert_int_eq(wait_exit_code(), 128 + SIGHUP);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("kata-shim with kata-proxy");
@@ -194,6 +244,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_stdin_through_cat);
 	tcase_add_test(tc, test_sigterm_reaches_the_process);
 	tcase_add_test(tc, test_sigkill_of_the_shim_kills_the_process);
+	tcase_add_test(tc, test_terminal_size_reaches_the_agent);
 	suite_add_tcase(s, tc);
 	return s;
 }
