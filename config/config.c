@@ -181,10 +181,13 @@ static int pick_component(const char *file, const struct toml_value *root, const
 		full = xasprintf("%s.%s", kind, e->key);
 		for (size_t n = 0; names[n] != NULL; n++)
 			known = known || strcmp(e->key, names[n]) == 0;
+		if (e->value->type != TOML_TABLE)
+			return kata_error_set(err, EINVAL,
+			                      "%s:%d: key `%s`: keys belong in a [%s.kata] or "
+			                      "[%s.cc] table",
+			                      file, e->line, full, kind, kind);
 		if (!known)
 			return table_error(file, e, full, err, "unknown or unsupported type");
-		if (e->value->type != TOML_TABLE)
-			return table_error(file, e, full, err, "expected a table");
 		if (chosen != NULL)
 			return kata_error_set(err, EINVAL,
 			                      "%s:%d: table `%s`: a second %s table; only one of "

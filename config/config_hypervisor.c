@@ -281,16 +281,17 @@ int config_read_hypervisor(struct kata_config *config, const char *file,
 	for (size_t i = 0; i < group->value->u.table.len; i++) {
 		const struct toml_entry *e = &group->value->u.table.entries[i];
 
+		if (e->value->type != TOML_TABLE)
+			return kata_error_set(err, EINVAL,
+			                      "%s:%d: key `hypervisor.%s`: keys belong in a "
+			                      "[hypervisor.qemu] or [hypervisor.libvirt] table",
+			                      file, e->line, e->key);
 		if (strcmp(e->key, "qemu") != 0 && strcmp(e->key, "libvirt") != 0)
 			return kata_error_set(
 			        err, EINVAL,
 			        "%s:%d: table `hypervisor.%s`: unsupported hypervisor "
 			        "(this runtime has the qemu and libvirt backends)",
 			        file, e->line, e->key);
-		if (e->value->type != TOML_TABLE)
-			return kata_error_set(err, EINVAL,
-			                      "%s:%d: table `hypervisor.%s`: expected a table",
-			                      file, e->line, e->key);
 		if (chosen != NULL)
 			return kata_error_set(err, EINVAL,
 			                      "%s:%d: table `hypervisor.%s`: a second hypervisor; "
