@@ -1,6 +1,7 @@
 /* kata-shim: see shim/shim.h and docs/shim.md. */
 #include "shim.h"
 #include "log.h"
+#include "stdfd.h"
 
 #include <stdio.h>
 
@@ -10,6 +11,7 @@ int main(int argc, char **argv)
 	cleanup_error kata_error_t err = NULL;
 	int status;
 
+	shim_stdio_ensure_open();
 	if (shim_parse_args(argc, argv, &opts, &err) < 0) {
 		fprintf(stderr, "kata-shim: %s\nTry `%s --help`.\n", err->message, argv[0]);
 		shim_options_clear(&opts);

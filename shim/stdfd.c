@@ -6,6 +6,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+void shim_stdio_ensure_open(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int null_fd;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		null_fd = open("/dev/null", O_RDWR);
+		if (null_fd >= 0 && null_fd != fd) {
+			/* A lower number was free too; it is filled in its own turn. */
+			dup2(null_fd, fd);
+			close(null_fd);
+		}
+	}
+}
+
 void shim_stdio_open(struct shim_stdio *io, int fd, int access)
 {
 	struct stat st;

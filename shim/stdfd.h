@@ -18,6 +18,11 @@ struct shim_stdio {
 	int saved_flags;
 };
 
+/* Opens /dev/null on whichever of fds 0, 1, 2 is closed, before anything else takes
+ * their numbers (a socket on fd 2 would receive log lines). A closed stdin then reads
+ * as empty, a closed stdout or stderr discards. */
+void shim_stdio_ensure_open(void);
+
 /* access: O_RDONLY or O_WRONLY. Never fails: falls back to the original descriptor. */
 void shim_stdio_open(struct shim_stdio *io, int fd, int access);
 /* Closes what is ours and puts back the flags of what is not. */

@@ -14,6 +14,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void feed(struct shim_frame_reader *r, const void *bytes, size_t len)
@@ -307,6 +309,30 @@ START_TEST(test_stdfd_reopens_pipes_privately)
 }
 END_TEST
 
+START_TEST(test_closed_std_fds_get_dev_null)
+{
+	pid_t pid = fork();
+	int status;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct stat st, null_st;
+		close(0);
+		close(2);
+		shim_stdio_ensure_open();
+		if (fstat(0, &st) < 0 || stat("/dev/null", &null_st) < 0 ||
+		    st.st_rdev != null_st.st_rdev)
+			_exit(1);
+		if (fstat(2, &st) < 0 || st.st_rdev != null_st.st_rdev)
+			_exit(2);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 static Suite *shim_units_suite(void)
 {
 	Suite *s = suite_create("kata-shim pieces");
@@ -325,6 +351,7 @@ static Suite *shim_units_suite(void)
 	tcase_add_test(tc, test_messages);
 	tcase_add_test(tc, test_forwarded_signals);
 	tcase_add_test(tc, test_stdfd_reopens_pipes_privately);
+	tcase_add_test(tc, test_closed_std_fds_get_dev_null);
 	suite_add_tcase(s, tc);
 	return s;
 }
