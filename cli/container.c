@@ -80,6 +80,8 @@ json_object *container_record_to_json(const struct container_record *record)
 	json_object_object_add(sandbox, "proxy", process_id_to_json(&sb->proxy));
 	json_add_string(sandbox, "proxy_socket", sb->proxy_socket);
 	json_add_string_array(sandbox, "mounts", sb->mounts);
+	json_object_object_add(sandbox, "vcpus", json_object_new_int64(sb->vcpus));
+	json_object_object_add(sandbox, "memory_mib", json_object_new_int64(sb->memory_mib));
 	json_object_object_add(obj, "sandbox", sandbox);
 	return obj;
 }
@@ -110,7 +112,9 @@ int container_record_from_json(json_object *obj, struct container_record *record
 	    process_id_from_json(sandbox, "proxy", &sb->proxy, err) < 0 ||
 	    json_get_string(sandbox, "proxy_socket", "sandbox", false, &sb->proxy_socket, err) <
 	            0 ||
-	    json_get_string_array(sandbox, "mounts", "sandbox", false, &sb->mounts, err) < 0)
+	    json_get_string_array(sandbox, "mounts", "sandbox", false, &sb->mounts, err) < 0 ||
+	    json_get_uint32(sandbox, "vcpus", "sandbox", false, &sb->vcpus, err) < 0 ||
+	    json_get_uint32(sandbox, "memory_mib", "sandbox", false, &sb->memory_mib, err) < 0)
 		goto fail;
 	if (hypervisor != NULL)
 		sb->hypervisor = json_object_get(hypervisor);

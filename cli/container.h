@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "process.h"
@@ -29,7 +30,9 @@ struct sandbox_record {
 	json_object *hypervisor; /* the backend's saved handle (hypervisor_save) */
 	struct process_id proxy;
 	char *proxy_socket;
-	char **mounts; /* host mount points made for the guest, in the order they were made */
+	char **mounts;  /* host mount points made for the guest, in the order they were made */
+	uint32_t vcpus; /* what the VM was given */
+	uint32_t memory_mib;
 };
 
 struct container_record {

@@ -194,6 +194,8 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 		return -1;
 	}
 	sandbox_size_for(ctx->config, spec, &resources);
+	sb->vcpus = resources.vcpus;
+	sb->memory_mib = resources.memory_mib;
 	ret = sandbox_boot(ctx->config, sb, &resources, ctx->log_path, ctx->debug, err);
 	container_save(handle, record, NULL);
 	if (ret < 0)

@@ -11,7 +11,7 @@ PACKAGES="
 	linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils dwarves
 	podman containerd runc
 	libvirt-daemon-system libvirt-daemon libvirt-clients
-	iproute2 socat procps psmisc util-linux
+	iproute2 socat procps psmisc util-linux jq
 "
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,0 +1,53 @@
+/* `kata-runtime pause ID` and `resume ID`: stop and continue the container's VM. */
+#include <errno.h>
+
+#include "hypervisor.h"
+#include "lifecycle.h"
+#include "log.h"
+
+static int set_paused(struct cli_context *ctx, int argc, char **argv, bool pause, kata_error_t *err)
+{
+	enum container_status want = pause ? CONTAINER_RUNNING : CONTAINER_PAUSED;
+	struct container_record record;
+	struct state_handle handle;
+	enum container_status status;
+	struct hypervisor *hv = NULL;
+	int ret = -1;
+
+	if (argc != 2)
+		return kata_error_set(err, EINVAL, "usage: %s %s CONTAINER_ID", ctx->program,
+		                      argv[0]);
+	if (container_load(ctx->root, argv[1], &handle, &record, err) < 0)
+		return -1;
+	kata_log_set_field("container", argv[1]);
+	status = container_current_status(&record);
+	if (status != want) {
+		kata_error_set(err, EINVAL, "container `%s` is %s, not %s", argv[1],
+		               container_status_name(status), container_status_name(want));
+		goto out;
+	}
+	if (lifecycle_load_config(ctx, &record, err) < 0)
+		goto out;
+	hv = hypervisor_restore(ctx->config, record.sandbox.hypervisor, err);
+	if (hv == NULL)
+		goto out;
+	if ((pause ? hypervisor_pause(hv, 0, err) : hypervisor_resume(hv, 0, err)) < 0)
+		goto out;
+	record.saved_status = pause ? CONTAINER_PAUSED : CONTAINER_RUNNING;
+	ret = container_save(&handle, &record, err);
+out:
+	hypervisor_free(hv);
+	state_unlock(&handle);
+	container_record_clear(&record);
+	return ret < 0 ? kata_error_wrap(err, "%s", argv[0]) : 0;
+}
+
+int cli_pause(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
+{
+	return set_paused(ctx, argc, argv, true, err);
+}
+
+int cli_resume(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
+{
+	return set_paused(ctx, argc, argv, false, err);
+}
