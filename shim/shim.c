@@ -67,7 +67,9 @@ static int send_json_command(struct shim *s, uint8_t opcode, char *json)
 {
 	int r;
 
-	log_debug("proxy: command %u %s", opcode, json);
+	/* The token is a capability to the process's I/O: it stays out of logs. */
+	log_debug("proxy: command %u %s", opcode,
+	          opcode == PROXY_CMD_CONNECT_SHIM ? "(ConnectShim)" : json);
 	r = shim_proxy_send(s, PROXY_TYPE_COMMAND, opcode, json, strlen(json));
 	free(json);
 	return r;
