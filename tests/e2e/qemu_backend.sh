@@ -287,6 +287,17 @@ probe() {
 		fail "accelerator probe cache" "$out2"
 	fi
 	pgrep -f "kata-accel-probe" >/dev/null && fail "accelerator probe" "qemu left running"
+
+	# accelerator = auto: create asks the (cached) probe and boots with its answer.
+	local state=$tmp/auto.json dir=$tmp/auto want=${out%%:*}
+	if out=$(KATA_ACCEL_CACHE=$cache hv create "$state" --kernel "$kernel" --initrd "$initrd" \
+		--dir "$dir" --accel auto 2>&1) && grep -q "accel=$want" "$state"; then
+		pass "accelerator auto: create uses the probe's answer ($want)"
+	else
+		fail "accelerator auto" "$out"
+	fi
+	hv cleanup "$state" >/dev/null 2>&1
+	rm -f "$state"
 }
 
 lifecycle q35-9p q35 9p 2 --maxvcpus 4
