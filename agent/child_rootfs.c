@@ -177,6 +177,20 @@ static char *fd_path(int fd)
 	return xasprintf("/proc/self/fd/%d", fd);
 }
 
+/* After a mount on it, a descriptor opened before still names the directory underneath:
+ * open the path again to reach the new mount. */
+static int reopen(int rootfd, const char *dest, int *fd, char **path, kata_error_t *err)
+{
+	close(*fd);
+	free(*path);
+	*path = NULL;
+	*fd = open_in_root(rootfd, dest, O_PATH);
+	if (*fd < 0)
+		return kata_error_sys(err, "open %s after mounting it", dest);
+	*path = fd_path(*fd);
+	return 0;
+}
+
 static int remount_bind(const char *target, unsigned long flags, kata_error_t *err)
 {
 	struct statvfs sv;
@@ -201,12 +215,20 @@ static const char *share_source(const char *source, char **owned)
 }
 
 /* The "cgroup" mount: the container's own directories of each v1 hierarchy. */
-static int mount_cgroups(int target_fd, const char *container_id, bool readonly, kata_error_t *err)
+static int mount_cgroups(int rootfd, const char *dest, const char *container_id, bool readonly,
+                         kata_error_t *err)
 {
-	cleanup_free char *target = fd_path(target_fd);
+	cleanup_close int target_fd = make_in_root(rootfd, dest, true, err);
+	cleanup_free char *target = NULL;
 
+	if (target_fd < 0)
+		return -1;
+	target = fd_path(target_fd);
 	if (mount("cgroup", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
 		return kata_error_sys(err, "mount cgroup tmpfs");
+	/* The descriptor still names the directory under the new mount. */
+	if (reopen(rootfd, dest, &target_fd, &target, err) < 0)
+		return -1;
 	for (const char *const *c = agent_cgroup_controllers(); *c; c++) {
 		cleanup_free char *src = xasprintf("%s/%s/%s/%s", agent_cgroup_root, *c,
 		                                   AGENT_CGROUP_PARENT, container_id);
@@ -221,6 +243,12 @@ static int mount_cgroups(int target_fd, const char *container_id, bool readonly,
 		dst = fd_path(dir);
 		if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
 			return kata_error_sys(err, "bind cgroup %s", *c);
+		close(dir);
+		free(dst);
+		dir = openat(target_fd, *c, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dir < 0)
+			return kata_error_sys(err, "open cgroup %s", *c);
+		dst = fd_path(dir);
 		if (readonly && remount_bind(dst, MS_RDONLY, err) < 0)
 			return -1;
 	}
@@ -259,20 +287,23 @@ static int do_mount(int rootfd, const struct oci_mount *m, const char *container
 		target = fd_path(target_fd);
 		if (mount(source, target, NULL, MS_BIND | (o.flags & MS_REC), NULL) < 0)
 			return kata_error_sys(err, "bind %s on %s", source, m->destination);
+		if (reopen(rootfd, m->destination, &target_fd, &target, err) < 0)
+			return -1;
 		if ((o.flags & ~(MS_BIND | MS_REC)) != 0 &&
 		    remount_bind(target, o.flags & ~(MS_BIND | MS_REC | MS_REMOUNT), err) < 0)
 			return -1;
 	} else {
-		target_fd = make_in_root(rootfd, m->destination, true, err);
-		if (target_fd < 0)
-			return -1;
-		target = fd_path(target_fd);
 		if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
-			ret = mount_cgroups(target_fd, container_id, o.flags & MS_RDONLY, err);
+			ret = mount_cgroups(rootfd, m->destination, container_id,
+			                    o.flags & MS_RDONLY, err);
 			if (ret < 0)
 				return kata_error_wrap(err, "mount %s", m->destination);
 			return 0;
 		}
+		target_fd = make_in_root(rootfd, m->destination, true, err);
+		if (target_fd < 0)
+			return -1;
+		target = fd_path(target_fd);
 		if (mount(source ? source : type, target, type, o.flags, data) < 0) {
 			/* Without its own network namespace a user namespace may not mount
 			 * sysfs: give it the guest's, as runc does. */
@@ -286,6 +317,8 @@ static int do_mount(int rootfd, const struct oci_mount *m, const char *container
 			}
 		}
 	}
+	if (o.propagation && reopen(rootfd, m->destination, &target_fd, &target, err) < 0)
+		return -1;
 	if (o.propagation && mount(NULL, target, NULL, o.propagation, NULL) < 0)
 		return kata_error_sys(err, "set propagation of %s", m->destination);
 	return 0;
@@ -343,6 +376,9 @@ static int create_device(int rootfd, const char *path, mode_t mode, dev_t dev, u
 		return kata_error_sys(err, "open the directory of %s", path);
 	(void)unlinkat(dirfd, name, 0);
 	if (!in_userns && mknodat(dirfd, name, mode, dev) == 0) {
+		/* The mode exactly, whatever the umask. */
+		if (fchmodat(dirfd, name, mode & 07777, 0) < 0)
+			return kata_error_sys(err, "chmod %s", path);
 		if (fchownat(dirfd, name, uid, gid, 0) < 0)
 			return kata_error_sys(err, "chown %s", path);
 		return 0;
