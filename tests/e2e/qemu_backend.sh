@@ -247,6 +247,27 @@ start_failure() {
 	rm -f "$state"
 }
 
+# --- the project's own guest: kata-agent as /init --------------------------------------------
+agent_ready() {
+	local name=agent-ready state=$tmp/agent.json dir=$tmp/agent share=$tmp/agent-share out
+	local agent_initrd=$build/guest/kata-initrd.img
+	if [ ! -e "$agent_initrd" ]; then
+		echo "SKIP: $name: $agent_initrd not built (make guest)"
+		return
+	fi
+	mkdir -p "$share"
+	if out=$(hv create "$state" --kernel "$kernel" --initrd "$agent_initrd" --dir "$dir" \
+		--shared "$share" 2>&1) && out=$(hv start "$state" 2>&1) &&
+		out=$(hv wait-ctl "$state" hex:0000000800000008 30000 2>&1); then
+		pass "$name: kata-agent sends READY through the backend's control channel"
+	else
+		fail "$name" "$out"
+	fi
+	hv cleanup "$state" >/dev/null 2>&1
+	[ -e "$dir" ] && fail "$name: cleanup" "$dir left"
+	rm -f "$state"
+}
+
 # --- accelerator = kvm where KVM cannot run this guest ------------------------------------
 kvm_start() {
 	local name=kvm-start state=$tmp/kvm-start.json dir=$tmp/kvm-start out
@@ -305,6 +326,7 @@ lifecycle q35-virtiofs q35 virtio-fs 1 --slots 4 --memory 512
 lifecycle pc-9p pc 9p 1
 lifecycle microvm-9p microvm 9p 1
 kvm_start
+agent_ready
 crash crash-9p 9p
 crash crash-virtiofs virtio-fs
 start_failure

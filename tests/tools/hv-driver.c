@@ -10,6 +10,7 @@
  *   hv-driver pid STATE              prints qemu's pid
  *   hv-driver path STATE ctl|io|console|console-log
  *   hv-driver wait-ctl STATE TEXT MS connects to the control channel, waits for TEXT
+ *                                    (hex:HEXBYTES for binary)
  *   hv-driver probe --kernel K [--initrd I] [--machine M]   prints "kvm|tcg: reason"
  */
 #include <errno.h>
@@ -176,6 +177,21 @@ static int wait_ctl(const char *sock, const char *text, int timeout_ms, kata_err
 	size_t len = 0;
 	struct timespec start, now;
 
+	char want[256];
+	size_t want_len = 0;
+
+	/* "hex:0000000800000008" waits for those bytes (the agent's READY frame). */
+	if (strncmp(text, "hex:", 4) == 0) {
+		for (const char *h = text + 4; h[0] && h[1] && want_len < sizeof(want); h += 2) {
+			unsigned int byte;
+			if (sscanf(h, "%2x", &byte) != 1)
+				return kata_error_set(err, EINVAL, "bad hex in %s", text);
+			want[want_len++] = (char)byte;
+		}
+	} else {
+		want_len = strlen(text) < sizeof(want) ? strlen(text) : sizeof(want);
+		memcpy(want, text, want_len);
+	}
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		return kata_error_sys(err, "connect %s", sock);
@@ -198,7 +214,7 @@ static int wait_ctl(const char *sock, const char *text, int timeout_ms, kata_err
 			return kata_error_set(err, EPIPE, "%s closed", sock);
 		len += (size_t)n;
 		buf[len] = '\0';
-		if (strstr(buf, text) != NULL)
+		if (memmem(buf, len, want, want_len) != NULL)
 			return 0;
 		if (len > sizeof(buf) / 2) {
 			memmove(buf, buf + len - 64, 64);
