@@ -46,8 +46,9 @@ int probe_caps(int argc, char **argv)
 	static const struct {
 		const char *status_key, *key;
 	} sets[] = {
-	        {"CapInh:", "inheritable"}, {"CapPrm:", "permitted"}, {"CapEff:", "effective"},
-	        {"CapBnd:", "bounding"},    {"CapAmb:", "ambient"},   {"Seccomp:", "seccomp"},
+		{ "CapInh:", "inheritable" }, { "CapPrm:", "permitted" },
+		{ "CapEff:", "effective" },   { "CapBnd:", "bounding" },
+		{ "CapAmb:", "ambient" },     { "Seccomp:", "seccomp" },
 	};
 	FILE *f = fopen("/proc/self/status", "re");
 	char line[256];
@@ -80,14 +81,14 @@ int probe_rlimits(int argc, char **argv)
 		int resource;
 		const char *name;
 	} limits[] = {
-	        {RLIMIT_CPU, "RLIMIT_CPU"},           {RLIMIT_FSIZE, "RLIMIT_FSIZE"},
-	        {RLIMIT_DATA, "RLIMIT_DATA"},         {RLIMIT_STACK, "RLIMIT_STACK"},
-	        {RLIMIT_CORE, "RLIMIT_CORE"},         {RLIMIT_RSS, "RLIMIT_RSS"},
-	        {RLIMIT_NPROC, "RLIMIT_NPROC"},       {RLIMIT_NOFILE, "RLIMIT_NOFILE"},
-	        {RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK"},   {RLIMIT_AS, "RLIMIT_AS"},
-	        {RLIMIT_LOCKS, "RLIMIT_LOCKS"},       {RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING"},
-	        {RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE"}, {RLIMIT_NICE, "RLIMIT_NICE"},
-	        {RLIMIT_RTPRIO, "RLIMIT_RTPRIO"},     {RLIMIT_RTTIME, "RLIMIT_RTTIME"},
+		{ RLIMIT_CPU, "RLIMIT_CPU" },           { RLIMIT_FSIZE, "RLIMIT_FSIZE" },
+		{ RLIMIT_DATA, "RLIMIT_DATA" },         { RLIMIT_STACK, "RLIMIT_STACK" },
+		{ RLIMIT_CORE, "RLIMIT_CORE" },         { RLIMIT_RSS, "RLIMIT_RSS" },
+		{ RLIMIT_NPROC, "RLIMIT_NPROC" },       { RLIMIT_NOFILE, "RLIMIT_NOFILE" },
+		{ RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK" },   { RLIMIT_AS, "RLIMIT_AS" },
+		{ RLIMIT_LOCKS, "RLIMIT_LOCKS" },       { RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING" },
+		{ RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE" }, { RLIMIT_NICE, "RLIMIT_NICE" },
+		{ RLIMIT_RTPRIO, "RLIMIT_RTPRIO" },     { RLIMIT_RTTIME, "RLIMIT_RTTIME" },
 	};
 
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {

@@ -38,7 +38,7 @@ int probe_signals(int argc, char **argv)
 	int until = SIGTERM;
 	long long count = -1, received = 0;
 	sigset_t all;
-	struct sigaction sa = {.sa_handler = ignore_handler};
+	struct sigaction sa = { .sa_handler = ignore_handler };
 
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--until") && i + 1 < argc) {

@@ -95,7 +95,7 @@ int probe_echo(int argc, char **argv)
 /* probe tty: stdin_tty= stdout_tty= stderr_tty= (0/1), rows= cols= ttyname= */
 int probe_tty(int argc, char **argv)
 {
-	static const char *const keys[] = {"stdin_tty", "stdout_tty", "stderr_tty"};
+	static const char *const keys[] = { "stdin_tty", "stdout_tty", "stderr_tty" };
 	int tty_fd = -1;
 	struct winsize ws;
 	char name[256];

@@ -134,9 +134,9 @@ static unsigned int parse_number(const char *s, int base, unsigned int max, int 
 
 static void add_line(char *line, int lineno)
 {
-	char *field[MAX_FIELDS];
+	char *field[MAX_FIELDS] = { NULL };
 	int n = 0;
-	struct entry e = {0};
+	struct entry e = { 0 };
 	char *save = NULL;
 
 	for (char *tok = strtok_r(line, " \t\n", &save); tok;
@@ -197,7 +197,7 @@ int main(int argc, char **argv)
 	FILE *list;
 	char line[3 * NAME_MAX_LEN];
 	int lineno = 0;
-	struct entry trailer = {.name = "TRAILER!!!"};
+	struct entry trailer = { .name = "TRAILER!!!" };
 
 	if (argc != 2)
 		die("usage: mkcpio LIST > archive.cpio");
