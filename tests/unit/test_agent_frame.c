@@ -1,0 +1,260 @@
+/* The agent's frame decoder and encoders (agent/frame.c) and its byte queue. */
+#include <check.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/bytequeue.h"
+#include "agent/frame.h"
+#include "agent_proto.h"
+#include "cleanup.h"
+
+struct seen {
+	int n;
+	enum agent_frame_event event[16];
+	uint64_t id[16];
+	size_t len[16];
+	char payload[16][256];
+};
+
+static void record(void *opaque, enum agent_frame_event event, uint64_t id,
+                   const unsigned char *payload, size_t length)
+{
+	struct seen *s = opaque;
+
+	ck_assert_int_lt(s->n, 16);
+	s->event[s->n] = event;
+	s->id[s->n] = id;
+	s->len[s->n] = length;
+	if (payload != NULL && length < 256) {
+		memcpy(s->payload[s->n], payload, length);
+		/* The decoder keeps payloads NUL-terminated for the JSON parser. */
+		ck_assert_int_eq(payload[length], '\0');
+	}
+	s->n++;
+}
+
+/* Bytes of WIRE-SAMPLES.md: GETVERSION then PING, as the host sends them. */
+static const unsigned char getversion_ping[] = { 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 12, 0, 0, 0, 8 };
+
+START_TEST(test_ctl_frames_whole)
+{
+	struct agent_frame_decoder d;
+	struct seen s = { 0 };
+
+	agent_frame_decoder_init_ctl(&d);
+	ck_assert_uint_eq(
+	        agent_frame_feed(&d, getversion_ping, sizeof(getversion_ping), record, &s), 2);
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_int_eq(s.event[0], AGENT_FRAME_OK);
+	ck_assert_uint_eq(s.id[0], AGENT_GETVERSION);
+	ck_assert_uint_eq(s.len[0], 0);
+	ck_assert_uint_eq(s.id[1], AGENT_PING);
+	agent_frame_decoder_free(&d);
+}
+END_TEST
+
+START_TEST(test_ctl_frame_byte_by_byte)
+{
+	static const char json[] = "{\"hostname\": \"hs\"}";
+	unsigned char frame[8 + sizeof(json) - 1];
+	struct agent_frame_decoder d;
+	struct seen s = { 0 };
+
+	agent_frame_put_ctl_header(frame, AGENT_STARTPOD, sizeof(json) - 1);
+	memcpy(frame + 8, json, sizeof(json) - 1);
+	/* The sample's header: code 1, length 26. */
+	ck_assert_uint_eq(agent_get_u32(frame), 1);
+	ck_assert_uint_eq(agent_get_u32(frame + 4), 26);
+	agent_frame_decoder_init_ctl(&d);
+	for (size_t i = 0; i < sizeof(frame); i++)
+		agent_frame_feed(&d, frame + i, 1, record, &s);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_uint_eq(s.id[0], AGENT_STARTPOD);
+	ck_assert_str_eq(s.payload[0], json);
+	agent_frame_decoder_free(&d);
+}
+END_TEST
+
+START_TEST(test_io_frames)
+{
+	/* WIRE-SAMPLES.md: seq 1 "hello\n", then seq 1 EOF. */
+	static const unsigned char bytes[] = { 0, 0,    0,   0,   0,   0,   0,   1,    0, 0,
+		                               0, 0x12, 'h', 'e', 'l', 'l', 'o', '\n', 0, 0,
+		                               0, 0,    0,   0,   0,   1,   0,   0,    0, 0x0c };
+	unsigned char header[12];
+	struct agent_frame_decoder d;
+	struct seen s = { 0 };
+
+	agent_frame_decoder_init_io(&d);
+	agent_frame_feed(&d, bytes, sizeof(bytes), record, &s);
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_uint_eq(s.id[0], 1);
+	ck_assert_uint_eq(s.len[0], 6);
+	ck_assert_mem_eq(s.payload[0], "hello\n", 6);
+	ck_assert_uint_eq(s.len[1], 0);
+	agent_frame_put_io_header(header, 1, 6);
+	ck_assert_mem_eq(header, bytes, 12);
+	agent_frame_decoder_free(&d);
+}
+END_TEST
+
+START_TEST(test_too_short_is_header_only)
+{
+	/* length 4 < 8: reported, taken as a bare header; the next frame still decodes. */
+	static const unsigned char bytes[] = { 0, 0, 0, 12, 0, 0, 0, 4, 0, 0, 0, 12, 0, 0, 0, 8 };
+	struct agent_frame_decoder d;
+	struct seen s = { 0 };
+
+	agent_frame_decoder_init_ctl(&d);
+	agent_frame_feed(&d, bytes, sizeof(bytes), record, &s);
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_int_eq(s.event[0], AGENT_FRAME_TOO_SHORT);
+	ck_assert_uint_eq(s.len[0], 4);
+	ck_assert_int_eq(s.event[1], AGENT_FRAME_OK);
+	ck_assert_uint_eq(s.id[1], AGENT_PING);
+	agent_frame_decoder_free(&d);
+}
+END_TEST
+
+START_TEST(test_too_long_is_skipped)
+{
+	uint32_t length = AGENT_CTL_MAX_FRAME + 100;
+	size_t skip = length - 8;
+	unsigned char header[8];
+	unsigned char *junk = xzalloc(skip);
+	struct agent_frame_decoder d;
+	struct seen s = { 0 };
+
+	agent_put_u32(header, AGENT_NEWCONTAINER);
+	agent_put_u32(header + 4, length);
+	agent_frame_decoder_init_ctl(&d);
+	agent_frame_feed(&d, header, 8, record, &s);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_int_eq(s.event[0], AGENT_FRAME_TOO_LONG);
+	/* The payload goes by unseen, in pieces, then a PING decodes again. */
+	agent_frame_feed(&d, junk, skip / 2, record, &s);
+	agent_frame_feed(&d, junk, skip - skip / 2, record, &s);
+	ck_assert_int_eq(s.n, 1);
+	agent_frame_feed(&d, getversion_ping + 8, 8, record, &s);
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_uint_eq(s.id[1], AGENT_PING);
+	free(junk);
+	agent_frame_decoder_free(&d);
+}
+END_TEST
+
+START_TEST(test_huge_length_no_allocation)
+{
+	/* A 4 GiB claim must not be allocated: it is skipped as it (never) arrives. */
+	static const unsigned char bytes[] = { 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 1, 2, 3 };
+	struct agent_frame_decoder d;
+	struct seen s = { 0 };
+
+	agent_frame_decoder_init_ctl(&d);
+	agent_frame_feed(&d, bytes, sizeof(bytes), record, &s);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_int_eq(s.event[0], AGENT_FRAME_TOO_LONG);
+	ck_assert_ptr_null(d.payload);
+	agent_frame_decoder_reset(&d);
+	ck_assert_uint_eq(d.discard_left, 0);
+	agent_frame_feed(&d, getversion_ping, 8, record, &s);
+	ck_assert_int_eq(s.n, 2);
+	agent_frame_decoder_free(&d);
+}
+END_TEST
+
+START_TEST(test_reset_drops_partial)
+{
+	struct agent_frame_decoder d;
+	struct seen s = { 0 };
+	unsigned char frame[8 + 4];
+
+	agent_frame_put_ctl_header(frame, AGENT_EXECCMD, 4);
+	memcpy(frame + 8, "{}  ", 4);
+	agent_frame_decoder_init_ctl(&d);
+	agent_frame_feed(&d, frame, 10, record, &s);
+	ck_assert_int_eq(s.n, 0);
+	agent_frame_decoder_reset(&d);
+	agent_frame_feed(&d, getversion_ping + 8, 8, record, &s);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_uint_eq(s.id[0], AGENT_PING);
+	agent_frame_decoder_free(&d);
+}
+END_TEST
+
+START_TEST(test_bytequeue)
+{
+	struct bytequeue q = { 0 };
+	int fds[2];
+	char buf[64];
+
+	ck_assert_int_eq(pipe2(fds, O_NONBLOCK), 0);
+	bytequeue_append(&q, "hello ", 6);
+	bytequeue_append(&q, "world", 5);
+	ck_assert_uint_eq(bytequeue_len(&q), 11);
+	ck_assert_int_eq(bytequeue_flush(&q, fds[1]), 11);
+	ck_assert_uint_eq(bytequeue_len(&q), 0);
+	ck_assert_int_eq(read(fds[0], buf, sizeof(buf)), 11);
+	ck_assert_mem_eq(buf, "hello world", 11);
+
+	/* A full pipe keeps the rest queued, in order. */
+	{
+		size_t total = 1 << 20;
+		unsigned char *big = xmalloc(total);
+		size_t got = 0;
+
+		for (size_t i = 0; i < total; i++)
+			big[i] = (unsigned char)(i * 7);
+		bytequeue_append(&q, big, total);
+		ck_assert_int_gt(bytequeue_flush(&q, fds[1]), 0);
+		ck_assert_uint_gt(bytequeue_len(&q), 0);
+		while (got < total) {
+			unsigned char chunk[65536];
+			ssize_t n = read(fds[0], chunk, sizeof(chunk));
+
+			if (n > 0) {
+				ck_assert_mem_eq(chunk, big + got, (size_t)n);
+				got += (size_t)n;
+			}
+			bytequeue_flush(&q, fds[1]);
+		}
+		ck_assert_uint_eq(bytequeue_len(&q), 0);
+		free(big);
+	}
+	bytequeue_clear(&q);
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
+static Suite *frame_suite(void)
+{
+	Suite *s = suite_create("agent_frame");
+	TCase *tc = tcase_create("decoder");
+
+	tcase_add_test(tc, test_ctl_frames_whole);
+	tcase_add_test(tc, test_ctl_frame_byte_by_byte);
+	tcase_add_test(tc, test_io_frames);
+	tcase_add_test(tc, test_too_short_is_header_only);
+	tcase_add_test(tc, test_too_long_is_skipped);
+	tcase_add_test(tc, test_huge_length_no_allocation);
+	tcase_add_test(tc, test_reset_drops_partial);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("bytequeue");
+	tcase_add_test(tc, test_bytequeue);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *runner = srunner_create(frame_suite());
+	int failed;
+
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
