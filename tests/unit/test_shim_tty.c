@@ -20,6 +20,7 @@
 #define TOKEN   "aGVsbG8gd29ybGQh"
 #define WAIT_MS 5000
 
+static char *base_dir; /* made and removed by main(): see fake_test_dir_create() */
 static char test_dir[64];
 static char shim_path[PATH_MAX];
 static char uri[128];
@@ -50,7 +51,7 @@ static void setup(void)
 	memset(&client, 0, sizeof(client));
 	client.stdin_fd = client.out.fd = client.err.fd = -1;
 	ck_assert_msg(realpath(bin, shim_path) != NULL, "no kata-shim at %s", bin);
-	snprintf(test_dir, sizeof(test_dir), "/tmp/kata-shim-tty.XXXXXX");
+	snprintf(test_dir, sizeof(test_dir), "%s/t.XXXXXX", base_dir);
 	ck_assert_ptr_nonnull(mkdtemp(test_dir));
 	atexit(cleanup_all);
 	sock = xasprintf("%s/proxy.sock", test_dir);
@@ -202,11 +203,16 @@ static Suite *shim_tty_suite(void)
 
 int main(void)
 {
-	SRunner *runner = srunner_create(shim_tty_suite());
+	SRunner *runner;
 	int failed;
 
+	base_dir = fake_test_dir_create("kata-shim-tty");
+	if (base_dir == NULL)
+		return EXIT_FAILURE;
+	runner = srunner_create(shim_tty_suite());
 	srunner_run_all(runner, CK_NORMAL);
 	failed = srunner_ntests_failed(runner);
 	srunner_free(runner);
+	fake_test_dir_remove(base_dir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
