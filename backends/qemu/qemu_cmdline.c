@@ -125,6 +125,22 @@ static void add_machine(struct strv_builder *b, const struct kata_hypervisor_con
 		strv_builder_addf(b, "%uM", plan->memory_mib);
 }
 
+/* PCI bridges with SHPC, for devices hot-plugged later (Kata's layout); microvm has no PCI. */
+static void add_bridges(struct strv_builder *b, const struct kata_hypervisor_config *hc)
+{
+	const char *machine = qemu_machine_type(hc);
+	uint32_t n =
+	        hc->default_bridges > KATA_MAX_BRIDGES ? KATA_MAX_BRIDGES : hc->default_bridges;
+
+	if (is_microvm(hc))
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		strv_builder_add(b, "-device");
+		strv_builder_addf(b, "pci-bridge,bus=%s,id=pci-bridge-%u,chassis_nr=%u,shpc=on",
+		                  strcmp(machine, "q35") == 0 ? "pcie.0" : "pci.0", i, i + 1);
+	}
+}
+
 static void add_boot(struct strv_builder *b, const struct kata_hypervisor_config *hc,
                      const struct qemu_plan *plan)
 {
@@ -286,6 +302,7 @@ char **qemu_build_cmdline(const struct kata_hypervisor_config *hc, const struct 
 		strv_builder_add(&b, "-qmp");
 		strv_builder_addf(&b, "unix:%s,server=on,wait=off", qmp);
 	}
+	add_bridges(&b, hc);
 	add_serial_devices(&b, hc, plan);
 	add_shared_fs(&b, hc, plan);
 	add_rng(&b, hc);

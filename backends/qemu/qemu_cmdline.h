@@ -10,12 +10,14 @@
 #include "config.h"
 #include "error.h"
 
-#define QEMU_DEFAULT_BINARY     "/usr/bin/qemu-system-x86_64"
-#define QEMU_DEFAULT_MACHINE    "q35"
-#define QEMU_DEFAULT_MSIZE_9P   8192
-#define QEMU_DEFAULT_ENTROPY    "/dev/urandom"
-#define QEMU_DEFAULT_VIRTIOFSD  "/usr/lib/qemu/virtiofsd"
-#define QEMU_DEFAULT_MEMORY_MIB 2048
+/* Used when a field is empty (a configuration built by hand, e.g. in tests); the loader
+ * fills the same defaults from config.h. */
+#define QEMU_DEFAULT_BINARY     KATA_DEFAULT_HYPERVISOR_PATH
+#define QEMU_DEFAULT_MACHINE    KATA_DEFAULT_MACHINE_TYPE
+#define QEMU_DEFAULT_MSIZE_9P   KATA_DEFAULT_MSIZE_9P
+#define QEMU_DEFAULT_ENTROPY    KATA_DEFAULT_ENTROPY_SOURCE
+#define QEMU_DEFAULT_VIRTIOFSD  KATA_DEFAULT_VIRTIOFSD
+#define QEMU_DEFAULT_MEMORY_MIB KATA_DEFAULT_MEMORY_MIB
 #define QEMU_MAX_MSIZE_9P       (1024 * 1024)
 
 /* Kata's guest kernel parameters (GUEST-BOOT.md: they save 0.35-0.4 s under TCG). */

@@ -268,6 +268,30 @@ agent_ready() {
 	rm -f "$state"
 }
 
+# --- the shipped configuration.toml, loaded by the config loader --------------------------------
+shipped_config() {
+	local name=shipped-config state=$tmp/shipped.json dir=$tmp/shipped share=$tmp/shipped-share
+	local conf=$tmp/configuration.toml out
+	local agent_initrd=$build/guest/kata-initrd.img
+	if [ ! -e "$agent_initrd" ]; then
+		echo "SKIP: $name: $agent_initrd not built (make guest)"
+		return
+	fi
+	sed -e "s|@ASSETSDIR@/vmlinux|$kernel|; s|@ASSETSDIR@/kata-initrd.img|$agent_initrd|" \
+		-e "s|@LIBEXECDIR@|/usr/libexec/kata-containers|g" "$top/config/configuration.toml" >"$conf"
+	mkdir -p "$share"
+	if out=$(KATA_ACCEL_CACHE=$tmp/accel-cache.json hv create "$state" --config "$conf" \
+		--dir "$dir" --shared "$share" 2>&1) && out=$(hv start "$state" 2>&1) &&
+		out=$(hv wait-ctl "$state" hex:0000000800000008 30000 2>&1); then
+		pass "$name: the default configuration.toml boots to the agent's READY"
+	else
+		fail "$name" "$out"
+	fi
+	hv cleanup "$state" >/dev/null 2>&1
+	[ -e "$dir" ] && fail "$name: cleanup" "$dir left"
+	rm -f "$state"
+}
+
 # --- accelerator = kvm where KVM cannot run this guest ------------------------------------
 kvm_start() {
 	local name=kvm-start state=$tmp/kvm-start.json dir=$tmp/kvm-start out
@@ -327,6 +351,7 @@ lifecycle pc-9p pc 9p 1
 lifecycle microvm-9p microvm 9p 1
 kvm_start
 agent_ready
+shipped_config
 crash crash-9p 9p
 crash crash-virtiofs virtio-fs
 start_failure

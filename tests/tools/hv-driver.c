@@ -5,6 +5,8 @@
  *   hv-driver create STATE --kernel K [--initrd I] --dir D [--shared DIR] [--fs 9p|virtio-fs]
  *             [--machine q35|pc|microvm] [--accel tcg|kvm|auto] [--vcpus N] [--memory MiB]
  *             [--maxvcpus N] [--slots N] [--params "..."] [--backend qemu|fake] [--qemu PATH] [--debug]
+ *   (--config FILE: a configuration.toml instead of the options; --kernel/--initrd still
+ *   override its paths)
  *   hv-driver start|stop|pause|resume|cleanup STATE [--force]
  *   hv-driver state STATE            prints created|running|paused|stopped|crashed
  *   hv-driver pid STATE              prints qemu's pid
@@ -31,7 +33,7 @@
 
 struct options {
 	const char *backend, *kernel, *initrd, *dir, *shared, *fs, *machine, *accel, *params;
-	const char *qemu;
+	const char *qemu, *config;
 	unsigned vcpus, maxvcpus, memory, slots;
 	bool debug, force;
 };
@@ -50,6 +52,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "vcpus", required_argument, NULL, 'c' },
 		{ "memory", required_argument, NULL, 'M' },
 		{ "maxvcpus", required_argument, NULL, 'X' },
+		{ "config", required_argument, NULL, 'C' },
 		{ "slots", required_argument, NULL, 'S' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "qemu", required_argument, NULL, 'q' },
@@ -90,6 +93,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'M':
 			o->memory = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'C':
+			o->config = optarg;
 			break;
 		case 'X':
 			o->maxvcpus = (unsigned)strtoul(optarg, NULL, 10);
@@ -223,9 +229,15 @@ static int wait_ctl(const char *sock, const char *text, int timeout_ms, kata_err
 	}
 }
 
+static void free_config(struct kata_config **config)
+{
+	kata_config_free(*config);
+}
+
 static int run(int argc, char **argv, kata_error_t *err)
 {
 	struct kata_config config = { 0 };
+	__attribute__((cleanup(free_config))) struct kata_config *loaded = NULL;
 	struct options o = { 0 };
 	const char *cmd, *state_path = NULL;
 	cleanup_hypervisor struct hypervisor *hv = NULL;
@@ -246,7 +258,22 @@ static int run(int argc, char **argv, kata_error_t *err)
 		optind = argc; /* positional arguments follow */
 	if (parse_options(argc, argv, &o) < 0)
 		return kata_error_set(err, EINVAL, "bad options");
-	fill_config(&config, &o);
+	if (o.config != NULL) {
+		loaded = kata_config_load(o.config, err);
+		if (loaded == NULL)
+			return -1;
+		if (o.kernel != NULL) {
+			free(loaded->hypervisor.kernel);
+			loaded->hypervisor.kernel = xstrdup(o.kernel);
+		}
+		if (o.initrd != NULL) {
+			free(loaded->hypervisor.initrd);
+			loaded->hypervisor.initrd = xstrdup(o.initrd);
+		}
+		config = *loaded;
+	} else {
+		fill_config(&config, &o);
+	}
 	flags = o.force ? HYPERVISOR_FLAG_FORCE : 0;
 
 	if (strcmp(cmd, "probe") == 0) {

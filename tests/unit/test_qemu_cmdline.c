@@ -172,6 +172,30 @@ START_TEST(test_pc_kvm_features_and_hotplug)
 }
 END_TEST
 
+START_TEST(test_bridges)
+{
+	cleanup_strv char **argv = NULL;
+
+	hc.default_bridges = 2;
+	argv = build();
+	ck_assert_str_eq(option(argv, "-device", 0),
+	                 "pci-bridge,bus=pcie.0,id=pci-bridge-0,chassis_nr=1,shpc=on");
+	ck_assert_str_eq(option(argv, "-device", 1),
+	                 "pci-bridge,bus=pcie.0,id=pci-bridge-1,chassis_nr=2,shpc=on");
+	strv_free(argv);
+	hc.machine_type = "pc";
+	hc.default_bridges = 9; /* capped */
+	argv = build();
+	ck_assert(has_value(argv, "-device",
+	                    "pci-bridge,bus=pci.0,id=pci-bridge-4,chassis_nr=5,shpc=on"));
+	ck_assert(!has_value_prefix(argv, "-device", "pci-bridge,bus=pci.0,id=pci-bridge-5"));
+	strv_free(argv);
+	hc.machine_type = "microvm";
+	argv = build();
+	ck_assert(!has_value_prefix(argv, "-device", "pci-bridge"));
+}
+END_TEST
+
 START_TEST(test_tcg_with_cpu_features)
 {
 	cleanup_strv char **argv = NULL;
@@ -339,6 +363,7 @@ int main(void)
 	tcase_add_test(tc, test_q35_9p_tcg);
 	tcase_add_test(tc, test_microvm);
 	tcase_add_test(tc, test_pc_kvm_features_and_hotplug);
+	tcase_add_test(tc, test_bridges);
 	tcase_add_test(tc, test_tcg_with_cpu_features);
 	tcase_add_test(tc, test_virtio_fs);
 	tcase_add_test(tc, test_no_share);
