@@ -98,6 +98,12 @@ static int qemu_create(struct hypervisor *hv, const struct hypervisor_sandbox_pa
 		return kata_error_set(err, EEXIST, "create: sandbox already created");
 	if (params->dir[0] != '/' || (params->shared_dir != NULL && params->shared_dir[0] != '/'))
 		return kata_error_set(err, EINVAL, "create: directories must be absolute paths");
+	/* virtiofsd splits its -o options at commas. */
+	if (virtio_fs && strchr(params->shared_dir, ',') != NULL)
+		return kata_error_set(err, EINVAL,
+		                      "create: virtio-fs cannot share a directory whose path has a "
+		                      "comma: %s",
+		                      params->shared_dir);
 	if (hc->virtio_fs_cache_size != 0 && virtio_fs)
 		log_warning(
 		        "virtio_fs_cache_size ignored: this qemu has no DAX window for virtio-fs");
