@@ -48,10 +48,11 @@ struct hypervisor_sandbox_params {
 	const char *id;  /* sandbox id: names the VM */
 	const char *dir; /* the backend's directory for this sandbox (sockets, logs); created if
 	                    missing, removed by cleanup() when it created it and it is empty */
-	const char *shared_dir; /* host directory exported as kataShared; NULL: none */
-	uint32_t vcpus;         /* 0: the configuration's default_vcpus */
-	uint32_t memory_mib;    /* 0: the configuration's default_memory */
-	bool debug;             /* console log file, no `quiet` */
+	const char *shared_dir;    /* host directory exported as kataShared; NULL: none */
+	uint32_t vcpus;            /* 0: the configuration's default_vcpus */
+	uint32_t memory_mib;       /* 0: the configuration's default_memory */
+	bool debug;                /* console log file, no `quiet` */
+	const char *kernel_params; /* appended after the configuration's; NULL: none */
 };
 
 struct hypervisor;

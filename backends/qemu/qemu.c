@@ -126,6 +126,7 @@ static int qemu_create(struct hypervisor *hv, const struct hypervisor_sandbox_pa
 	plan.host_memory_mib = host_memory_mib();
 	plan.host_tsc_khz = host_tsc_khz();
 	plan.debug = sb->debug;
+	plan.extra_kernel_params = params->kernel_params;
 	if (resolve_accelerator(hv->config, &plan.accelerator, err) < 0)
 		goto fail;
 

@@ -88,7 +88,9 @@ char *qemu_kernel_params(const struct kata_hypervisor_config *hc, const struct q
 	if (plan->shared_dir != NULL && hc->shared_fs == KATA_SHARED_FS_9P)
 		APPEND("agent.msize_9p=%u", msize_9p(hc));
 	if (hc->kernel_params != NULL && hc->kernel_params[0])
-		APPEND("%s", hc->kernel_params); /* last, so that it can override */
+		APPEND("%s", hc->kernel_params); /* late, so that it can override */
+	if (plan->extra_kernel_params != NULL && plan->extra_kernel_params[0])
+		APPEND("%s", plan->extra_kernel_params);
 #undef APPEND
 	return params;
 }

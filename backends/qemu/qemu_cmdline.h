@@ -34,8 +34,9 @@ struct qemu_plan {
 	uint64_t host_memory_mib; /* maxmem for memory hotplug */
 	uint32_t host_tsc_khz;    /* microvm: tsc_early_khz; 0 unknown */
 	bool debug;
-	bool foreground;     /* no -daemonize/-pidfile (the accelerator probe) */
-	bool serial_console; /* console on ttyS0 to console_log_path, no virtconsole */
+	const char *extra_kernel_params; /* the sandbox's, after the configuration's */
+	bool foreground;                 /* no -daemonize/-pidfile (the accelerator probe) */
+	bool serial_console;             /* console on ttyS0 to console_log_path, no virtconsole */
 	const char *qmp_path;
 	const char *channel_paths[2];
 	const char *console_path;     /* unix socket; NULL: none */

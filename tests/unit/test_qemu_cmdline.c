@@ -242,7 +242,8 @@ START_TEST(test_debug_and_user_params)
 
 	plan.debug = true;
 	plan.console_log_path = "/run/kata/sb1/console.log";
-	hc.kernel_params = "agent.log=debug quiet";
+	hc.kernel_params = "agent.log=debug";
+	plan.extra_kernel_params = "quiet";
 	hc.msize_9p = 65536;
 	hc.entropy_source = "/dev/random";
 	argv = build();
