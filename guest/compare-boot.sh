@@ -20,7 +20,7 @@ trap 'rm -f "$results"' EXIT
 for ((r = 1; r <= rounds; r++)); do
 	for config in "$@"; do
 		name=${config%%:*}
-		read -r -a opts <<<"${config#*:}"
+		eval "opts=(${config#*:})" # trusted input: quoting as in a shell
 		line=$("$guest_dir/measure-boot.sh" --runs 1 "${opts[@]}" | grep '^run=')
 		echo "$name $line" >>"$results"
 	done
