@@ -141,9 +141,9 @@ int agent_cmd_statscontainer(struct agent *a, json_object *req, json_object **re
 /* --- the guest itself (boot.c) ---------------------------------------------------------------- */
 int agent_boot_mounts(kata_error_t *err);
 int agent_load_modules(kata_error_t *err);
-/* The initramfs cannot be pivot_root'ed away from, which containers need: move to a tmpfs
- * root holding only the agent and exec it there (once; a marker file tells). */
-int agent_switch_root(char **argv, kata_error_t *err);
+/* The initramfs cannot be pivot_root'ed away from, which containers need: the agent moves
+ * its root to an empty tmpfs. */
+int agent_switch_root(kata_error_t *err);
 /* Finds /dev/vportNpM whose name is `name`, waiting up to timeout_ms for it to appear. */
 char *agent_find_port(const char *name, int timeout_ms, kata_error_t *err);
 /* Logs why and powers the VM off; never returns. */

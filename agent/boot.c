@@ -22,8 +22,6 @@
 
 /* One line per module, a path relative to /lib/modules, in dependency order. */
 #define AGENT_MODULES_LIST "/lib/modules/kata-agent.modules"
-/* Present in the tmpfs root the agent switches to (agent_switch_root). */
-#define AGENT_ROOT_MARKER "/.kata-agent-root"
 
 static const struct {
 	const char *target;
@@ -142,52 +140,26 @@ char *agent_find_port(const char *name, int timeout_ms, kata_error_t *err)
 	return NULL;
 }
 
-static int copy_file(const char *from, const char *to, mode_t mode, kata_error_t *err)
-{
-	cleanup_close int in = open(from, O_RDONLY | O_CLOEXEC);
-	cleanup_close int out = -1;
-	char buf[65536];
-	ssize_t n;
-
-	if (in < 0)
-		return kata_error_sys(err, "open %s", from);
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (out < 0)
-		return kata_error_sys(err, "create %s", to);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n)
-			return kata_error_sys(err, "write %s", to);
-	if (n < 0)
-		return kata_error_sys(err, "read %s", from);
-	return 0;
-}
-
-int agent_switch_root(char **argv, kata_error_t *err)
+int agent_switch_root(kata_error_t *err)
 {
 	static const char *const dirs[] = { "proc", "sys", "dev", "run", "tmp", "etc" };
 
-	if (access(AGENT_ROOT_MARKER, F_OK) == 0)
-		return 0; /* done: this is the agent exec'd in the new root */
 	if (mkdir("/newroot", 0755) < 0 && errno != EEXIST)
 		return kata_error_sys(err, "mkdir /newroot");
 	if (mount("root", "/newroot", "tmpfs", 0, "mode=0755") < 0)
 		return kata_error_sys(err, "mount tmpfs on /newroot");
-	if (copy_file("/proc/self/exe", "/newroot/init", 0755, err) < 0 &&
-	    (kata_error_free(err), copy_file("/init", "/newroot/init", 0755, err) < 0))
-		return -1;
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		cleanup_free char *path = xasprintf("/newroot/%s", dirs[i]);
 
 		if (mkdir(path, 0755) < 0)
 			return kata_error_sys(err, "mkdir %s", path);
 	}
-	if (copy_file("/dev/null", "/newroot" AGENT_ROOT_MARKER, 0644, err) < 0)
-		return -1;
+	/* The agent's own binary stays mapped from the initramfs underneath: no copy, no
+	 * re-exec, only the root changes. */
 	if (chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
 	    chdir("/") < 0)
 		return kata_error_sys(err, "switch the root to a tmpfs");
-	execv("/init", argv);
-	return kata_error_sys(err, "exec /init in the new root");
+	return 0;
 }
 
 void agent_poweroff(void)

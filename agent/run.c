@@ -63,7 +63,7 @@ static int open_channel(struct agent *a, struct agent_channel *ch, const char *n
 	return agent_channel_open(ch, a->loop, name, fd, io, io ? &io_ops : &ctl_ops, a, err);
 }
 
-static int setup(struct agent *a, char **argv, kata_error_t *err)
+static int setup(struct agent *a, kata_error_t *err)
 {
 	sigset_t mask;
 
@@ -71,10 +71,7 @@ static int setup(struct agent *a, char **argv, kata_error_t *err)
 	a->signal_fd = -1;
 	a->own_pidns_fd = -1;
 	if (getpid() == 1) {
-		/* /proc is needed to find our own binary; the new root mounts its own. */
-		if (mount("proc", "/proc", "proc", 0, NULL) < 0 && errno != EBUSY)
-			return kata_error_sys(err, "mount /proc");
-		if (agent_load_modules(err) < 0 || agent_switch_root(argv, err) < 0 ||
+		if (agent_load_modules(err) < 0 || agent_switch_root(err) < 0 ||
 		    agent_boot_mounts(err) < 0)
 			return -1;
 	}
@@ -105,17 +102,25 @@ static int setup(struct agent *a, char **argv, kata_error_t *err)
 		return -1;
 	/* Queued until the host end opens: hyperstart's behaviour. */
 	agent_send_ctl(a, AGENT_READY, NULL, 0);
+	{
+		struct timespec boot;
+
+		clock_gettime(CLOCK_BOOTTIME, &boot);
+		log_info("ready %ld ms after the kernel started",
+		         (long)(boot.tv_sec * 1000 + boot.tv_nsec / 1000000));
+	}
 	return 0;
 }
 
 int agent_run(char **argv)
 {
+	(void)argv;
 	struct agent agent;
 	struct agent *a = &agent;
 	cleanup_error kata_error_t err = NULL;
 	time_t poweroff_deadline = 0;
 
-	if (setup(a, argv, &err) < 0)
+	if (setup(a, &err) < 0)
 		agent_fatal("%s", err->message);
 	for (;;) {
 		bool waiting =

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -425,6 +426,15 @@ exec_child(struct agent_container *c, const struct agent_process_request *r, str
 	child_run(sync_fd, r->process, c->spec, false);
 }
 
+static bool same_as_agent(int fd, const char *name)
+{
+	cleanup_free char *own = xasprintf("/proc/self/ns/%s", name);
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(own, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 int agent_spawn_exec(struct agent *a, struct agent_container *c, struct agent_process_request *r,
                      kata_error_t *err)
 {
@@ -470,6 +480,10 @@ int agent_spawn_exec(struct agent *a, struct agent_container *c, struct agent_pr
 			kata_error_sys(err, "open %s", path);
 			goto out;
 		}
+		/* A namespace the container shares with the agent is not joined: from inside
+		 * a user namespace that would be refused. */
+		if (ns_fds[i] >= 0 && same_as_agent(ns_fds[i], names[i]))
+			close_fd(&ns_fds[i]);
 	}
 	{
 		cleanup_free char *path = xasprintf("/proc/%d/ns/pid", (int)c->init_pid);

@@ -1,0 +1,71 @@
+#!/bin/bash
+# kata-agent end to end: the guest it sets up (boot time to READY, cgroup controllers,
+# the console log) and containers with user and network namespaces. Boots one VM under
+# qemu (TCG); cleans up on exit.
+source "$(dirname "$0")/agent_lib.sh"
+
+start=$(date +%s%N)
+agent_vm_start
+
+check "READY from a booted guest" ac wait-ready 'call PING' || agent_finish
+echo "figure: READY read $((($(date +%s%N) - start) / 1000000)) ms after qemu was started (TCG, q35, 1 vCPU)"
+agent_rootfs u1
+agent_rootfs n1
+ac 'call STARTPOD {"hostname":"guest1","shareDir":"kataShared"}' >/dev/null
+
+spec() { # NAMESPACES_JSON LINUX_EXTRA ARGS_JSON
+	printf '{"ociVersion":"1.0.2","process":{"user":{"uid":0,"gid":0},"args":%s,"env":["PATH=/bin:/sbin"],"cwd":"/"},"root":{"path":"rootfs"},"hostname":"inner","mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/sys","type":"sysfs","source":"sysfs","options":["ro","nosuid","nodev","noexec"]},{"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["ro"]}],"linux":{"namespaces":%s%s}}' \
+		"$3" "$1" "$2"
+}
+
+t_cgroups() {
+	local out
+	out=$(ac "call NEWCONTAINER {\"id\":\"n1\",\"rootfs\":\"n1/rootfs\",\"oci\":$(spec '[{"type":"pid"},{"type":"mount"},{"type":"ipc"},{"type":"uts"},{"type":"network"}]' '' '["/bin/sh","-c","cat /proc/cgroups; ls /sys/fs/cgroup; ip link | grep -c mtu; hostname"]'),\"process\":{\"id\":\"init\",\"stdio\":1,\"stderr\":2}}" \
+		'call STARTCONTAINER {"container":"n1"}' 'read-stream 1' 'read-stream 2' \
+		'expect-exit n1 init 0' 'call REMOVECONTAINER {"container":"n1"}') || return 1
+	echo "$out" | grep -E '^[a-z_]+[[:space:]]+[0-9]+[[:space:]]+[0-9]+[[:space:]]+1$' |
+		awk '{print $1}' | tr '\n' ' ' >"$AGENT_DIR/controllers"
+	local c
+	for c in cpuset cpu cpuacct memory pids freezer; do
+		grep -qx "$c" <<<"$out" || { echo "controller $c not mounted for the container"; return 1; }
+	done
+	# Its own network namespace: only the loopback interface. Its own hostname.
+	grep -qx 1 <<<"$out" && grep -qx inner <<<"$out"
+}
+check "cgroup v1 controllers, network and uts namespaces" t_cgroups
+echo "figure: v1 controllers enabled in the guest: $(cat "$AGENT_DIR/controllers" 2>/dev/null)"
+
+t_userns() {
+	local out
+	out=$(ac "call NEWCONTAINER {\"id\":\"u1\",\"rootfs\":\"u1/rootfs\",\"oci\":$(spec '[{"type":"pid"},{"type":"mount"},{"type":"ipc"},{"type":"uts"},{"type":"user"}]' ',"uidMappings":[{"containerID":0,"hostID":100000,"size":65536}],"gidMappings":[{"containerID":0,"hostID":100000,"size":65536}]' '["/bin/sh","-c","probe ids; cat /proc/self/uid_map; sleep 1000"]'),\"process\":{\"id\":\"init\",\"stdio\":3,\"stderr\":4}}" \
+		'call STARTCONTAINER {"container":"u1"}' 'read-some 3 81' \
+		'call PSCONTAINER {"container":"u1"}' \
+		"call EXECCMD {\"container\":\"u1\",\"process\":$(STDIO=5 STDERR=6 agent_process_json e1 false /bin/probe ids)}" \
+		'read-stream 5' 'read-stream 6' 'expect-exit u1 e1 0' \
+		'call KILLCONTAINER {"container":"u1","signal":9,"all":true}' 'expect-exit u1 init 137' \
+		'call REMOVECONTAINER {"container":"u1"}') || return 1
+	grep -q '^uid=0$' <<<"$out" || { echo "not root inside: $out"; return 1; }
+	grep -qE '^ +0 +100000 +65536$' <<<"$out" || { echo "no uid map: $out"; return 1; }
+	# Seen from the guest, the processes run as uid 100000.
+	grep -q '"uid":100000' <<<"$out" || { echo "ps: $out"; return 1; }
+	[ "$(grep -c '^uid=0$' <<<"$out")" -eq 2 ]
+}
+check "user namespace: root inside, uid 100000 outside, exec joins it" t_userns
+
+t_console() {
+	ac 'call PING' >/dev/null || return 1
+	grep -q 'kata-agent\[1\] info: kata-agent .* starting' "$AGENT_DIR/console.log" &&
+		grep -q 'container n1 created' "$AGENT_DIR/console.log"
+}
+check "the agent logs to the console" t_console
+
+t_destroy() {
+	ac 'call DESTROYPOD' >/dev/null || return 1
+	for _ in $(seq 100); do
+		kill -0 "$AGENT_QEMU_PID" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "DESTROYPOD powers off" t_destroy
+agent_finish
