@@ -109,9 +109,12 @@ void proxy_frame_buffer_commit(struct proxy_frame_buffer *fb, size_t n)
 int proxy_frame_buffer_next(struct proxy_frame_buffer *fb, struct proxy_frame *frame,
                             kata_error_t *err)
 {
-	ssize_t n = proxy_frame_decode(fb->data + fb->consumed, fb->len - fb->consumed,
-	                               fb->max_payload, frame, err);
+	ssize_t n;
 
+	if (fb->data == NULL)
+		return 0;
+	n = proxy_frame_decode(fb->data + fb->consumed, fb->len - fb->consumed, fb->max_payload,
+	                       frame, err);
 	if (n <= 0)
 		return (int)n;
 	fb->consumed += n;
@@ -122,15 +125,15 @@ int proxy_frame_buffer_next(struct proxy_frame_buffer *fb, struct proxy_frame *f
 
 const char *proxy_frame_type_name(uint8_t type)
 {
-	static const char *const names[] = {"command", "response", "stream", "notification"};
+	static const char *const names[] = { "command", "response", "stream", "notification" };
 
 	return type < 4 ? names[type] : "unknown";
 }
 
 const char *proxy_command_name(uint8_t opcode)
 {
-	static const char *const names[] = {"RegisterVM",  "UnregisterVM",   "AttachVM", "Hyper",
-	                                    "ConnectShim", "DisconnectShim", "Signal"};
+	static const char *const names[] = { "RegisterVM",  "UnregisterVM",   "AttachVM", "Hyper",
+		                             "ConnectShim", "DisconnectShim", "Signal" };
 
 	return opcode < 7 ? names[opcode] : "unknown";
 }

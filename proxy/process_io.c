@@ -29,6 +29,8 @@ static bool with_credits(const struct proxy *proxy)
 
 static void backlog_append(struct proxy_token *token, const void *data, size_t len)
 {
+	if (len == 0)
+		return;
 	if (token->backlog_len + len > token->backlog_cap) {
 		size_t cap = token->backlog_cap ? token->backlog_cap : 4096;
 		while (cap < token->backlog_len + len)

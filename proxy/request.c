@@ -84,7 +84,8 @@ void proxy_request_submit(struct proxy *proxy, uint32_t code, const void *payloa
 	req->proxy = proxy;
 	req->code = code;
 	req->payload = xmalloc(len);
-	memcpy(req->payload, payload, len);
+	if (len > 0)
+		memcpy(req->payload, payload, len);
 	req->len = len;
 	req->done = done;
 	req->data = data;

@@ -794,7 +794,8 @@ ssize_t fake_agent_stdin(struct fake_agent *a, const char *process, void *buf, s
 	struct fake_process *p = find_process(a, process);
 	if (p != NULL) {
 		n = p->stdin_data.len < len ? p->stdin_data.len : len;
-		memcpy(buf, p->stdin_data.data, n);
+		if (n > 0)
+			memcpy(buf, p->stdin_data.data, n);
 		if (eof != NULL)
 			*eof = p->stdin_eof;
 	}
