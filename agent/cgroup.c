@@ -41,12 +41,13 @@ const char *const *agent_cgroup_controllers(void)
 
 int agent_cgroup_mount_all(kata_error_t *err)
 {
-	cleanup_fclose FILE *f = fopen("/proc/cgroups", "re");
+	cleanup_fclose FILE *f = NULL;
 	char line[256];
 
 	if (mount("cgroup", agent_cgroup_root, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 	          "mode=755") < 0)
 		return kata_error_sys(err, "mount tmpfs on %s", agent_cgroup_root);
+	f = fopen("/proc/cgroups", "re");
 	if (f == NULL)
 		return kata_error_sys(err, "open /proc/cgroups");
 	while (fgets(line, sizeof(line), f)) {

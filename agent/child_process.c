@@ -78,13 +78,15 @@ int agent_capability_number(const char *name)
 static int last_cap(void)
 {
 	static int last = -1;
-	cleanup_fclose FILE *f = NULL;
+	FILE *f;
 
 	if (last >= 0)
 		return last;
 	f = fopen("/proc/sys/kernel/cap_last_cap", "re");
 	if (f == NULL || fscanf(f, "%d", &last) != 1 || last < 0 || last > 63)
 		last = CAP_LAST_CAP;
+	if (f != NULL)
+		fclose(f);
 	return last;
 }
 

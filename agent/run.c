@@ -26,13 +26,16 @@
 
 static enum kata_log_level level_from_cmdline(void)
 {
-	cleanup_fclose FILE *f = fopen("/proc/cmdline", "re");
+	FILE *f = fopen("/proc/cmdline", "re");
 	char line[4096];
+	bool debug = false;
 
-	if (f != NULL && fgets(line, sizeof(line), f) != NULL &&
-	    (strstr(line, "agent.log=debug") || strstr(line, "agent.debug")))
-		return KATA_LOG_DEBUG;
-	return KATA_LOG_INFO;
+	if (f != NULL) {
+		debug = fgets(line, sizeof(line), f) != NULL &&
+		        (strstr(line, "agent.log=debug") || strstr(line, "agent.debug"));
+		fclose(f);
+	}
+	return debug ? KATA_LOG_DEBUG : KATA_LOG_INFO;
 }
 
 static void signal_ready(struct agent_watch *watch, uint32_t revents, void *data)
