@@ -67,6 +67,17 @@ static int mkdir_parents(const char *path, kata_error_t *err)
 	return 0;
 }
 
+/* The directory's name is a hash: its id file tells people (and tests) whose it is. */
+static int write_id_file(const char *dir, const char *id, kata_error_t *err)
+{
+	cleanup_free char *path = xasprintf("%s/id", dir);
+	cleanup_fclose FILE *f = fopen(path, "we");
+
+	if (f == NULL || fprintf(f, "%s\n", id) < 0)
+		return kata_error_sys(err, "write `%s`", path);
+	return 0;
+}
+
 int sandbox_prepare(const char *root, const char *id, struct sandbox_record *sb, kata_error_t *err)
 {
 	cleanup_free char *dir =
@@ -85,6 +96,8 @@ int sandbox_prepare(const char *root, const char *id, struct sandbox_record *sb,
 	}
 	sb->id = xstrdup(id);
 	sb->dir = steal_pointer(&dir);
+	if (write_id_file(sb->dir, id, err) < 0)
+		return -1;
 	if (mkdir(shared, 0700) < 0)
 		return kata_error_sys(err, "create `%s`", shared);
 	sb->shared_dir = steal_pointer(&shared);

@@ -2,6 +2,7 @@
  * directory that holds their sockets and the shared directory.
  *
  *   SANDBOX_BASE_DIR/HASH/      one per VM (HASH keeps socket paths under 108 bytes)
+ *     id                        the sandbox's id
  *     vm/                       the backend's directory (qemu's sockets, console log)
  *     shared/                   exported to the guest as kataShared
  *     proxy.sock                kata-proxy's socket for the runtime and the shims
