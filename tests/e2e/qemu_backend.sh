@@ -77,6 +77,10 @@ for p in /sys/class/virtio-ports/*; do
 	[ "$(cat "$p/name")" = sh.hyper.channel.0 ] && ctl=/dev/${p##*/}
 done
 echo "e2e-init: READY fs=$fs ctl=$ctl cpus=$(grep -c ^processor /proc/cpuinfo)"
+if grep -q e2e.poweroff /proc/cmdline; then
+	sync
+	poweroff -f
+fi
 while true; do
 	[ -n "$ctl" ] && echo READY >"$ctl" 2>/dev/null
 	sleep 0.3
@@ -231,6 +235,29 @@ crash() { # name fs
 	rm -f "$state"
 }
 
+# --- the guest powers off by itself: stopped, not crashed ------------------------------------
+guest_poweroff() {
+	local name=guest-poweroff state=$tmp/poweroff.json dir=$tmp/poweroff pid out st
+	if ! out=$(hv create "$state" --kernel "$kernel" --initrd "$initrd" --dir "$dir" \
+		--params e2e.poweroff 2>&1) || ! out=$(hv start "$state" 2>&1); then
+		fail "$name: start" "$out"
+		return
+	fi
+	pid=$(hv pid "$state")
+	for _ in $(seq 300); do alive "$pid" || break; sleep 0.1; done
+	st=$(hv state "$state" 2>&1)
+	if alive "$pid"; then
+		fail "$name" "qemu still running after 30 s"
+	elif [ "$st" = stopped ]; then
+		pass "$name: a guest that powers off is stopped, not crashed"
+	else
+		fail "$name" "state '$st'"
+	fi
+	hv cleanup "$state" >/dev/null 2>&1
+	[ -e "$dir" ] && fail "$name: cleanup" "$dir left"
+	rm -f "$state"
+}
+
 # --- qemu refuses to start -------------------------------------------------------------------
 start_failure() {
 	local name=start-failure state=$tmp/start-failure.json dir=$tmp/start-failure out
@@ -352,6 +379,7 @@ lifecycle microvm-9p microvm 9p 1
 kvm_start
 agent_ready
 shipped_config
+guest_poweroff
 crash crash-9p 9p
 crash crash-virtiofs virtio-fs
 start_failure
