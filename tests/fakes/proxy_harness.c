@@ -29,10 +29,11 @@ int64_t harness_now_ms(void)
 
 static void remove_dir(const char *dir)
 {
-	static const char *const names[] = { "proxy.sock", "ctl.sock", "io.sock", "proxy.log" };
+	static const char *const names[] = { "proxy.sock", "ctl.sock", "io.sock", "proxy.log",
+		                             "console.sock" };
 	char path[128];
 
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		unlink(path);
 	}
@@ -45,8 +46,8 @@ static void remove_dir_at_exit(void)
 		remove_dir(cleanup_dir);
 }
 
-int harness_start(struct proxy_harness *h, const struct fake_agent_config *config,
-                  const char *const *extra)
+static int start(struct proxy_harness *h, const struct fake_agent_config *config,
+                 const char *const *extra, bool channels)
 {
 	cleanup_error kata_error_t err = NULL;
 	const char *build = getenv("KATA_BUILD_DIR");
@@ -72,10 +73,12 @@ int harness_start(struct proxy_harness *h, const struct fake_agent_config *confi
 	argv[argc++] = binary;
 	argv[argc++] = "-listen-socket";
 	argv[argc++] = h->socket_path;
-	argv[argc++] = "-ctl-socket";
-	argv[argc++] = fake_agent_ctl_path(h->agent);
-	argv[argc++] = "-io-socket";
-	argv[argc++] = fake_agent_io_path(h->agent);
+	if (channels) {
+		argv[argc++] = "-ctl-socket";
+		argv[argc++] = fake_agent_ctl_path(h->agent);
+		argv[argc++] = "-io-socket";
+		argv[argc++] = fake_agent_io_path(h->agent);
+	}
 	argv[argc++] = "-agent-timeout";
 	argv[argc++] = "3";
 	argv[argc++] = "-debug";
@@ -101,6 +104,18 @@ int harness_start(struct proxy_harness *h, const struct fake_agent_config *confi
 		return -1;
 	}
 	return 0;
+}
+
+int harness_start(struct proxy_harness *h, const struct fake_agent_config *config,
+                  const char *const *extra)
+{
+	return start(h, config, extra, true);
+}
+
+int harness_start_without_channels(struct proxy_harness *h, const struct fake_agent_config *config,
+                                   const char *const *extra)
+{
+	return start(h, config, extra, false);
 }
 
 int harness_wait_exit(struct proxy_harness *h, int timeout_ms)

@@ -25,6 +25,9 @@ struct proxy_harness {
 /* extra: more kata-proxy flags, NULL-terminated (may be NULL). */
 int harness_start(struct proxy_harness *h, const struct fake_agent_config *config,
                   const char *const *extra);
+/* The same, but kata-proxy is not told the channels: RegisterVM must name them. */
+int harness_start_without_channels(struct proxy_harness *h, const struct fake_agent_config *config,
+                                   const char *const *extra);
 void harness_stop(struct proxy_harness *h);
 /* Waits for kata-proxy to exit: its exit code, 128+N for a signal, -1 on timeout. */
 int harness_wait_exit(struct proxy_harness *h, int timeout_ms);

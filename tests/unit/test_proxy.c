@@ -4,6 +4,11 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent_proto.h"
@@ -435,6 +440,93 @@ START_TEST(test_dialect_cc)
 }
 END_TEST
 
+START_TEST(test_channels_from_register_vm)
+{
+	struct fake_agent_config cfg = { 0 };
+	cleanup_error kata_error_t err = NULL;
+	struct proxy_io_tokens none = { 0 };
+
+	static const char *const extra[] = { "-connect-timeout", "1", NULL };
+
+	ck_assert_int_eq(harness_start_without_channels(&h, &cfg, extra), 0);
+	/* without the channels on the command line, RegisterVM must name them */
+	ck_assert_int_lt(proxy_register_vm(h.conn, "sandbox", NULL, NULL, NULL, 1, &none, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err->message, "ctlSerial"));
+	kata_error_free(&err);
+	ck_assert_int_lt(proxy_register_vm(h.conn, "sandbox", "/nonexistent/ctl", "/nonexistent/io",
+	                                   NULL, 1, &none, &err),
+	                 0);
+	kata_error_free(&err);
+	ck_assert_ptr_null(proxy_hyper(h.conn, "ping", NULL, 0, NULL, &err));
+	kata_error_free(&err);
+	ck_assert_int_eq(proxy_register_vm(h.conn, "sandbox", fake_agent_ctl_path(h.agent),
+	                                   fake_agent_io_path(h.agent), NULL, 1, &io, &err),
+	                 0);
+	ck_assert(fake_agent_wait_connected(h.agent, WAIT_MS));
+	json_object_put(proxy_hyper(h.conn, "ping", NULL, 0, NULL, &err));
+	ck_assert_ptr_null(err);
+	stop();
+}
+END_TEST
+
+/* A console server: accepts kata-proxy and writes two lines. */
+static pid_t console_server(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	pid_t pid;
+
+	strcpy(addr.sun_path, path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	ck_assert_int_eq(listen(fd, 1), 0);
+	pid = fork();
+	if (pid == 0) {
+		int c = accept(fd, NULL, NULL);
+		static const char lines[] =
+		        "[    0.000000] Linux version 6.1\r\nguest \x01 ready\n";
+		(void)!write(c, lines, sizeof(lines) - 1);
+		sleep(5);
+		_exit(0);
+	}
+	close(fd);
+	return pid;
+}
+
+START_TEST(test_console_is_logged)
+{
+	struct fake_agent_config cfg = { 0 };
+	char console[128], log[128], text[8192] = "";
+	const char *extra[] = { "-console", console, NULL };
+	pid_t server;
+	FILE *f;
+
+	/* the harness makes the directory: put the console next to it first */
+	strcpy(console, "/tmp/kata-proxy-console-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(console));
+	strcat(console, "/console.sock");
+	server = console_server(console);
+	ck_assert_int_eq(harness_start(&h, &cfg, extra), 0);
+	snprintf(log, sizeof(log), "%s/proxy.log", h.dir);
+	for (int i = 0; i < 100 && strstr(text, "guest") == NULL; i++) {
+		usleep(20 * 1000);
+		f = fopen(log, "r");
+		if (f != NULL) {
+			size_t n = fread(text, 1, sizeof(text) - 1, f);
+			text[n] = '\0';
+			fclose(f);
+		}
+	}
+	ck_assert_ptr_nonnull(strstr(text, "vm console: [    0.000000] Linux version 6.1"));
+	ck_assert_ptr_nonnull(strstr(text, "vm console: guest   ready"));
+	kill(server, SIGKILL);
+	waitpid(server, NULL, 0);
+	unlink(console);
+	*strrchr(console, '/') = '\0';
+	rmdir(console);
+	stop();
+}
+END_TEST
+
 static Suite *proxy_suite(void)
 {
 	Suite *s = suite_create("proxy");
@@ -455,6 +547,8 @@ static Suite *proxy_suite(void)
 	tcase_add_test(tc, test_commands_wait_for_ready);
 	tcase_add_test(tc, test_dialect_hyperstart);
 	tcase_add_test(tc, test_dialect_cc);
+	tcase_add_test(tc, test_channels_from_register_vm);
+	tcase_add_test(tc, test_console_is_logged);
 	suite_add_tcase(s, tc);
 	return s;
 }

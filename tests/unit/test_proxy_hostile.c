@@ -145,6 +145,15 @@ START_TEST(test_client_garbage)
 	shim_close(&s);
 	shim_close(&first);
 
+	/* a runtime that goes away before the agent answers its command */
+	static const char ping[] = "{\"hyperName\":\"ping\"}";
+	for (int i = 0; i < 5; i++) {
+		ck_assert_int_eq(shim_connect(&s, h.socket_path, NULL), 0);
+		ck_assert_int_eq(shim_send(&s, 0, 3, ping, strlen(ping)), 0);
+		shim_close(&s);
+	}
+	assert_alive();
+
 	/* a truncated frame, then the peer goes away */
 	ck_assert_int_eq(shim_connect(&s, h.socket_path, NULL), 0);
 	ck_assert_int_eq(shim_send_raw(&s, oversized, 7), 0);
