@@ -232,6 +232,32 @@ START_TEST(test_terminal_size_reaches_the_agent)
 }
 END_TEST
 
+START_TEST(test_big_stdin_from_a_file_through_cat)
+{
+	const char *steps[] = { "cat", "exit:0", NULL };
+	char *argv[] = { shim_path, "-c", "c1", "-t", io.tokens[0], "-u", io.url, NULL };
+	const size_t len = 3000000;
+	cleanup_free char *data = xmalloc(len);
+	cleanup_free char *path = xasprintf("%s/stdin.bin", h.dir);
+	cleanup_error kata_error_t err = NULL;
+	FILE *f;
+
+	for (size_t i = 0; i < len; i++)
+		data[i] = (char)(i * 31 + i / 977);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	fclose(f);
+	exec_process("p1", steps);
+	ck_assert_msg(fake_proxy_spawn(pump, argv, path, NULL, &client, &err) == 0, "%s",
+	              err ? err->message : "");
+	ck_assert_int_eq(wait_exit_code(), 0);
+	unlink(path);
+	ck_assert_uint_eq(client.out.len, len);
+	ck_assert_msg(memcmp(client.out.data, data, len) == 0, "stdout differs");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("kata-shim with kata-proxy");
@@ -242,6 +268,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_output_and_exit_status);
 	tcase_add_test(tc, test_output_before_the_shim_connects);
 	tcase_add_test(tc, test_stdin_through_cat);
+	tcase_add_test(tc, test_big_stdin_from_a_file_through_cat);
 	tcase_add_test(tc, test_sigterm_reaches_the_process);
 	tcase_add_test(tc, test_sigkill_of_the_shim_kills_the_process);
 	tcase_add_test(tc, test_terminal_size_reaches_the_agent);
