@@ -58,6 +58,10 @@ const char *toml_describe_char(const struct toml_parser *p, size_t pos, char buf
 		return "end of input";
 	if (s[0] == '\n' || s[0] == '\r')
 		return "end of line";
+	if (s[0] == '\'') {
+		snprintf(buf, 16, "\"'\"");
+		return buf;
+	}
 	if (s[0] > 0x20 && s[0] < 0x7f) {
 		snprintf(buf, 16, "'%c'", s[0]);
 		return buf;
@@ -189,13 +193,13 @@ static void key_path_push(struct key_path *key, char *name, size_t len, size_t p
 		key->capacity = key->capacity ? key->capacity * 2 : 4;
 		key->parts = xrealloc(key->parts, key->capacity * sizeof(*key->parts));
 	}
-	key->parts[key->count++] = (struct key_part){.name = name, .len = len, .pos = pos};
+	key->parts[key->count++] = (struct key_part){ .name = name, .len = len, .pos = pos };
 }
 
 /* The first n parts as they would be written, bare where possible, for messages. */
 static char *key_text(const struct key_path *key, size_t n)
 {
-	struct toml_buffer out = {0};
+	struct toml_buffer out = { 0 };
 	size_t len;
 
 	for (size_t i = 0; i < n && out.len < 200; i++) {
@@ -547,7 +551,7 @@ static struct toml_value *parse_value(struct toml_parser *p, int depth)
 /* key = value, into table (the current table, or an inline table being read). */
 static int parse_keyval(struct toml_parser *p, struct toml_table_node *table)
 {
-	struct key_path key = {0};
+	struct key_path key = { 0 };
 	struct toml_table_node *target;
 	const struct key_part *last;
 	struct toml_value *value;
@@ -573,10 +577,11 @@ static int parse_keyval(struct toml_parser *p, struct toml_table_node *table)
 		toml_fail(p, last->pos, "key %s is defined twice", text);
 		goto out;
 	}
+	/* Positions are asked in increasing order: the key's before the value's. */
+	toml_position(p, last->pos, &line, &column);
 	value = parse_value(p, target->depth + 1);
 	if (value == NULL)
 		goto out;
-	toml_position(p, last->pos, &line, &column);
 	toml_table_insert(target, copy_key(last), last->len, line, column, value);
 	ret = 0;
 out:
@@ -622,7 +627,7 @@ static struct toml_table_node *walk_header(struct toml_parser *p, struct toml_ta
 }
 
 static struct toml_table_node *define_table(struct toml_parser *p, struct toml_table_node *parent,
-                                            const struct key_path *key, size_t header_pos)
+                                            const struct key_path *key, int line, int column)
 {
 	const struct key_part *last = &key->parts[key->count - 1];
 	struct toml_entry *entry = toml_table_lookup(parent, last->name, last->len);
@@ -631,8 +636,10 @@ static struct toml_table_node *define_table(struct toml_parser *p, struct toml_t
 
 	if (entry == NULL) {
 		table = add_table(p, parent, last, TOML_TABLE_DEFINED);
-		if (table != NULL)
-			toml_position(p, header_pos, &table->value.line, &table->value.column);
+		if (table != NULL) {
+			table->value.line = line;
+			table->value.column = column;
+		}
 		return table;
 	}
 	if (entry->value->type == TOML_TABLE &&
@@ -640,7 +647,8 @@ static struct toml_table_node *define_table(struct toml_parser *p, struct toml_t
 		/* A table first created as the parent of another, defined now. */
 		table = toml_table_node(entry->value);
 		table->origin = TOML_TABLE_DEFINED;
-		toml_position(p, header_pos, &table->value.line, &table->value.column);
+		table->value.line = line;
+		table->value.column = column;
 		return table;
 	}
 	text = key_text(key, key->count);
@@ -650,14 +658,13 @@ static struct toml_table_node *define_table(struct toml_parser *p, struct toml_t
 }
 
 static struct toml_table_node *append_table(struct toml_parser *p, struct toml_table_node *parent,
-                                            const struct key_path *key, size_t header_pos)
+                                            const struct key_path *key, int line, int column)
 {
 	const struct key_part *last = &key->parts[key->count - 1];
 	struct toml_entry *entry = toml_table_lookup(parent, last->name, last->len);
 	cleanup_free char *text = NULL;
 	struct toml_array_node *array;
 	struct toml_table_node *table;
-	int line, column;
 
 	if (entry != NULL &&
 	    (entry->value->type != TOML_ARRAY || !toml_array_node(entry->value)->of_tables)) {
@@ -670,7 +677,6 @@ static struct toml_table_node *append_table(struct toml_parser *p, struct toml_t
 		toml_fail(p, last->pos, "tables nested deeper than %d levels", TOML_MAX_DEPTH);
 		return NULL;
 	}
-	toml_position(p, header_pos, &line, &column);
 	if (entry == NULL) {
 		array = toml_array_new(parent->depth + 1, true, line, column);
 		toml_table_insert(parent, copy_key(last), last->len, line, column, &array->value);
@@ -685,12 +691,13 @@ static struct toml_table_node *append_table(struct toml_parser *p, struct toml_t
 /* [key] or [[key]]; returns the table that the following key/value pairs go into. */
 static struct toml_table_node *parse_header(struct toml_parser *p, struct toml_table_node *root)
 {
-	size_t header_pos = p->pos;
 	bool array = toml_peek(p, 1) == '[';
 	struct toml_table_node *parent, *table = NULL;
-	struct key_path key = {0};
+	struct key_path key = { 0 };
+	int line, column;
 	char buf[16];
 
+	toml_position(p, p->pos, &line, &column);
 	p->pos += array ? 2 : 1;
 	if (parse_key(p, &key) < 0)
 		goto out;
@@ -705,8 +712,8 @@ static struct toml_table_node *parse_header(struct toml_parser *p, struct toml_t
 	parent = walk_header(p, root, &key);
 	if (parent == NULL)
 		goto out;
-	table = array ? append_table(p, parent, &key, header_pos)
-	              : define_table(p, parent, &key, header_pos);
+	table = array ? append_table(p, parent, &key, line, column)
+	              : define_table(p, parent, &key, line, column);
 out:
 	key_path_clear(&key);
 	return table;
@@ -717,11 +724,11 @@ out:
 struct toml_value *toml_parse(const char *text, size_t len, kata_error_t *err)
 {
 	struct toml_parser p = {
-	        .text = text ? text : "",
-	        .len = text ? len : 0,
-	        .err = err,
-	        .cached_line = 1,
-	        .cached_column = 1,
+		.text = text ? text : "",
+		.len = text ? len : 0,
+		.err = err,
+		.cached_line = 1,
+		.cached_column = 1,
 	};
 	struct toml_table_node *root, *current;
 	char buf[16];

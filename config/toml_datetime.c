@@ -54,7 +54,7 @@ static bool is_leap_year(int year)
 
 static int days_in_month(int year, int month)
 {
-	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 
 	if (month == 2 && is_leap_year(year))
 		return 29;
@@ -156,7 +156,7 @@ static char *normalise(const char *s, size_t len)
 int toml_datetime_parse(const char *s, size_t len, struct toml_datetime *dt, enum toml_type *type,
                         size_t *bad, const char **why)
 {
-	struct datetime_scan scan = {.s = s, .len = len, .bad = bad, .why = why};
+	struct datetime_scan scan = { .s = s, .len = len, .bad = bad, .why = why };
 
 	memset(dt, 0, sizeof(*dt));
 	if (len >= 3 && s[2] == ':') {

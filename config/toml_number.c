@@ -173,6 +173,11 @@ int toml_number_parse(const char *s, size_t len, struct toml_value *value, size_
 		}
 	}
 	int_start = i;
+	if (i < len && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z'))) {
+		*bad = 0;
+		*why = "expected a number, inf or nan";
+		return -1;
+	}
 	digits = scan_digits(s, len, &i, 10, bad, why);
 	if (digits < 0)
 		return -1;

@@ -307,7 +307,7 @@ static int parse_multi_line(struct toml_parser *p, char quote, struct toml_buffe
 
 int toml_parse_string(struct toml_parser *p, bool allow_multiline, char **data, size_t *len)
 {
-	struct toml_buffer buffer = {0};
+	struct toml_buffer buffer = { 0 };
 	char quote = (char)toml_peek(p, 0);
 	int ret;
 
