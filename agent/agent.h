@@ -89,6 +89,8 @@ struct agent {
 /* --- control channel (control.c) ----------------------------------------------------- */
 void agent_ctl_frame(void *opaque, enum agent_frame_event event, uint64_t id,
                      const unsigned char *payload, size_t length);
+/* The answers queued for the host went down: take commands again. */
+void agent_ctl_drained(struct agent_channel *ch, void *opaque);
 void agent_send_ctl(struct agent *a, uint32_t code, const void *payload, size_t len);
 void agent_send_ctl_json(struct agent *a, uint32_t code, json_object *obj);
 
@@ -135,6 +137,10 @@ int agent_cmd_removecontainer(struct agent *a, json_object *req, json_object **r
                               kata_error_t *err);
 int agent_cmd_pscontainer(struct agent *a, json_object *req, json_object **result,
                           kata_error_t *err);
+int agent_cmd_updatecontainer(struct agent *a, json_object *req, json_object **result,
+                              kata_error_t *err);
+int agent_cmd_onlinecpumem(struct agent *a, json_object *req, json_object **result,
+                           kata_error_t *err);
 int agent_cmd_statscontainer(struct agent *a, json_object *req, json_object **result,
                              kata_error_t *err);
 

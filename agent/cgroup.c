@@ -207,6 +207,13 @@ static int apply_resources(const char *id, const struct oci_resources *r, kata_e
 	return 0;
 }
 
+int agent_cgroup_update(const char *id, const struct oci_resources *resources, kata_error_t *err)
+{
+	if (apply_resources(id, resources, err) < 0)
+		return kata_error_wrap(err, "cgroup of %s", id);
+	return 0;
+}
+
 int agent_cgroup_create(const char *id, const struct oci_resources *resources, kata_error_t *err)
 {
 	for (const char *const *c = agent_cgroup_controllers(); *c; c++) {

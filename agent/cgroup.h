@@ -18,6 +18,8 @@ int agent_cgroup_mount_all(kata_error_t *err);
 const char *const *agent_cgroup_controllers(void);
 
 int agent_cgroup_create(const char *id, const struct oci_resources *resources, kata_error_t *err);
+/* New limits for a running container (UPDATECONTAINER). */
+int agent_cgroup_update(const char *id, const struct oci_resources *resources, kata_error_t *err);
 int agent_cgroup_enter(const char *id, pid_t pid, kata_error_t *err);
 /* The pids in the container's cgroup (read from the pids, memory or freezer controller). */
 int agent_cgroup_procs(const char *id, pid_t **pids, size_t *n, kata_error_t *err);

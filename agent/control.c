@@ -28,6 +28,11 @@ void agent_send_ctl_json(struct agent *a, uint32_t code, json_object *obj)
 	agent_send_ctl(a, code, text, len);
 }
 
+void agent_ctl_drained(struct agent_channel *ch, void *opaque)
+{
+	agent_channel_set_reading(ch, true);
+}
+
 static void send_error(struct agent *a, const char *message)
 {
 	cleanup_json json_object *obj = json_object_new_object();
@@ -59,6 +64,8 @@ static const struct {
 	{ AGENT_STARTCONTAINER, "STARTCONTAINER", agent_cmd_startcontainer, true },
 	{ AGENT_PSCONTAINER, "PSCONTAINER", agent_cmd_pscontainer, true },
 	{ AGENT_STATSCONTAINER, "STATSCONTAINER", agent_cmd_statscontainer, true },
+	{ AGENT_UPDATECONTAINER, "UPDATECONTAINER", agent_cmd_updatecontainer, true },
+	{ AGENT_ONLINECPUMEM, "ONLINECPUMEM", agent_cmd_onlinecpumem, false },
 };
 
 static void dispatch(struct agent *a, uint32_t code, const unsigned char *payload, size_t length)
@@ -78,7 +85,8 @@ static void dispatch(struct agent *a, uint32_t code, const unsigned char *payloa
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (commands[i].code != code)
 			continue;
-		if (length > 0) {
+		/* Commands without arguments ignore whatever payload comes with them. */
+		if (length > 0 && commands[i].needs_json) {
 			req = json_parse_text((const char *)payload, length, &err);
 			if (req == NULL) {
 				kata_error_wrap(&err, "%s: malformed JSON", commands[i].name);

@@ -51,7 +51,8 @@ static void signal_ready(struct agent_watch *watch, uint32_t revents, void *data
 static int open_channel(struct agent *a, struct agent_channel *ch, const char *name, bool io,
                         kata_error_t *err)
 {
-	static const struct agent_channel_ops ctl_ops = { .frame = agent_ctl_frame };
+	static const struct agent_channel_ops ctl_ops = { .frame = agent_ctl_frame,
+		                                          .drained = agent_ctl_drained };
 	static const struct agent_channel_ops io_ops = { .frame = agent_io_frame,
 		                                         .drained = agent_io_drained };
 	cleanup_free char *dev = agent_find_port(name, PORT_TIMEOUT_MS, err);

@@ -7,7 +7,7 @@ source "$(dirname "$0")/agent_lib.sh"
 start=$(date +%s%N)
 agent_vm_start
 
-check "READY from a booted guest" ac wait-ready 'call PING' || agent_finish
+check "READY from a booted guest" ac 'timeout 240' wait-ready 'call PING' || agent_finish
 echo "figure: READY read $((($(date +%s%N) - start) / 1000000)) ms after qemu was started (TCG, q35, 1 vCPU)"
 agent_rootfs u1
 agent_rootfs n1
@@ -51,6 +51,27 @@ t_userns() {
 	[ "$(grep -c '^uid=0$' <<<"$out")" -eq 2 ]
 }
 check "user namespace: root inside, uid 100000 outside, exec joins it" t_userns
+
+t_update() {
+	local out
+	out=$(ac "call NEWCONTAINER {\"id\":\"n1\",\"rootfs\":\"n1/rootfs\",\"oci\":$(spec '[{"type":"pid"},{"type":"mount"}]' ',"resources":{"memory":{"limit":67108864}}' '["/bin/sleep","1000"]'),\"process\":{\"id\":\"init\",\"stdio\":7,\"stderr\":8}}" \
+		'call STARTCONTAINER {"container":"n1"}' \
+		'call UPDATECONTAINER {"container":"n1","resources":{"memory":{"limit":33554432},"pids":{"limit":10}}}' \
+		'call STATSCONTAINER {"container":"n1"}' \
+		'fail UPDATECONTAINER {"container":"n1","resources":{"memory":{"limit":"big"}}}' \
+		'fail UPDATECONTAINER {"container":"nope","resources":{}}' \
+		'call KILLCONTAINER {"container":"n1","signal":9}' 'expect-exit n1 init 137' \
+		'call REMOVECONTAINER {"container":"n1"}') || return 1
+	grep -q '"limit":33554432' <<<"$out" && grep -q '"pids":{"current":1,"limit":10}' <<<"$out"
+}
+check "UPDATECONTAINER changes the cgroup limits" t_update
+
+t_online() {
+	local out
+	out=$(ac 'call ONLINECPUMEM') || return 1
+	grep -q '"cpus":0' <<<"$out"
+}
+check "ONLINECPUMEM answers (nothing offline here)" t_online
 
 t_console() {
 	ac 'call PING' >/dev/null || return 1

@@ -36,6 +36,11 @@ trap 'exit 1' INT TERM
 
 agent_require() {
 	local f
+	# build/rootfs is rebuilt in place by `make rootfs`: wait out a rebuild.
+	for _ in $(seq 120); do
+		[ -x "$AGENT_BUILD/rootfs/bin/probe" ] && [ -x "$AGENT_BUILD/rootfs/bin/busybox" ] && break
+		sleep 1
+	done
 	for f in "$AGENT_BUILD/guest/vmlinux" "$AGENT_BUILD/guest/kata-initrd.img" "$AGENT_CLIENT" \
 		"$AGENT_BUILD/rootfs/bin/probe"; do
 		if [ ! -e "$f" ]; then
@@ -49,6 +54,11 @@ agent_vm_start() {
 	agent_require
 	AGENT_DIR=$(mktemp -d /tmp/kata-agent-e2e.XXXXXX)
 	mkdir -p "$AGENT_DIR/share"
+	# A private copy: every container's rootfs is copied from it.
+	cp -a "$AGENT_BUILD/rootfs" "$AGENT_DIR/rootfs.base" || {
+		echo "FAIL: setup: cannot copy $AGENT_BUILD/rootfs"
+		exit 1
+	}
 	# shellcheck source=guest/qemu-args.sh
 	source "$AGENT_SRCDIR/guest/qemu-args.sh"
 	GUEST_KERNEL=$AGENT_BUILD/guest/vmlinux GUEST_INITRD=$AGENT_BUILD/guest/kata-initrd.img \
@@ -69,11 +79,11 @@ agent_vm_start() {
 
 agent_rootfs() {
 	mkdir -p "$AGENT_DIR/share/$1"
-	cp -a "$AGENT_BUILD/rootfs" "$AGENT_DIR/share/$1/rootfs"
+	cp -a "$AGENT_DIR/rootfs.base" "$AGENT_DIR/share/$1/rootfs"
 }
 
 ac() {
-	timeout 120 "$AGENT_CLIENT" "$AGENT_DIR/ctl.sock" "$AGENT_DIR/io.sock" "$@"
+	timeout 300 "$AGENT_CLIENT" "$AGENT_DIR/ctl.sock" "$AGENT_DIR/io.sock" "$@"
 }
 
 check() {

@@ -21,7 +21,7 @@ container() { # ID PROCESS_JSON [EXTRA_JSON]
 
 t_ready() {
 	local out
-	out=$(ac wait-ready 'call GETVERSION' 'call PING') || return 1
+	out=$(ac 'timeout 240' wait-ready 'call GETVERSION' 'call PING') || return 1
 	grep -qx 'ACK 4244' <<<"$out"
 }
 check "ready, GETVERSION is 4244, PING" t_ready || { agent_finish; }
