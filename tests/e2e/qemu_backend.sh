@@ -307,7 +307,7 @@ shipped_config() {
 	sed -e "s|@ASSETSDIR@/vmlinux|$kernel|; s|@ASSETSDIR@/kata-initrd.img|$agent_initrd|" \
 		-e "s|@LIBEXECDIR@|/usr/libexec/kata-containers|g" "$top/config/configuration.toml" >"$conf"
 	mkdir -p "$share"
-	if out=$(KATA_ACCEL_CACHE=$tmp/accel-cache.json hv create "$state" --config "$conf" \
+	if out=$(KATA_ACCEL_CACHE=$tmp/shipped-accel-cache.json hv create "$state" --config "$conf" \
 		--dir "$dir" --shared "$share" 2>&1) && out=$(hv start "$state" 2>&1) &&
 		out=$(hv wait-ctl "$state" hex:0000000800000008 30000 2>&1); then
 		pass "$name: the default configuration.toml boots to the agent's READY"
