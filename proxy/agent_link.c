@@ -32,22 +32,29 @@ static int connect_unix(const char *path, kata_error_t *err)
 	return steal_fd(&fd);
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* qemu may not have created the sockets yet: retry until the deadline. */
 static int connect_retry(const char *path, unsigned timeout_ms, kata_error_t *err)
 {
 	struct timespec pause = { .tv_nsec = 20 * 1000000 };
-	unsigned waited = 0;
+	int64_t deadline = now_ms() + timeout_ms;
 
 	for (;;) {
 		cleanup_error kata_error_t attempt = NULL;
 		int fd = connect_unix(path, &attempt);
 		if (fd >= 0)
 			return fd;
-		if (waited >= timeout_ms ||
+		if (now_ms() >= deadline ||
 		    (attempt->errno_value != ENOENT && attempt->errno_value != ECONNREFUSED))
 			return kata_error_move(err, &attempt);
 		nanosleep(&pause, NULL);
-		waited += 20;
 	}
 }
 

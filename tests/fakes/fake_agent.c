@@ -497,7 +497,8 @@ static bool read_into(int fd, struct bytes *in)
 static bool flush(int fd, struct bytes *out)
 {
 	while (out->len > 0) {
-		ssize_t n = write(fd, out->data, out->len);
+		ssize_t n =
+		        send(fd, out->data, out->len, MSG_NOSIGNAL); /* a killed host: no SIGPIPE */
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR;
 		bytes_consume(out, n);

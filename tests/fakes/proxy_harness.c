@@ -98,7 +98,7 @@ static int start(struct proxy_harness *h, const struct fake_agent_config *config
 		execv(binary, (char **)argv);
 		_exit(127);
 	}
-	h->conn = proxy_conn_connect(h->socket_path, 5000, &err);
+	h->conn = proxy_conn_connect(h->socket_path, 20000, &err); /* loaded CI hosts */
 	if (h->conn == NULL) {
 		fprintf(stderr, "connect: %s\n", err->message);
 		return -1;

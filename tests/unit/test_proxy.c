@@ -378,7 +378,7 @@ START_TEST(test_agent_timeout)
 	ck_assert_ptr_nonnull(err);
 	ck_assert_ptr_nonnull(strstr(err->message, "did not answer"));
 	ck_assert_int_ge(harness_now_ms() - t0, 900);
-	ck_assert_int_lt(harness_now_ms() - t0, 5000);
+	ck_assert_int_lt(harness_now_ms() - t0, 15000);
 	stop();
 }
 END_TEST
@@ -459,9 +459,9 @@ START_TEST(test_channels_from_register_vm)
 	kata_error_free(&err);
 	ck_assert_ptr_null(proxy_hyper(h.conn, "ping", NULL, 0, NULL, &err));
 	kata_error_free(&err);
-	ck_assert_int_eq(proxy_register_vm(h.conn, "sandbox", fake_agent_ctl_path(h.agent),
-	                                   fake_agent_io_path(h.agent), NULL, 1, &io, &err),
-	                 0);
+	ck_assert_msg(proxy_register_vm(h.conn, "sandbox", fake_agent_ctl_path(h.agent),
+	                                fake_agent_io_path(h.agent), NULL, 1, &io, &err) == 0,
+	              "RegisterVM: %s", err ? err->message : "");
 	ck_assert(fake_agent_wait_connected(h.agent, WAIT_MS));
 	json_object_put(proxy_hyper(h.conn, "ping", NULL, 0, NULL, &err));
 	ck_assert_ptr_null(err);
