@@ -574,12 +574,16 @@ static void *agent_thread(void *arg)
 			}
 			parse_io(a);
 		}
-		for (struct fake_process *p = a->processes; p != NULL; p = p->next)
-			if (a->io >= 0)
-				process_pump(a, p);
-		if ((a->ctl >= 0 && !flush(a->ctl, &a->ctl_out)) ||
-		    (a->io >= 0 && !flush(a->io, &a->io_out)))
-			close_channels(a);
+		/* produce, write, and produce again what the written room allows, so that the
+		 * next poll() has something to wait for */
+		for (int round = 0; round < 2; round++) {
+			for (struct fake_process *p = a->processes; p != NULL; p = p->next)
+				if (a->io >= 0)
+					process_pump(a, p);
+			if ((a->ctl >= 0 && !flush(a->ctl, &a->ctl_out)) ||
+			    (a->io >= 0 && !flush(a->io, &a->io_out)))
+				close_channels(a);
+		}
 	}
 	pthread_mutex_unlock(&a->lock);
 	return NULL;
