@@ -195,7 +195,7 @@ struct event_fd *event_fd_add(struct event_loop *loop, int fd, const struct even
 	efd->reading = ops->readable != NULL;
 	efd->write_limit = EVENT_DEFAULT_WRITE_LIMIT;
 
-	struct epoll_event ev = {.events = efd->reading ? EPOLLIN : 0, .data.ptr = efd};
+	struct epoll_event ev = { .events = efd->reading ? EPOLLIN : 0, .data.ptr = efd };
 	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		kata_error_sys(err, "fd %d: epoll_ctl add", fd);
 		free(efd);
@@ -276,7 +276,7 @@ bool event_fd_is_hung_up(const struct event_fd *efd)
 static void fd_update_epoll(struct event_fd *efd)
 {
 	uint32_t mask = 0;
-	struct epoll_event ev = {0};
+	struct epoll_event ev = { 0 };
 
 	if (efd->closed)
 		return;
@@ -457,7 +457,7 @@ int event_fd_writev(struct event_fd *efd, const struct iovec *iov, int iovcnt, k
 
 int event_fd_write(struct event_fd *efd, const void *buf, size_t len, kata_error_t *err)
 {
-	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 
 	return event_fd_writev(efd, &iov, 1, err);
 }
@@ -543,7 +543,7 @@ int event_loop_add_signal(struct event_loop *loop, int signo, event_signal_fn fn
 	if (fd < 0)
 		return kata_error_sys(err, "signalfd");
 	if (loop->sigfd < 0) {
-		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &loop->signal_source};
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &loop->signal_source };
 		if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			kata_error_sys(err, "epoll_ctl signalfd");
 			close(fd);
@@ -684,7 +684,7 @@ static void ms_to_timespec(uint64_t ms, struct timespec *ts)
 
 void event_timer_rearm(struct event_timer *timer, uint64_t ms, uint64_t interval_ms)
 {
-	struct itimerspec its = {0};
+	struct itimerspec its = { 0 };
 
 	if (timer == NULL || timer->dead)
 		return;
@@ -697,7 +697,7 @@ void event_timer_rearm(struct event_timer *timer, uint64_t ms, uint64_t interval
 
 void event_timer_disarm(struct event_timer *timer)
 {
-	struct itimerspec its = {0};
+	struct itimerspec its = { 0 };
 	uint64_t ticks;
 
 	if (timer == NULL || timer->dead)
@@ -710,7 +710,7 @@ struct event_timer *event_timer_add(struct event_loop *loop, uint64_t ms, uint64
                                     event_timer_fn fn, void *data, kata_error_t *err)
 {
 	struct event_timer *timer;
-	struct epoll_event ev = {.events = EPOLLIN};
+	struct epoll_event ev = { .events = EPOLLIN };
 	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 
 	if (fd < 0) {

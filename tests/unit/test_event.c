@@ -45,8 +45,8 @@ static void reader_hangup(struct event_fd *efd, void *data)
 }
 
 static const struct event_fd_ops reader_ops = {
-        .readable = reader_readable,
-        .hangup = reader_hangup,
+	.readable = reader_readable,
+	.hangup = reader_hangup,
 };
 
 static void run_for(struct event_loop *loop, int iterations)
@@ -61,7 +61,7 @@ START_TEST(test_pipe_data_before_hangup)
 {
 	kata_error_t err = NULL;
 	struct event_loop *loop = event_loop_new(&err);
-	struct reader r = {.chunk = 1, .close_on_hangup = true};
+	struct reader r = { .chunk = 1, .close_on_hangup = true };
 	int p[2];
 
 	ck_assert_ptr_nonnull(loop);
@@ -81,7 +81,7 @@ START_TEST(test_socket_eof_is_hangup)
 {
 	kata_error_t err = NULL;
 	struct event_loop *loop = event_loop_new(&err);
-	struct reader r = {.chunk = 3, .close_on_hangup = true};
+	struct reader r = { .chunk = 3, .close_on_hangup = true };
 	int sv[2];
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -100,7 +100,7 @@ START_TEST(test_paused_reading_keeps_hangup)
 {
 	kata_error_t err = NULL;
 	struct event_loop *loop = event_loop_new(&err);
-	struct reader r = {.chunk = 2, .close_on_hangup = true};
+	struct reader r = { .chunk = 2, .close_on_hangup = true };
 	struct event_fd *efd;
 	int p[2];
 
@@ -144,15 +144,15 @@ static void writer_hangup(struct event_fd *efd, void *data)
 }
 
 static const struct event_fd_ops writer_ops = {
-        .hangup = writer_hangup,
-        .drained = writer_drained,
+	.hangup = writer_hangup,
+	.drained = writer_drained,
 };
 
 START_TEST(test_write_queue_bounded_and_drains)
 {
 	kata_error_t err = NULL;
 	struct event_loop *loop = event_loop_new(&err);
-	struct writer w = {0};
+	struct writer w = { 0 };
 	struct event_fd *efd;
 	cleanup_free char *chunk = xmalloc(64 * 1024);
 	char sink[65536];
@@ -194,7 +194,7 @@ START_TEST(test_write_to_dead_peer_is_hangup)
 {
 	kata_error_t err = NULL;
 	struct event_loop *loop = event_loop_new(&err);
-	struct writer w = {0};
+	struct writer w = { 0 };
 	struct event_fd *efd;
 	int p[2];
 
@@ -215,7 +215,7 @@ START_TEST(test_close_when_flushed)
 {
 	kata_error_t err = NULL;
 	struct event_loop *loop = event_loop_new(&err);
-	struct writer w = {0};
+	struct writer w = { 0 };
 	struct event_fd *efd;
 	cleanup_free char *big = xzalloc(1 << 20);
 	size_t received = 0;
@@ -262,8 +262,8 @@ START_TEST(test_close_other_fd_from_callback)
 {
 	kata_error_t err = NULL;
 	struct event_loop *loop = event_loop_new(&err);
-	struct event_fd_ops ops = {.readable = closer_readable};
-	struct closer c1 = {0}, c2 = {0};
+	struct event_fd_ops ops = { .readable = closer_readable };
+	struct closer c1 = { 0 }, c2 = { 0 };
 	struct event_fd *e1, *e2;
 	int p1[2], p2[2];
 
@@ -335,7 +335,7 @@ START_TEST(test_child_watched_before_exit)
 {
 	kata_error_t err = NULL;
 	struct event_loop *loop = event_loop_new(&err);
-	struct child_result c = {0};
+	struct child_result c = { 0 };
 	pid_t pid;
 
 	ck_assert_int_eq(event_loop_handle_sigchld(loop, &err), 0);
@@ -353,7 +353,7 @@ START_TEST(test_child_reaped_before_watch)
 {
 	kata_error_t err = NULL;
 	struct event_loop *loop = event_loop_new(&err);
-	struct child_result c = {0};
+	struct child_result c = { 0 };
 	pid_t pid;
 	int reaped = 0;
 
@@ -392,7 +392,7 @@ START_TEST(test_timers)
 {
 	kata_error_t err = NULL;
 	struct event_loop *loop = event_loop_new(&err);
-	struct ticks once = {.stop_at = 0}, periodic = {.stop_at = 3};
+	struct ticks once = { .stop_at = 0 }, periodic = { .stop_at = 3 };
 	struct event_timer *t1;
 
 	t1 = event_timer_add(loop, 5, 0, on_tick, &once, &err);
