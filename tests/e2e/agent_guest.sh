@@ -66,6 +66,24 @@ t_update() {
 }
 check "UPDATECONTAINER changes the cgroup limits" t_update
 
+t_limits() {
+	local out
+	out=$(ac "call NEWCONTAINER {\"id\":\"n1\",\"rootfs\":\"n1/rootfs\",\"oci\":$(spec '[{"type":"pid"},{"type":"mount"}]' ',"resources":{"memory":{"limit":16777216},"pids":{"limit":6}}' '["/bin/sleep","1000"]'),\"process\":{\"id\":\"init\",\"stdio\":7,\"stderr\":8}}" \
+		'call STARTCONTAINER {"container":"n1"}' \
+		"call EXECCMD {\"container\":\"n1\",\"process\":$(STDIO=9 STDERR=10 agent_process_json oom false /usr/bin/sort /dev/zero)}" \
+		'read-stream 9' 'read-stream 10' 'expect-exit n1 oom 137' \
+		"call EXECCMD {\"container\":\"n1\",\"process\":$(STDIO=11 STDERR=12 agent_process_json fork false /bin/sh -c 'for i in 1 2 3 4 5 6 7 8 9; do sleep 5 & done')}" \
+		'sleep 2000' 'call PSCONTAINER {"container":"n1"}' \
+		'read-stream 11' 'read-stream 12' 'wait-exit n1 fork' \
+		'call KILLCONTAINER {"container":"n1","signal":9}' 'expect-exit n1 init 137' \
+		'call REMOVECONTAINER {"container":"n1"}') || return 1
+	# sleep 1000, sh and 4 sleeps make 6 tasks: the fifth sleep could not be forked. (The
+	# exit report waits for the sleeps: they hold the stdout pipe.)
+	grep -q "can.t fork" <<<"$out" || { echo "no fork failure: $out" | tr "\n" " "; return 1; }
+	[ "$(grep -o '"cmd":"sleep 5"' <<<"$out" | wc -l)" -eq 4 ] || { echo "ps: $out"; return 1; }
+}
+check "memory limit: OOM kill is 137; pids limit stops forks" t_limits
+
 t_online() {
 	local out
 	out=$(ac 'call ONLINECPUMEM') || return 1

@@ -95,7 +95,7 @@ check() {
 		echo "PASS: $name"
 	else
 		AGENT_FAILED=1
-		echo "FAIL: $name: $(printf '%s' "$out" | tail -n 5 | tr '\n' ' ')"
+		echo "FAIL: $name: $(printf '%s' "$out" | tail -n 12 | tr '\n' ' ')"
 		if [ -n "$AGENT_DIR" ] && [ -f "$AGENT_DIR/console.log" ]; then
 			echo "---- console (last lines) ----"
 			tail -n 15 "$AGENT_DIR/console.log"
