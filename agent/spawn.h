@@ -6,8 +6,10 @@
 #include "agent.h"
 #include "request.h"
 
-/* How long the agent waits for a child to set itself up or to exec. */
-#define AGENT_SPAWN_TIMEOUT_MS 10000
+/* How long the agent waits for a child to set itself up or to exec: generous, as TCG on
+ * a loaded host is slow, but below the runtime's 30 s for an answer, so that the runtime
+ * gets the agent's error rather than a timeout of its own. */
+#define AGENT_SPAWN_TIMEOUT_MS 25000
 
 /* Creates the container's first process in new namespaces: it is set up completely and
  * waits for agent_spawn_start() before it execs the user's program. */
