@@ -158,6 +158,9 @@ check-e2e: all guest rootfs $(TEST_TOOLS)
 check: all guest rootfs $(UNIT_TESTS) $(TEST_TOOLS)
 	./tests/run-tests.sh all $(BUILD)
 
+demo: all guest rootfs
+	./tests/demo.sh
+
 asan:
 	$(MAKE) BUILD=build-asan CC=clang SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer" \
 		all $(patsubst $(BUILD)/%,build-asan/%,$(UNIT_TESTS))
