@@ -136,11 +136,13 @@ static int apply_caps(const struct oci_capabilities *caps, kata_error_t *err)
 	}
 	if (capng_apply(CAPNG_SELECT_CAPS) < 0)
 		return kata_error_sys(err, "apply capabilities");
-	/* Ambient capabilities need to be permitted and inheritable already. */
+	/* An ambient capability must be permitted and inheritable already; runc skips one
+	 * that is not (its default spec lists ambient capabilities but no inheritable
+	 * ones), and so does the agent, so the same config.json works. */
 	for (size_t i = 0; caps->ambient && caps->ambient[i]; i++) {
 		int cap = agent_capability_number(caps->ambient[i]);
 
-		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 && errno != EPERM)
 			return kata_error_sys(err, "raise ambient capability %s", caps->ambient[i]);
 	}
 	return 0;
