@@ -56,8 +56,9 @@ int agent_boot_mounts(kata_error_t *err)
 		    errno != EBUSY)
 			return kata_error_sys(err, "mount %s on %s", boot_mounts[i].type, target);
 	}
-	/* The kernel's own console is where the agent logs. */
-	int fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	/* The kernel's own console is where the agent logs. Non-blocking: a console nobody
+	 * reads on the host must cost log lines, never stall the agent. */
+	int fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	if (null >= 0) {
