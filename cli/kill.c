@@ -63,13 +63,14 @@ static int container_kill(struct cli_context *ctx, const char *id, int signo, bo
 	json_object_object_add(request, "signal", json_object_new_int(signo));
 	json_object_object_add(request, "all", json_object_new_boolean(all));
 	ret = agent_call(&record.sandbox, "killcontainer", request, AGENT_CALL_TIMEOUT_MS, NULL,
-	                 err);
+	                 &call_err);
 	if (ret < 0 && signo == SIGKILL) {
 		/* The agent is unreachable (the VM died?): the engine still needs its process
 		 * to go, and the shim is that process. */
-		log_warning("kill: %s; killing the shim", (*err)->message);
-		kata_error_free(err);
+		log_warning("kill: %s; killing the shim", call_err->message);
 		ret = process_signal(&record.shim, SIGKILL, err);
+	} else if (ret < 0) {
+		kata_error_move(err, &call_err);
 	}
 out:
 	state_unlock(&handle);
