@@ -3,6 +3,7 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <unistd.h>
 
 static void build_argv(const struct kata_config *config, const struct shim_launch *launch,
@@ -50,7 +51,7 @@ int shim_launch_detached(const struct kata_config *config, const struct shim_lau
 	if (ret < 0)
 		return -1;
 	if (launch->pid_file != NULL && write_pid_file(launch->pid_file, shim->pid, err) < 0) {
-		cleanup_pid pid_t doomed = shim->pid;
+		process_signal(shim, SIGKILL, NULL); /* nobody would know to wait for it */
 		return -1;
 	}
 	return 0;
