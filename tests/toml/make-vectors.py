@@ -392,6 +392,16 @@ valid("document/compact", "a=1\n[b]\nc=\"d\"\n[[e]]\nf=[1,{g=2}]\n[e.h]\ni=1979-
 valid("document/many-keys", "".join("k%d = %d\n" % (i, i) for i in range(300)), {"k%d" % i: I(i) for i in range(300)})
 valid("document/keys-named-type-value", "type = \"x\"\nvalue = \"y\"\n", {"type": S("x"), "value": S("y")})
 
+valid("datetime/year-zero", "a = 0000-01-01\nb = 0000-01-01T00:00:00Z\n",
+      {"a": LD("0000-01-01"), "b": ODT("0000-01-01T00:00:00Z")})
+valid("string/astral-literal-char", "a = '\U0010FFFF'\n", {"a": S("\U0010FFFF")})
+valid("aot/dotted-then-header-in-element", "[[a]]\nb.c = 1\n[a.b.d]\ne = 2\n",
+      {"a": [{"b": {"c": I(1), "d": {"e": I(2)}}}]})
+valid("aot/dotted-in-new-element", "[[a]]\n[a.b]\n[[a]]\nb.c = 1\n", {"a": [{"b": {}}, {"b": {"c": I(1)}}]})
+valid("inline/nested-dotted-deep", "t = { f = { a.c = 1, a.d.e = 2 }, g.h = 3 }\n",
+      {"t": {"f": {"a": {"c": I(1), "d": {"e": I(2)}}}, "g": {"h": I(3)}}})
+valid("key/dotted-with-all-kinds", "a.\"b\".'c'.d = 1\n", {"a": {"b": {"c": {"d": I(1)}}}})
+
 # ======================================================================= invalid ==========
 
 CONTROLS = [("nul", "\x00"), ("soh", "\x01"), ("bs", "\x08"), ("vt", "\x0b"), ("ff", "\x0c"),
@@ -600,6 +610,12 @@ invalid("limits/dotted-key-200-parts", ".".join(["k"] * 200) + " = 1\n")
 invalid("limits/header-200-parts", "[" + ".".join(["k"] * 200) + "]\n")
 invalid("limits/aot-header-200-parts", "[[" + ".".join(["k"] * 200) + "]]\n")
 invalid("limits/mixed-depth", "[" + ".".join(["k"] * 100) + "]\na = " + "[" * 40 + "]" * 40 + "\n")
+invalid("redefine/inline-nested-conflict", "t = { f = { a.c = 1 }, f.a.t = { s = true } }\n")
+invalid("redefine/aot-element-header-then-table", "[[a]]\n[a.b]\nx = 1\n[a]\n")
+invalid("redefine/header-subtable-of-inline-in-aot", "[[a]]\nb = {}\n[a.b.c]\n")
+invalid("datetime/year-three-digits", "a = 999-01-01\n")
+invalid("datetime/month-three-digits", "a = 1999-001-01\n")
+invalid("string/ml-literal-control-in-first-line", "a = '''\x01\n'''\n")
 invalid("misc/bare-value", "1\n")
 invalid("misc/bare-string", "\"a\"\n")
 invalid("misc/only-equals", "=\n")
