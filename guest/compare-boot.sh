@@ -28,11 +28,12 @@ done
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];
 	else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-printf '%-24s %12s %12s %12s\n' config first_line ready exit
+printf '%-24s %12s %12s %12s %12s\n' config first_line ready exit qemu_cpu
 for config in "$@"; do
 	name=${config%%:*}
 	field() { awk -v n="$name" -v k="$1" '$1 == n { for (i = 2; i <= NF; i++) {
 		split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$results" | median; }
-	printf '%-24s %12s %12s %12s\n' "$name" "$(field first_line)" "$(field ready)" "$(field exit)"
+	printf '%-24s %12s %12s %12s %12s\n' "$name" "$(field first_line)" "$(field ready)" \
+		"$(field exit)" "$(field cpu)"
 done
 echo "rounds=$rounds load=$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -97,7 +97,20 @@ guest_qemu_args
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];
 	else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-: >"$work/first" && : >"$work/ready" && : >"$work/total"
+: >"$work/first" && : >"$work/ready" && : >"$work/total" && : >"$work/cpu"
+
+# CPU seconds (user + system) used by the shell's waited-for children so far, into
+# $children_cpu: qemu's share of it is a figure that depends much less on other load than
+# the wall-clock times. Not in a $(...) subshell: that would count the subshell's children.
+read_children_cpu() {
+	local self children
+	times >"$work/times"
+	{ read -r self; read -r children; } <"$work/times"
+	children_cpu=$(awk -v t="$children" 'BEGIN { n = split(t, f, " "); s = 0
+		for (i = 1; i <= n; i++) { split(f[i], ms, "m"); sub("s", "", ms[2]); s += ms[1] * 60 + ms[2] }
+		printf "%.3f\n", s }')
+}
+
 elapsed() { awk -v a="$start" -v b="$1" 'BEGIN { printf "%.3f\n", b - a }'; }
 
 # One boot with the agent: the time until the READY frame (code 8, length 8) arrives.
@@ -138,6 +151,8 @@ for ((i = 1; i <= runs; i++)); do
 		continue
 	fi
 	start=$EPOCHREALTIME
+	read_children_cpu
+	cpu_before=$children_cpu
 	first="" ready=""
 	exec {console_fd}< <(exec timeout "$timeout_s" "${nice_cmd[@]}" "$qemu" "${QEMU_ARGS[@]}" 2>&1)
 	qemu_pid=$!
@@ -150,9 +165,12 @@ for ((i = 1; i <= runs; i++)); do
 	exec {console_fd}<&-
 	wait "$qemu_pid" || die "run $i: qemu exited with $? (timeout ${timeout_s}s?)"
 	end=$EPOCHREALTIME
+	read_children_cpu
+	cpu=$(awk -v a="$cpu_before" -v b="$children_cpu" 'BEGIN { printf "%.3f\n", b - a }')
 	qemu_pid=""
 	[ -n "$ready" ] || die "run $i: no '$ready_pattern' on the console"
-	echo "run=$i first_line=$(elapsed "$first") ready=$(elapsed "$ready") exit=$(elapsed "$end")"
+	echo "run=$i first_line=$(elapsed "$first") ready=$(elapsed "$ready") exit=$(elapsed "$end") cpu=$cpu"
+	echo "$cpu" >>"$work/cpu"
 	elapsed "$first" >>"$work/first"
 	elapsed "$ready" >>"$work/ready"
 	elapsed "$end" >>"$work/total"
@@ -162,6 +180,7 @@ if [ "$agent" = 1 ]; then
 		"smp=${GUEST_SMP:-1} init=agent"
 else
 	echo "median_first_line=$(median <"$work/first") median_ready=$(median <"$work/ready")" \
-		"median_exit=$(median <"$work/total") runs=$runs machine=${GUEST_MACHINE:-q35}" \
+		"median_exit=$(median <"$work/total") median_cpu=$(median <"$work/cpu")" \
+		"runs=$runs machine=${GUEST_MACHINE:-q35}" \
 		"smp=${GUEST_SMP:-1}"
 fi
