@@ -181,7 +181,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-I. -Ilib -Iconfig -Ibackends $(PKG_CFLAGS) -DKATA_VERSION='"$(VERSION)"' \
 	-DKATA_COMMIT='"$(COMMIT)"'
-FUZZ_LIB_SRCS = $(LIB_SRCS) $(CONFIG_SRCS) $(PROXY_SRCS) $(AGENT_SRCS)
+FUZZ_LIB_SRCS = $(LIB_SRCS) $(CONFIG_SRCS) $(PROXY_SRCS) $(SHIM_SRCS) $(AGENT_SRCS)
 fuzz:
 	./tests/fuzz/run.sh "$(FUZZ_SECONDS)" "$(FUZZ_CFLAGS)" "$(PKG_LIBS)" "$(FUZZ_LIB_SRCS)" $(FUZZ_SRCS)
 
