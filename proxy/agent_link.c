@@ -157,8 +157,20 @@ static void channel_hangup(struct event_fd *efd, void *data)
 	                                              : "the agent's I/O channel closed");
 }
 
+/* The I/O channel's queue drained: shims whose stdin was paused are read again. */
+static void io_drained(struct event_fd *efd, void *data)
+{
+	struct proxy_agent *agent = data;
+
+	proxy_io_agent_drained(agent->proxy);
+}
+
 static const struct event_fd_ops ctl_ops = { .readable = ctl_readable, .hangup = channel_hangup };
-static const struct event_fd_ops io_ops = { .readable = io_readable, .hangup = channel_hangup };
+static const struct event_fd_ops io_ops = {
+	.readable = io_readable,
+	.hangup = channel_hangup,
+	.drained = io_drained,
+};
 
 int proxy_agent_connect(struct proxy *proxy, const char *ctl_path, const char *io_path,
                         unsigned timeout_ms, kata_error_t *err)

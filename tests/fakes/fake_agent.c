@@ -88,6 +88,7 @@ struct fake_agent {
 	bool stop;
 	bool ready_sent;
 	bool closed;
+	int64_t io_read_at; /* io_read_pause_ms: when the I/O channel may be read again */
 
 	struct command *commands, **commands_tail;
 	struct scripted *scripts;
@@ -539,12 +540,14 @@ static void *agent_thread(void *arg)
 		}
 		if (a->io >= 0) {
 			iio = n;
-			pfd[n++] =
-			        (struct pollfd){ .fd = a->io,
-				                 .events = POLLIN | (a->io_out.len ? POLLOUT : 0) };
+			pfd[n++] = (struct pollfd){
+				.fd = a->io,
+				.events = (now_ms() >= a->io_read_at ? POLLIN : 0) |
+				          (a->io_out.len ? POLLOUT : 0),
+			};
 		}
 		pthread_mutex_unlock(&a->lock);
-		poll(pfd, n, 50);
+		poll(pfd, n, a->config.io_read_pause_ms ? 5 : 50);
 		pthread_mutex_lock(&a->lock);
 		if (pfd[0].revents & POLLIN) {
 			char buf[64];
@@ -572,6 +575,8 @@ static void *agent_thread(void *arg)
 				close_channels(a);
 				continue;
 			}
+			if (a->config.io_read_pause_ms)
+				a->io_read_at = now_ms() + a->config.io_read_pause_ms;
 			parse_io(a);
 		}
 		/* produce, write, and produce again what the written room allows, so that the

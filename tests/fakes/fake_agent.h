@@ -36,6 +36,8 @@ struct fake_agent_config {
 	bool no_reply;           /* never answer a command */
 	bool ignore_credits;     /* send output as if the window were endless */
 	unsigned reply_delay_ms; /* wait this long before each answer */
+	unsigned
+	        io_read_pause_ms; /* after each read of the I/O channel, do not read for this long */
 };
 
 struct fake_agent;

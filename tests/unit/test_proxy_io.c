@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent_proto.h"
@@ -182,6 +183,43 @@ START_TEST(test_no_credit_dialect_is_bounded)
 }
 END_TEST
 
+/* The agent reads its I/O channel slowly: the proxy stops reading the shim while too much
+ * stdin waits for the agent, and must read it again once that drained. */
+START_TEST(test_stdin_paused_and_resumed)
+{
+	static const char *const steps[] = { "stdin", "exit:0", NULL };
+	struct fake_agent_config cfg = { .io_read_pause_ms = 2 };
+	struct test_shim shim;
+	const size_t total = 6u << 20;
+	cleanup_free unsigned char *data = xmalloc(total);
+	cleanup_free unsigned char *got = xmalloc(total);
+	bool eof = false;
+
+	for (size_t i = 0; i < total; i++)
+		data[i] = 'a' + i % 26;
+	ck_assert_int_eq(harness_start(&h, &cfg, NULL), 0);
+	ck_assert_int_eq(harness_register(&h, 1, &io), 0);
+	ck_assert_int_eq(shim_connect(&shim, h.socket_path, io.tokens[0]), 0);
+	exec_steps(io.tokens[0], "p1", steps);
+	/* a sender thread would be fairer; the socket buffers and the proxy's reads suffice */
+	pid_t writer = fork();
+	if (writer == 0) {
+		for (size_t sent = 0; sent < total; sent += 65536)
+			if (shim_send(&shim, 2, 0, data + sent, 65536) < 0)
+				_exit(1);
+		_exit(shim_send(&shim, 2, 0, NULL, 0) < 0);
+	}
+	ck_assert_int_eq(shim_wait_exit(&shim, WAIT_MS), 0);
+	waitpid(writer, NULL, 0);
+	ck_assert_int_eq(fake_agent_stdin(h.agent, "p1", got, total, &eof), (ssize_t)total);
+	ck_assert(eof);
+	check_pattern(got, total);
+	shim_close(&shim);
+	proxy_io_tokens_clear(&io);
+	harness_stop(&h);
+}
+END_TEST
+
 static Suite *proxy_io_suite(void)
 {
 	Suite *s = suite_create("proxy-io");
@@ -191,6 +229,7 @@ static Suite *proxy_io_suite(void)
 	tcase_add_test(tc, test_several_processes_at_once);
 	tcase_add_test(tc, test_stalled_shim_does_not_block_another);
 	tcase_add_test(tc, test_stdin_volume);
+	tcase_add_test(tc, test_stdin_paused_and_resumed);
 	tcase_add_test(tc, test_no_credit_dialect_is_bounded);
 	suite_add_tcase(s, tc);
 	return s;
