@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "toml.h"
@@ -38,6 +40,7 @@ static char *read_file(const char *path, size_t *len)
 			buf = xrealloc(buf, capacity);
 		}
 	}
+	buf[used] = '\0'; /* the loop leaves room: used < capacity */
 	*len = used;
 	return buf;
 }
@@ -626,6 +629,90 @@ START_TEST(test_tagged_json_compare)
 }
 END_TEST
 
+/* --- the toml-json program ----------------------------------------------------------------- */
+
+static char *toml_json_path(void)
+{
+	const char *build = getenv("KATA_BUILD_DIR");
+
+	if (build != NULL && build[0] != '\0')
+		return xasprintf("%s/toml-json", build);
+	return xasprintf("%s/build/toml-json", srcdir());
+}
+
+/* Runs toml-json with input on stdin; returns its exit status and its stdout/stderr. */
+static int run_toml_json(const char *args, const char *input, char **out, char **errout)
+{
+	char in_path[] = "/tmp/test-toml-in.XXXXXX", out_path[] = "/tmp/test-toml-out.XXXXXX";
+	char err_path[] = "/tmp/test-toml-err.XXXXXX";
+	cleanup_free char *tool = toml_json_path(), *cmd = NULL;
+	int fds[3] = { mkstemp(in_path), mkstemp(out_path), mkstemp(err_path) };
+	size_t len;
+	int status;
+
+	ck_assert(fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0);
+	ck_assert_int_eq(write(fds[0], input, strlen(input)), (ssize_t)strlen(input));
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	cmd = xasprintf("'%s' %s <%s >%s 2>%s", tool, args, in_path, out_path, err_path);
+	status = system(cmd);
+	*out = read_file(out_path, &len);
+	*errout = read_file(err_path, &len);
+	unlink(in_path);
+	unlink(out_path);
+	unlink(err_path);
+	ck_assert_msg(WIFEXITED(status), "%s did not exit", cmd);
+	return WEXITSTATUS(status);
+}
+
+START_TEST(test_toml_json_program)
+{
+	cleanup_free char *tool = toml_json_path(), *out = NULL, *errout = NULL;
+	cleanup_free char *expect_ok = NULL, *expect_bad = NULL;
+	char expect_path[] = "/tmp/test-toml-expect.XXXXXX";
+	const char *expected = "{\"a\": {\"type\": \"integer\", \"value\": \"1\"},"
+	                       " \"t\": {\"f\": {\"type\": \"float\", \"value\": \"0.5\"}}}";
+	struct json_object *obj, *a;
+	int fd;
+
+	ck_assert_msg(access(tool, X_OK) == 0, "%s is not built (make %s)", tool, tool);
+	ck_assert_int_eq(run_toml_json("", "a = 1\n[t]\nf = 0.5\n", &out, &errout), 0);
+	obj = json_tokener_parse(out);
+	ck_assert_msg(obj != NULL, "not JSON: %s", out);
+	ck_assert(json_object_object_get_ex(obj, "a", &a));
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(a, "type")), "integer");
+	json_object_put(obj);
+	free(out);
+	free(errout);
+
+	ck_assert_int_eq(run_toml_json("", "a = 1\na = 2\n", &out, &errout), 1);
+	ck_assert_str_eq(errout, "toml-json: line 2, column 1: key a is defined twice\n");
+	ck_assert_str_eq(out, "");
+	free(out);
+	free(errout);
+
+	fd = mkstemp(expect_path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, expected, strlen(expected)), (ssize_t)strlen(expected));
+	close(fd);
+	expect_ok = xasprintf("--expect %s", expect_path);
+	ck_assert_int_eq(run_toml_json(expect_ok, "a = 1\n[t]\nf = 5e-1\n", &out, &errout), 0);
+	free(out);
+	free(errout);
+	ck_assert_int_eq(run_toml_json(expect_ok, "a = 1\n[t]\nf = 0.25\n", &out, &errout), 2);
+	ck_assert_msg(strstr(errout, "t.f: expected float 0.5, got float 0.25") != NULL, "%s",
+	              errout);
+	free(out);
+	free(errout);
+	expect_bad = xasprintf("--expect %s.missing", expect_path);
+	ck_assert_int_eq(run_toml_json(expect_bad, "a = 1\n", &out, &errout), 1);
+	unlink(expect_path);
+	free(out);
+	free(errout);
+	ck_assert_int_eq(run_toml_json("--bogus", "", &out, &errout), 64);
+}
+END_TEST
+
 static Suite *toml_suite(void)
 {
 	Suite *s = suite_create("toml");
@@ -647,6 +734,7 @@ static Suite *toml_suite(void)
 	tcase_add_test(tree, test_document_order_kept);
 	tcase_add_test(tree, test_empty_and_null_input);
 	tcase_add_test(tree, test_tagged_json_compare);
+	tcase_add_test(tree, test_toml_json_program);
 	suite_add_tcase(s, tree);
 	tcase_add_test(hostile, test_not_nul_terminated);
 	tcase_add_test(hostile, test_many_keys_linear);
