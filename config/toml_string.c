@@ -204,7 +204,7 @@ static int parse_escape(struct toml_parser *p, bool multiline, struct toml_buffe
 	case '\r':
 		if (multiline)
 			return skip_line_ending_backslash(p, backslash);
-		/* fall through */
+		__attribute__((fallthrough));
 	default:
 		return toml_fail(p, backslash, "invalid escape sequence: backslash followed by %s",
 		                 toml_describe_char(p, p->pos, buf));
