@@ -11,6 +11,12 @@
 #include "cleanup.h"
 #include "proxy/proxy.h"
 #include "proxy_frame.h"
+#include "proxy_client.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
 
 START_TEST(test_decode_wire_sample)
 {
@@ -237,6 +243,40 @@ START_TEST(test_rewrite_process)
 }
 END_TEST
 
+/* The runtime's client gives up on a proxy that does not answer, and on one that is not there. */
+START_TEST(test_client_deadlines)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	cleanup_error kata_error_t err = NULL;
+	char dir[] = "/tmp/kata-client-test-XXXXXX";
+	struct proxy_conn *conn;
+	struct timespec t0, t1;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/proxy.sock", dir);
+	ck_assert_ptr_null(proxy_conn_connect(addr.sun_path, 100, &err));
+	ck_assert_ptr_nonnull(err);
+	kata_error_free(&err);
+
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0); /* never accepted, never answered */
+	conn = proxy_conn_connect(addr.sun_path, 300, &err);
+	ck_assert_ptr_nonnull(conn);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_ptr_null(proxy_hyper(conn, "ping", NULL, 0, NULL, &err));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_int_eq(err->errno_value, ETIMEDOUT);
+	ck_assert_int_ge((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000, 250);
+	proxy_conn_close(conn);
+	close(fd);
+	unlink(addr.sun_path);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *proxy_frame_suite(void)
 {
 	Suite *s = suite_create("proxy-frame");
@@ -251,6 +291,7 @@ static Suite *proxy_frame_suite(void)
 	tcase_add_test(tc, test_hyper_codes);
 	tcase_add_test(tc, test_answers);
 	tcase_add_test(tc, test_rewrite_process);
+	tcase_add_test(tc, test_client_deadlines);
 	suite_add_tcase(s, tc);
 	return s;
 }
