@@ -168,6 +168,18 @@ static int load_bundle(const char *bundle_arg, char **bundle, struct oci_spec **
 	return 0;
 }
 
+struct create_checkpoint {
+	const struct state_handle *handle;
+	const struct container_record *record;
+};
+
+static void save_checkpoint(void *opaque)
+{
+	const struct create_checkpoint *c = opaque;
+
+	container_save(c->handle, c->record, NULL);
+}
+
 /* Every step saves the record, so that a create that fails or is killed half-way can be
  * undone by its own error path or by `delete --force`. */
 static int create_steps(struct cli_context *ctx, const struct create_options *opts,
@@ -180,6 +192,8 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 	cleanup_free char *rootfs = NULL;
 	cleanup_json json_object *oci_state = NULL;
 	struct shim_launch launch = { 0 };
+	struct create_checkpoint saved = { handle, record };
+	struct sandbox_checkpoint cp = { save_checkpoint, &saved };
 	int ret = -1;
 
 	if (container_save(handle, record, err) < 0 ||
@@ -188,15 +202,17 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 		return -1;
 	rootfs = spec->root->path[0] == '/' ? xstrdup(spec->root->path)
 	                                    : xasprintf("%s/%s", record->bundle, spec->root->path);
-	if (share_rootfs(sb->shared_dir, record->id, rootfs, &sb->mounts, err) < 0 ||
-	    share_bind_mounts(sb->shared_dir, record->id, spec, &sb->mounts, err) < 0) {
-		container_save(handle, record, NULL);
+	ret = share_rootfs(sb->shared_dir, record->id, rootfs, &sb->mounts, err);
+	if (ret == 0)
+		ret = share_bind_mounts(sb->shared_dir, record->id, spec, &sb->mounts, err);
+	/* The mounts must be in the record before anything else can fail or be killed. */
+	container_save(handle, record, NULL);
+	if (ret < 0)
 		return -1;
-	}
 	sandbox_size_for(ctx->config, spec, &resources);
 	sb->vcpus = resources.vcpus;
 	sb->memory_mib = resources.memory_mib;
-	ret = sandbox_boot(ctx->config, sb, &resources, ctx->log_path, ctx->debug, err);
+	ret = sandbox_boot(ctx->config, sb, &resources, ctx->log_path, ctx->debug, &cp, err);
 	container_save(handle, record, NULL);
 	if (ret < 0)
 		return -1;

@@ -172,12 +172,18 @@ static int start_proxy(const struct kata_config *config, struct sandbox_record *
 	argv[n] = NULL;
 	if (spawn_daemon(argv, log_path != NULL ? NULL : own_log, &sb->proxy, err) < 0)
 		return kata_error_wrap(err, "start kata-proxy");
-	return wait_proxy_ready(sb, err);
+	return 0;
+}
+
+static void checkpoint(const struct sandbox_checkpoint *cp)
+{
+	if (cp != NULL && cp->save != NULL)
+		cp->save(cp->opaque);
 }
 
 int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
                  const struct sandbox_resources *resources, const char *log_path, bool debug,
-                 kata_error_t *err)
+                 const struct sandbox_checkpoint *cp, kata_error_t *err)
 {
 	cleanup_free char *vm_dir = xasprintf("%s/vm", sb->dir);
 	struct hypervisor_sandbox_params params = {
@@ -195,13 +201,19 @@ int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
 		return -1;
 	if (hypervisor_create(hv, &params, 0, err) < 0)
 		goto out;
-	/* Recorded before booting: a failed start still leaves a handle to clean up with. */
+	/* Recorded before booting: a failed start still leaves a handle to clean up with,
+	 * and a runtime killed meanwhile leaves it in the record for delete --force. */
 	sb->hypervisor = hypervisor_save(hv);
+	checkpoint(cp);
 	if (hypervisor_start(hv, 0, err) < 0)
 		goto out;
 	json_object_put(sb->hypervisor);
 	sb->hypervisor = hypervisor_save(hv);
-	ret = start_proxy(config, sb, hv, log_path, debug, err);
+	checkpoint(cp);
+	if (start_proxy(config, sb, hv, log_path, debug, err) < 0)
+		goto out;
+	checkpoint(cp);
+	ret = wait_proxy_ready(sb, err);
 out:
 	if (ret < 0 && sb->hypervisor == NULL)
 		sb->hypervisor = hypervisor_save(hv);

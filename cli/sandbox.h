@@ -32,11 +32,19 @@ void sandbox_size_for(const struct kata_config *config, const struct oci_spec *s
 /* Names and creates the sandbox's directories; fills sb->id, dir, shared_dir. */
 int sandbox_prepare(const char *root, const char *id, struct sandbox_record *sb, kata_error_t *err);
 
+/* Called by sandbox_boot() each time the record gained a piece to undo (VM handle, proxy),
+ * so that the caller can save it: a runtime killed half-way leaves what delete --force
+ * needs. */
+struct sandbox_checkpoint {
+	void (*save)(void *opaque);
+	void *opaque;
+};
+
 /* Boots the VM and starts its proxy; the record is updated as each piece comes up, so
- * that sandbox_teardown() can undo a boot that failed half-way. */
+ * that sandbox_teardown() can undo a boot that failed half-way. cp may be NULL. */
 int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
                  const struct sandbox_resources *resources, const char *log_path, bool debug,
-                 kata_error_t *err);
+                 const struct sandbox_checkpoint *cp, kata_error_t *err);
 
 /* Stops proxy and VM, unmounts what was shared and removes the directory, whatever
  * state they are in. Going on past failures, it returns the first one. */
