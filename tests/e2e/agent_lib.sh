@@ -7,6 +7,9 @@
 #   ac COMMAND...            one agent-client session (see tests/tools/agent-client.c)
 #   check NAME COMMAND...    runs COMMAND, prints PASS: NAME or FAIL: NAME: its output
 #   agent_vm_stop            kills qemu (by pid) and removes AGENT_DIR; also run by the trap
+#   AGENT_NO_9P=1            boot without the 9p share
+#   AGENT_EXTRA_QEMU_ARGS_FN a function run after the command line is built: it may start
+#                            helpers and append to QEMU_ARGS
 set -u
 
 AGENT_SRCDIR=${KATA_TEST_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -16,7 +19,7 @@ AGENT_DIR=
 AGENT_QEMU_PID=
 AGENT_FAILED=0
 
-agent_vm_stop() {
+agent_vm_stop_qemu_only() {
 	if [ -n "$AGENT_QEMU_PID" ]; then
 		kill "$AGENT_QEMU_PID" 2>/dev/null
 		for _ in $(seq 50); do
@@ -26,6 +29,10 @@ agent_vm_stop() {
 		kill -9 "$AGENT_QEMU_PID" 2>/dev/null
 		AGENT_QEMU_PID=
 	fi
+}
+
+agent_vm_stop() {
+	agent_vm_stop_qemu_only
 	if [ -n "$AGENT_DIR" ]; then
 		rm -rf "$AGENT_DIR"
 		AGENT_DIR=
@@ -54,22 +61,36 @@ agent_vm_start() {
 	agent_require
 	AGENT_DIR=$(mktemp -d /tmp/kata-agent-e2e.XXXXXX)
 	mkdir -p "$AGENT_DIR/share"
-	# A private copy: every container's rootfs is copied from it.
-	cp -a "$AGENT_BUILD/rootfs" "$AGENT_DIR/rootfs.base" || {
-		echo "FAIL: setup: cannot copy $AGENT_BUILD/rootfs"
+	# A private copy: every container's rootfs is copied from it. `make rootfs` may be
+	# rebuilding the original meanwhile: copy again until the copy is whole.
+	local whole=
+	for _ in $(seq 30); do
+		rm -rf "$AGENT_DIR/rootfs.base"
+		cp -a "$AGENT_BUILD/rootfs" "$AGENT_DIR/rootfs.base" 2>/dev/null &&
+			[ -x "$AGENT_DIR/rootfs.base/bin/probe" ] && [ -e "$AGENT_DIR/rootfs.base/bin/sh" ] &&
+			[ -e "$AGENT_DIR/rootfs.base/usr/bin/sort" ] && whole=1 && break
+		sleep 2
+	done
+	if [ -z "$whole" ]; then
+		echo "FAIL: setup: cannot copy a complete $AGENT_BUILD/rootfs"
 		exit 1
-	}
+	fi
 	# shellcheck source=guest/qemu-args.sh
 	source "$AGENT_SRCDIR/guest/qemu-args.sh"
+	local share=$AGENT_DIR/share
+	[ -n "${AGENT_NO_9P:-}" ] && share=
 	GUEST_KERNEL=$AGENT_BUILD/guest/vmlinux GUEST_INITRD=$AGENT_BUILD/guest/kata-initrd.img \
 		GUEST_PARAMS="$(cat "$AGENT_SRCDIR/guest/kernel-params") ${AGENT_KERNEL_EXTRA:-}" \
 		GUEST_CONSOLE_CHARDEV="file,path=$AGENT_DIR/console.log" \
-		GUEST_SOCKET_DIR=$AGENT_DIR GUEST_SHARE_DIR=$AGENT_DIR/share \
+		GUEST_SOCKET_DIR=$AGENT_DIR GUEST_SHARE_DIR=$share \
 		GUEST_SMP=${AGENT_SMP:-1} GUEST_MEMORY=${AGENT_MEMORY:-256} guest_qemu_args
+	# A test may add devices of its own (a function that appends to QEMU_ARGS).
+	[ -n "${AGENT_EXTRA_QEMU_ARGS_FN:-}" ] && "$AGENT_EXTRA_QEMU_ARGS_FN"
 	qemu-system-x86_64 "${QEMU_ARGS[@]}" </dev/null >"$AGENT_DIR/qemu.out" 2>&1 &
 	AGENT_QEMU_PID=$!
 	for _ in $(seq 100); do
-		[ -S "$AGENT_DIR/ctl.sock" ] && [ -S "$AGENT_DIR/io.sock" ] && return 0
+		[ -S "$AGENT_DIR/ctl.sock" ] && [ -S "$AGENT_DIR/io.sock" ] &&
+			kill -0 "$AGENT_QEMU_PID" 2>/dev/null && return 0
 		kill -0 "$AGENT_QEMU_PID" 2>/dev/null || break
 		sleep 0.05
 	done
