@@ -275,6 +275,7 @@ START_TEST(test_parse_refuses_deep_nesting)
 	text[2 * n] = '\0';
 	{
 		cleanup_json json_object *ok = parse(text);
+		ck_assert_ptr_nonnull(ok);
 	}
 }
 END_TEST
