@@ -6,6 +6,7 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -71,9 +72,9 @@ static int mkdir_parents(const char *path, kata_error_t *err)
 static int write_id_file(const char *dir, const char *id, kata_error_t *err)
 {
 	cleanup_free char *path = xasprintf("%s/id", dir);
-	cleanup_fclose FILE *f = fopen(path, "we");
+	cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 
-	if (f == NULL || fprintf(f, "%s\n", id) < 0)
+	if (fd < 0 || dprintf(fd, "%s\n", id) < 0)
 		return kata_error_sys(err, "write `%s`", path);
 	return 0;
 }

@@ -16,9 +16,10 @@ _Static_assert(sizeof(enum kata_accelerator) == sizeof(int), "enums are stored a
 _Static_assert(sizeof(enum kata_shared_fs) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(enum kata_agent_dialect) == sizeof(int), "enums are stored as int");
 
-__attribute__((format(printf, 5, 0))) static int
-key_errorv(const struct config_section *sec, int line, const char *key, kata_error_t *err,
-           const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static int key_errorv(const struct config_section *sec,
+                                                            int line, const char *key,
+                                                            kata_error_t *err, const char *fmt,
+                                                            va_list ap)
 {
 	cleanup_free char *message = NULL;
 

@@ -99,7 +99,7 @@ START_TEST(test_list_sorted_and_destroy)
 {
 	cleanup_error kata_error_t err = NULL;
 	cleanup_strv char **ids = NULL;
-	const char *names[] = {"b", "a", "c"};
+	const char *names[] = { "b", "a", "c" };
 	struct state_handle h;
 
 	for (int i = 0; i < 3; i++) {
