@@ -124,7 +124,12 @@ container_processes() {
 	done
 }
 
-qemu_pid_of() { pgrep -f -- "-name sandbox-$1( |,|\$)" | head -n 1; }
+# The pid of container ID's qemu; fails when there is none.
+qemu_pid_of() {
+	local pid
+	pid=$(pgrep -f -- "-name sandbox-$1( |,|\$)" | head -n 1)
+	[ -n "$pid" ] && echo "$pid"
+}
 
 no_processes_left() { [ -z "$(container_processes "$1")" ]; }
 
