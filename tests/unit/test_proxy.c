@@ -492,21 +492,39 @@ static pid_t console_server(const char *path)
 	return pid;
 }
 
+static char console_dir[64];
+
+/* Also when an assertion ends the test early. */
+static void remove_console_dir(void)
+{
+	char path[128];
+
+	if (console_dir[0] == '\0')
+		return;
+	snprintf(path, sizeof(path), "%s/console.sock", console_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/proxy.log", console_dir);
+	unlink(path);
+	rmdir(console_dir);
+}
+
 START_TEST(test_console_is_logged)
 {
 	struct fake_agent_config cfg = { 0 };
 	char console[128], log[128], text[8192] = "";
-	const char *extra[] = { "-console", console, NULL };
+	const char *extra[] = { "-console", console, "-log", log, NULL };
 	pid_t server;
 	FILE *f;
 
 	/* the harness makes the directory: put the console next to it first */
 	strcpy(console, "/tmp/kata-proxy-console-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(console));
+	strcpy(console_dir, console);
+	atexit(remove_console_dir);
+	snprintf(log, sizeof(log), "%s/proxy.log", console);
 	strcat(console, "/console.sock");
 	server = console_server(console);
 	ck_assert_int_eq(harness_start(&h, &cfg, extra), 0);
-	snprintf(log, sizeof(log), "%s/proxy.log", h.dir);
 	for (int i = 0; i < 100 && strstr(text, "guest") == NULL; i++) {
 		usleep(20 * 1000);
 		f = fopen(log, "r");
@@ -520,9 +538,7 @@ START_TEST(test_console_is_logged)
 	ck_assert_ptr_nonnull(strstr(text, "vm console: guest   ready"));
 	kill(server, SIGKILL);
 	waitpid(server, NULL, 0);
-	unlink(console);
-	*strrchr(console, '/') = '\0';
-	rmdir(console);
+	remove_console_dir();
 	stop();
 }
 END_TEST
