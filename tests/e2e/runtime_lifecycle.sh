@@ -217,7 +217,7 @@ case_default_spec() {
 	new_id spec
 	id=$ID
 	b=$TMP/spec
-	make_bundle_full "$b" probe caps mounts
+	make_bundle "$b" probe caps mounts
 	out=$(kr run --bundle "$b" "$id" 2>&1 </dev/null)
 	rc=$?
 	check_eq "runc's default spec: runs (exit 0)" 0 "$rc"

@@ -171,28 +171,10 @@ delete_and_check() {
 	check_nothing_left "$name" "$id"
 }
 
-# make_bundle DIR [make-bundle.sh options] ARGS...: an OCI bundle like `runc spec`'s.
-# Two parts of runc's default spec are taken out here so that each case tests what it
-# names: the ambient capabilities and the cgroup mount at /sys/fs/cgroup, which the agent
-# did not support when these tests were written; runtime_lifecycle.sh tests the untouched
-# default spec on its own.
+# make_bundle DIR [make-bundle.sh options] ARGS...: an OCI bundle like `runc spec`'s
+# (with its ambient capabilities and cgroup mount) whose process is ARGS, on the test
+# rootfs (--copy: a copy of its own).
 make_bundle() {
-	local dir
-	make_bundle_full "$@" || return 1
-	while [ $# -gt 0 ]; do
-		case "$1" in
-		--copy | --tty | --readonly) shift ;;
-		--cwd | --env | --hostname | --user) shift 2 ;;
-		*) break ;;
-		esac
-	done
-	dir=$1
-	bundle_edit "$dir" 'del(.process.capabilities.ambient)
-		| .mounts |= map(select(.type != "cgroup"))'
-}
-
-# make_bundle_full DIR [options] ARGS...: runc's default spec exactly.
-make_bundle_full() {
 	BUILD="$BUILD" "$SRCDIR/guest/make-bundle.sh" "$@" 2>/dev/null
 }
 
