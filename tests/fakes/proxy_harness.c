@@ -2,6 +2,7 @@
 #include "proxy_harness.h"
 #include "cleanup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 static char cleanup_dir[64];
+static pid_t runner_pid;
 
 int64_t harness_now_ms(void)
 {
@@ -46,6 +48,37 @@ static void remove_dir_at_exit(void)
 		remove_dir(cleanup_dir);
 }
 
+void harness_runner_begin(void)
+{
+	runner_pid = getpid();
+}
+
+int harness_mkdtemp(char dir[64])
+{
+	snprintf(dir, 64, "/tmp/kata-proxy-test-%d-XXXXXX", (int)runner_pid);
+	return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+void harness_runner_end(void)
+{
+	char prefix[64];
+	size_t n;
+	DIR *d = opendir("/tmp");
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	n = (size_t)snprintf(prefix, sizeof(prefix), "kata-proxy-test-%d-", (int)runner_pid);
+	while ((e = readdir(d)) != NULL) {
+		char path[300];
+		if (strncmp(e->d_name, prefix, n) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/tmp/%s", e->d_name);
+		remove_dir(path);
+	}
+	closedir(d);
+}
+
 static int start(struct proxy_harness *h, const struct fake_agent_config *config,
                  const char *const *extra, bool channels)
 {
@@ -57,8 +90,7 @@ static int start(struct proxy_harness *h, const struct fake_agent_config *config
 
 	memset(h, 0, sizeof(*h));
 	h->pid = -1;
-	strcpy(h->dir, "/tmp/kata-proxy-test-XXXXXX");
-	if (mkdtemp(h->dir) == NULL)
+	if (harness_mkdtemp(h->dir) < 0)
 		return -1;
 	strcpy(cleanup_dir, h->dir);
 	atexit(remove_dir_at_exit);

@@ -22,6 +22,16 @@ struct proxy_harness {
 	struct proxy_conn *conn;
 };
 
+/* Check ends a failed test with _exit(): no teardown, no atexit. So the test program's
+ * main() calls harness_runner_begin() before running the suite and harness_runner_end()
+ * after it, which removes what failed tests left in /tmp (their kata-proxy died with them,
+ * PR_SET_PDEATHSIG). */
+void harness_runner_begin(void);
+void harness_runner_end(void);
+/* A new directory /tmp/kata-proxy-test-RUNNER-XXXXXX (into dir[64]) that
+ * harness_runner_end() removes. */
+int harness_mkdtemp(char dir[64]);
+
 /* extra: more kata-proxy flags, NULL-terminated (may be NULL). */
 int harness_start(struct proxy_harness *h, const struct fake_agent_config *config,
                   const char *const *extra);

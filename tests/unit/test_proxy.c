@@ -494,13 +494,10 @@ static pid_t console_server(const char *path)
 
 static char console_dir[64];
 
-/* Also when an assertion ends the test early. */
 static void remove_console_dir(void)
 {
 	char path[128];
 
-	if (console_dir[0] == '\0')
-		return;
 	snprintf(path, sizeof(path), "%s/console.sock", console_dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/proxy.log", console_dir);
@@ -511,16 +508,14 @@ static void remove_console_dir(void)
 START_TEST(test_console_is_logged)
 {
 	struct fake_agent_config cfg = { 0 };
-	char console[128], log[128], text[8192] = "";
+	char console[128], log[192], text[8192] = "";
 	const char *extra[] = { "-console", console, "-log", log, NULL };
 	pid_t server;
 	FILE *f;
 
 	/* the harness makes the directory: put the console next to it first */
-	strcpy(console, "/tmp/kata-proxy-console-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(console));
+	ck_assert_int_eq(harness_mkdtemp(console), 0); /* removed at the end even on failure */
 	strcpy(console_dir, console);
-	atexit(remove_console_dir);
 	snprintf(log, sizeof(log), "%s/proxy.log", console);
 	strcat(console, "/console.sock");
 	server = console_server(console);
@@ -574,7 +569,9 @@ int main(void)
 	SRunner *sr = srunner_create(proxy_suite());
 	int failed;
 
+	harness_runner_begin();
 	srunner_run_all(sr, CK_NORMAL);
+	harness_runner_end();
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

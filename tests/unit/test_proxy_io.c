@@ -240,7 +240,9 @@ int main(void)
 	SRunner *sr = srunner_create(proxy_io_suite());
 	int failed;
 
+	harness_runner_begin();
 	srunner_run_all(sr, CK_NORMAL);
+	harness_runner_end();
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
