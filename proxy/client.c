@@ -618,6 +618,7 @@ int proxy_client_accept(struct proxy *proxy, int fd, kata_error_t *err)
 	event_fd_set_low_water(client->efd, CLIENT_LOW_WATER);
 	client->next = proxy->clients;
 	proxy->clients = client;
+	proxy->client_count++;
 	log_debug("client %u connected", client->id);
 	return 0;
 }
@@ -630,8 +631,10 @@ void proxy_client_free(struct proxy_client *client)
 		return;
 	for (p = &client->proxy->clients; *p != NULL && *p != client; p = &(*p)->next)
 		;
-	if (*p == client)
+	if (*p == client) {
 		*p = client->next;
+		client->proxy->client_count--;
+	}
 	detach_shim(client);
 	event_fd_close(client->efd);
 	proxy_frame_buffer_free(&client->in);

@@ -19,6 +19,14 @@
 #define CONSOLE_LINE_MAX 4096
 #define LISTEN_BACKLOG   128
 
+static void listener_resume(struct event_timer *timer, void *data)
+{
+	struct proxy *proxy = data;
+
+	if (proxy->listener != NULL)
+		event_fd_set_reading(proxy->listener, true);
+}
+
 static void listener_readable(struct event_fd *efd, void *data)
 {
 	struct proxy *proxy = data;
@@ -28,9 +36,24 @@ static void listener_readable(struct event_fd *efd, void *data)
 		int fd = accept4(event_fd_get_fd(efd), NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				log_warning("accept: %s", strerror(errno));
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				return;
+			log_warning("accept: %s", strerror(errno));
+			/* out of descriptors: the listener would stay readable and spin; wait */
+			event_fd_set_reading(efd, false);
+			if (proxy->accept_timer == NULL)
+				proxy->accept_timer = event_timer_add(proxy->loop, 100, 0,
+				                                      listener_resume, proxy, &err);
+			else
+				event_timer_rearm(proxy->accept_timer, 100, 0);
+			if (proxy->accept_timer == NULL)
+				event_fd_set_reading(efd, true);
 			return;
+		}
+		if (proxy->client_count >= PROXY_MAX_CLIENTS) {
+			log_warning("too many clients (%d): connection refused", PROXY_MAX_CLIENTS);
+			close(fd);
+			continue;
 		}
 		if (proxy_client_accept(proxy, fd, &err) < 0) {
 			log_warning("new client: %s", err->message);
@@ -297,6 +320,7 @@ void proxy_fini(struct proxy *proxy)
 		unlink(proxy->opts->listen_socket);
 	}
 	proxy_frame_buffer_free(&proxy->console_in);
+	event_timer_free(proxy->accept_timer);
 	event_loop_free(proxy->loop);
 	free(proxy->container_id);
 	memset(proxy, 0, sizeof(*proxy));

@@ -103,6 +103,8 @@ void proxy_binding_clear(struct proxy_binding *bind);
 /* --- tokens and their processes (token.c) ---------------------------------------------------- */
 
 #define PROXY_MAX_TOKENS          4096
+#define PROXY_MAX_CLIENTS         1024
+#define PROXY_MAX_REQUESTS        256 /* agent commands queued or in flight */
 #define PROXY_MAX_TOKENS_PER_CALL 64
 
 /* Output bytes kept for a shim that is not connected (dialects without credits; with
@@ -193,6 +195,7 @@ struct proxy_request {
 	void *data;
 	bool sent;
 	bool abandoned; /* timed out while sent: its answer is still to be read and dropped */
+	bool counted;   /* in proxy->request_count */
 };
 
 /* Queues a command (payload copied); done() is always called exactly once. */
@@ -250,7 +253,11 @@ struct proxy {
 	uint64_t next_seq;
 
 	struct proxy_client *clients;
+	size_t client_count;
 	unsigned next_client_id;
+	struct event_timer *accept_timer;
+
+	size_t request_count;
 
 	struct proxy_request *requests; /* FIFO; the head may be in flight */
 

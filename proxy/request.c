@@ -13,6 +13,8 @@
 
 static void request_free(struct proxy_request *req)
 {
+	if (req->counted)
+		req->proxy->request_count--;
 	event_timer_free(req->deadline);
 	free(req->payload);
 	free(req);
@@ -95,6 +97,15 @@ void proxy_request_submit(struct proxy *proxy, uint32_t code, const void *payloa
 		request_free(req);
 		return;
 	}
+	if (proxy->request_count >= PROXY_MAX_REQUESTS) {
+		kata_error_set(&err, EBUSY, "too many agent commands pending (%d)",
+		               PROXY_MAX_REQUESTS);
+		finish(proxy, req, NULL, 0, err);
+		request_free(req);
+		return;
+	}
+	req->counted = true;
+	proxy->request_count++;
 	req->deadline = event_timer_add(proxy->loop, proxy->opts->agent_timeout_ms, 0, on_deadline,
 	                                req, &err);
 	if (req->deadline == NULL) {

@@ -313,6 +313,32 @@ START_TEST(test_agent_ignoring_window_is_bounded)
 }
 END_TEST
 
+/* A client that floods commands at an agent that does not answer: bounded, then refused. */
+START_TEST(test_command_flood_is_bounded)
+{
+	static const char *const extra[] = { "-agent-timeout", "5", NULL };
+	static const char ping[] = "{\"hyperName\":\"ping\"}";
+	struct fake_agent_config cfg = { .no_reply = true };
+	struct test_shim s;
+	int64_t deadline;
+
+	ck_assert_int_eq(harness_start(&h, &cfg, extra), 0);
+	ck_assert_int_eq(harness_register(&h, 0, NULL), 0);
+	ck_assert_int_eq(shim_connect(&s, h.socket_path, NULL), 0);
+	for (int i = 0; i < 300; i++)
+		ck_assert_int_eq(shim_send(&s, 0, 3, ping, strlen(ping)), 0);
+	deadline = harness_now_ms() + 3000;
+	while (s.responses < 44 && harness_now_ms() < deadline)
+		shim_pump(&s, 20);
+	/* 256 wait for the agent; the rest are refused at once */
+	ck_assert_int_eq(s.responses, 44);
+	ck_assert_int_eq(s.error_responses, 44);
+	ck_assert_ptr_nonnull(strstr(s.last_error, "too many"));
+	shim_close(&s);
+	stop();
+}
+END_TEST
+
 /* --- WIRE-SAMPLES.md ------------------------------------------------------------------------ */
 
 START_TEST(test_wire_samples_cc_shim)
@@ -410,6 +436,7 @@ static Suite *proxy_hostile_suite(void)
 	tcase_add_test(tc, test_agent_huge_ctl_length);
 	tcase_add_test(tc, test_agent_huge_io_length);
 	tcase_add_test(tc, test_agent_ignoring_window_is_bounded);
+	tcase_add_test(tc, test_command_flood_is_bounded);
 	tcase_add_test(tc, test_wire_samples_cc_shim);
 	tcase_add_test(tc, test_wire_samples_hyperstart);
 	suite_add_tcase(s, tc);
