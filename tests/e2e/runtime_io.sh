@@ -143,6 +143,35 @@ case_term_all() {
 	check_nothing_left "kill --all TERM" "$ID"
 }
 
+# Signals by name (with and without SIG, any case) and by number reach the init, which
+# has handlers for them (probe signals).
+case_signal_names() {
+	local run_pid out sig
+	new_id signames
+	make_bundle "$TMP/signames" probe signals --until 10
+	kr run --bundle "$TMP/signames" "$ID" >"$TMP/signames.out" 2>"$TMP/signames.err" \
+		</dev/null &
+	run_pid=$!
+	track_bg "$run_pid"
+	if ! wait_for "the init's handlers" 60 grep -q ready "$TMP/signames.out"; then
+		fail "kill by name and number: running" "$(cat "$TMP/signames.err")"
+		return
+	fi
+	for sig in HUP SIGUSR2 int 3; do
+		out=$(kr kill "$ID" "$sig" 2>&1)
+		check_eq "kill $sig: accepted" "" "$out"
+	done
+	for sig in 1 12 2 3; do
+		wait_for "signal $sig" 10 grep -q "^signal=$sig\$" "$TMP/signames.out"
+		check_contains "kill by name and number: signal $sig arrives" "signal=$sig" \
+			"$(grep "^signal=$sig\$" "$TMP/signames.out")"
+	done
+	kr kill "$ID" SIGUSR1 >/dev/null 2>&1
+	wait "$run_pid"
+	check_eq "kill SIGUSR1: the init ends, run exits 0" 0 "$?"
+	check_nothing_left "kill by name and number" "$ID"
+}
+
 # start_receiver NAME [console-receiver options]: a receiver on $TMP/NAME.sock, its output
 # in $TMP/NAME.tty; sets RECEIVER to its pid.
 start_receiver() {
@@ -205,5 +234,6 @@ case_exit_codes
 case_streams
 case_stdin
 case_kill_statuses
+case_signal_names
 case_console
 rt_finish
