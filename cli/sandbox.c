@@ -107,7 +107,10 @@ int sandbox_prepare(const char *root, const char *id, struct sandbox_record *sb,
 
 static const char *proxy_dialect_of(const struct kata_config *config)
 {
+	/* the proxy's -dialect names are the configuration's (docs/dialects.md) */
 	switch (config->agent.dialect) {
+	case KATA_DIALECT_HYPERSTART:
+		return "hyperstart";
 	case KATA_DIALECT_CC:
 		return "cc";
 	default:

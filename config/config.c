@@ -24,7 +24,7 @@
 
 static const char *const accelerator_names[] = { "auto", "kvm", "tcg", NULL };
 static const char *const shared_fs_names[] = { "virtio-9p", "virtio-fs", NULL };
-static const char *const dialect_names[] = { "hyperstart", "cc", NULL };
+static const char *const dialect_names[] = { "kata", "hyperstart", "cc", NULL };
 static const char *const networking_models[] = { "macvtap", "tcfilter", "bridged", "none", NULL };
 static const char *const trace_modes[] = { "dynamic", "static", NULL };
 static const char *const trace_types[] = { "isolated", "collated", NULL };
@@ -41,7 +41,7 @@ const char *kata_shared_fs_name(enum kata_shared_fs fs)
 
 const char *kata_agent_dialect_name(enum kata_agent_dialect dialect)
 {
-	return (unsigned int)dialect < 2 ? dialect_names[dialect] : "unknown";
+	return (unsigned int)dialect < 3 ? dialect_names[dialect] : "unknown";
 }
 
 #define PROXY(field) offsetof(struct kata_proxy_config, field)
@@ -144,7 +144,7 @@ static void set_defaults(struct kata_config *config)
 	config->shim.type = xstrdup("kata");
 	config->shim.path = xstrdup(KATA_LIBEXECDIR "/kata-shim");
 	config->agent.type = xstrdup("kata");
-	config->agent.dialect = KATA_DIALECT_HYPERSTART;
+	config->agent.dialect = KATA_DIALECT_KATA;
 	config->agent.kernel_modules = xcalloc(1, sizeof(char *));
 	config->runtime.internetworking_model = xstrdup("tcfilter");
 	config->runtime.disable_guest_seccomp = true; /* Kata 1.x's default */

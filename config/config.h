@@ -17,7 +17,9 @@
 
 enum kata_accelerator { KATA_ACCEL_AUTO = 0, KATA_ACCEL_KVM, KATA_ACCEL_TCG };
 enum kata_shared_fs { KATA_SHARED_FS_9P = 0, KATA_SHARED_FS_VIRTIO_FS };
-enum kata_agent_dialect { KATA_DIALECT_HYPERSTART = 0, KATA_DIALECT_CC };
+/* The guest agent's wire dialect: this project's agent (kata), or a foreign one kept
+ * from runV (hyperstart) or Clear Containers (cc). docs/dialects.md. */
+enum kata_agent_dialect { KATA_DIALECT_KATA = 0, KATA_DIALECT_HYPERSTART, KATA_DIALECT_CC };
 
 /* Built-in defaults, the same as the shipped configuration.toml (docs/configuration.md). */
 #define KATA_DEFAULT_HYPERVISOR_PATH "/usr/bin/qemu-system-x86_64"
@@ -87,7 +89,7 @@ struct kata_shim_config {
 
 struct kata_agent_config {
 	char *type;
-	/* default: hyperstart for [agent.kata], cc for [agent.cc] */
+	/* default: kata for [agent.kata], cc for [agent.cc] */
 	enum kata_agent_dialect dialect;
 	bool enable_debug;
 	bool enable_tracing;

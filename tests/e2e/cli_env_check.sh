@@ -116,7 +116,7 @@ if "$runtime" --kata-config "$config" kata-env --json >"$tmp/env.json" 2>"$tmp/e
 	check_fact initrd .Initrd.Path "$assets/kata-initrd.img"
 	check_fact proxy-path .Proxy.Path "$build/kata-proxy"
 	check_fact shim-path .Shim.Path "$build/kata-shim"
-	check_fact dialect .Agent.Dialect hyperstart
+	check_fact dialect .Agent.Dialect kata
 	check_fact semver .Runtime.Version.Semver "$("$runtime" --version | sed -n 's/.*: *//p' | head -n 1)"
 	if [ "$real_assets" = yes ]; then
 		check_fact kernel-version '.Kernel.Version | test("^[0-9]+\\.[0-9]+")' true

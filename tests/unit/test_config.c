@@ -160,7 +160,7 @@ START_TEST(test_shipped_file_loads)
 	ck_assert_int_eq(c->hypervisor.shared_fs, KATA_SHARED_FS_9P);
 	ck_assert_str_eq(c->proxy.path, proxy);
 	ck_assert_str_eq(c->proxy.type, "kata");
-	ck_assert_int_eq(c->agent.dialect, KATA_DIALECT_HYPERSTART);
+	ck_assert_int_eq(c->agent.dialect, KATA_DIALECT_KATA);
 	ck_assert_str_eq(c->runtime.internetworking_model, "tcfilter");
 	ck_assert(c->runtime.disable_guest_seccomp);
 }
