@@ -579,15 +579,19 @@ static void *agent_thread(void *arg)
 				a->io_read_at = now_ms() + a->config.io_read_pause_ms;
 			parse_io(a);
 		}
-		/* produce, write, and produce again what the written room allows, so that the
-		 * next poll() has something to wait for */
-		for (int round = 0; round < 2; round++) {
+		/* produce and write until the socket is full or nothing is left to produce, so
+		 * that the next poll() has something to wait for */
+		for (int round = 0; round < 256; round++) {
+			bool produced;
 			for (struct fake_process *p = a->processes; p != NULL; p = p->next)
 				if (a->io >= 0)
 					process_pump(a, p);
+			produced = a->io_out.len > 0 || a->ctl_out.len > 0;
 			if ((a->ctl >= 0 && !flush(a->ctl, &a->ctl_out)) ||
 			    (a->io >= 0 && !flush(a->io, &a->io_out)))
 				close_channels(a);
+			if (!produced || a->io_out.len > 0 || a->io < 0)
+				break;
 		}
 	}
 	pthread_mutex_unlock(&a->lock);
