@@ -81,6 +81,7 @@ struct agent {
 	bool pod_started;
 	bool share_mounted;
 	bool streams_paused; /* the I/O channel queue is above AGENT_IO_QUEUE_HIGH */
+	bool stdin_holds_io; /* a process's stdin queue stopped the reading of the I/O channel */
 	bool poweroff_pending;
 	struct agent_container *containers;
 	struct agent_process *processes;
@@ -109,6 +110,8 @@ bool agent_seq_in_use(struct agent *a, uint64_t seq);
 /* A child was reaped: records the status and reports it once the streams are done. */
 void agent_process_exited(struct agent_process *p, int wait_status);
 void agent_process_free(struct agent_process *p);
+/* Pauses the I/O channel while some process has too much stdin queued (process.c). */
+void agent_update_stdin_hold(struct agent *a);
 void agent_reap_children(struct agent *a);
 
 /* --- containers (container.c) ------------------------------------------------------------- */

@@ -94,6 +94,9 @@ static void stream_readable(struct agent_watch *watch, uint32_t revents, void *d
 	size_t want = s->window < sizeof(buf) ? (size_t)s->window : sizeof(buf);
 	ssize_t n;
 
+	if (s->process->agent->stdin_holds_io)
+		want = sizeof(buf);
+
 	if (want == 0) {
 		stream_update(s);
 		return;
@@ -115,7 +118,7 @@ static void stream_readable(struct agent_watch *watch, uint32_t revents, void *d
 	}
 	/* Output of a stream without a sequence number is read and dropped. */
 	if (s->seq != 0) {
-		s->window -= (uint64_t)n;
+		s->window = s->window > (uint64_t)n ? s->window - (uint64_t)n : 0;
 		send_io(s->process->agent, s->seq, buf, (size_t)n);
 	}
 	stream_update(s);
@@ -126,7 +129,8 @@ static void stream_readable(struct agent_watch *watch, uint32_t revents, void *d
 static void stream_update(struct agent_stream *s)
 {
 	struct agent *a = s->process->agent;
-	bool want = s->fd >= 0 && s->window > 0 && !a->streams_paused;
+	/* While stdin holds the I/O channel, credits cannot come in: windows are lifted. */
+	bool want = s->fd >= 0 && (s->window > 0 || a->stdin_holds_io) && !a->streams_paused;
 
 	if (want && s->watch == NULL) {
 		cleanup_error kata_error_t err = NULL;
@@ -157,6 +161,30 @@ void agent_io_drained(struct agent_channel *ch, void *opaque)
 
 static void stdin_update(struct agent_process *p);
 
+/* Back-pressure on the whole I/O channel while a process has too much stdin queued. No
+ * credit can come in meanwhile (they are behind that stdin on the channel), so the output
+ * windows are lifted until it is read again: a process that must write before it reads
+ * more input (cat) goes on, and nothing deadlocks. The I/O queue bound still holds. */
+void agent_update_stdin_hold(struct agent *a)
+{
+	bool overfull = false;
+
+	for (struct agent_process *q = a->processes; q; q = q->next)
+		if (bytequeue_len(&q->stdin_queue) > AGENT_STDIN_QUEUE_HIGH)
+			overfull = true;
+	agent_channel_set_reading(&a->io, !overfull);
+	if (overfull == a->stdin_holds_io)
+		return;
+	a->stdin_holds_io = overfull;
+	log_info("I/O channel %s: stdin queued for a process %s %u MiB",
+	         overfull ? "paused" : "resumed", overfull ? "above" : "back below",
+	         AGENT_STDIN_QUEUE_HIGH >> 20);
+	for (struct agent_process *q = a->processes; q; q = q->next) {
+		stream_update(&q->out);
+		stream_update(&q->err);
+	}
+}
+
 static void stdin_close(struct agent_process *p)
 {
 	agent_watch_remove(p->stdin_watch);
@@ -165,6 +193,10 @@ static void stdin_close(struct agent_process *p)
 		close(p->stdin_fd);
 	p->stdin_fd = -1;
 	p->stdin_close_pending = false;
+	if (bytequeue_len(&p->stdin_queue) > AGENT_STDIN_QUEUE_HIGH) {
+		bytequeue_clear(&p->stdin_queue);
+		agent_update_stdin_hold(p->agent);
+	}
 	bytequeue_clear(&p->stdin_queue);
 }
 
@@ -220,13 +252,7 @@ static void stdin_update(struct agent_process *p)
 		agent_watch_remove(p->stdin_watch);
 		p->stdin_watch = NULL;
 	}
-	/* Back-pressure on the whole I/O channel, released when no stdin is overfull. */
-	bool overfull = false;
-
-	for (struct agent_process *q = a->processes; q; q = q->next)
-		if (bytequeue_len(&q->stdin_queue) > AGENT_STDIN_QUEUE_HIGH)
-			overfull = true;
-	agent_channel_set_reading(&a->io, !overfull);
+	agent_update_stdin_hold(a);
 }
 
 static void handle_credit(struct agent *a, const unsigned char *payload, size_t length)
@@ -386,7 +412,7 @@ void agent_process_free(struct agent_process *p)
 		close(p->pty_master);
 	free(p->id);
 	free(p);
-	agent_channel_set_reading(&a->io, true);
+	agent_update_stdin_hold(a);
 }
 
 void agent_reap_children(struct agent *a)

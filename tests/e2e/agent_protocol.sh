@@ -186,6 +186,19 @@ t_stdin_echo() {
 }
 check "stdin is echoed back whole; zero-length stdin is EOF" t_stdin_echo
 
+t_stdin_backlog() {
+	# More stdin than the agent queues (8 MiB) for a process that reads it late: the agent
+	# stops reading the I/O channel meanwhile, and nothing deadlocks or gets lost.
+	head -c 12000000 /dev/urandom >"$AGENT_DIR/input2"
+	ac "call EXECCMD {\"container\":\"c2\",\"process\":$(STDIO=57 STDERR=58 agent_process_json late false /bin/sh -c 'sleep 3; exec /bin/probe echo')}" \
+		"stdin-file 57 $AGENT_DIR/input2" 'stdin-eof 57' \
+		"read-stream 57 $AGENT_DIR/echoed2" 'read-stream 58' 'expect-exit c2 late 0' >/dev/null || return 1
+	cmp "$AGENT_DIR/input2" "$AGENT_DIR/echoed2" || return 1
+	grep -q 'I/O channel paused' "$AGENT_DIR/console.log" || { echo "the backlog never held the channel"; return 1; }
+	grep -q 'I/O channel resumed' "$AGENT_DIR/console.log"
+}
+check "12 MB of stdin for a process that reads late: all echoed back" t_stdin_backlog
+
 t_flow_control() {
 	# Without credits the agent stops at its window (256 KiB) and goes on when granted.
 	ac 'credits off' \

@@ -122,6 +122,39 @@ static int connect_unix(const char *path)
 	return fd;
 }
 
+/* What waits to be written to the I/O socket: stdin frames and credits. Written without
+ * blocking from pump(), so the client always keeps reading what the agent sends (a client
+ * blocked in a write while the agent waits for its credits would deadlock). */
+static unsigned char *io_out;
+static size_t io_out_len, io_out_cap;
+
+static void flush_io(void)
+{
+	while (io_out_len > 0) {
+		ssize_t n = send(io_fd, io_out, io_out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n < 0)
+			die("write to the I/O channel: %s", strerror(errno));
+		memmove(io_out, io_out + n, io_out_len - (size_t)n);
+		io_out_len -= (size_t)n;
+	}
+}
+
+static void queue_io(const void *data, size_t len)
+{
+	if (io_out_len + len > io_out_cap) {
+		io_out_cap = (io_out_len + len) * 2;
+		io_out = xrealloc_(io_out, io_out_cap);
+	}
+	memcpy(io_out + io_out_len, data, len);
+	io_out_len += len;
+	flush_io();
+}
+
 static void write_all(int fd, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
@@ -159,7 +192,7 @@ static void grant(uint64_t seq, uint64_t bytes)
 		agent_put_u32(frame + 8, sizeof(frame));
 		agent_put_u64(frame + 12, seq);
 		agent_put_u32(frame + 20, n);
-		write_all(io_fd, frame, sizeof(frame));
+		queue_io(frame, sizeof(frame));
 		bytes -= n;
 	}
 }
@@ -251,14 +284,18 @@ static void pump_fd(int fd, unsigned char **buf, size_t *have, bool io)
 
 static void pump(int timeout_ms)
 {
-	struct pollfd pfd[2] = { { .fd = ctl_fd, .events = POLLIN },
-		                 { .fd = io_fd, .events = POLLIN } };
+	struct pollfd pfd[2] = {
+		{ .fd = ctl_fd, .events = POLLIN },
+		{ .fd = io_fd, .events = POLLIN | (io_out_len ? POLLOUT : 0) },
+	};
 
 	if (poll(pfd, 2, timeout_ms) < 0 && errno != EINTR)
 		die("poll: %s", strerror(errno));
 	if (pfd[0].revents)
 		pump_fd(ctl_fd, &ctl_buf, &ctl_len, false);
-	if (pfd[1].revents)
+	if (pfd[1].revents & POLLOUT)
+		flush_io();
+	if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
 		pump_fd(io_fd, &io_buf, &io_len, true);
 }
 
@@ -416,9 +453,12 @@ static void send_io(uint64_t seq, const void *data, size_t len)
 
 	agent_put_u64(header, seq);
 	agent_put_u32(header + 8, (uint32_t)(len + sizeof(header)));
-	write_all(io_fd, header, sizeof(header));
+	queue_io(header, sizeof(header));
 	if (len)
-		write_all(io_fd, data, len);
+		queue_io(data, len);
+	/* Bounded: wait (reading meanwhile) while too much is queued. */
+	while (io_out_len > (1u << 20))
+		pump(10);
 }
 
 static struct reply next_reply(void)
@@ -540,7 +580,10 @@ static void run(char *line)
 		unsigned char *buf = xrealloc_(NULL, strlen(rest) / 2 + 1);
 		size_t n = unhex(rest, buf);
 
-		write_all(cmd[0] == 's' ? ctl_fd : io_fd, buf, n);
+		if (cmd[0] == 's')
+			write_all(ctl_fd, buf, n);
+		else
+			queue_io(buf, n);
 		free(buf);
 	} else if (strcmp(cmd, "send-header") == 0) {
 		char *len = split(rest);
@@ -672,6 +715,8 @@ int main(int argc, char **argv)
 			run(line);
 	}
 	/* Let the last frames reach the guest before the sockets close. */
+	for (double end = now() + timeout_s; io_out_len > 0 && now() < end;)
+		pump(10);
 	usleep(50000);
 	return 0;
 }
