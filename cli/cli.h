@@ -5,6 +5,7 @@
 #define KATA_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "error.h"
@@ -12,6 +13,21 @@
 
 /* Which program the user called: the CLI answers to each one's names and paths. */
 enum cli_personality { CLI_KATA = 0, CLI_CC, CLI_RUNV };
+
+/* runV's global flags (runV's cli/main.go), given to `runv` (cli/personality.c).
+ * Unset strings are NULL, unset counts 0. */
+struct cli_overrides {
+	char *driver; /* qemu, kvm, qemu-kvm, libvirt (xen, kvmtool, vbox: none here) */
+	char *kernel;
+	char *initrd;
+	int64_t default_cpus;
+	int64_t default_memory; /* MiB */
+	bool debug;
+	char *log_dir;
+	char *root;
+	/* runV flags with no equivalent here that were given, "NAME=VALUE" each */
+	char **unsupported;
+};
 
 struct cli_context {
 	const char *program; /* basename of argv[0] */
@@ -22,7 +38,8 @@ struct cli_context {
 	enum kata_log_format log_format;
 	bool debug;
 	bool systemd_cgroup;
-	struct kata_config *config; /* loaded by cli_load_config() */
+	struct kata_config *config;     /* loaded by cli_load_config() */
+	struct cli_overrides overrides; /* runv: applied by cli_load_config() */
 };
 
 struct cli_verb {
@@ -60,5 +77,6 @@ int cli_pause(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
 int cli_resume(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
 int cli_events(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
 int cli_update(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_migrate_config(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
 
 #endif

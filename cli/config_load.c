@@ -4,6 +4,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "lifecycle.h"
+#include "personality.h"
 
 const char *cli_personality_name(enum cli_personality personality)
 {
@@ -50,6 +51,12 @@ int cli_load_config(struct cli_context *ctx, kata_error_t *err)
 	ctx->config = kata_config_load(path, err);
 	if (ctx->config == NULL)
 		return -1;
+	/* runv's flags win over the file (docs/migration.md) */
+	if (cli_overrides_apply(&ctx->overrides, ctx->config, err) < 0) {
+		kata_config_free(ctx->config);
+		ctx->config = NULL;
+		return -1;
+	}
 	if (ctx->config->runtime.enable_debug)
 		kata_log_set_level(KATA_LOG_DEBUG);
 	return 0;

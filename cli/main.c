@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "log.h"
+#include "personality.h"
 
 static const struct cli_verb verbs[] = {
 	{ "create", NULL, "create a container (its VM boots, its program waits)", cli_create },
@@ -29,6 +30,8 @@ static const struct cli_verb verbs[] = {
 	{ "version", NULL, "print the runtime's version", cli_version },
 	{ "kata-env", "env", "show the effective configuration and host facts", cli_env },
 	{ "kata-check", "check", "check whether this host can run VMs", cli_check },
+	{ "migrate-config", NULL, "translate a Clear Containers 3.0 configuration or runV flags",
+	  cli_migrate_config },
 };
 
 static const struct cli_verb *find_verb(const struct cli_context *ctx, const char *name)
@@ -57,15 +60,7 @@ static void usage(FILE *out, const struct cli_context *ctx)
 			name = cc_name = xasprintf("cc-%s", name + 5);
 		fprintf(out, "  %-12s %s\n", name, verbs[i].summary);
 	}
-	fprintf(out,
-	        "\nglobal options:\n"
-	        "  --%s PATH     configuration file\n"
-	        "  --root PATH           state directory (default %s)\n"
-	        "  --log PATH            log file (default: stderr)\n"
-	        "  --log-format FORMAT   text or json\n"
-	        "  --debug               debug logging\n"
-	        "  --version, -v         print the version\n",
-	        ctx->personality == CLI_CC ? "cc-config" : "kata-config", ctx->root);
+	cli_personality_usage_options(out, ctx);
 }
 
 static enum cli_personality personality_of(const char *program)
@@ -89,14 +84,31 @@ static const char *default_root(enum cli_personality personality)
 	}
 }
 
-enum { OPT_CONFIG = 256, OPT_ROOT, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_IGNORED };
+enum {
+	OPT_CONFIG = 256,
+	OPT_ROOT,
+	OPT_LOG,
+	OPT_LOG_FORMAT,
+	OPT_DEBUG,
+	OPT_SYSTEMD,
+	OPT_IGNORED,
+	OPT_SHOW_PATHS,
+};
+
+/* Returned by parse_global_options() for what ends the call before any verb. */
+enum { GLOBAL_VERSION = -2, GLOBAL_HELP = -3, GLOBAL_SHOW_PATHS = -4 };
+
+#define COMMON_OPTION_COUNT 13
+#define RUNV_OPTION_ROOM    16
 
 /* Parses the options before the verb; returns the index of the verb or -1. */
 static int parse_global_options(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
 {
-	const struct option options[] = {
+	const struct option common[] = {
 		{ "kata-config", required_argument, NULL, OPT_CONFIG },
 		{ "cc-config", required_argument, NULL, OPT_CONFIG },
+		{ "kata-show-default-config-paths", no_argument, NULL, OPT_SHOW_PATHS },
+		{ "cc-show-default-config-paths", no_argument, NULL, OPT_SHOW_PATHS },
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "log", required_argument, NULL, OPT_LOG },
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
@@ -107,9 +119,18 @@ static int parse_global_options(struct cli_context *ctx, int argc, char **argv, 
 		{ "rootless", required_argument, NULL, OPT_IGNORED },
 		{ "version", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
 	};
+	/* called as runv: runV's global flags too */
+	struct option options[COMMON_OPTION_COUNT + RUNV_OPTION_ROOM + 1];
+	size_t n = COMMON_OPTION_COUNT;
 	int c;
+
+	_Static_assert(sizeof(common) / sizeof(common[0]) == COMMON_OPTION_COUNT, "count");
+	memcpy(options, common, sizeof(common));
+	if (ctx->personality == CLI_RUNV)
+		for (size_t i = 0; i < cli_runv_option_count() && i < RUNV_OPTION_ROOM; i++)
+			options[n++] = cli_runv_options[i];
+	memset(&options[n], 0, sizeof(options[n]));
 
 	opterr = 0;
 	optind = 1;
@@ -139,11 +160,18 @@ static int parse_global_options(struct cli_context *ctx, int argc, char **argv, 
 			break;
 		case OPT_IGNORED:
 			break;
+		case OPT_SHOW_PATHS:
+			return GLOBAL_SHOW_PATHS;
 		case 'v':
-			return -2;
+			return GLOBAL_VERSION;
 		case 'h':
-			return -3;
+			return GLOBAL_HELP;
 		default:
+			if (c >= CLI_RUNV_OPTION_BASE) {
+				if (cli_overrides_set(&ctx->overrides, c, optarg, err) < 0)
+					return -1;
+				break;
+			}
 			return kata_error_set(err, EINVAL, "unknown global option `%s`",
 			                      argv[optind - 1]);
 		}
@@ -164,17 +192,28 @@ int main(int argc, char **argv)
 	ctx.root = xstrdup(default_root(ctx.personality));
 
 	verb_index = parse_global_options(&ctx, argc, argv, &err);
-	if (verb_index == -2) {
-		char *version_argv[] = { "version", NULL };
-		verb_index = 0;
-		ret = cli_version(&ctx, 1, version_argv, &err);
+	if (verb_index == GLOBAL_VERSION) {
+		ret = cli_personality_version(&ctx, &err);
 		goto out;
 	}
-	if (verb_index == -3 || (verb_index > 0 && verb_index >= argc)) {
-		usage(verb_index == -3 ? stdout : stderr, &ctx);
-		return verb_index == -3 ? 0 : 1;
+	if (verb_index == GLOBAL_SHOW_PATHS) {
+		const char *const *paths = cli_default_config_paths(ctx.personality);
+		for (size_t i = 0; paths[i] != NULL; i++)
+			printf("%s\n", paths[i]);
+		ret = 0;
+		goto out;
+	}
+	if (verb_index == GLOBAL_HELP || (verb_index > 0 && verb_index >= argc)) {
+		usage(verb_index == GLOBAL_HELP ? stdout : stderr, &ctx);
+		cli_overrides_release(&ctx.overrides);
+		cli_context_release(&ctx);
+		return verb_index == GLOBAL_HELP ? 0 : 1;
 	}
 	if (verb_index < 0) {
+		ret = -1;
+		goto out;
+	}
+	if (cli_runv_prepare_logging(&ctx, &err) < 0) {
 		ret = -1;
 		goto out;
 	}
@@ -201,6 +240,7 @@ out:
 			fprintf(stderr, "%s: %s\n", ctx.program, message);
 		ret = 1;
 	}
+	cli_overrides_release(&ctx.overrides);
 	cli_context_release(&ctx);
 	kata_log_close();
 	return ret;
