@@ -6,5 +6,6 @@
 
 extern const struct hypervisor_ops hypervisor_qemu_ops;
 extern const struct hypervisor_ops hypervisor_fake_ops;
+extern const struct hypervisor_ops hypervisor_libvirt_ops;
 
 #endif

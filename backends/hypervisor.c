@@ -12,6 +12,7 @@
  * (&hypervisor_libvirt_ops); others may be added at run time with hypervisor_register(). */
 static const struct hypervisor_ops *builtin_backends[] = {
 	&hypervisor_qemu_ops,
+	&hypervisor_libvirt_ops,
 	&hypervisor_fake_ops,
 };
 
