@@ -432,8 +432,7 @@ static int libvirt_cleanup(struct hypervisor *hv, unsigned int flags, kata_error
 	if (sb == NULL)
 		return -1;
 	if (libvirt_stop(hv, flags | HYPERVISOR_FLAG_FORCE, &stop_err) < 0) {
-		if (stop_err->errno_value != ECONNREFUSED && stop_err->errno_value != ECONNRESET &&
-		    stop_err->errno_value != ENOENT) {
+		if (stop_err->errno_value != ECONNREFUSED && stop_err->errno_value != ECONNRESET) {
 			kata_error_move(err, &stop_err);
 			return kata_error_wrap(err, "cleanup");
 		}

@@ -63,13 +63,10 @@ virConnectPtr libvirt_connect(const char *uri, kata_error_t *err)
 
 	libvirt_init();
 	conn = virConnectOpen(uri);
-	if (conn == NULL) {
-		const virError *e = virGetLastError();
-
-		kata_error_set(err,
-		               e != NULL && e->code == VIR_ERR_SYSTEM_ERROR ? ECONNREFUSED : EIO,
-		               "connect to %s: %s", uri, virGetLastErrorMessage());
-	}
+	/* Whatever the cause (no daemon, no driver, refused), libvirt cannot be reached. */
+	if (conn == NULL)
+		kata_error_set(err, ECONNREFUSED, "connect to %s: %s", uri,
+		               virGetLastErrorMessage());
 	return conn;
 }
 

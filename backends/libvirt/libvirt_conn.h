@@ -7,7 +7,7 @@
 
 #include "error.h"
 
-/* Opens uri. libvirt's default error printing to stderr is switched off once per process:
+/* Opens uri; any failure is ECONNREFUSED. libvirt's default error printing to stderr is switched off once per process:
  * errors reach the caller through *err instead. */
 virConnectPtr libvirt_connect(const char *uri, kata_error_t *err);
 /* Fills *err from libvirt's last error: "what: <libvirt's message>", with an errno that
