@@ -196,6 +196,25 @@ static void __attribute__((noreturn)) child_fail(int sync_fd, kata_error_t *err)
 	_exit(127);
 }
 
+/* Right after fork: the agent's descriptors for other processes (stdin pipes, pty
+ * masters, sync sockets) must not live on in a child that may wait a long time for
+ * STARTCONTAINER, or a process would never see the end of its stdin. Close-on-exec alone
+ * is too late for that. */
+static void child_close_agent_fds(struct agent *a)
+{
+	for (struct agent_process *p = a->processes; p; p = p->next) {
+		close_fd(&p->stdin_fd);
+		close_fd(&p->out.fd);
+		close_fd(&p->err.fd);
+		close_fd(&p->pty_master);
+	}
+	for (struct agent_container *c = a->containers; c; c = c->next)
+		close_fd(&c->sync_fd);
+	close_fd(&a->ctl.fd);
+	close_fd(&a->io.fd);
+	close_fd(&a->signal_fd);
+}
+
 static void child_reset_signals(void)
 {
 	sigset_t none;
@@ -256,6 +275,7 @@ init_child(struct agent_container *c, const struct agent_process_request *r, str
 	cleanup_error kata_error_t err = NULL;
 	const struct oci_spec *spec = c->spec;
 
+	child_close_agent_fds(c->agent);
 	child_reset_signals();
 	if (child_wait_byte(sync_fd) != 'G')
 		_exit(1);
@@ -409,6 +429,7 @@ exec_child(struct agent_container *c, const struct agent_process_request *r, str
 {
 	cleanup_error kata_error_t err = NULL;
 
+	child_close_agent_fds(c->agent);
 	child_reset_signals();
 	if (child_wait_byte(sync_fd) != 'G')
 		_exit(1);

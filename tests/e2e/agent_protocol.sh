@@ -199,6 +199,17 @@ t_stdin_backlog() {
 }
 check "12 MB of stdin for a process that reads late: all echoed back" t_stdin_backlog
 
+t_stdin_eof_with_waiting_init() {
+	# A container created meanwhile (its first process waiting for STARTCONTAINER) must not
+	# keep another process's stdin open.
+	ac 'timeout 30' \
+		"call EXECCMD {\"container\":\"c2\",\"process\":$(STDIO=59 STDERR=0 agent_process_json cat false /bin/cat)}" \
+		"call $(container c4 "$(STDIO=70 STDERR=71 agent_process_json init false /bin/true)")" \
+		'stdin 59 abc' 'stdin-eof 59' 'expect-stream 59 abc' 'expect-exit c2 cat 0' \
+		'call REMOVECONTAINER {"container":"c4"}'
+}
+check "stdin EOF reaches a process while another container waits to start" t_stdin_eof_with_waiting_init
+
 t_flow_control() {
 	# Without credits the agent stops at its window (256 KiB) and goes on when granted.
 	ac 'credits off' \
