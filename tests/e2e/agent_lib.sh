@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests/e2e/agent_*.sh: boots the real guest (build/guest/vmlinux +
 # build/guest/kata-initrd.img, kata-agent as /init) under qemu with TCG and the devices of
 # DESIGN.md, and drives the agent with build/tests/tools/agent-client.

@@ -33,6 +33,7 @@ virtiofs_args() {
 		[ -S "$AGENT_DIR/virtiofs.sock" ] && break
 		sleep 0.05
 	done
+	# shellcheck disable=SC2054 # qemu option syntax, not array elements
 	QEMU_ARGS+=(-object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem
 		-chardev "socket,id=vfs,path=$AGENT_DIR/virtiofs.sock"
 		-device vhost-user-fs-pci,chardev=vfs,tag=kataShared)
