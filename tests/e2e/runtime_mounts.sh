@@ -1,14 +1,17 @@
 #!/bin/bash
 # Bind mounts from the host reach the container (a directory and a file, read and
 # written, and a read-only one); a read-only rootfs is read-only; a writable rootfs's
-# changes reach the bundle's rootfs on the host.
+# changes reach the bundle's rootfs on the host. The bind mounts again with virtio-fs
+# (virtiofsd) instead of 9p, whose daemon goes with the container.
 set -u
 . "$(dirname "$0")/lib/runtime.sh"
 rt_init
 
+# case_bind_mounts [LABEL]: LABEL names the shared filesystem in the case names.
 case_bind_mounts() {
-	local out
-	new_id binds
+	local out fs=${1:+ ($1)}
+	new_id "binds${1:+-$1}"
+	rm -rf "$TMP/host-dir" "$TMP/host-ro"
 	mkdir -p "$TMP/host-dir" "$TMP/host-ro"
 	echo "from the host" >"$TMP/host-dir/in.txt"
 	echo "host file" >"$TMP/host-file.txt"
@@ -27,25 +30,25 @@ case_bind_mounts() {
 		{"destination": "/ro", "type": "bind", "source": $ro, "options": ["rbind", "ro"]}]' \
 		--arg dir "$TMP/host-dir" --arg file "$TMP/host-file.txt" --arg ro "$TMP/host-ro"
 	out=$(kr run --bundle "$TMP/binds" "$ID" 2>&1 </dev/null)
-	check_eq "bind mounts: run exits 0" 0 "$?"
-	check_contains "bind mount of a directory: read" "from the host" "$out"
-	check_eq "bind mount of a directory: written" "from the container" \
+	check_eq "bind mounts$fs: run exits 0" 0 "$?"
+	check_contains "bind mount of a directory$fs: read" "from the host" "$out"
+	check_eq "bind mount of a directory$fs: written" "from the container" \
 		"$(cat "$TMP/host-dir/out.txt" 2>/dev/null)"
-	check_contains "bind mount of a file: read" "host file" "$out"
-	check_eq "bind mount of a file: written" $'host file\nappended' \
+	check_contains "bind mount of a file$fs: read" "host file" "$out"
+	check_eq "bind mount of a file$fs: written" $'host file\nappended' \
 		"$(cat "$TMP/host-file.txt")"
-	check_contains "read-only bind mount: read" "read only" "$out"
-	check_contains "read-only bind mount: writing refused" "ro-refused" "$out"
+	check_contains "read-only bind mount$fs: read" "read only" "$out"
+	check_contains "read-only bind mount$fs: writing refused" "ro-refused" "$out"
 	if [ -e "$TMP/host-ro/new.txt" ]; then
-		fail "read-only bind mount: the host directory unchanged" "new.txt appeared"
+		fail "read-only bind mount$fs: the host directory unchanged" "new.txt appeared"
 	else
-		pass "read-only bind mount: the host directory unchanged"
+		pass "read-only bind mount$fs: the host directory unchanged"
 	fi
-	check_nothing_left "bind mounts" "$ID"
+	check_nothing_left "bind mounts$fs" "$ID"
 	if grep -q " $TMP/host-" /proc/mounts; then
-		fail "bind mounts: the host paths are not mounted over" "$(grep " $TMP/host-" /proc/mounts)"
+		fail "bind mounts$fs: the host paths are not mounted over" "$(grep " $TMP/host-" /proc/mounts)"
 	else
-		pass "bind mounts: the host paths are not mounted over"
+		pass "bind mounts$fs: the host paths are not mounted over"
 	fi
 }
 
@@ -76,6 +79,27 @@ case_readonly_rootfs() {
 	check_nothing_left "writable rootfs" "$ID"
 }
 
+# The same with virtio-fs; while the container runs, its virtiofsd serves the sandbox.
+case_virtio_fs() {
+	local saved=$CONFIG pid
+	sed 's/^shared_fs = .*/shared_fs = "virtio-fs"/' "$saved" >"$TMP/virtio-fs.toml"
+	CONFIG=$TMP/virtio-fs.toml
+	case_bind_mounts virtio-fs
+	new_id virtiofsd
+	make_bundle "$TMP/virtiofsd" probe sleep 1000
+	if kr_detached "$ID" run -d --bundle "$TMP/virtiofsd" "$ID"; then
+		pid=$(pgrep -f -- "virtiofsd.*$(sandbox_dir "$ROOT" "$ID")/" | head -n 1)
+		if [ -n "$pid" ]; then pass "virtio-fs: a virtiofsd serves the sandbox"; else
+			fail "virtio-fs: a virtiofsd serves the sandbox" "no virtiofsd names $(sandbox_dir "$ROOT" "$ID")"
+		fi
+	else
+		fail "virtio-fs: run -d" "$(detached_error "$ID")"
+	fi
+	delete_and_check "virtio-fs" "$ID"
+	CONFIG=$saved
+}
+
 case_bind_mounts
 case_readonly_rootfs
+case_virtio_fs
 rt_finish
