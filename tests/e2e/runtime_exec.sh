@@ -46,6 +46,13 @@ case_process_options() {
 	check_contains "exec --user: gid" "gid=1001" "$out"
 	out=$(kr exec --user 65534 "$CID" probe ids 2>&1 </dev/null)
 	check_contains "exec --user UID alone" "uid=65534" "$out"
+	cat >"$TMP/process.json" <<'EOF'
+{"terminal": false, "user": {"uid": 5, "gid": 6}, "cwd": "/etc",
+ "args": ["sh", "-c", "echo FOO=$FOO; echo cwd=$(pwd); echo uid=$(id -u) gid=$(id -g)"],
+ "env": ["FOO=from-process-file", "PATH=/bin:/usr/bin"]}
+EOF
+	out=$(kr exec --process "$TMP/process.json" "$CID" 2>&1 </dev/null)
+	check_eq "exec --process FILE" $'FOO=from-process-file\ncwd=/etc\nuid=5 gid=6' "$out"
 	out=$(kr exec --user nobody:x "$CID" true 2>&1 </dev/null)
 	check_eq "exec --user: a malformed value is an error" 1 "$?"
 }

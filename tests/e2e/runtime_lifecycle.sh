@@ -70,6 +70,12 @@ case_full_lifecycle() {
 		fail "events --stats: a stats event with memory usage" "$out"
 	fi
 
+	out=$(timeout 3 "$RUNTIME" --kata-config "$CONFIG" --root "$ROOT" events --interval 500ms "$id" \
+		2>/dev/null | jq -c 'select(.type == "stats")' 2>/dev/null | wc -l)
+	if [ "$out" -ge 3 ]; then pass "events --interval 500ms: an event every interval"; else
+		fail "events --interval 500ms: an event every interval" "$out events in 3 s"
+	fi
+
 	if out=$(kr pause "$id" 2>&1); then pass "pause"; else fail "pause" "$out"; fi
 	check_eq "pause: status paused" paused "$(state_field "$id" status)"
 	check_eq "pause: pid kept" "$pid" "$(state_field "$id" pid)"
@@ -145,6 +151,28 @@ case_vm_killed() {
 		fail "qemu killed: delete" "$out"
 	fi
 	check_nothing_left "qemu killed" "$id"
+}
+
+# A created container can be killed (as with runc), then deleted without --force.
+case_kill_created() {
+	local id out
+	new_id killcreated
+	id=$ID
+	make_bundle "$TMP/killcreated" probe sleep 1000
+	if ! kr_detached "$id" create --bundle "$TMP/killcreated" "$id"; then
+		fail "kill of a created container: create" "$(detached_error "$id")"
+		return
+	fi
+	if out=$(kr kill "$id" KILL 2>&1); then pass "kill of a created container"; else
+		fail "kill of a created container" "$out"
+	fi
+	if wait_status "$id" stopped 15; then pass "kill of a created container: stopped"; else
+		fail "kill of a created container: stopped" "status is $(state_field "$id" status)"
+	fi
+	if out=$(kr delete "$id" 2>&1); then pass "kill of a created container: delete"; else
+		fail "kill of a created container: delete" "$out"
+	fi
+	check_nothing_left "kill of a created container" "$id"
 }
 
 # delete --force from created, running and paused.
@@ -229,6 +257,7 @@ case_default_spec() {
 case_full_lifecycle
 case_exits_by_itself
 case_vm_killed
+case_kill_created
 case_force_delete
 case_half_created
 case_default_spec

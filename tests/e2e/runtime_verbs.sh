@@ -84,7 +84,25 @@ case_version() {
 	pass "--help lists every OCI verb"
 }
 
+# --log with --log-format json: the error is a JSON record in the log, and a line on stderr.
+case_log() {
+	local out
+	out=$("$RUNTIME" --kata-config "$CONFIG" --root "$ROOT" --log "$TMP/runtime.log" \
+		--log-format json state rt$$-nothing 2>&1)
+	check_eq "--log: the error exits 1" 1 "$?"
+	check_contains "--log: the error on stderr too" "does not exist" "$out"
+	if jq -e '.level == "error" and .command == "state" and (.msg | contains("does not exist"))' \
+		"$TMP/runtime.log" >/dev/null 2>&1; then
+		pass "--log-format json: a JSON error record"
+	else
+		fail "--log-format json: a JSON error record" "$(head -c 300 "$TMP/runtime.log")"
+	fi
+	out=$(kr --log-format yaml list 2>&1)
+	check_eq "--log-format yaml is an error" 1 "$?"
+}
+
 case_spec
+case_log
 case_list_and_state
 case_version
 rt_finish
