@@ -249,6 +249,7 @@ oci_spec() { # ARGS_JSON
   {"destination":"/data","type":"bind","source":"c3/data","options":["rbind","ro"]}],
  "linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"}],
   "resources":{"memory":{"limit":67108864},"pids":{"limit":32},"cpu":{"shares":512,"quota":50000,"period":100000}},
+  "sysctl":{"kernel.domainname":"ocidomain"},
   "maskedPaths":["/proc/kcore","/proc/version"],"readonlyPaths":["/proc/sys"],
   "seccomp":{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["mkdirat","mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}}}
 JSON
@@ -263,13 +264,13 @@ t_oci() {
 		'expect-exit c3 init 0') || return 1
 	echo "$out" >"$AGENT_DIR/oci.out"
 	local want
-	for want in 0 uid=1000 gid=1000 hostname=ocihost HELLO=world cwd=/tmp rootfs=ro \
+	for want in 0 uid=1000 gid=1000 hostname=ocihost domainname=ocidomain HELLO=world cwd=/tmp rootfs=ro \
 		effective=0000000000000020 bounding=0000000000000420 no_new_privs=1 seccomp=2 \
 		RLIMIT_NOFILE=256:512 memory_limit=67108864 pids_limit=32 cpu_quota=50000 cpu_shares=512; do
 		grep -q "^$want\$" <<<"$out" || { echo "missing $want in: $out"; return 1; }
 	done
 }
-check "OCI spec: user, caps, rlimits, hostname, env, cwd, readonly root, cgroups, seccomp" t_oci
+check "OCI spec: user, caps, rlimits, hostname, sysctl, env, cwd, readonly root, cgroups, seccomp" t_oci
 
 t_oci_bind() {
 	ac "call EXECCMD {\"container\":\"c3\",\"process\":$(STDIO=43 STDERR=44 agent_process_json cat false /bin/cat /data/file)}" 2>&1 |
