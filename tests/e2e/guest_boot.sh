@@ -6,7 +6,9 @@
 # that the init runs, sees what the agent needs (CPUs, filesystems, cgroup controllers,
 # namespaces, seccomp, ptys, the named ports in both directions, the share, entropy) and
 # powers the VM off. Also: microvm, virtio-fs, and the agent's initrd reaching READY on the
-# control channel. Prints PASS:/FAIL: lines; leaves no process or file behind.
+# control channel. And the test rootfs with its probe program, run on the host (chroot,
+# unshare, runc with a bundle from guest/make-bundle.sh). Prints PASS:/FAIL: lines; leaves
+# no process or file behind.
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -288,10 +290,77 @@ boot_agent() {
 	wait_pid "$ctl_pid" 5
 }
 
+# ---- the test rootfs and its probe, on the host ---------------------------------------------
+check_rootfs_probe() {
+	local rootfs=$build/rootfs dir=$tmp/probe pattern expected out rc2 sig_pid i bundle
+	if [ ! -x "$rootfs/bin/probe" ]; then
+		make -s -C "$top" BUILD="$build" rootfs >"$tmp/make-rootfs.log" 2>&1 ||
+			{ fail rootfs_build "$(tail -c 300 "$tmp/make-rootfs.log")"; return; }
+	fi
+	mkdir -p "$dir"
+	in_rootfs() { chroot "$rootfs" /bin/probe "$@"; }
+
+	pattern=0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+
+	expected=$(for ((i = 0; i < 3000; i++)); do echo "$pattern"; done | head -c 150000 | sha256sum)
+	[ "$(in_rootfs write 150000 | sha256sum)" = "$expected" ] &&
+		[ "$(in_rootfs write 150000 stderr 2>&1 >/dev/null | sha256sum)" = "$expected" ] &&
+		pass probe_write_pattern || fail probe_write_pattern "pattern or length differs"
+
+	out=$(printf 'abc\ndef' | in_rootfs echo 2>"$dir/echo.err")
+	[ "$out" = "$(printf 'abc\ndef')" ] && [ "$(cat "$dir/echo.err")" = "bytes=7" ] &&
+		pass probe_echo || fail probe_echo "out=$out err=$(cat "$dir/echo.err")"
+
+	in_rootfs exit 42
+	rc2=$?
+	[ "$rc2" = 42 ] && pass probe_exit || fail probe_exit "exit status $rc2"
+
+	# As a plain process, and as the init of a pid namespace (only real faults kill it).
+	chroot "$rootfs" /bin/sh -c '/bin/probe kill-self 15; echo $?' >"$dir/kill.out" 2>/dev/null
+	rc2=$(sh -c 'unshare --fork --pid chroot "$1" /bin/probe kill-self 11; echo $?' sh \
+		"$rootfs" 2>/dev/null)
+	[ "$(cat "$dir/kill.out")" = 143 ] && [ "$rc2" = 139 ] && pass probe_kill_self ||
+		fail probe_kill_self "sh saw $(cat "$dir/kill.out") (want 143), pid-ns init SEGV: $rc2 (want 139)"
+
+	unshare --fork --pid chroot "$rootfs" /bin/probe signals >"$dir/signals.out" 2>&1 &
+	sig_pid=$!
+	pids+=("$sig_pid")
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^signals=ready' "$dir/signals.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	# The probe is the child of unshare: signal it, not unshare.
+	local probe_pid
+	probe_pid=$(pgrep -P "$sig_pid" | head -n 1)
+	for sig in USR1 HUP TERM; do
+		[ -n "$probe_pid" ] && kill -s "$sig" "$probe_pid"
+		sleep 0.1
+	done
+	wait_pid "$sig_pid" 5 || rc=timeout
+	[ "$(grep '^signal=' "$dir/signals.out" | tr '\n' ' ')" = "signal=10 signal=1 signal=15 " ] &&
+		[ "$rc" = 0 ] && pass probe_signals_as_pid1 ||
+		fail probe_signals_as_pid1 "exit $rc: $(tr '\n' ' ' <"$dir/signals.out")"
+
+	out=$(chroot --userspec=65534:65534 --groups=65534 "$rootfs" /bin/probe ids 2>&1)
+	[[ $out == *"uid=65534"*"gid=65534"*"euid=65534"*"groups=65534"* ]] && pass probe_ids_nobody ||
+		fail probe_ids_nobody "$(echo "$out" | tr '\n' ' ')"
+
+	bundle=$dir/bundle
+	if ! "$top/guest/make-bundle.sh" --cwd /tmp --env PROBE_TEST=yes --user 65534 "$bundle" \
+		/bin/probe ids cwd env >"$dir/bundle.log" 2>&1; then
+		fail rootfs_bundle_runc "make-bundle: $(tail -c 300 "$dir/bundle.log")"
+		return
+	fi
+	out=$(cd "$bundle" && timeout 60 runc --root "$dir/runc-state" run "kata-guest-e2e-$$" 2>&1)
+	[[ $out == *"uid=65534"* ]] && [[ $out == *"cwd=/tmp"* ]] && [[ $out == *"PROBE_TEST=yes"* ]] &&
+		pass rootfs_bundle_runc || fail rootfs_bundle_runc "$(echo "$out" | tr '\n' ' ' | head -c 300)"
+	timeout 10 runc --root "$dir/runc-state" delete -f "kata-guest-e2e-$$" >/dev/null 2>&1
+}
+
 boot_q35_full
 boot_microvm
 boot_virtiofs
 boot_agent
+check_rootfs_probe
 
 cleanup
 # Nothing of ours may outlive the test.
