@@ -107,4 +107,27 @@ t_destroy() {
 	return 1
 }
 check "DESTROYPOD powers off" t_destroy
+
+# A guest without the channels: the agent cannot serve, says why on the console and
+# powers the VM off rather than hang (PID 1 never just exits).
+t_fatal() {
+	local pid log=$AGENT_DIR/fatal-console.log
+	GUEST_KERNEL=$AGENT_BUILD/guest/vmlinux GUEST_INITRD=$AGENT_BUILD/guest/kata-initrd.img \
+		GUEST_PARAMS="$(cat "$AGENT_SRCDIR/guest/kernel-params")" \
+		GUEST_CONSOLE_CHARDEV="file,path=$log" GUEST_SOCKET_DIR= GUEST_SHARE_DIR= guest_qemu_args
+	qemu-system-x86_64 "${QEMU_ARGS[@]}" </dev/null >/dev/null 2>&1 &
+	pid=$!
+	AGENT_QEMU_PID=$pid
+	for _ in $(seq 1200); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "qemu still runs after 120 s"
+		return 1
+	fi
+	AGENT_QEMU_PID=
+	grep -q 'fatal: no virtio-serial port named sh.hyper.channel.0' "$log"
+}
+check "no channels: the agent logs why and powers off" t_fatal
 agent_finish
