@@ -114,7 +114,7 @@ t_fatal() {
 	local pid log=$AGENT_DIR/fatal-console.log
 	GUEST_KERNEL=$AGENT_BUILD/guest/vmlinux GUEST_INITRD=$AGENT_BUILD/guest/kata-initrd.img \
 		GUEST_PARAMS="$(cat "$AGENT_SRCDIR/guest/kernel-params")" \
-		GUEST_CONSOLE_CHARDEV="file,path=$log" GUEST_SOCKET_DIR= GUEST_SHARE_DIR= guest_qemu_args
+		GUEST_CONSOLE_CHARDEV="file,path=$log" GUEST_SOCKET_DIR='' GUEST_SHARE_DIR='' guest_qemu_args
 	qemu-system-x86_64 "${QEMU_ARGS[@]}" </dev/null >/dev/null 2>&1 &
 	pid=$!
 	AGENT_QEMU_PID=$pid
