@@ -393,6 +393,53 @@ static int cc_memory(struct migrate_state *st, const struct cc_key *k, const cha
 	return 0;
 }
 
+/* qemu-lite's machine options, as upstream qemu spells them (none for the last two). */
+static const char *const lite_options[][2] = {
+	{ "nosmm", "smm=off" }, { "nosmbus", "smbus=off" }, { "nosata", "sata=off" },
+	{ "nopit", "pit=off" }, { "static-prt", NULL },     { "nofw", NULL },
+};
+
+static int cc_machine_accelerators(struct migrate_state *st, const struct cc_key *k,
+                                   const char *setting, const struct toml_entry *e,
+                                   kata_error_t *err)
+{
+	cleanup_free char *copy = NULL, *kept = xstrdup(""), *changes = xstrdup("");
+	char *save = NULL;
+
+	if (e->value->type != TOML_STRING)
+		return type_error(st, setting, e, "a string", err);
+	copy = xstrdup(e->value->u.string.data);
+	for (char *opt = strtok_r(copy, ", \t", &save); opt != NULL;
+	     opt = strtok_r(NULL, ", \t", &save)) {
+		const char *use = opt;
+		char *next;
+
+		for (size_t i = 0; i < sizeof(lite_options) / sizeof(lite_options[0]); i++) {
+			if (strcmp(opt, lite_options[i][0]) != 0)
+				continue;
+			use = lite_options[i][1];
+			next = xasprintf("%s%s%s -> %s", changes, changes[0] ? ", " : "", opt,
+			                 use != NULL ? use : "(none: qemu-lite only)");
+			free(changes);
+			changes = next;
+		}
+		if (use == NULL)
+			continue;
+		next = xasprintf("%s%s%s", kept, kept[0] ? "," : "", use);
+		free(kept);
+		kept = next;
+	}
+	out_set(st, SEC_HYPERVISOR, "machine_accelerators", toml_quote(kept),
+	        "qemu -machine options (from %s)", setting);
+	if (changes[0] != '\0')
+		add_note(st, SEC_HYPERVISOR, setting, NULL, MIGRATE_CHANGED,
+		         "qemu-lite's options in upstream qemu's words: %s", changes);
+	else
+		add_note(st, SEC_HYPERVISOR, setting, NULL, MIGRATE_MAPPED,
+		         "qemu -machine options");
+	return 0;
+}
+
 static int cc_choice(struct migrate_state *st, const struct cc_key *k, const char *setting,
                      const struct toml_entry *e, const char *const *choices, kata_error_t *err)
 {
@@ -447,7 +494,7 @@ static const struct cc_key cc_hypervisor_keys[] = {
 	{ "machine_type", cc_machine_type, SEC_HYPERVISOR, NULL },
 	{ "kernel_params", cc_copy, SEC_HYPERVISOR,
 	  "guest kernel parameters, appended to the runtime's" },
-	{ "machine_accelerators", cc_copy, SEC_HYPERVISOR, "qemu -machine options" },
+	{ "machine_accelerators", cc_machine_accelerators, SEC_HYPERVISOR, NULL },
 	{ "default_vcpus", cc_vcpus, SEC_HYPERVISOR, NULL },
 	{ "default_memory", cc_memory, SEC_HYPERVISOR, NULL },
 	{ "default_bridges", cc_copy, SEC_HYPERVISOR, "PCI bridges of a VM (at most 5)" },

@@ -181,8 +181,9 @@ START_TEST(test_every_cc_key_is_accounted_for)
 	ck_assert_str_eq(c->hypervisor.initrd, initrd);
 	ck_assert_str_eq(c->hypervisor.machine_type, "pc");
 	ck_assert_str_eq(c->hypervisor.kernel_params, "quiet systemd.show_status=false");
-	ck_assert_str_eq(c->hypervisor.machine_accelerators,
-	                 "nosmm,nosmbus,nosata,nopit,static-prt,nofw");
+	/* qemu-lite's options in upstream qemu's spelling */
+	ck_assert_str_eq(c->hypervisor.machine_accelerators, "smm=off,smbus=off,sata=off,pit=off");
+	assert_fate(&r, "hypervisor.qemu.machine_accelerators", MIGRATE_CHANGED);
 	ck_assert_uint_eq(c->hypervisor.default_memory, 1024);
 	ck_assert_uint_eq(c->hypervisor.default_bridges, 2);
 	ck_assert_str_eq(c->hypervisor.block_device_driver, "virtio-blk");
