@@ -143,11 +143,11 @@ check_nothing_left() {
 		fail "$name: nothing left" "processes remain: $left"
 		return 1
 	fi
-	if grep -q " $dir[/ ]" /proc/mounts; then
-		fail "$name: nothing left" "mounts remain: $(grep -c " $dir[/ ]" /proc/mounts) under $dir"
+	if grep -q " ${dir}[/ ]" /proc/mounts; then
+		fail "$name: nothing left" "mounts remain: $(grep -c " ${dir}[/ ]" /proc/mounts) under $dir"
 		return 1
 	fi
-	if grep -q " /run/kata-containers/[^ ]*$id[/ ]" /proc/mounts; then
+	if grep -q " /run/kata-containers/[^ ]*${id}[/ ]" /proc/mounts; then
 		fail "$name: nothing left" "a mount under /run/kata-containers names $id"
 		return 1
 	fi
@@ -216,7 +216,7 @@ rt_cleanup() {
 			kill -KILL "$pid" 2>/dev/null
 		done
 		dir=$(sandbox_dir "$ROOT" "$id")
-		grep " $dir[/ ]" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do
+		grep " ${dir}[/ ]" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do
 			umount -l "$m" 2>/dev/null
 		done
 		[ -d "$dir" ] && rm -rf --one-file-system "$dir"
