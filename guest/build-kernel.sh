@@ -53,6 +53,8 @@ install_result() {
 	# A hard link when the cache is on the same filesystem, a copy otherwise.
 	ln "$result/vmlinux" "$out_dir/vmlinux" 2>/dev/null || cp "$result/vmlinux" "$out_dir/vmlinux"
 	cp "$result/config" "$out_dir/kernel.config"
+	# Newer than the fragment, so that make does not run this script again for nothing.
+	touch "$out_dir/vmlinux"
 	echo "build-kernel: $out_dir/vmlinux <- $result/vmlinux"
 }
 
