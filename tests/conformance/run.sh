@@ -73,29 +73,27 @@ done
 TMP=$(mktemp -d /tmp/kata-conformance.XXXXXX)
 LABELS=()
 WRAPPERS=()
-for r in "${RUNTIMES[@]}"; do
-	label=$(basename "$r")
-	case "$label" in runc) label=runc ;; kata-runtime | cc-runtime | runv) label=kata ;; esac
-	n=0
-	while [[ " ${LABELS[*]:-} " == *" $label "* ]]; do
-		n=$((n + 1))
-		label=$(basename "$r")$n
+
+# The build tree changes under a long run when someone rebuilds: the runtime, its proxy,
+# shim and initrd are run from a copy taken at the start. The kernel stays where it is
+# (the accelerator probe's answer is cached by its path).
+snapshot_kata() {
+	local runtime=$1 conf=$2 dir=$3 key file copy
+	mkdir -p "$dir"
+	cp "$runtime" "$dir/" || die "cannot copy $runtime"
+	SNAP_RUNTIME=$dir/$(basename "$runtime")
+	SNAP_CONF=$dir/configuration.toml
+	cp "$conf" "$SNAP_CONF"
+	for key in path initrd; do
+		sed -n "s/^[[:space:]]*$key[[:space:]]*=[[:space:]]*\"\\(\/[^\"]*\\)\".*/\\1/p" "$conf" |
+			while read -r file; do
+				# Only what the build tree holds (not qemu, which finds its modules by path).
+				[[ -f "$file" && "$file" == "$(dirname "$runtime")"/* ]] || continue
+				copy=$dir/$(basename "$file")
+				cp "$file" "$copy" && sed -i "s|\"$file\"|\"$copy\"|" "$SNAP_CONF"
+			done
 	done
-	root=$TMP/root-$label
-	mkdir -p "$root"
-	w=$TMP/runtime-$label
-	extra=""
-	case "$(basename "$r")" in
-	kata-runtime | cc-runtime | runv)
-		conf=${KATA_CONF_FILE:-$(dirname "$r")/configuration.toml}
-		extra="--kata-config $conf"
-		;;
-	esac
-	printf '#!/bin/sh\nexec %s %s --root %s "$@"\n' "$r" "$extra" "$root" >"$w"
-	chmod 0755 "$w"
-	LABELS+=("$label")
-	WRAPPERS+=("$w")
-done
+}
 
 CASE_PID=""
 cleanup() {
@@ -110,10 +108,48 @@ cleanup() {
 		left=$("$w" list -q 2>/dev/null)
 		[ -z "$left" ] || echo "run.sh: cleanup: containers left: $left" >&2
 	done
+	# A VM of one of this run's containers (ids conf<pid>-...) that outlived its delete.
+	for pid in $(pgrep -f -- "-name sandbox-conf[0-9]+-" 2>/dev/null); do
+		case "$(ps -o stat= -p "$pid" 2>/dev/null)" in '' | Z*) continue ;; esac
+		echo "run.sh: cleanup: a VM was left: $(ps -o args= -p "$pid" | cut -c1-120)" >&2
+		kill -KILL "$pid" 2>/dev/null
+	done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+for r in "${RUNTIMES[@]}"; do
+	label=$(basename "$r")
+	case "$label" in runc) label=runc ;; kata-runtime | cc-runtime | runv) label=kata ;; esac
+	n=0
+	while [[ " ${LABELS[*]:-} " == *" $label "* ]]; do
+		n=$((n + 1))
+		label=$(basename "$r")$n
+	done
+	root=$TMP/root-$label
+	mkdir -p "$root"
+	w=$TMP/runtime-$label
+	extra=""
+	exe=$r
+	case "$(basename "$r")" in
+	kata-runtime | cc-runtime | runv)
+		conf=${KATA_CONF_FILE:-$(dirname "$r")/configuration.toml}
+		[ -f "$conf" ] || die "no configuration $conf for $r"
+		snapshot_kata "$r" "$conf" "$TMP/snapshot-$label"
+		exe=$SNAP_RUNTIME
+		extra="--kata-config $SNAP_CONF"
+		;;
+	esac
+	printf '#!/bin/sh\nexec %s %s --root %s "$@"\n' "$exe" "$extra" "$root" >"$w"
+	chmod 0755 "$w"
+	LABELS+=("$label")
+	WRAPPERS+=("$w")
+done
+
+# The rootfs, too, is copied once (make rootfs runs every time).
+cp -a "$ROOTFS" "$TMP/rootfs" || die "cannot copy $ROOTFS"
+ROOTFS=$TMP/rootfs
 
 # --- run --------------------------------------------------------------------------------------
 [ ${#CASES[@]} -gt 0 ] || mapfile -t CASES < <("$OUT/validation" -list | cut -f1)
@@ -186,6 +222,15 @@ for c in "${CASES[@]}"; do
 				/^ok / { p = 0 } p && /^#/ { print "    " $0 }' "$k"
 		} >>"$report"
 	done < <(comm -23 <(assertions "$r" ok) <(assertions "$k" ok))
+done
+# The reference's own failures are known too (expected/REFERENCE.txt); a new one points
+# at this machine rather than at the runtime under test.
+ref_expected=$CONF_DIR/expected/$(basename "${RUNTIMES[0]}").txt
+for c in "${CASES[@]}"; do
+	assertions "$RESULTS/$ref/$c.tap" notok | while IFS= read -r a; do
+		grep -qxF "$c: $a" <(grep -v '^#' "$ref_expected" 2>/dev/null) ||
+			echo "note: $ref fails \"$c: $a\", which $ref_expected does not list"
+	done
 done
 if [ -s "$report" ]; then
 	echo "--- assertions $ref passes and $cmp fails (also in $report):"
