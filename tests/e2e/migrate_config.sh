@@ -144,7 +144,7 @@ case_to_and_force() {
 	else
 		fail "--force: replaces it" "$(head -n 3 "$TMP/early.toml")"
 	fi
-	if ls "$TMP" | grep -q 'migrate-'; then
+	if compgen -G "$TMP/early.toml.migrate-*" >/dev/null; then
 		fail "--to: no temporary file left" "$(ls "$TMP")"
 	else
 		pass "--to: no temporary file left"
