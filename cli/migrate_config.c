@@ -155,6 +155,15 @@ static char *render_value(const struct toml_value *v)
 	}
 }
 
+/* Notes quote the source's keys and values in comments and on stderr: one line each,
+ * whatever bytes the source had. */
+static void one_line(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
 static struct out_key *out_find(struct migrate_state *st, enum out_section sec, const char *key)
 {
 	for (size_t i = 0; i < OUT_KEYS; i++)
@@ -179,6 +188,7 @@ static void out_set(struct migrate_state *st, enum out_section sec, const char *
 	if (vasprintf(&k->comment, fmt, ap) < 0)
 		abort();
 	va_end(ap);
+	one_line(k->comment);
 }
 
 static void add_note(struct migrate_state *st, enum out_section sec, const char *setting,
@@ -199,10 +209,15 @@ static void add_note(struct migrate_state *st, enum out_section sec, const char 
 	if (vasprintf(&note->why, fmt, ap) < 0)
 		abort();
 	va_end(ap);
-	if (fate != MIGRATE_MAPPED)
-		strv_push(&st->dropped[sec], xasprintf("%s: %s%s%s: %s", migrate_fate_name(fate),
-		                                       setting, shown != NULL ? " = " : "",
-		                                       shown != NULL ? shown : "", note->why));
+	one_line(note->setting);
+	one_line(note->why);
+	if (fate != MIGRATE_MAPPED) {
+		char *line = xasprintf("%s: %s%s%s: %s", migrate_fate_name(fate), note->setting,
+		                       shown != NULL ? " = " : "", shown != NULL ? shown : "",
+		                       note->why);
+		one_line(line);
+		strv_push(&st->dropped[sec], line);
+	}
 }
 
 static int type_error(struct migrate_state *st, const char *setting, const struct toml_entry *e,

@@ -284,6 +284,30 @@ START_TEST(test_foreign_keys_are_named)
 }
 END_TEST
 
+/* A hostile source cannot add lines to the output through a key or value it quotes. */
+START_TEST(test_notes_stay_on_one_line)
+{
+	static const char text[] =
+	        "[hypervisor.qemu]\n\"x\\n[runtime]\\nenable_debug = true\" = 1\n"
+	        "image = \"a\\n[proxy.kata]\\npath = \\\"/evil\\\"\"\n"
+	        "kernel = \"k\\ninitrd = \\\"/evil\\\"\"\n";
+	cleanup_error kata_error_t err = NULL;
+	cleanup_config struct kata_config *c = NULL;
+	struct migrate_result r;
+
+	ck_assert_msg(migrate_config("x.toml", text, strlen(text), NULL, &base, &r, &err) == 0,
+	              "%s", err ? err->message : "");
+	c = kata_config_parse("out.toml", r.toml, strlen(r.toml), &err);
+	ck_assert_msg(c != NULL, "%s\n%s", err ? err->message : "", r.toml);
+	ck_assert(!c->runtime.enable_debug);
+	ck_assert_str_eq(c->proxy.path, "/opt/kata/libexec/kata-proxy");
+	ck_assert_str_eq(c->hypervisor.initrd, initrd);
+	for (size_t i = 0; i < r.n_notes; i++)
+		ck_assert_ptr_null(strchr(r.notes[i].why, '\n'));
+	migrate_result_release(&r);
+}
+END_TEST
+
 START_TEST(test_wrong_type_names_file_line_key)
 {
 	static const char text[] = "[hypervisor.qemu]\n\ndefault_vcpus = \"two\"\n";
@@ -629,6 +653,7 @@ static Suite *migrate_suite(void)
 	tcase_add_test(tc, test_stock_file);
 	tcase_add_test(tc, test_early_file);
 	tcase_add_test(tc, test_foreign_keys_are_named);
+	tcase_add_test(tc, test_notes_stay_on_one_line);
 	tcase_add_test(tc, test_wrong_type_names_file_line_key);
 	tcase_add_test(tc, test_syntax_error);
 	tcase_add_test(tc, test_nothing_to_migrate);
