@@ -250,7 +250,8 @@ int sandbox_teardown(const struct kata_config *config, struct sandbox_record *sb
 			hypervisor_free(hv);
 		}
 	}
-	if (share_unmount_all(sb->mounts, &step) < 0) {
+	if (share_unmount_all(sb->mounts, &step) < 0 ||
+	    (sb->dir != NULL && share_unmount_below(sb->dir, &step) < 0)) {
 		/* Never remove a tree that may still have the container's rootfs mounted in it. */
 		keep_first(&first, &step);
 	} else if (sb->dir != NULL && remove_tree(sb->dir, &step) < 0) {

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -144,4 +146,66 @@ int share_unmount_all(char *const *mounts, kata_error_t *err)
 		}
 	}
 	return ret;
+}
+
+/* mountinfo escapes space, tab, newline and backslash in paths as octal (\040). */
+static char *unescape_mount_path(const char *field)
+{
+	char *out = xmalloc(strlen(field) + 1), *o = out;
+
+	for (const char *p = field; *p != '\0'; p++) {
+		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
+		    p[3] >= '0' && p[3] <= '7') {
+			*o++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+			p += 3;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static bool is_at_or_below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static int compare_depth_descending(const void *a, const void *b)
+{
+	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+
+	return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+int share_unmount_below(const char *dir, kata_error_t *err)
+{
+	cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
+	cleanup_strv char **points = NULL;
+	cleanup_free char *line = NULL;
+	size_t cap = 0;
+
+	if (f == NULL)
+		return kata_error_sys(err, "open /proc/self/mountinfo");
+	/* Fields: id parent major:minor root mount-point options ... */
+	while (getline(&line, &cap, f) > 0) {
+		char mount_point[4096];
+		cleanup_free char *path = NULL;
+
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mount_point) != 1)
+			continue;
+		path = unescape_mount_path(mount_point);
+		if (is_at_or_below(path, dir))
+			strv_append(&points, path);
+	}
+	if (points == NULL)
+		return 0;
+	qsort(points, strv_length(points), sizeof(char *), compare_depth_descending);
+	for (char **p = points; *p != NULL; p++) {
+		if (umount2(*p, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+			return kata_error_sys(err, "unmount `%s`", *p);
+	}
+	return 0;
 }

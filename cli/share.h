@@ -22,5 +22,8 @@ int share_bind_mounts(const char *shared_dir, const char *id, struct oci_spec *s
                       kata_error_t *err);
 /* Unmounts in reverse order (lazily: a mount still busy goes when its last user does). */
 int share_unmount_all(char *const *mounts, kata_error_t *err);
+/* Unmounts whatever is mounted at or below dir, as /proc/self/mountinfo says, deepest
+ * first: what a runtime killed half-way through create may not have recorded. */
+int share_unmount_below(const char *dir, kata_error_t *err);
 
 #endif

@@ -4,11 +4,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 bool state_id_is_valid(const char *id)
@@ -171,27 +171,93 @@ json_object *state_read_unlocked(const char *root, const char *id, kata_error_t 
 	return read_state_file(dir, id, err);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+/* A directory that is the root of a mount (a bind mount looks like any directory, even on
+ * the same filesystem): removing "its" files would delete the mounted tree's. */
+static int is_mount_root(int dirfd, bool *mount_root)
 {
-	int ret = type == FTW_DP ? rmdir(path) : unlink(path);
+	struct statx stx;
 
-	return ret < 0 && errno != ENOENT ? -1 : 0;
+	if (statx(dirfd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) < 0)
+		return -1;
+	if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)) {
+		errno = ENOTSUP; /* a kernel too old to tell: refuse rather than guess */
+		return -1;
+	}
+	*mount_root = (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+	return 0;
+}
+
+static int remove_dir_contents(int dirfd, const char *path, int depth, kata_error_t *err);
+
+static int remove_entry_at(int dirfd, const char *name, const char *parent, int depth,
+                           kata_error_t *err)
+{
+	cleanup_free char *path = xasprintf("%s/%s", parent, name);
+	cleanup_close int fd = -1;
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : kata_error_sys(err, "stat `%s`", path);
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+			return kata_error_sys(err, "remove `%s`", path);
+		return 0;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : kata_error_sys(err, "open `%s`", path);
+	if (remove_dir_contents(fd, path, depth + 1, err) < 0)
+		return -1;
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return kata_error_sys(err, "remove `%s`", path);
+	return 0;
+}
+
+static int remove_dir_contents(int dirfd, const char *path, int depth, kata_error_t *err)
+{
+	cleanup_closedir DIR *dir = NULL;
+	struct dirent *entry;
+	bool mount_root;
+	int fd;
+
+	if (depth > REMOVE_TREE_MAX_DEPTH)
+		return kata_error_set(err, ELOOP, "`%s` is nested too deeply to remove", path);
+	if (is_mount_root(dirfd, &mount_root) < 0)
+		return kata_error_sys(err, "stat `%s`", path);
+	if (mount_root)
+		return kata_error_set(err, EBUSY,
+		                      "`%s` is a mount point: not removing what is in it", path);
+	fd = dup(dirfd);
+	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return kata_error_sys(err, "open `%s`", path);
+	}
+	while ((errno = 0, entry = readdir(dir)) != NULL) {
+		if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+			continue;
+		if (remove_entry_at(dirfd, entry->d_name, path, depth, err) < 0)
+			return -1;
+	}
+	if (errno != 0)
+		return kata_error_sys(err, "read `%s`", path);
+	return 0;
 }
 
 int remove_tree(const char *path, kata_error_t *err)
 {
-	struct stat st;
+	cleanup_free char *parent = NULL;
+	cleanup_close int parent_fd = -1;
+	const char *slash = strrchr(path, '/');
 
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : kata_error_sys(err, "stat `%s`", path);
-	if (!S_ISDIR(st.st_mode)) {
-		if (unlink(path) < 0 && errno != ENOENT)
-			return kata_error_sys(err, "remove `%s`", path);
-		return 0;
-	}
-	if (nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
-		return kata_error_sys(err, "remove `%s`", path);
-	return 0;
+	if (slash == NULL || slash[1] == '\0')
+		return kata_error_set(err, EINVAL, "remove `%s`: not an absolute path to an entry",
+		                      path);
+	parent = xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+	parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (parent_fd < 0)
+		return errno == ENOENT ? 0 : kata_error_sys(err, "open `%s`", parent);
+	return remove_entry_at(parent_fd, slash + 1, parent, 0, err);
 }
 
 int state_destroy(struct state_handle *handle, kata_error_t *err)

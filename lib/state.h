@@ -47,7 +47,10 @@ int state_destroy(struct state_handle *handle, kata_error_t *err);
 /* Ids of every container under root, sorted; an absent root is an empty list. */
 int state_list(const char *root, char ***ids, kata_error_t *err);
 
-/* Removes a directory tree without following symlinks or crossing mount points. */
+/* Removes a directory tree (an absolute path) without following symlinks. It refuses
+ * (EBUSY) to descend into a mount point, bind mounts included, so a tree that still has
+ * something mounted in it keeps what is mounted there. */
 int remove_tree(const char *path, kata_error_t *err);
+#define REMOVE_TREE_MAX_DEPTH 256
 
 #endif

@@ -5,12 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "json_util.h"
+#include "cli/share.h"
 #include "state.h"
 
 static char root_template[] = "/tmp/kata-test-state-XXXXXX";
@@ -27,6 +29,8 @@ static void teardown(void)
 {
 	cleanup_error kata_error_t err = NULL;
 
+	/* A test that failed half-way may have left its bind mount. */
+	ck_assert_int_eq(share_unmount_below(root, &err), 0);
 	ck_assert_int_eq(remove_tree(root, &err), 0);
 }
 
@@ -198,6 +202,48 @@ START_TEST(test_remove_tree_does_not_follow_symlinks)
 }
 END_TEST
 
+/* The data-loss guard: a tree with a bind mount inside (same filesystem, as /run and the
+ * rootfs are on these machines) is not emptied through the mount. */
+START_TEST(test_remove_tree_stops_at_bind_mounts)
+{
+	cleanup_error kata_error_t err = NULL;
+	cleanup_free char *precious = xasprintf("%s/precious", root);
+	cleanup_free char *file = xasprintf("%s/precious/data", root);
+	cleanup_free char *tree = xasprintf("%s/tree", root);
+	cleanup_free char *point = xasprintf("%s/tree/shared/rootfs", root);
+	cleanup_free char *shared = xasprintf("%s/tree/shared", root);
+	int fd;
+
+	ck_assert_int_eq(mkdir(precious, 0700), 0);
+	fd = open(file, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(mkdir(tree, 0700), 0);
+	ck_assert_int_eq(mkdir(shared, 0700), 0);
+	ck_assert_int_eq(mkdir(point, 0700), 0);
+	ck_assert_int_eq(mount(precious, point, NULL, MS_BIND, NULL), 0);
+	ck_assert_int_eq(remove_tree(tree, &err), -1);
+	ck_assert_int_eq(err->errno_value, EBUSY);
+	ck_assert_int_eq(access(file, F_OK), 0);
+	ck_assert_int_eq(umount2(point, MNT_DETACH), 0);
+	kata_error_free(&err);
+	ck_assert_int_eq(remove_tree(tree, &err), 0);
+	ck_assert_int_eq(access(tree, F_OK), -1);
+	ck_assert_int_eq(access(file, F_OK), 0);
+}
+END_TEST
+
+START_TEST(test_remove_tree_absent_and_relative)
+{
+	cleanup_error kata_error_t err = NULL;
+	cleanup_free char *absent = xasprintf("%s/absent/deeper", root);
+
+	ck_assert_int_eq(remove_tree(absent, &err), 0);
+	ck_assert_int_eq(remove_tree("relative", &err), -1);
+	ck_assert_int_eq(err->errno_value, EINVAL);
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -213,6 +259,8 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_lock_is_exclusive);
 	tcase_add_test(tc, test_waiter_sees_deletion);
 	tcase_add_test(tc, test_remove_tree_does_not_follow_symlinks);
+	tcase_add_test(tc, test_remove_tree_stops_at_bind_mounts);
+	tcase_add_test(tc, test_remove_tree_absent_and_relative);
 	suite_add_tcase(s, tc);
 	return s;
 }
