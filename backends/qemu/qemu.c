@@ -369,10 +369,14 @@ static int qemu_cleanup(struct hypervisor *hv, unsigned int flags, kata_error_t 
 
 	if (sb == NULL)
 		return -1;
+	if (sb->phase == QEMU_PHASE_CREATED) {
+		/* A start interrupted half-way (its runtime killed before it saved the state)
+		 * may have left qemu running: the pid file says which. */
+		undo_start(sb);
+		sb->phase = QEMU_PHASE_STOPPED;
+	}
 	if (qemu_stop(hv, flags | HYPERVISOR_FLAG_FORCE, err) < 0)
 		return kata_error_wrap(err, "cleanup");
-	if (sb->phase == QEMU_PHASE_CREATED)
-		sb->phase = QEMU_PHASE_STOPPED;
 	remove_file(sb->qmp_path);
 	remove_file(sb->channel_paths[0]);
 	remove_file(sb->channel_paths[1]);
