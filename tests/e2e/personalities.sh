@@ -193,6 +193,15 @@ case_runv_run() {
 		KATA_CONF_FILE=$TMP/decoy.toml "$BIN/runv" --root "$ROOT" start "$ID" >/dev/null 2>&1
 		check_eq "runv start, state" running "$(KATA_CONF_FILE=$TMP/decoy.toml "$BIN/runv" \
 			--root "$ROOT" state "$ID" 2>/dev/null | jq -r .status)"
+		out=$(KATA_CONF_FILE=$TMP/decoy.toml timeout -k 5 60 "$BIN/runv" --root "$ROOT" \
+			exec "$ID" echo from-exec 2>&1 </dev/null)
+		check_contains "runv exec" "from-exec" "$out"
+		check_contains "runv ps" "sleep 1000" "$(KATA_CONF_FILE=$TMP/decoy.toml "$BIN/runv" \
+			--root "$ROOT" ps "$ID" 2>&1)"
+		KATA_CONF_FILE=$TMP/decoy.toml "$BIN/runv" --root "$ROOT" pause "$ID" >/dev/null 2>&1
+		check_eq "runv pause" paused "$(state_field "$ID" status)"
+		KATA_CONF_FILE=$TMP/decoy.toml "$BIN/runv" --root "$ROOT" resume "$ID" >/dev/null 2>&1
+		check_eq "runv resume" running "$(state_field "$ID" status)"
 		KATA_CONF_FILE=$TMP/decoy.toml "$BIN/runv" --root "$ROOT" kill "$ID" KILL >/dev/null 2>&1
 		wait_status "$ID" stopped 20 || true
 		out=$(KATA_CONF_FILE=$TMP/decoy.toml "$BIN/runv" --root "$ROOT" delete "$ID" 2>&1)
@@ -203,10 +212,41 @@ case_runv_run() {
 	fi
 }
 
+# runv --driver libvirt: a container in a transient domain of a private libvirtd
+# (tests/e2e/lib/libvirtd.sh). The configuration names that daemon in [hypervisor.libvirt];
+# the flag picks the backend, the other flags size the VM as with qemu.
+case_runv_libvirt() {
+	local out rc
+	# shellcheck source=lib/libvirtd.sh
+	. "$SRCDIR/tests/e2e/lib/libvirtd.sh"
+	libvirtd_start
+	rc=$?
+	if [ $rc -eq 2 ]; then
+		skip "runv --driver libvirt run" "another libvirtd runs on this host (one per host)"
+		return
+	elif [ $rc -ne 0 ]; then
+		fail "runv --driver libvirt run" "the test libvirtd did not start"
+		return
+	fi
+	trap 'rt_cleanup; libvirtd_stop' EXIT
+	libvirt_write_config "$CONFIG" "$TMP/libvirt.toml"
+	new_id runv-lv
+	make_bundle "$TMP/runv-lv" sh -c 'echo processors=$(grep -c ^processor /proc/cpuinfo); exit 4'
+	out=$(KATA_CONF_FILE=$TMP/libvirt.toml timeout -k 5 180 "$BIN/runv" --driver libvirt \
+		--default_cpus 2 --root "$ROOT" run --bundle "$TMP/runv-lv" "$ID" 2>&1 </dev/null)
+	rc=$?
+	check_eq "runv --driver libvirt run: exit code" 4 "$rc"
+	check_contains "runv --driver libvirt run: --default_cpus" "processors=$([ "$(nproc)" -ge 2 ] &&
+		echo 2 || echo 1)" "$out"
+	check_nothing_left "runv --driver libvirt run" "$ID"
+	libvirtd_stop
+}
+
 case_cc_names
 case_cc_env_check
 case_cc_run
 case_runv_names
 case_runv_overrides
 case_runv_run
+case_runv_libvirt
 rt_finish
