@@ -213,11 +213,11 @@ half_created() {
 	new_id "half-$name"
 	make_bundle "$TMP/half-$name" probe sleep 1000
 	"$RUNTIME" --kata-config "$CONFIG" --root "$ROOT" create --bundle "$TMP/half-$name" "$ID" \
-		>/dev/null 2>&1 </dev/null &
+		>/dev/null 2>"$TMP/half-$name.err" </dev/null &
 	create_pid=$!
 	track_bg "$create_pid"
-	if ! wait_for "$name of $ID" 30 "$wait_for_pid" "$ID"; then
-		fail "half-created ($name): boots" "no $name for $ID"
+	if ! wait_for "$name of $ID" 60 "$wait_for_pid" "$ID"; then
+		fail "half-created ($name): boots" "no $name for $ID: $(head -c 400 "$TMP/half-$name.err")"
 		return
 	fi
 	kill -KILL "$create_pid"

@@ -105,14 +105,14 @@ sandbox_dir() {
 	printf '%s/%016x\n' "$SANDBOX_BASE" "$h"
 }
 
-# The host processes of container ID: qemu (-name sandbox-ID), its shims (kata-shim -c ID)
-# and whatever names the sandbox directory (proxy, virtiofsd). Zombies are left out:
-# PID 1 reaps slowly here (DESIGN.md).
+# The host processes of container ID: qemu (-name sandbox-ID; guest=sandbox-ID when
+# libvirt runs it), its shims (kata-shim -c ID) and whatever names the sandbox directory
+# (proxy, virtiofsd). Zombies are left out: PID 1 reaps slowly here (DESIGN.md).
 container_processes() {
 	local id=$1 dir pid
 	dir=$(sandbox_dir "$ROOT" "$id")
 	{
-		pgrep -f -- "-name sandbox-$id( |,|\$)"
+		pgrep -f -- "-name (guest=)?sandbox-$id( |,|\$)"
 		pgrep -f -- "kata-shim -c $id "
 		pgrep -f -- "$dir/"
 	} 2>/dev/null | sort -u | while read -r pid; do
@@ -127,7 +127,7 @@ container_processes() {
 # The pid of container ID's qemu; fails when there is none.
 qemu_pid_of() {
 	local pid
-	pid=$(pgrep -f -- "-name sandbox-$1( |,|\$)" | head -n 1)
+	pid=$(pgrep -f -- "-name (guest=)?sandbox-$1( |,|\$)" | head -n 1)
 	[ -n "$pid" ] && echo "$pid"
 }
 
