@@ -24,8 +24,8 @@
 #include "cleanup.h"
 #include "log.h"
 
-#define LIBVIRT_DOMAIN_PREFIX "kata-"
-#define LIBVIRT_TERM_MS       2000 /* the fallback kill when libvirt cannot be reached */
+#define LIBVIRT_DOMAIN_PREFIX "sandbox-" /* as the qemu backend names its VM (-name) */
+#define LIBVIRT_TERM_MS       2000       /* the fallback kill when libvirt cannot be reached */
 
 static struct libvirt_sandbox *sandbox_of(struct hypervisor *hv, kata_error_t *err)
 {

@@ -119,9 +119,9 @@ START_TEST(test_lifecycle)
 	ck_assert_str_eq(hypervisor_channel_path(hv, HYPERVISOR_CHANNEL_CTL), ctl);
 	ck_assert_ptr_null(hypervisor_console_log_path(hv));
 	hv = reload(hv);
-	ck_assert_int_eq(domain_count("kata-life"), 0);
+	ck_assert_int_eq(domain_count("sandbox-life"), 0);
 	ck_op(hypervisor_start(hv, 0, &err_));
-	ck_assert_int_eq(domain_count("kata-life"), 1);
+	ck_assert_int_eq(domain_count("sandbox-life"), 1);
 	hv = reload(hv);
 	ck_assert_int_eq(state_of(hv), HYPERVISOR_STATE_RUNNING);
 	{
@@ -136,7 +136,7 @@ START_TEST(test_lifecycle)
 	ck_op(hypervisor_resume(hv, 0, &err_));
 	ck_assert_int_eq(state_of(hv), HYPERVISOR_STATE_RUNNING);
 	ck_op(hypervisor_stop(hv, 0, &err_));
-	ck_assert_int_eq(domain_count("kata-life"), 0);
+	ck_assert_int_eq(domain_count("sandbox-life"), 0);
 	hv = reload(hv);
 	ck_assert_int_eq(state_of(hv), HYPERVISOR_STATE_STOPPED);
 	ck_op(hypervisor_stop(hv, 0, &err_)); /* already gone: fine */
@@ -154,7 +154,7 @@ START_TEST(test_destroyed_behind_our_back_is_crashed)
 	cleanup_error kata_error_t err = NULL;
 
 	ck_op(hypervisor_start(hv, 0, &err_));
-	dom = virDomainLookupByName(conn, "kata-crash");
+	dom = virDomainLookupByName(conn, "sandbox-crash");
 	ck_assert_ptr_nonnull(dom);
 	ck_assert_int_eq(virDomainDestroy(dom), 0); /* virsh destroy */
 	virDomainFree(dom);
@@ -172,7 +172,7 @@ END_TEST
 /* A domain of the same name already exists: libvirt refuses ours, with its own words. */
 START_TEST(test_refused_domain)
 {
-	const char *other = "<domain type='test'><name>kata-dup</name><memory>65536</memory>"
+	const char *other = "<domain type='test'><name>sandbox-dup</name><memory>65536</memory>"
 	                    "<os><type>hvm</type></os></domain>";
 	virDomainPtr dom = virDomainCreateXML(conn, other, 0);
 	struct hypervisor *hv;
@@ -183,13 +183,13 @@ START_TEST(test_refused_domain)
 	ck_assert_int_eq(hypervisor_start(hv, 0, &err), -1);
 	ck_assert_int_eq(err->errno_value, EINVAL);
 	ck_assert_msg(strstr(err->message, "libvirt: start: create the domain: ") != NULL &&
-	                      strstr(err->message, "kata-dup") != NULL &&
+	                      strstr(err->message, "sandbox-dup") != NULL &&
 	                      strstr(err->message, "already exists") != NULL,
 	              "%s", err->message);
 	ck_assert_int_eq(state_of(hv), HYPERVISOR_STATE_CREATED);
 	/* cleanup destroys only our domain (by uuid), not the other one of that name */
 	ck_op(hypervisor_cleanup(hv, 0, &err_));
-	ck_assert_int_eq(domain_count("kata-dup"), 1);
+	ck_assert_int_eq(domain_count("sandbox-dup"), 1);
 	ck_assert_int_eq(access(sandbox_dir, F_OK), -1);
 	virDomainDestroy(dom);
 	virDomainFree(dom);
@@ -241,7 +241,7 @@ START_TEST(test_unreachable_libvirt)
 	ck_assert_int_eq(access(sandbox_dir, F_OK), -1);
 	hypervisor_free(hv);
 	{
-		virDomainPtr dom = virDomainLookupByName(conn, "kata-lost");
+		virDomainPtr dom = virDomainLookupByName(conn, "sandbox-lost");
 
 		ck_assert_ptr_nonnull(dom);
 		virDomainDestroy(dom);
