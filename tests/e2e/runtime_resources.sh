@@ -79,6 +79,20 @@ case_update() {
 	fi
 	out=$(kr exec "$ID" probe cgroup 2>&1 </dev/null)
 	check_eq "update: a refused update changes nothing" 67108864 "$(kv memory_limit "$out")"
+	if out=$(kr update --cpu-quota 50000 --cpu-period 100000 "$ID" 2>&1); then
+		pass "update --cpu-quota --cpu-period"
+	else
+		fail "update --cpu-quota --cpu-period" "$out"
+	fi
+	out=$(kr exec "$ID" probe cgroup 2>&1 </dev/null)
+	check_eq "update: the new cpu quota" 50000 "$(kv cpu_quota "$out")"
+	out=$(kr update --cpu-quota 900000 --cpu-period 100000 "$ID" 2>&1)
+	status=$?
+	if [ $status -ne 0 ] && [[ "$out" == *exceeds* ]]; then
+		pass "update: more CPU than the VM has is refused"
+	else
+		fail "update: more CPU than the VM has is refused" "exit $status: $out"
+	fi
 	delete_and_check "update" "$ID"
 }
 
