@@ -71,6 +71,7 @@ done
 
 # --- a private root for each runtime, through a one-executable wrapper ----------------------
 TMP=$(mktemp -d /tmp/kata-conformance.XXXXXX)
+chmod 0755 "$TMP" # a container in a user namespace reaches its bundle as a mapped uid
 LABELS=()
 WRAPPERS=()
 
@@ -179,7 +180,7 @@ for c in "${CASES[@]}"; do
 		label=${LABELS[$i]}
 		tapf=$RESULTS/$label/$c.tap
 		t0=$(date +%s)
-		mkdir -p "$TMP/work-$label"
+		mkdir -p -m 0755 "$TMP/work-$label"
 		RUNTIME=${WRAPPERS[$i]} CONFORMANCE_ROOTFS=$ROOTFS CONFORMANCE_RUNTIMETEST=$OUT/runtimetest \
 			CONFORMANCE_TMP=$TMP/work-$label TMPDIR=$TMP/work-$label \
 			timeout -k 30 "$TIMEOUT" "$OUT/validation" "$c" >"$tapf" 2>"$RESULTS/$label/$c.stderr" &

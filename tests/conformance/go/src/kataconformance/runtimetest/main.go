@@ -99,3 +99,7 @@ func describe(format string, args ...interface{}) string { return fmt.Sprintf(fo
 func init() {
 	checks = append(checks, check{"cgroups", checkCgroups})
 }
+
+func init() {
+	checks = append(checks, check{"userns", checkUserNamespace})
+}

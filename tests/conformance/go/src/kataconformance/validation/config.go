@@ -6,6 +6,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"time"
 
 	rspec "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-tools/generate"
@@ -156,6 +157,27 @@ func init() {
 			})
 		}
 	})
+	register("linux_uid_mappings", "a user namespace with linux.uidMappings and gidMappings", func(h *harness) {
+		h.insideValidate("userns", func(g *generate.Generator) {
+			g.SetProcessArgs([]string{"/runtimetest", "-only", "userns,user"})
+			g.AddOrReplaceLinuxNamespace("user", "")
+			g.AddLinuxUIDMapping(100000, 0, 65536)
+			g.AddLinuxGIDMapping(100000, 0, 65536)
+		})
+	})
+	register("process_rlimits_fail", "an unknown rlimit type is an error", func(h *harness) {
+		h.createMustFail("rlimit", func(g *generate.Generator) {
+			sleeper(g)
+			g.AddProcessRlimits("RLIMIT_CONFORMANCE_BOGUS", 1, 1)
+		})
+	})
+	register("process_capabilities_fail", "an unknown capability name is an error", func(h *harness) {
+		h.createMustFail("capability", func(g *generate.Generator) {
+			sleeper(g)
+			g.Config.Process.Capabilities.Bounding = append(g.Config.Process.Capabilities.Bounding,
+				"CAP_CONFORMANCE_BOGUS")
+		})
+	})
 	register("linux_cgroups", "linux.resources memory, pids and cpu as the container sees them", func(h *harness) {
 		h.insideValidate("cgroups", func(g *generate.Generator) {
 			g.SetProcessArgs([]string{"/runtimetest", "-only", "cgroups"})
@@ -220,4 +242,22 @@ func caseReadonlyPaths(h *harness) {
 	})
 	os.MkdirAll(filepath.Join(b.rootfs, "readonly-dir"), 0o755)
 	h.runBundle("readonly", b)
+}
+
+// createMustFail checks that a configuration the runtime cannot honour is refused, by
+// create or at the latest by start, and that the program never runs.
+func (h *harness) createMustFail(what string, edit func(g *generate.Generator)) {
+	t := h.t
+	b := h.mustBundle(what, edit)
+	id := h.newID(what)
+	out, cerr := h.create(b, id)
+	var serr error
+	if cerr == nil {
+		out, serr = h.run("start", id)
+	}
+	t.Okf(cerr != nil || serr != nil, what+": create or start fails", "both succeeded: %s", out)
+	t.Okf(cerr != nil, what+": create fails", "create succeeded")
+	time.Sleep(500 * time.Millisecond)
+	_, err := os.Stat(filepath.Join(b.rootfs, "started"))
+	t.Okf(os.IsNotExist(err), what+": the program does not run", "/started exists")
 }

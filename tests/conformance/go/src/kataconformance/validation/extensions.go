@@ -57,6 +57,23 @@ func caseExec(h *harness) {
 	out, err = h.run("exec", id, "/no/such/program")
 	t.Okf(err != nil, "exec of a missing program fails", "exit 0: %s", out)
 
+	// As conmon runs it: a process.json, detached, with a pid file.
+	proc := *b.g.Config.Process
+	proc.Args = []string{"sh", "-c", "touch /exec-detached; exec sleep 1000"}
+	proc.Env = append(proc.Env, "CONFORMANCE_P=1")
+	procFile := filepath.Join(h.dir, "process.json")
+	data, _ := json.Marshal(&proc)
+	os.WriteFile(procFile, data, 0o644)
+	pidFile := filepath.Join(h.dir, "exec.pid")
+	out, err = h.detached(b, id+"-exec", "exec", "--process", procFile, "--detach", "--pid-file", pidFile, id)
+	t.Okf(err == nil, "exec --process --detach --pid-file succeeds", "%v: %s", err, out)
+	t.Okf(waitFile(filepath.Join(b.rootfs, "exec-detached"), processTimeout),
+		"exec --process: the process of process.json runs", "no /exec-detached")
+	pidText, perr := os.ReadFile(pidFile)
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(pidText)))
+	t.Okf(perr == nil && pid > 0 && processAlive(pid), "exec --pid-file holds a live pid",
+		"%q (%v): %s", pidText, perr, procState(pid))
+
 	h.run("kill", id, "KILL")
 	got, ok := h.waitStatus(id, "stopped", processTimeout)
 	t.Okf(ok, "kill KILL stops the container", "status is %s", got)
@@ -116,16 +133,7 @@ func caseRun(h *harness) {
 
 // runDetached runs `run -d` with file-backed stdio (the container keeps it).
 func (h *harness) runDetached(b *bundle, id string) (string, error) {
-	saved := h.runtime
-	defer func() { h.runtime = saved }()
-	// create's plumbing, through a wrapper that turns its "create" into "run -d".
-	wrapper := filepath.Join(h.dir, "run-d")
-	script := "#!/bin/sh\nshift\nexec " + saved + " run -d \"$@\"\n"
-	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
-		return "", err
-	}
-	h.runtime = wrapper
-	return h.create(b, id)
+	return h.detached(b, id, "run", "-d", "--bundle", b.dir, id)
 }
 
 func caseList(h *harness) {

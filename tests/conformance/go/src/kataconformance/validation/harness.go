@@ -54,6 +54,11 @@ func newHarness(name string, t *tap.Writer) (*harness, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Searchable by every uid: a container in a user namespace reaches its rootfs as
+	// a mapped uid (the bundles hold nothing secret).
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
 	h.dir = dir
 	return h, nil
 }
@@ -120,17 +125,22 @@ func (h *harness) runQuiet(args ...string) (string, error) { return h.run(args..
 // create runs `create`; the container's stdout and stderr (which the runtime hands on to
 // the container) go to files in the bundle, never to a pipe that would stay open.
 func (h *harness) create(b *bundle, id string, extra ...string) (string, error) {
+	args := append([]string{"create", "--bundle", b.dir}, extra...)
+	return h.detached(b, id, append(args, id)...)
+}
+
+// detached runs the runtime with stdio in files named by name in the bundle (a detached
+// process keeps them) and returns its stderr.
+func (h *harness) detached(b *bundle, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
-	args := append([]string{"create", "--bundle", b.dir}, extra...)
-	args = append(args, id)
 	cmd := exec.CommandContext(ctx, h.runtime, args...)
-	stdout, err := os.Create(filepath.Join(b.dir, id+".stdout"))
+	stdout, err := os.Create(filepath.Join(b.dir, name+".stdout"))
 	if err != nil {
 		return "", err
 	}
 	defer stdout.Close()
-	stderr, err := os.Create(filepath.Join(b.dir, id+".stderr"))
+	stderr, err := os.Create(filepath.Join(b.dir, name+".stderr"))
 	if err != nil {
 		return "", err
 	}
@@ -212,6 +222,9 @@ type bundle struct {
 func (h *harness) newBundle(what string) (*bundle, error) {
 	dir, err := os.MkdirTemp(h.dir, what+"-")
 	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
 		return nil, err
 	}
 	b := &bundle{dir: dir, rootfs: filepath.Join(dir, "rootfs")}

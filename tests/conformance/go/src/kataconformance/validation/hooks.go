@@ -15,6 +15,7 @@ import (
 
 func init() {
 	register("hooks", "prestart, poststart, poststop: when they run and what they receive", caseHooks)
+	register("hooks_poststart_fail", "a failing poststart hook is only a warning", casePoststartFail)
 	register("hooks_prestart_fail", "a failing prestart hook stops the container", casePrestartFail)
 }
 
@@ -111,4 +112,27 @@ func casePrestartFail(h *harness) {
 	st, err := h.state(id)
 	t.Okf(err != nil || st.Status == "stopped", "a failing prestart hook: the container is stopped or gone",
 		"status %v", st)
+}
+
+func casePoststartFail(h *harness) {
+	t := h.t
+	b := h.mustBundle("poststart-fail", sleeper)
+	b.g.AddPostStartHook(rspec.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "exit 1"}})
+	b.g.AddPostStopHook(rspec.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "exit 1"}})
+	if err := b.save(); err != nil {
+		panic(err)
+	}
+	id := h.newID("c")
+	// runtime-spec: a failing poststart or poststop hook is logged, and the lifecycle goes on.
+	if !h.createStarted(b, id, "poststart fails") {
+		return
+	}
+	t.Okf(started(b), "a failing poststart hook: the program runs", "no /started")
+	t.Okf(h.status(id) == "running", "a failing poststart hook: the container is running", "status is %s", h.status(id))
+	h.run("kill", id, "KILL")
+	h.waitStatus(id, "stopped", processTimeout)
+	out, err := h.run("delete", id)
+	t.Okf(err == nil, "a failing poststop hook: delete succeeds", "%v: %s", err, out)
+	_, serr := h.state(id)
+	t.Okf(serr != nil, "a failing poststop hook: the container is gone", "state succeeds")
 }

@@ -191,6 +191,21 @@ func caseKill(h *harness) {
 		t.Okf(err == nil, "created: delete succeeds", "%v: %s", err, out)
 	}
 
+	// A signal the program handles reaches it (and only it does something).
+	b4 := h.mustBundle("kill-usr1", func(g *generate.Generator) {
+		g.SetProcessArgs([]string{"sh", "-c",
+			"trap 'touch /got-usr1' USR1; touch /started; while :; do sleep 0.2; done"})
+	})
+	id4 := h.newID("usr1")
+	if h.createStarted(b4, id4, "USR1") {
+		started(b4)
+		out, err = h.run("kill", id4, "USR1")
+		t.Okf(err == nil, "kill USR1 succeeds", "%v: %s", err, out)
+		t.Okf(waitFile(filepath.Join(b4.rootfs, "got-usr1"), 20*time.Second), "kill USR1: the program gets SIGUSR1",
+			"no /got-usr1")
+		t.Okf(h.status(id4) == "running", "kill USR1: the container keeps running", "status is %s", h.status(id4))
+	}
+
 	// SIG-prefixed names are accepted as well.
 	b3 := h.mustBundle("kill-sigkill", sleeper)
 	id3 := h.newID("sigkill")
