@@ -52,7 +52,7 @@
 #define AGENT_IO_CREDIT_PAYLOAD_SIZE 12
 #define AGENT_IO_INITIAL_WINDOW      (256u * 1024)
 
-/* Command codes, hyperstart numbering (the "hyperstart" dialect, the default). A slot
+/* Command codes, hyperstart numbering (the "kata" and "hyperstart" dialects). A slot
  * once used is never reused; slots 2, 3, 5, 7 and 13 were hyperstart's deprecated ones. */
 enum agent_code {
 	AGENT_GETVERSION = 0,
