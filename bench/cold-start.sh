@@ -19,7 +19,7 @@ capture_qemu_argv() {
 # floor_args DIR [INITRD]: FLOOR_ARGS, the captured argv for a foreground qemu whose
 # sandbox directory is DIR (and with another initrd, for the channel floor).
 floor_args() {
-	local dir=$1 initrd=${2:-} a skip=0
+	local dir=$1 initrd=${2:-} a prev="" skip=0
 	local -a all
 	mapfile -t all < <(sed "s|@DIR@|$dir|g" "$WORK/qemu.argv")
 	FLOOR_ARGS=()
@@ -32,10 +32,9 @@ floor_args() {
 		-daemonize) continue ;;
 		-pidfile) skip=1; continue ;;
 		esac
-		if [ -n "$initrd" ] && [ "${FLOOR_ARGS[-1]:-}" = -initrd ]; then
-			a=$initrd
-		fi
+		[ -n "$initrd" ] && [ "$prev" = -initrd ] && a=$initrd
 		FLOOR_ARGS+=("$a")
+		prev=$a
 	done
 	rm -rf "$dir"
 	mkdir -p "$dir/vm" "$dir/shared"
@@ -98,8 +97,9 @@ cold_split() {
 section_cold() {
 	local r line
 	log "cold start: bundles, the qemu command line, warm-up"
-	bundle true "$WORK/bundles/true" /bin/true
-	capture_qemu_argv "$CONFIG" "$WORK/bundles/true"
+	ensure_bundle true /bin/true
+	ensure_bundle sleep sleep 100000
+	capture_qemu_argv "$CONFIG" "$WORK/bundles/sleep"
 	cold_kata_run warm >/dev/null
 	floor_boot >/dev/null || die "floor boot failed"
 	[ -n "$RUNC" ] && cold_runc_run warm >/dev/null

@@ -50,7 +50,7 @@ delete_all() {
 section_density() {
 	local config r i line ids=() latencies=() start end pids=() failures=0
 	config=$(config_with density default_memory=$DENSITY_MEMORY)
-	[ -e "$WORK/bundles/sleep/config.json" ] || bundle sleep "$WORK/bundles/sleep" sleep 100000
+	ensure_bundle sleep sleep 100000
 
 	log "density: single starts (warm-up + $RUNS)"
 	for ((r = 0; r <= RUNS; r++)); do

@@ -15,7 +15,7 @@ exec_runc_once() {
 section_exec() {
 	local kid=exec$$ rid=execrunc$$ r n=$((RUNS * 2))
 	log "exec: starting a container in each runtime"
-	bundle sleep "$WORK/bundles/sleep" sleep 100000
+	ensure_bundle sleep sleep 100000
 	kata_run_detached "$CONFIG" "$kid" "$WORK/bundles/sleep" ||
 		die "run -d failed: $(head -c 300 "$WORK/$kid.err")"
 	[ -n "$RUNC" ] && { runc_run_detached "$rid" "$WORK/bundles/sleep" || die "runc run -d failed"; }
@@ -28,4 +28,5 @@ section_exec() {
 	kata_delete "$CONFIG" "$kid"
 	[ -n "$RUNC" ] && runc_delete "$rid"
 	figure exec exec_kata s "kata-runtime exec /bin/true" exec_runc "runc exec /bin/true" "<=" 5
+	figure exec exec_runc s "runc exec /bin/true"
 }

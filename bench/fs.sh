@@ -31,7 +31,7 @@ fs_sample() {
 section_fs() {
 	local r virtiofs kind
 	virtiofs=$(config_with virtiofs shared_fs='"virtio-fs"')
-	bundle fs "$WORK/bundles/fs" --copy /bin/fsbench /tmp-bench "$FS_MIB" "$FS_FILES"
+	bundle fs --copy "$WORK/bundles/fs" /bin/fsbench /tmp-bench "$FS_MIB" "$FS_FILES"
 	cp "$TOOLS/fsbench" "$WORK/bundles/fs/rootfs/bin/fsbench"
 	mkdir -p "$WORK/bundles/fs/rootfs/tmp-bench"
 	log "fs: warm-up"

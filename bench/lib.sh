@@ -189,3 +189,10 @@ pss_kib() {
 	done
 	echo "$total"
 }
+
+# ensure_bundle NAME ARGS...: $WORK/bundles/NAME for ARGS, made once.
+ensure_bundle() {
+	local name=$1
+	shift
+	[ -e "$WORK/bundles/$name/config.json" ] || bundle "$name" "$WORK/bundles/$name" "$@"
+}

@@ -40,7 +40,8 @@ echo_rtts() {
 
 section_streams() {
 	local r line
-	[ -s "$WORK/qemu.argv" ] || capture_qemu_argv "$CONFIG" "$WORK/bundles/true"
+	ensure_bundle sleep sleep 100000
+	[ -s "$WORK/qemu.argv" ] || capture_qemu_argv "$CONFIG" "$WORK/bundles/sleep"
 	bundle write "$WORK/bundles/write" probe write "$STREAM_BYTES"
 	bundle echo "$WORK/bundles/echo" probe echo
 	log "streams: warm-up"
