@@ -71,6 +71,13 @@ json_object *container_record_to_json(const struct container_record *record)
 	json_add_string(obj, "owner", record->owner);
 	json_object_object_add(obj, "shim", process_id_to_json(&record->shim));
 	json_add_string_map(obj, "annotations", record->annotations);
+	if (record->deferred_newcontainer != NULL) {
+		json_object *deferred = json_object_new_object();
+		json_add_string(deferred, "token", record->deferred_token);
+		json_object_object_add(deferred, "newcontainer",
+		                       json_object_get(record->deferred_newcontainer));
+		json_object_object_add(obj, "deferred", deferred);
+	}
 
 	json_add_string(sandbox, "id", sb->id);
 	json_add_string(sandbox, "dir", sb->dir);
@@ -92,6 +99,8 @@ int container_record_from_json(json_object *obj, struct container_record *record
 	struct sandbox_record *sb = &record->sandbox;
 	json_object *sandbox = NULL;
 	json_object *hypervisor = NULL;
+	json_object *deferred = NULL;
+	json_object *newcontainer = NULL;
 
 	memset(record, 0, sizeof(*record));
 	if (json_get_string(obj, "id", "", true, &record->id, err) < 0 ||
@@ -103,8 +112,16 @@ int container_record_from_json(json_object *obj, struct container_record *record
 	    json_get_string(obj, "owner", "", false, &record->owner, err) < 0 ||
 	    process_id_from_json(obj, "shim", &record->shim, err) < 0 ||
 	    json_get_string_map(obj, "annotations", "", false, &record->annotations, err) < 0 ||
-	    json_get_object(obj, "sandbox", "", true, &sandbox, err) < 0)
+	    json_get_object(obj, "sandbox", "", true, &sandbox, err) < 0 ||
+	    json_get_object(obj, "deferred", "", false, &deferred, err) < 0)
 		goto fail;
+	if (deferred != NULL &&
+	    (json_get_string(deferred, "token", "deferred", true, &record->deferred_token, err) <
+	             0 ||
+	     json_get_object(deferred, "newcontainer", "deferred", true, &newcontainer, err) < 0))
+		goto fail;
+	if (newcontainer != NULL)
+		record->deferred_newcontainer = json_object_get(newcontainer);
 	if (json_get_string(sandbox, "id", "sandbox", false, &sb->id, err) < 0 ||
 	    json_get_string(sandbox, "dir", "sandbox", false, &sb->dir, err) < 0 ||
 	    json_get_string(sandbox, "shared_dir", "sandbox", false, &sb->shared_dir, err) < 0 ||
@@ -134,6 +151,8 @@ void container_record_clear(struct container_record *record)
 	free(record->created);
 	free(record->owner);
 	strv_free(record->annotations);
+	free(record->deferred_token);
+	json_object_put(record->deferred_newcontainer);
 	free(sb->id);
 	free(sb->dir);
 	free(sb->shared_dir);

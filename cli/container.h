@@ -44,6 +44,10 @@ struct container_record {
 	struct process_id shim; /* the init process's shim: the pid the engine sees */
 	char **annotations;     /* pairs, from config.json */
 	char *owner;            /* "root" */
+	/* Foreign agents (hyperstart, cc dialects) run a container's process as soon as they
+	 * create it: create keeps NEWCONTAINER here, with its token, and start sends it. */
+	char *deferred_token;
+	json_object *deferred_newcontainer;
 	struct sandbox_record sandbox;
 };
 

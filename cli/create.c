@@ -101,8 +101,9 @@ static int hyper(struct proxy_conn *conn, const char *name, const char *token, j
 	return 0;
 }
 
-/* Registers with the proxy, sets up the pod and creates the container in the guest. */
-static int create_in_guest(const struct kata_config *config, const struct container_record *record,
+/* Registers with the proxy, sets up the pod and creates the container in the guest (or,
+ * for a foreign agent that would run it at once, keeps the request for start). */
+static int create_in_guest(const struct kata_config *config, struct container_record *record,
                            const struct oci_spec *spec, struct proxy_io_tokens *tokens,
                            kata_error_t *err)
 {
@@ -132,6 +133,12 @@ static int create_in_guest(const struct kata_config *config, const struct contai
 	json_object_object_add(newcontainer, "oci", oci_spec_to_json(spec));
 	json_object_object_add(newcontainer, "process",
 	                       init_process_json(spec->process, record->id));
+	if (config->agent.dialect != KATA_DIALECT_KATA) {
+		record->deferred_token = xstrdup(tokens->tokens[0]);
+		record->deferred_newcontainer = json_object_get(newcontainer);
+		ret = 0;
+		goto out;
+	}
 	ret = hyper(conn, "newcontainer", tokens->tokens[0], newcontainer, err);
 out:
 	proxy_conn_close(conn);

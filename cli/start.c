@@ -22,6 +22,31 @@ static void run_poststart_hooks(const struct container_record *record)
 	oci_spec_free(spec);
 }
 
+/* A foreign agent runs the container's process as it creates it: start creates it. */
+static int start_deferred(struct container_record *record, kata_error_t *err)
+{
+	const char *token = record->deferred_token;
+	struct proxy_conn *conn = agent_connect(&record->sandbox, AGENT_CALL_TIMEOUT_MS, err);
+	kata_error_t call_err = NULL;
+	json_object *answer;
+
+	if (conn == NULL)
+		return -1;
+	answer = proxy_hyper(conn, "newcontainer", &token, 1, record->deferred_newcontainer,
+	                     &call_err);
+	json_object_put(answer);
+	proxy_conn_close(conn);
+	if (call_err != NULL) {
+		kata_error_move(err, &call_err);
+		return kata_error_wrap(err, "agent newcontainer");
+	}
+	free(record->deferred_token);
+	record->deferred_token = NULL;
+	json_object_put(record->deferred_newcontainer);
+	record->deferred_newcontainer = NULL;
+	return 0;
+}
+
 int container_start(struct cli_context *ctx, const char *id, kata_error_t *err)
 {
 	struct container_record record;
@@ -39,10 +64,15 @@ int container_start(struct cli_context *ctx, const char *id, kata_error_t *err)
 		               id, container_status_name(status));
 		goto out;
 	}
-	target = agent_target(id, NULL);
-	if (agent_call(&record.sandbox, "startcontainer", target, AGENT_CALL_TIMEOUT_MS, NULL,
-	               err) < 0)
-		goto out;
+	if (record.deferred_newcontainer != NULL) {
+		if (start_deferred(&record, err) < 0)
+			goto out;
+	} else {
+		target = agent_target(id, NULL);
+		if (agent_call(&record.sandbox, "startcontainer", target, AGENT_CALL_TIMEOUT_MS,
+		               NULL, err) < 0)
+			goto out;
+	}
 	record.saved_status = CONTAINER_RUNNING;
 	if (container_save(&handle, &record, err) < 0)
 		goto out;
