@@ -49,6 +49,12 @@ for f in "$driver" "$kernel" /bin/busybox "$build/configuration.toml"; do
 done
 tmp=$(mktemp -d /tmp/kata-e2e-libvirt-XXXXXX)
 
+# What the host had before, to check that the test daemon leaves nothing behind.
+snapshot_host() {
+	# shellcheck disable=SC2086
+	find $LIBVIRTD_STATE_DIRS /run/libvirt 2>/dev/null | grep -v '^/var/cache/libvirt/qemu/capabilities' | sort
+}
+snapshot_host >"$tmp/host-before.list"
 t0=$(date +%s%N)
 libvirtd_start
 rc=$?
@@ -60,6 +66,11 @@ elif [ $rc -ne 0 ]; then
 	exit 1
 fi
 pass "setup: test libvirtd answers on $LIBVIRTD_URI ($((($(date +%s%N) - t0) / 1000000)) ms)"
+if grep -q ' /etc/libvirt/qemu.conf ' /proc/self/mountinfo; then
+	fail "setup" "the test qemu.conf is still mounted over /etc/libvirt/qemu.conf"
+else
+	pass "setup: /etc/libvirt/qemu.conf is the system's again once the daemon runs"
+fi
 virsh_() { virsh -c "$LIBVIRTD_URI" "$@"; }
 
 # --- the test guest's initrd ------------------------------------------------------------
@@ -365,5 +376,21 @@ crash kill-9p virtio-9p kill
 crash destroy-virtiofs virtio-fs destroy
 start_failure
 lost_daemon
+
+# --- the test daemon leaves nothing behind -----------------------------------------------------
+daemon_pid=$LIBVIRTD_PID daemon_dir=$LIBVIRTD_DIR
+libvirtd_stop
+left=$(snapshot_host | comm -13 "$tmp/host-before.list" -)
+if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
+	fail "libvirtd_stop" "libvirtd $daemon_pid still runs"
+elif [ -e "$daemon_dir" ]; then
+	fail "libvirtd_stop" "$daemon_dir left"
+elif [ -n "$left" ]; then
+	fail "libvirtd_stop" "left behind: $(head -n 5 <<<"$left" | tr '\n' ' ')"
+elif pgrep -f 'guest=sandbox-' >/dev/null; then
+	fail "libvirtd_stop" "a qemu of a domain still runs"
+else
+	pass "libvirtd_stop: no daemon, domain, socket, state file or directory left"
+fi
 
 [ "$failures" -eq 0 ]

@@ -4,6 +4,8 @@
 #   libvirtd_start            starts the daemon; sets LIBVIRTD_URI (the URI to connect to)
 #   libvirtd_stop             stops it and removes everything it made (idempotent; put it in
 #                             the caller's EXIT trap)
+#   libvirt_setup SRC DEST    both: starts the daemon and writes DEST from SRC (below); what
+#                             the OCI tests need to run against the libvirt backend
 #   libvirt_write_config SRC DEST [URI]
 #                             writes DEST, a configuration.toml for the libvirt backend: SRC
 #                             (e.g. build/configuration.toml) with [hypervisor.qemu] renamed to
@@ -195,4 +197,9 @@ libvirt_write_config() {
 	uri=${uri//|/\\|}
 	uri=${uri//&/\\&}
 	sed -e "s|^\[hypervisor\.qemu\]|[hypervisor.libvirt]\nuri = \"$uri\"|" "$src" >"$dest"
+}
+
+libvirt_setup() {
+	libvirtd_start || return
+	libvirt_write_config "$1" "$2"
 }
