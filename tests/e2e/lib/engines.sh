@@ -2,36 +2,7 @@
 # and the check that a container left nothing behind.
 # shellcheck shell=bash
 
-SRCDIR=${KATA_TEST_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
-BUILD=${KATA_BUILD_DIR:-$SRCDIR/build}
-RUNTIME=$BUILD/kata-runtime
-CONFIG=$BUILD/configuration.toml
-ROOTFS=$BUILD/rootfs
-FAILED=0
-
-pass() { echo "PASS: $1"; }
-fail() {
-	echo "FAIL: $1: $2"
-	FAILED=1
-}
-skip() { echo "SKIP: $1: $2"; }
-
-# check NAME EXPECTED ACTUAL
-check_eq() {
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi
-}
-
-# Polls a command until it succeeds, for at most $2 seconds.
-wait_for() {
-	local what=$1 seconds=$2 i
-	shift 2
-	for ((i = 0; i < seconds * 10; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	echo "timed out waiting for $what" >&2
-	return 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/results.sh"
 
 VM_BASE=/run/kata-containers/vm
 
