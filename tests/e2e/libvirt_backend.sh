@@ -338,6 +338,37 @@ agent_ready() {
 	rm -f "$state"
 }
 
+# --- build/configuration.toml as libvirt_write_config makes it: accelerator auto -----------------
+shipped_config() {
+	local name=shipped-config state=$tmp/shipped.json dir=$tmp/shipped share=$tmp/shipped-share
+	local conf=$tmp/shipped.toml out want
+	local agent_initrd=$build/guest/kata-initrd.img
+	if [ ! -e "$agent_initrd" ]; then
+		echo "SKIP: $name: $agent_initrd not built (make guest)"
+		return
+	fi
+	mkdir -p "$share"
+	libvirt_write_config "$build/configuration.toml" "$conf"
+	if out=$(KATA_ACCEL_CACHE=$tmp/accel-cache.json hv create "$state" --config "$conf" \
+		--dir "$dir" --shared "$share" 2>&1) && out=$(hv start "$state" 2>&1) &&
+		out=$(hv wait-ctl "$state" hex:0000000800000008 30000 2>&1); then
+		pass "$name: the build's configuration (accelerator auto) boots to the agent's READY"
+	else
+		fail "$name" "$out"
+	fi
+	# auto: the qemu backend's probe decides the domain type (tcg here: type "qemu").
+	want=$(KATA_ACCEL_CACHE=$tmp/accel-cache.json hv probe --kernel "$kernel" 2>/dev/null | cut -d: -f1)
+	want=${want/tcg/qemu}
+	if jq -r .state.xml "$state" | grep -q "<domain type=\"$want\">"; then
+		pass "$name: accelerator auto gives a domain of type $want, as the probe says"
+	else
+		fail "$name: accelerator auto" "no domain of type '$want': $(jq -r .state.xml "$state" | head -n 1)"
+	fi
+	hv cleanup "$state" >/dev/null 2>&1
+	[ -e "$dir" ] && fail "$name: cleanup" "$dir left"
+	rm -f "$state"
+}
+
 # --- the daemon goes away under a running sandbox (last: it ends the daemon) ----------------
 lost_daemon() {
 	local name=lost-daemon state=$tmp/lost.json dir=$tmp/lost conf=$tmp/lost.toml out pid
@@ -372,6 +403,7 @@ lifecycle q35-9p q35 virtio-9p 2
 lifecycle q35-virtiofs q35 virtio-fs 1
 lifecycle pc-9p pc virtio-9p 1
 agent_ready
+shipped_config
 crash kill-9p virtio-9p kill
 crash destroy-virtiofs virtio-fs destroy
 start_failure
