@@ -148,7 +148,7 @@ expect_state() { # case state expected
 }
 
 domain_of() { # state file: the domain's name
-	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["state"]["name"])' "$1"
+	jq -r .state.name "$1"
 }
 
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
