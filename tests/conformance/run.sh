@@ -57,7 +57,7 @@ fi
 # --- build, offline: GOPATH mode over Debian's /usr/share/gocode, no module downloads -------
 mkdir -p "$OUT"
 build_go() {
-	GO111MODULE=off GOPROXY=off GOFLAGS= GOPATH="$CONF_DIR/go:/usr/share/gocode" \
+	GO111MODULE=off GOPROXY=off GOFLAGS="" GOPATH="$CONF_DIR/go:/usr/share/gocode" \
 		GOCACHE="$OUT/gocache" CGO_ENABLED=0 go build -trimpath -o "$OUT/$1" "kataconformance/$1"
 }
 build_go validation || die "cannot build the validation program"
@@ -86,7 +86,7 @@ snapshot_kata() {
 	SNAP_CONF=$dir/configuration.toml
 	cp "$conf" "$SNAP_CONF"
 	for key in path initrd; do
-		sed -n "s/^[[:space:]]*$key[[:space:]]*=[[:space:]]*\"\\(\/[^\"]*\\)\".*/\\1/p" "$conf" |
+		sed -n "s/^[[:space:]]*${key}[[:space:]]*=[[:space:]]*\"\\(\/[^\"]*\\)\".*/\\1/p" "$conf" |
 			while read -r file; do
 				# Only what the build tree holds (not qemu, which finds its modules by path).
 				[[ -f "$file" && "$file" == "$(dirname "$runtime")"/* ]] || continue
@@ -97,6 +97,7 @@ snapshot_kata() {
 }
 
 CASE_PID=""
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	local w id left
 	[ -n "$CASE_PID" ] && kill -TERM "$CASE_PID" 2>/dev/null && wait "$CASE_PID" 2>/dev/null
@@ -180,7 +181,7 @@ for c in "${CASES[@]}"; do
 		label=${LABELS[$i]}
 		tapf=$RESULTS/$label/$c.tap
 		t0=$(date +%s)
-		mkdir -p -m 0755 "$TMP/work-$label"
+		mkdir -p "$TMP/work-$label" && chmod 0755 "$TMP/work-$label"
 		RUNTIME=${WRAPPERS[$i]} CONFORMANCE_ROOTFS=$ROOTFS CONFORMANCE_RUNTIMETEST=$OUT/runtimetest \
 			CONFORMANCE_TMP=$TMP/work-$label TMPDIR=$TMP/work-$label \
 			timeout -k 30 "$TIMEOUT" "$OUT/validation" "$c" >"$tapf" 2>"$RESULTS/$label/$c.stderr" &
