@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	rspec "github.com/opencontainers/runtime-spec/specs-go"
@@ -15,6 +16,8 @@ import (
 
 func init() {
 	register("hooks", "prestart, poststart, poststop: when they run and what they receive", caseHooks)
+	register("hooks_create", "createRuntime (host), createContainer and startContainer (container namespace)",
+		caseCreateHooks)
 	register("hooks_poststart_fail", "a failing poststart hook is only a warning", casePoststartFail)
 	register("hooks_prestart_fail", "a failing prestart hook stops the container", casePrestartFail)
 }
@@ -135,4 +138,67 @@ func casePoststartFail(h *harness) {
 	t.Okf(err == nil, "a failing poststop hook: delete succeeds", "%v: %s", err, out)
 	_, serr := h.state(id)
 	t.Okf(serr != nil, "a failing poststop hook: the container is gone", "state succeeds")
+}
+
+// The hooks of runtime-spec 1.0.2's create and start: createRuntime runs in the runtime's
+// namespace during create; createContainer during create, in the container's namespaces
+// before pivot_root; startContainer during start, before the program, in the container
+// (after pivot_root), so a file it writes under /tmp lands in the container's rootfs.
+func caseCreateHooks(h *harness) {
+	t := h.t
+	b := h.mustBundle("hooks-create", func(g *generate.Generator) {
+		g.SetProcessArgs([]string{"sh", "-c", "touch /started; exec sleep 1000"})
+	})
+	mark := "/tmp/conformance-hook-" + strconv.Itoa(os.Getpid())
+	hostMark := func(kind string) string { return mark + "-" + kind }
+	hook := func(kind string) rspec.Hook {
+		return rspec.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "cat > " + hostMark(kind)}}
+	}
+	b.g.Config.Hooks = &rspec.Hooks{
+		CreateRuntime:   []rspec.Hook{hook("createRuntime")},
+		CreateContainer: []rspec.Hook{hook("createContainer")},
+		StartContainer:  []rspec.Hook{hook("startContainer")},
+	}
+	if err := b.save(); err != nil {
+		panic(err)
+	}
+	// Whatever ran where, nothing stays in the host's /tmp.
+	defer func() {
+		for _, k := range []string{"createRuntime", "createContainer", "startContainer"} {
+			os.Remove(hostMark(k))
+		}
+	}()
+	inContainer := func(kind string) bool {
+		_, err := os.Stat(filepath.Join(b.rootfs, hostMark(kind)))
+		return err == nil
+	}
+	onHost := func(kind string) bool {
+		_, err := os.Stat(hostMark(kind))
+		return err == nil
+	}
+	id := h.newID("c")
+	out, err := h.create(b, id)
+	t.Okf(err == nil, "create succeeds", "%v: %s", err, out)
+	if err != nil {
+		return
+	}
+	t.Okf(onHost("createRuntime"), "createRuntime runs during create, in the runtime's namespace",
+		"no %s on the host (in the container: %v)", hostMark("createRuntime"), inContainer("createRuntime"))
+	// createContainer runs in the container's mount namespace but before pivot_root, so its
+	// paths may still be the host's: either place will do.
+	t.Okf(inContainer("createContainer") || onHost("createContainer"), "createContainer runs during create",
+		"its file is neither in the container's /tmp nor on the host")
+	t.Okf(!inContainer("startContainer") && !onHost("startContainer"), "startContainer does not run during create",
+		"it ran")
+	out, err = h.run("start", id)
+	t.Okf(err == nil, "start succeeds", "%v: %s", err, out)
+	t.Okf(started(b), "the program runs", "no /started")
+	t.Okf(inContainer("startContainer"), "startContainer runs during start, in the container's namespace",
+		"not in the container's /tmp (on the host: %v)", onHost("startContainer"))
+	var st rspec.State
+	data, rerr := os.ReadFile(hostMark("createRuntime"))
+	if rerr == nil {
+		rerr = json.Unmarshal(data, &st)
+	}
+	t.Okf(rerr == nil && st.ID == id, "createRuntime: stdin is the state with the container's id", "%v: %q", rerr, data)
 }
