@@ -20,9 +20,10 @@
 # system's (/run/libvirt, /var/lib/libvirt, /var/log/libvirt): there can be only one such
 # daemon per host, so libvirtd_start refuses to run next to another libvirtd. libvirtd_stop
 # destroys the domains left, stops the daemon, and removes every file and directory the
-# daemon created there, except libvirt's cache of qemu's capabilities
-# (/var/cache/libvirt/qemu/capabilities, what the system's own daemon would keep too; it
-# saves ~8 s per start; LIBVIRTD_DROP_CACHE=1 removes it as well).
+# daemon created there, and the libvirt-qemu user if libvirtd_start added it. One thing is
+# kept: libvirt's cache of qemu's capabilities (/var/cache/libvirt/qemu/capabilities), which
+# the system's own daemon would keep too; it saves ~8 s per start; LIBVIRTD_DROP_CACHE=1
+# removes it as well.
 # shellcheck shell=bash
 
 LIBVIRTD_DIR=
@@ -30,6 +31,7 @@ LIBVIRTD_URI=
 LIBVIRTD_PID=
 LIBVIRTD_MOUNTED=
 LIBVIRTD_MADE_RUN_DIR=
+LIBVIRTD_MADE_USER=
 LIBVIRTD_STATE_DIRS="/var/lib/libvirt /var/log/libvirt /var/cache/libvirt"
 
 libvirtd_log() { echo "libvirtd.sh: $*" >&2; }
@@ -93,6 +95,7 @@ libvirtd_start() {
 		# The qemu driver refuses to load without its default user, even when qemu.conf
 		# names root.
 		useradd --system --no-create-home --shell /usr/sbin/nologin libvirt-qemu || return 1
+		LIBVIRTD_MADE_USER=1
 	fi
 	LIBVIRTD_DIR=$(mktemp -d /tmp/kata-libvirtd-XXXXXX) || return 1
 	LIBVIRTD_URI="qemu:///system?socket=$LIBVIRTD_DIR/libvirt-sock"
@@ -175,6 +178,10 @@ libvirtd_stop() {
 	if [ -n "$LIBVIRTD_MADE_RUN_DIR" ] && [ -d /run/libvirt ]; then
 		rm -rf /run/libvirt
 		LIBVIRTD_MADE_RUN_DIR=
+	fi
+	if [ -n "$LIBVIRTD_MADE_USER" ]; then
+		userdel libvirt-qemu 2>/dev/null
+		LIBVIRTD_MADE_USER=
 	fi
 	return 0
 }
