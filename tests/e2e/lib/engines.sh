@@ -14,7 +14,8 @@ sandbox_dirs_of() {
 	done
 }
 
-# Live (not zombie) processes of container ID: its qemu (-name sandbox-ID), its shims
+# Live (not zombie) processes of container ID: its qemu (-name sandbox-ID, or
+# guest=sandbox-ID,... when libvirt started it), its shims
 # (kata-shim -c ID), and any qemu, proxy or virtiofsd using a sandbox directory that is ID's
 # or that no longer exists (leaked by whoever removed it).
 live_sandbox_processes() {
@@ -22,7 +23,8 @@ live_sandbox_processes() {
 	ps -eo pid=,stat=,comm=,args= | awk -v id="$id" -v base="$VM_BASE/" '
 		$2 ~ /^Z/ { next }
 		$3 !~ /^(qemu-system-x86|kata-shim|kata-proxy|virtiofsd)$/ { next }
-		index($0, "-name sandbox-" id " ") || index($0, "kata-shim -c " id " ") { print; next }
+		index($0, "-name sandbox-" id " ") || index($0, "-name guest=sandbox-" id ",") ||
+		index($0, "kata-shim -c " id " ") { print; next }
 		{
 			i = index($0, base)
 			if (i == 0) next
