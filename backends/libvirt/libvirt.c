@@ -34,42 +34,6 @@ static struct libvirt_sandbox *sandbox_of(struct hypervisor *hv, kata_error_t *e
 	return hv->priv;
 }
 
-static int mkdir_parents(const char *path, mode_t mode, bool *created, kata_error_t *err)
-{
-	cleanup_free char *copy = xstrdup(path);
-
-	*created = false;
-	for (char *p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-			return kata_error_sys(err, "mkdir %s", copy);
-		*p = '/';
-	}
-	if (mkdir(copy, mode) == 0) {
-		*created = true;
-		return 0;
-	}
-	if (errno != EEXIST)
-		return kata_error_sys(err, "mkdir %s", copy);
-	return 0;
-}
-
-static char *sandbox_file(const char *dir, const char *name, bool is_socket, kata_error_t *err)
-{
-	char *path = xasprintf("%s/%s", dir, name);
-
-	if (is_socket && strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-		kata_error_set(err, ENAMETOOLONG,
-		               "socket path %s is longer than a unix socket allows (%zu bytes)",
-		               path, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-		free(path);
-		return NULL;
-	}
-	return path;
-}
-
 /* A random (version 4) uuid, fixed at create so that the saved state names the domain
  * before it exists. */
 static int make_uuid(char out[LIBVIRT_UUID_STRING_LEN], kata_error_t *err)
@@ -87,30 +51,14 @@ static int make_uuid(char out[LIBVIRT_UUID_STRING_LEN], kata_error_t *err)
 	return 0;
 }
 
-static int resolve_accelerator(const struct kata_config *config, enum kata_accelerator *accel,
-                               kata_error_t *err)
-{
-	cleanup_free char *reason = NULL;
-
-	*accel = config->hypervisor.accelerator;
-	if (*accel != KATA_ACCEL_AUTO)
-		return 0;
-	/* The qemu backend's probe: libvirt reports KVM as available where the guest kernel
-	 * cannot boot under it. */
-	if (hypervisor_probe_accelerator(config, accel, &reason, err) < 0)
-		return kata_error_wrap(err, "accelerator auto");
-	log_debug("accelerator auto: %s (%s)", kata_accelerator_name(*accel), reason);
-	return 0;
-}
-
 static int fill_paths(struct libvirt_sandbox *sb, kata_error_t *err)
 {
-	if ((sb->channel_paths[0] = sandbox_file(sb->dir, "ctl.sock", true, err)) == NULL ||
-	    (sb->channel_paths[1] = sandbox_file(sb->dir, "io.sock", true, err)) == NULL ||
-	    (sb->console_path = sandbox_file(sb->dir, "console.sock", true, err)) == NULL)
+	if ((sb->channel_paths[0] = backend_sandbox_path(sb->dir, "ctl.sock", true, err)) == NULL ||
+	    (sb->channel_paths[1] = backend_sandbox_path(sb->dir, "io.sock", true, err)) == NULL ||
+	    (sb->console_path = backend_sandbox_path(sb->dir, "console.sock", true, err)) == NULL)
 		return -1;
 	if (sb->debug)
-		sb->console_log_path = sandbox_file(sb->dir, "console.log", false, err);
+		sb->console_log_path = backend_sandbox_path(sb->dir, "console.log", false, err);
 	return 0;
 }
 
@@ -160,14 +108,14 @@ static int libvirt_create(struct hypervisor *hv, const struct hypervisor_sandbox
 	plan.channel_paths[1] = sb->channel_paths[1];
 	plan.console_path = sb->console_path;
 	plan.console_log_path = sb->console_log_path;
-	if (resolve_accelerator(hv->config, &plan.accelerator, err) < 0)
+	if (backend_resolve_accelerator(hv->config, &plan.accelerator, err) < 0)
 		goto fail;
 	sb->xml = libvirt_domain_xml(hc, &plan, err);
 	if (sb->xml == NULL)
 		goto fail;
 	if (hc->memory_slots > 0)
 		log_debug("memory_slots ignored: the libvirt backend has no memory hotplug");
-	if (mkdir_parents(sb->dir, 0750, &sb->created_dir, err) < 0)
+	if (backend_mkdir_parents(sb->dir, 0750, &sb->created_dir, err) < 0)
 		goto fail;
 	log_debug("libvirt sandbox %s prepared in %s: domain %s (%s) on %s, accelerator %s", sb->id,
 	          sb->dir, sb->name, sb->uuid, sb->uri, kata_accelerator_name(plan.accelerator));

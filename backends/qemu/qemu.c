@@ -34,57 +34,6 @@ static struct qemu_sandbox *sandbox_of(struct hypervisor *hv, kata_error_t *err)
 	return hv->priv;
 }
 
-static int mkdir_parents(const char *path, mode_t mode, bool *created, kata_error_t *err)
-{
-	cleanup_free char *copy = xstrdup(path);
-
-	*created = false;
-	for (char *p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-			return kata_error_sys(err, "mkdir %s", copy);
-		*p = '/';
-	}
-	if (mkdir(copy, mode) == 0) {
-		*created = true;
-		return 0;
-	}
-	if (errno != EEXIST)
-		return kata_error_sys(err, "mkdir %s", copy);
-	return 0;
-}
-
-static char *sandbox_file(struct qemu_sandbox *sb, const char *name, bool is_socket,
-                          kata_error_t *err)
-{
-	char *path = xasprintf("%s/%s", sb->dir, name);
-
-	if (is_socket && strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-		kata_error_set(err, ENAMETOOLONG,
-		               "socket path %s is longer than a unix socket allows (%zu bytes)",
-		               path, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-		free(path);
-		return NULL;
-	}
-	return path;
-}
-
-static int resolve_accelerator(const struct kata_config *config, enum kata_accelerator *accel,
-                               kata_error_t *err)
-{
-	cleanup_free char *reason = NULL;
-
-	*accel = config->hypervisor.accelerator;
-	if (*accel != KATA_ACCEL_AUTO)
-		return 0;
-	if (hypervisor_probe_accelerator(config, accel, &reason, err) < 0)
-		return kata_error_wrap(err, "accelerator auto");
-	log_debug("accelerator auto: %s (%s)", kata_accelerator_name(*accel), reason);
-	return 0;
-}
-
 static int qemu_create(struct hypervisor *hv, const struct hypervisor_sandbox_params *params,
                        unsigned int flags, kata_error_t *err)
 {
@@ -127,21 +76,22 @@ static int qemu_create(struct hypervisor *hv, const struct hypervisor_sandbox_pa
 	plan.host_tsc_khz = host_tsc_khz();
 	plan.debug = sb->debug;
 	plan.extra_kernel_params = params->kernel_params;
-	if (resolve_accelerator(hv->config, &plan.accelerator, err) < 0)
+	if (backend_resolve_accelerator(hv->config, &plan.accelerator, err) < 0)
 		goto fail;
 
-	if ((sb->qmp_path = sandbox_file(sb, "qmp.sock", true, err)) == NULL ||
-	    (sb->channel_paths[0] = sandbox_file(sb, "ctl.sock", true, err)) == NULL ||
-	    (sb->channel_paths[1] = sandbox_file(sb, "io.sock", true, err)) == NULL ||
-	    (sb->console_path = sandbox_file(sb, "console.sock", true, err)) == NULL ||
-	    (sb->pid_path = sandbox_file(sb, "qemu.pid", false, err)) == NULL)
+	if ((sb->qmp_path = backend_sandbox_path(sb->dir, "qmp.sock", true, err)) == NULL ||
+	    (sb->channel_paths[0] = backend_sandbox_path(sb->dir, "ctl.sock", true, err)) == NULL ||
+	    (sb->channel_paths[1] = backend_sandbox_path(sb->dir, "io.sock", true, err)) == NULL ||
+	    (sb->console_path = backend_sandbox_path(sb->dir, "console.sock", true, err)) == NULL ||
+	    (sb->pid_path = backend_sandbox_path(sb->dir, "qemu.pid", false, err)) == NULL)
 		goto fail;
 	if (sb->debug)
-		sb->console_log_path = sandbox_file(sb, "console.log", false, err);
+		sb->console_log_path = backend_sandbox_path(sb->dir, "console.log", false, err);
 	if (virtio_fs) {
-		if ((sb->virtiofsd_socket = sandbox_file(sb, "virtiofsd.sock", true, err)) == NULL)
+		if ((sb->virtiofsd_socket =
+		             backend_sandbox_path(sb->dir, "virtiofsd.sock", true, err)) == NULL)
 			goto fail;
-		sb->virtiofsd_log = sandbox_file(sb, "virtiofsd.log", false, err);
+		sb->virtiofsd_log = backend_sandbox_path(sb->dir, "virtiofsd.log", false, err);
 		sb->virtiofsd_argv =
 		        virtiofsd_build_cmdline(hc, sb->shared_dir, sb->virtiofsd_socket);
 	}
@@ -155,7 +105,7 @@ static int qemu_create(struct hypervisor *hv, const struct hypervisor_sandbox_pa
 	sb->argv = qemu_build_cmdline(hc, &plan, err);
 	if (sb->argv == NULL)
 		goto fail;
-	if (mkdir_parents(sb->dir, 0750, &sb->created_dir, err) < 0)
+	if (backend_mkdir_parents(sb->dir, 0750, &sb->created_dir, err) < 0)
 		goto fail;
 	console_name = sb->console_log_path;
 	log_debug("qemu sandbox %s prepared in %s (accelerator %s%s%s)", sb->id, sb->dir,

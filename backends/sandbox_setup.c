@@ -1,0 +1,61 @@
+/* What both VM backends need to set a sandbox up: its directory, the paths in it, and the
+ * accelerator that `auto` stands for. */
+#include "backends.h"
+#include "cleanup.h"
+#include "log.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+int backend_mkdir_parents(const char *path, mode_t mode, bool *created, kata_error_t *err)
+{
+	cleanup_free char *copy = xstrdup(path);
+
+	*created = false;
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			return kata_error_sys(err, "mkdir %s", copy);
+		*p = '/';
+	}
+	if (mkdir(copy, mode) == 0) {
+		*created = true;
+		return 0;
+	}
+	if (errno != EEXIST)
+		return kata_error_sys(err, "mkdir %s", copy);
+	return 0;
+}
+
+char *backend_sandbox_path(const char *dir, const char *name, bool is_socket, kata_error_t *err)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+
+	if (is_socket && strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		kata_error_set(err, ENAMETOOLONG,
+		               "socket path %s is longer than a unix socket allows (%zu bytes)",
+		               path, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+int backend_resolve_accelerator(const struct kata_config *config, enum kata_accelerator *accel,
+                                kata_error_t *err)
+{
+	cleanup_free char *reason = NULL;
+
+	*accel = config->hypervisor.accelerator;
+	if (*accel != KATA_ACCEL_AUTO)
+		return 0;
+	/* Booting decides, not /dev/kvm: here KVM runs only PVM guests (DESIGN.md). */
+	if (hypervisor_probe_accelerator(config, accel, &reason, err) < 0)
+		return kata_error_wrap(err, "accelerator auto");
+	log_debug("accelerator auto: %s (%s)", kata_accelerator_name(*accel), reason);
+	return 0;
+}
