@@ -73,7 +73,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TEST_SRCS))
 # Test tools (clients and fakes run as programs by the end-to-end tests).
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 
-.PHONY: tools all help deps check check-unit check-e2e install uninstall asan lint format fuzz \
+.PHONY: conformance tools all help deps check check-unit check-e2e install uninstall asan lint format fuzz \
 	bench clean guest rootfs demo
 all: $(PROGRAMS) $(BUILD)/configuration.toml
 
@@ -93,6 +93,7 @@ help:
 	@echo "make lint       clang-format check and cppcheck"
 	@echo "make fuzz       libFuzzer targets for every parser of outside input, bounded runs"
 	@echo "make bench      benchmarks (bench/)"
+	@echo "make conformance  OCI conformance: runc vs kata-runtime (docs/conformance.md)"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR="
 
 deps:
@@ -160,6 +161,10 @@ check: all guest rootfs $(UNIT_TESTS) $(TEST_TOOLS)
 
 demo: all guest rootfs
 	./tests/demo.sh
+
+# OCI conformance: the same validation cases against runc and kata-runtime.
+conformance: all guest rootfs
+	./tests/conformance/run.sh --build $(BUILD)
 
 asan:
 	$(MAKE) BUILD=build-asan CC=clang SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer" \

@@ -472,10 +472,16 @@ static unsigned long root_propagation(const struct oci_spec *spec)
 	return MS_PRIVATE | MS_REC;
 }
 
-static int pivot_into(const char *rootfs, kata_error_t *err)
+/* pivot_root(2) refuses a new root, or a parent of it, that is shared: a shared root
+ * (rootfsPropagation "shared"/"rshared") is private while it pivots and shared again after. */
+static int pivot_into(const char *rootfs, unsigned long propagation, kata_error_t *err)
 {
+	bool shared = (propagation & MS_SHARED) != 0;
+
 	if (chdir(rootfs) < 0)
 		return kata_error_sys(err, "chdir %s", rootfs);
+	if (shared && mount(NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+		return kata_error_sys(err, "make / private to pivot");
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		return kata_error_sys(err, "pivot_root %s", rootfs);
 	/* The old root is stacked under the new one: detach it. */
@@ -485,6 +491,8 @@ static int pivot_into(const char *rootfs, kata_error_t *err)
 		return kata_error_sys(err, "detach the old root");
 	if (chdir("/") < 0)
 		return kata_error_sys(err, "chdir /");
+	if (shared && mount(NULL, "/", NULL, propagation, NULL) < 0)
+		return kata_error_sys(err, "set the propagation of the new /");
 	return 0;
 }
 
@@ -579,7 +587,7 @@ int agent_child_setup_rootfs(const struct oci_spec *spec, const char *rootfs,
 			return -1;
 	if (populate_dev(rootfd, spec, console, in_userns, err) < 0)
 		return -1;
-	if (pivot_into(rootfs, err) < 0)
+	if (pivot_into(rootfs, root_propagation(spec), err) < 0)
 		return -1;
 	if (spec->linux_spec != NULL && (apply_sysctls(spec->linux_spec->sysctl, err) < 0 ||
 	                                 mask_paths(spec->linux_spec->masked_paths, err) < 0 ||

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <seccomp.h>
 #include <string.h>
 
@@ -54,6 +55,28 @@ static void release(scmp_filter_ctx *ctx)
 {
 	if (*ctx)
 		seccomp_release(*ctx);
+}
+
+/* libseccomp takes one comparison per argument in a rule. Several on the same argument
+ * (e.g. Docker's profile allows personality(2) for three values) mean "any of them", as
+ * runc reads them: one rule per comparison then. */
+static int add_rule(scmp_filter_ctx ctx, uint32_t action, int nr, const struct scmp_arg_cmp *args,
+                    size_t n_args)
+{
+	bool repeated = false;
+
+	for (size_t i = 0; i < n_args && !repeated; i++)
+		for (size_t j = i + 1; j < n_args; j++)
+			if (args[i].arg == args[j].arg)
+				repeated = true;
+	if (!repeated)
+		return seccomp_rule_add_array(ctx, action, nr, (unsigned)n_args, args);
+	for (size_t i = 0; i < n_args; i++) {
+		int ret = seccomp_rule_add_array(ctx, action, nr, 1, &args[i]);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
 }
 
 int agent_child_load_seccomp(const struct oci_seccomp *s, bool no_new_privs, kata_error_t *err)
@@ -115,7 +138,7 @@ int agent_child_load_seccomp(const struct oci_seccomp *s, bool no_new_privs, kat
 
 			if (nr == __NR_SCMP_ERROR)
 				continue; /* unknown here, as runc does */
-			ret = seccomp_rule_add_array(ctx, action, nr, (unsigned)sc->n_args, args);
+			ret = add_rule(ctx, action, nr, args, sc->n_args);
 			if (ret < 0)
 				return kata_error_set(err, -ret, "seccomp: rule for %s: %s",
 				                      sc->names[n], strerror(-ret));

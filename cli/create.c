@@ -187,6 +187,18 @@ static void save_checkpoint(void *opaque)
 	container_save(c->handle, c->record, NULL);
 }
 
+/* createContainer and startContainer hooks run in the container's namespaces, which are in
+ * the guest, where a host program cannot run: they are not run (docs/conformance.md). */
+static void warn_guest_hooks(const struct oci_hooks *hooks)
+{
+	if (hooks == NULL)
+		return;
+	if (hooks->lists[OCI_HOOK_CREATE_CONTAINER].n_hooks > 0 ||
+	    hooks->lists[OCI_HOOK_START_CONTAINER].n_hooks > 0)
+		log_warning("createContainer and startContainer hooks are not run: they belong in "
+		            "the container's namespaces, inside the VM");
+}
+
 /* Every step saves the record, so that a create that fails or is killed half-way can be
  * undone by its own error path or by `delete --force`. */
 static int create_steps(struct cli_context *ctx, const struct create_options *opts,
@@ -241,6 +253,7 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 	if (ret < 0)
 		goto out;
 	oci_state = container_oci_state(record, CONTAINER_CREATED);
+	warn_guest_hooks(spec->hooks);
 	if (spec->hooks != NULL &&
 	    (hooks_run(spec->hooks, OCI_HOOK_PRESTART, oci_state, err) < 0 ||
 	     hooks_run(spec->hooks, OCI_HOOK_CREATE_RUNTIME, oci_state, err) < 0))

@@ -99,7 +99,8 @@ int sandbox_prepare(const char *root, const char *id, struct sandbox_record *sb,
 	sb->dir = steal_pointer(&dir);
 	if (write_id_file(sb->dir, id, err) < 0)
 		return -1;
-	if (mkdir(shared, 0700) < 0)
+	/* Searchable: a container in a user namespace reaches its rootfs as a mapped uid. */
+	if (mkdir(shared, 0755) < 0)
 		return kata_error_sys(err, "create `%s`", shared);
 	sb->shared_dir = steal_pointer(&shared);
 	return 0;
