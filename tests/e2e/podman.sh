@@ -125,8 +125,10 @@ case_exec_pause_logs_stop() {
 	check_nothing_left "podman exec/pause/logs/stop" "$id"
 
 	n=$(new_name term)
-	"${PODMAN[@]}" run -d --name "$n" "${OPTS[@]}" /bin/sh -c 'trap "exit 0" TERM; while :; do sleep 0.2; done' >/dev/null
+	"${PODMAN[@]}" run -d --name "$n" "${OPTS[@]}" /bin/sh -c 'trap "exit 0" TERM; echo trapped; while :; do sleep 0.2; done' >/dev/null
 	id=$(container_id "$n")
+	# A TERM sent before the shell set its trap would be ignored (it is PID 1).
+	wait_for "the trap" 30 bash -c "podman logs $n | grep -q trapped"
 	podman stop -t 20 "$n" >/dev/null 2>&1
 	check_eq "podman stop: TERM handled by the process" 0 "$(podman inspect --format '{{.State.ExitCode}}' "$n")"
 	podman rm "$n" >/dev/null
