@@ -12,6 +12,8 @@ PACKAGES="
 	podman containerd runc
 	libvirt-daemon-system libvirt-daemon libvirt-clients
 	iproute2 socat procps psmisc util-linux jq
+	golang-go golang-github-opencontainers-runtime-tools-dev golang-github-opencontainers-specs-dev
+	golang-gocapability-dev golang-golang-x-sys-dev
 "
 
 if [ "$(id -u)" -ne 0 ]; then
