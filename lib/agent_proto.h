@@ -50,7 +50,7 @@
  * Dialects without it (a foreign hyperstart or Clear Containers agent) are not sent credits. */
 #define AGENT_IO_CREDIT_SEQ          0
 #define AGENT_IO_CREDIT_PAYLOAD_SIZE 12
-#define AGENT_IO_INITIAL_WINDOW      (256u * 1024)
+#define AGENT_IO_INITIAL_WINDOW      (1024u * 1024)
 
 /* Command codes, hyperstart numbering (the "kata" and "hyperstart" dialects). A slot
  * once used is never reused; slots 2, 3, 5, 7 and 13 were hyperstart's deprecated ones. */

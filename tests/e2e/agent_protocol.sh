@@ -211,10 +211,10 @@ t_stdin_eof_with_waiting_init() {
 check "stdin EOF reaches a process while another container waits to start" t_stdin_eof_with_waiting_init
 
 t_flow_control() {
-	# Without credits the agent stops at its window (256 KiB) and goes on when granted.
+	# Without credits the agent stops at its window (1 MiB) and goes on when granted.
 	ac 'credits off' \
-		"call EXECCMD {\"container\":\"c2\",\"process\":$(STDIO=35 STDERR=36 agent_process_json fc false /bin/probe write 1048576)}" \
-		"read-some 35 262144 /dev/null" 'expect-silence 35 1500' 'credits on' \
+		"call EXECCMD {\"container\":\"c2\",\"process\":$(STDIO=35 STDERR=36 agent_process_json fc false /bin/probe write 4194304)}" \
+		"read-some 35 1048576 /dev/null" 'expect-silence 35 1500' 'credits on' \
 		'read-stream 35 /dev/null' 'expect-stream 36 ' 'expect-exit c2 fc 0' >/dev/null
 }
 check "flow control: at most the window without credits" t_flow_control

@@ -210,14 +210,20 @@ END_TEST
 
 START_TEST(test_window_and_credits)
 {
-	size_t total = 600 * 1024;
+	size_t total = AGENT_IO_INITIAL_WINDOW + 300 * 1024;
 	char *data = xmalloc(total);
 	bool eof;
 
 	add_process(false);
 	for (size_t i = 0; i < total; i++)
 		data[i] = (char)(i * 13);
-	ck_assert_int_eq(write(fx->out[1], data, total), (ssize_t)total);
+	/* In two writes: the pipe holds 1 MiB at most, the window itself. */
+	ck_assert_int_eq(write(fx->out[1], data, AGENT_IO_INITIAL_WINDOW),
+	                 (ssize_t)AGENT_IO_INITIAL_WINDOW);
+	spin(40);
+	ck_assert_int_eq(
+	        write(fx->out[1], data + AGENT_IO_INITIAL_WINDOW, total - AGENT_IO_INITIAL_WINDOW),
+	        (ssize_t)(total - AGENT_IO_INITIAL_WINDOW));
 	spin(40);
 	/* Exactly the window, not a byte more, until the host grants credits. */
 	ck_assert_uint_eq(stream_bytes(1, &eof, NULL, 0), AGENT_IO_INITIAL_WINDOW);

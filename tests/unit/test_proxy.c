@@ -201,7 +201,7 @@ END_TEST
 
 START_TEST(test_output_before_shim_connects)
 {
-	static const char *const steps[] = { "out:early\n", "bulk:300000", "exit:7", NULL };
+	static const char *const steps[] = { "out:early\n", "bulk:1300000", "exit:7", NULL };
 	struct test_shim shim;
 
 	start(FAKE_AGENT_KATA, NULL);
@@ -211,11 +211,11 @@ START_TEST(test_output_before_shim_connects)
 	ck_assert_int_eq(fake_agent_wait_process_end(h.agent, "p1", 500), -1);
 	ck_assert_int_eq(shim_connect(&shim, h.socket_path, io.tokens[0]), 0);
 	ck_assert_int_eq(shim_wait_exit(&shim, WAIT_MS), 7);
-	ck_assert_uint_eq(shim.out_len, 6 + 300000);
+	ck_assert_uint_eq(shim.out_len, 6 + 1300000);
 	ck_assert(memcmp(shim.out, "early\n", 6) == 0);
-	for (size_t i = 0; i < 300000; i++)
+	for (size_t i = 0; i < 1300000; i++)
 		ck_assert_int_eq(shim.out[6 + i], 'a' + i % 26);
-	ck_assert_uint_ge(fake_agent_credits(h.agent, 1), 300000 - 256 * 1024);
+	ck_assert_uint_ge(fake_agent_credits(h.agent, 1), 1300000 - AGENT_IO_INITIAL_WINDOW);
 	shim_close(&shim);
 	stop();
 }
