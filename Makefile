@@ -211,6 +211,9 @@ uninstall:
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 
+# Objects of test programs are not intermediate files to delete after each link.
+.SECONDARY:
+
 -include guest/guest.mk
 -include bench/bench.mk
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
