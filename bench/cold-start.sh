@@ -50,7 +50,7 @@ floor_boot() {
 
 cold_kata_run() {
 	local id=cold$$-$1 line
-	KATA_IDS+=("$id")
+	track_kata "$id"
 	line=$("$TOOLS/bench-run" --stderr "$WORK/$id.err" -- "$RUNTIME" --kata-config "$CONFIG" \
 		--root "$ROOT" run --bundle "$WORK/bundles/true" "$id") ||
 		die "kata-runtime run failed: $line $(head -c 300 "$WORK/$id.err")"
@@ -59,6 +59,7 @@ cold_kata_run() {
 
 cold_runc_run() {
 	local id=coldrunc$$-$1
+	track_runc "$id"
 	"$TOOLS/bench-run" --stderr "$WORK/$id.err" -- "$RUNC" --root "$RUNC_ROOT" run \
 		--bundle "$WORK/bundles/true" "$id" || die "runc run failed: $(head -c 300 "$WORK/$id.err")"
 }
@@ -72,7 +73,7 @@ JQ_EPOCH='def epoch: capture("^(?<s>[^.]+)(\\.(?<f>[0-9]+))?Z") |
 cold_split() {
 	local id=split$$-$1 line start wall config log=$WORK/split-$1.log
 	config=$(config_with split kernel_params='"quiet"')
-	KATA_IDS+=("$id")
+	track_kata "$id"
 	line=$("$TOOLS/bench-run" --stderr "$WORK/$id.err" -- "$RUNTIME" --kata-config "$config" \
 		--root "$ROOT" --debug --log "$log" --log-format json run \
 		--bundle "$WORK/bundles/true" "$id") || die "debug run failed: $line"

@@ -10,7 +10,7 @@ IDLE_SETTLE_S=3
 
 # start_one CONFIG ID: run -d of the sleeping bundle, timed; prints bench-run's line.
 start_one() {
-	KATA_IDS+=("$2")
+	track_kata "$2"
 	"$TOOLS/bench-run" --no-tree --stderr "$WORK/$2.err" -- "$RUNTIME" --kata-config "$1" \
 		--root "$ROOT" run -d --bundle "$WORK/bundles/sleep" "$2"
 }

@@ -10,10 +10,11 @@ FS_FILES=500
 fs_run() {
 	local who=$1 config=$2 id=$3 line
 	if [ "$who" = runc ]; then
+		track_runc "$id"
 		line=$("$TOOLS/bench-run" --stdout "$WORK/$id.out" --stderr "$WORK/$id.err" -- \
 			"$RUNC" --root "$RUNC_ROOT" run --bundle "$WORK/bundles/fs" "$id")
 	else
-		KATA_IDS+=("$id")
+		track_kata "$id"
 		line=$("$TOOLS/bench-run" --stdout "$WORK/$id.out" --stderr "$WORK/$id.err" -- \
 			"$RUNTIME" --kata-config "$config" --root "$ROOT" run --bundle "$WORK/bundles/fs" "$id")
 	fi

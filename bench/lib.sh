@@ -19,8 +19,10 @@ WORK=$(mktemp -d /tmp/kata-bench.XXXXXX)
 ROOT=$WORK/root
 RUNC_ROOT=$WORK/runc
 mkdir -p "$ROOT" "$RUNC_ROOT" "$WORK/samples" "$WORK/bundles"
-KATA_IDS=()
-RUNC_IDS=()
+# Containers to delete at exit, one id a line: files, because ids are often registered in a
+# $(...) subshell, whose variables the cleanup would never see.
+: >"$WORK/kata.ids"
+: >"$WORK/runc.ids"
 BG_PIDS=()
 
 log() { echo "bench: $*" >&2; }
@@ -31,16 +33,17 @@ die() {
 
 bench_cleanup() {
 	local id pid
+	[ -d "$WORK" ] || return 0
 	for pid in "${BG_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
-	for id in "${KATA_IDS[@]}"; do
+	while read -r id; do
 		timeout -k 5 60 "$RUNTIME" --kata-config "$CONFIG" --root "$ROOT" delete --force "$id" \
 			>/dev/null 2>&1
-	done
-	for id in "${RUNC_IDS[@]}"; do
+	done <"$WORK/kata.ids"
+	while read -r id; do
 		timeout -k 5 30 "$RUNC" --root "$RUNC_ROOT" delete --force "$id" >/dev/null 2>&1
-	done
+	done <"$WORK/runc.ids"
 	rm -rf "$WORK"
 }
 
@@ -53,7 +56,7 @@ kr() {
 
 # kata_run_detached CONFIG ID BUNDLE: run -d, stdio to files (the shim keeps them open).
 kata_run_detached() {
-	KATA_IDS+=("$2")
+	track_kata "$2"
 	kr "$1" run -d --bundle "$3" "$2" </dev/null >"$WORK/$2.out" 2>"$WORK/$2.err"
 }
 
@@ -62,7 +65,7 @@ kata_delete() {
 }
 
 runc_run_detached() {
-	RUNC_IDS+=("$1")
+	track_runc "$1"
 	"$RUNC" --root "$RUNC_ROOT" run -d --bundle "$2" "$1" </dev/null >/dev/null 2>"$WORK/$1.err"
 }
 
@@ -196,3 +199,7 @@ ensure_bundle() {
 	shift
 	[ -e "$WORK/bundles/$name/config.json" ] || bundle "$name" "$WORK/bundles/$name" "$@"
 }
+
+# track_kata ID / track_runc ID: a container the cleanup deletes (--force) at exit.
+track_kata() { echo "$1" >>"$WORK/kata.ids"; }
+track_runc() { echo "$1" >>"$WORK/runc.ids"; }

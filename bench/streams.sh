@@ -16,10 +16,11 @@ mibs() {
 stream_run() {
 	local who=$1 id=$2 line
 	if [ "$who" = kata ]; then
-		KATA_IDS+=("$id")
+		track_kata "$id"
 		line=$("$TOOLS/bench-run" --count-stdout --stderr "$WORK/$id.err" -- "$RUNTIME" \
 			--kata-config "$CONFIG" --root "$ROOT" run --bundle "$WORK/bundles/write" "$id")
 	else
+		track_runc "$id"
 		line=$("$TOOLS/bench-run" --count-stdout --stderr "$WORK/$id.err" -- "$RUNC" \
 			--root "$RUNC_ROOT" run --bundle "$WORK/bundles/write" "$id")
 	fi
@@ -55,9 +56,10 @@ section_streams() {
 		[ -n "$RUNC" ] && sample stream_runc "$(mibs "$(stream_run runc "streamrunc$$-$r")")"
 	done
 	log "streams: echo latency"
-	KATA_IDS+=("echo$$")
+	track_kata "echo$$"
 	echo_rtts echo_kata "$RUNTIME" --kata-config "$CONFIG" --root "$ROOT" run \
 		--bundle "$WORK/bundles/echo" "echo$$"
+	track_runc "echorunc$$"
 	[ -n "$RUNC" ] && echo_rtts echo_runc "$RUNC" --root "$RUNC_ROOT" run \
 		--bundle "$WORK/bundles/echo" "echorunc$$"
 
