@@ -131,7 +131,7 @@ section_cold() {
 		cold_floor "bare boot: same qemu argv, agent READY + power-off" "<=" 1.05
 	figure cold cold_kata_cpu s "kata-runtime run: CPU of runtime, qemu, proxy, shim" \
 		cold_floor_cpu "bare boot: qemu CPU" "<=" 1.05
-	figure cold cold_floor_ready s "bare boot: qemu start to agent READY (target <= 0.8 s)"
+	figure cold cold_floor_ready s "bare boot: qemu start to agent READY" "" "" "<=" 0.8
 	figure cold cold_runc s "runc run /bin/true"
 	figure cold cold_kata s "kata-runtime run /bin/true vs runc" cold_runc "runc run /bin/true"
 	for part in qemu_start kernel_boot agent_ready container teardown; do
