@@ -48,10 +48,14 @@ struct hypervisor_sandbox_params {
 	const char *id;  /* sandbox id: names the VM */
 	const char *dir; /* the backend's directory for this sandbox (sockets, logs); created if
 	                    missing, removed by cleanup() when it created it and it is empty */
-	const char *shared_dir;    /* host directory exported as kataShared; NULL: none */
-	uint32_t vcpus;            /* 0: the configuration's default_vcpus */
-	uint32_t memory_mib;       /* 0: the configuration's default_memory */
-	bool debug;                /* console log file, no `quiet` */
+	const char *shared_dir; /* host directory exported as kataShared; NULL: none */
+	uint32_t vcpus;         /* 0: the configuration's default_vcpus */
+	uint32_t memory_mib;    /* 0: the configuration's default_memory */
+	bool debug;             /* console log file, no `quiet` */
+	/* Reserve CPU and memory hotplug capacity (the configuration's default_maxvcpus and
+	 * memory_slots). The runtime hotplugs nothing yet, and the headroom costs boot time
+	 * under TCG (docs/performance.md), so it asks for none. */
+	bool hotplug;
 	const char *kernel_params; /* appended after the configuration's; NULL: none */
 };
 

@@ -98,7 +98,7 @@ static int libvirt_create(struct hypervisor *hv, const struct hypervisor_sandbox
 	plan.uuid = sb->uuid;
 	plan.shared_dir = sb->shared_dir;
 	plan.vcpus = params->vcpus ? params->vcpus : (hc->default_vcpus ? hc->default_vcpus : 1);
-	plan.maxvcpus = hc->default_maxvcpus;
+	plan.maxvcpus = params->hotplug ? hc->default_maxvcpus : 0;
 	plan.memory_mib = params->memory_mib ? params->memory_mib
 	                                     : (hc->default_memory ? hc->default_memory
 	                                                           : KATA_DEFAULT_MEMORY_MIB);

@@ -31,6 +31,7 @@ struct qemu_plan {
 	const char *shared_dir;            /* NULL: no share */
 	enum kata_accelerator accelerator; /* resolved: KVM or TCG */
 	uint32_t vcpus, maxvcpus, memory_mib;
+	bool memory_hotplug;      /* slots and maxmem, from memory_slots */
 	uint64_t host_memory_mib; /* maxmem for memory hotplug */
 	uint32_t host_tsc_khz;    /* microvm: tsc_early_khz; 0 unknown */
 	bool debug;

@@ -293,6 +293,7 @@ static int run(int argc, char **argv, kata_error_t *err)
 			.vcpus = o.vcpus,
 			.memory_mib = o.memory,
 			.debug = o.debug,
+			.hotplug = o.slots > 0 || o.maxvcpus > 1,
 		};
 
 		hv = hypervisor_new(NULL, &config, err);

@@ -136,6 +136,28 @@ START_TEST(test_q35_9p_tcg)
 }
 END_TEST
 
+/* The PIT replaces the local APIC timer only for a TCG guest that cannot grow past one vCPU. */
+START_TEST(test_nolapic_timer_only_for_one_vcpu_under_tcg)
+{
+	cleanup_free char *one = NULL, *hotplug = NULL, *two = NULL, *kvm = NULL;
+
+	plan.maxvcpus = 0;
+	one = qemu_kernel_params(&hc, &plan);
+	ck_assert_ptr_nonnull(strstr(one, " nolapic_timer"));
+	plan.maxvcpus = 4;
+	hotplug = qemu_kernel_params(&hc, &plan);
+	ck_assert_ptr_null(strstr(hotplug, "nolapic_timer"));
+	plan.maxvcpus = 0;
+	plan.vcpus = 2;
+	two = qemu_kernel_params(&hc, &plan);
+	ck_assert_ptr_null(strstr(two, "nolapic_timer"));
+	plan.vcpus = 1;
+	plan.accelerator = KATA_ACCEL_KVM;
+	kvm = qemu_kernel_params(&hc, &plan);
+	ck_assert_ptr_null(strstr(kvm, "nolapic_timer"));
+}
+END_TEST
+
 START_TEST(test_microvm)
 {
 	cleanup_strv char **argv = NULL;
@@ -164,6 +186,7 @@ START_TEST(test_pc_kvm_features_and_hotplug)
 	hc.machine_accelerators = "kernel_irqchip=on";
 	hc.cpu_features = "pmu=off";
 	hc.memory_slots = 10;
+	plan.memory_hotplug = true;
 	plan.accelerator = KATA_ACCEL_KVM;
 	argv = build();
 	ck_assert_str_eq(option(argv, "-machine", 0), "pc,accel=kvm,kernel_irqchip=on");
@@ -362,6 +385,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_q35_9p_tcg);
+	tcase_add_test(tc, test_nolapic_timer_only_for_one_vcpu_under_tcg);
 	tcase_add_test(tc, test_microvm);
 	tcase_add_test(tc, test_pc_kvm_features_and_hotplug);
 	tcase_add_test(tc, test_bridges);
