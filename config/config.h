@@ -23,7 +23,7 @@ enum kata_agent_dialect { KATA_DIALECT_KATA = 0, KATA_DIALECT_HYPERSTART, KATA_D
 
 /* Built-in defaults, the same as the shipped configuration.toml (docs/configuration.md). */
 #define KATA_DEFAULT_HYPERVISOR_PATH "/usr/bin/qemu-system-x86_64"
-#define KATA_DEFAULT_MACHINE_TYPE    "q35"
+#define KATA_DEFAULT_MACHINE_TYPE    "microvm"
 #define KATA_DEFAULT_VCPUS           1
 #define KATA_DEFAULT_MEMORY_MIB      256
 #define KATA_MIN_MEMORY_MIB          64

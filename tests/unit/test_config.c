@@ -153,7 +153,7 @@ START_TEST(test_shipped_file_loads)
 	ck_assert_str_eq(c->hypervisor.name, "qemu");
 	ck_assert_str_eq(c->hypervisor.path, "/usr/bin/qemu-system-x86_64");
 	ck_assert_str_eq(c->hypervisor.kernel, kernel);
-	ck_assert_str_eq(c->hypervisor.machine_type, "q35");
+	ck_assert_str_eq(c->hypervisor.machine_type, "microvm");
 	ck_assert_int_eq(c->hypervisor.accelerator, KATA_ACCEL_AUTO);
 	ck_assert_uint_eq(c->hypervisor.default_vcpus, 1);
 	ck_assert_uint_eq(c->hypervisor.default_memory, 256);

@@ -203,7 +203,9 @@ libvirt_write_config() {
 	uri=${uri//\\/\\\\}
 	uri=${uri//|/\\|}
 	uri=${uri//&/\\&}
-	sed -e "s|^\[hypervisor\.qemu\]|[hypervisor.libvirt]\nuri = \"$uri\"|" "$src" >"$dest"
+	# libvirt 9.0 has no microvm machine: its domains are q35.
+	sed -e "s|^\[hypervisor\.qemu\]|[hypervisor.libvirt]\nuri = \"$uri\"|" \
+		-e 's|^machine_type = "microvm"|machine_type = "q35"|' "$src" >"$dest"
 }
 
 libvirt_setup() {
