@@ -229,6 +229,7 @@ fi
 
 # virtio-fs needs its daemon.
 vfs_config=$(make_config vfs.toml -e 's|^shared_fs = .*|shared_fs = "virtio-fs"|' \
+	-e 's|^machine_type = .*|machine_type = "q35"|' \
 	-e 's|^virtio_fs_daemon = .*|virtio_fs_daemon = "/nonexistent/virtiofsd"|' \
 	-e 's|^accelerator = .*|accelerator = "tcg"|')
 "$runtime" --kata-config "$vfs_config" kata-check >"$tmp/out" 2>&1

@@ -82,7 +82,9 @@ case_readonly_rootfs() {
 # The same with virtio-fs; while the container runs, its virtiofsd serves the sandbox.
 case_virtio_fs() {
 	local saved=$CONFIG pid
-	sed 's/^shared_fs = .*/shared_fs = "virtio-fs"/' "$saved" >"$TMP/virtio-fs.toml"
+	# virtio-fs needs q35 or pc (docs/configuration.md).
+	sed -e 's/^shared_fs = .*/shared_fs = "virtio-fs"/' \
+		-e 's/^machine_type = "microvm"/machine_type = "q35"/' "$saved" >"$TMP/virtio-fs.toml"
 	CONFIG=$TMP/virtio-fs.toml
 	case_bind_mounts virtio-fs
 	new_id virtiofsd
