@@ -214,6 +214,8 @@ START_TEST(test_every_output_key_is_commented)
 	const char *prev = "";
 	size_t keys = 0;
 
+	ck_assert_ptr_nonnull(c); /* the output loads */
+
 	for (char *line = r.toml; line != NULL && *line != '\0';) {
 		char *end = strchr(line, '\n');
 		size_t n = end != NULL ? (size_t)(end - line) : strlen(line);
