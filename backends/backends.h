@@ -12,7 +12,6 @@ extern const struct hypervisor_ops hypervisor_fake_ops;
 extern const struct hypervisor_ops hypervisor_libvirt_ops;
 
 /* backends/sandbox_setup.c: shared by the VM backends. */
-int backend_mkdir_parents(const char *path, mode_t mode, bool *created, kata_error_t *err);
 /* DIR/NAME; a socket's path must fit a sockaddr_un (ENAMETOOLONG). */
 char *backend_sandbox_path(const char *dir, const char *name, bool is_socket, kata_error_t *err);
 /* The configured accelerator, with `auto` decided by hypervisor_probe_accelerator(). */

@@ -9,28 +9,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-int backend_mkdir_parents(const char *path, mode_t mode, bool *created, kata_error_t *err)
-{
-	cleanup_free char *copy = xstrdup(path);
-
-	*created = false;
-	for (char *p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-			return kata_error_sys(err, "mkdir %s", copy);
-		*p = '/';
-	}
-	if (mkdir(copy, mode) == 0) {
-		*created = true;
-		return 0;
-	}
-	if (errno != EEXIST)
-		return kata_error_sys(err, "mkdir %s", copy);
-	return 0;
-}
-
 char *backend_sandbox_path(const char *dir, const char *name, bool is_socket, kata_error_t *err)
 {
 	char *path = xasprintf("%s/%s", dir, name);

@@ -29,15 +29,6 @@ struct exec_options {
 	char **args;
 };
 
-static void strv_push(char ***strv, const char *s)
-{
-	size_t n = strv_length(*strv);
-
-	*strv = xrealloc(*strv, (n + 2) * sizeof(char *));
-	(*strv)[n] = xstrdup(s);
-	(*strv)[n + 1] = NULL;
-}
-
 static int parse_exec_options(int argc, char **argv, struct exec_options *o, kata_error_t *err)
 {
 	const struct option options[] = {
@@ -74,13 +65,13 @@ static int parse_exec_options(int argc, char **argv, struct exec_options *o, kat
 			o->cwd = optarg;
 			break;
 		case 'e':
-			strv_push(&o->env, optarg);
+			strv_append(&o->env, optarg);
 			break;
 		case 'u':
 			o->user = optarg;
 			break;
 		case 'c':
-			strv_push(&o->caps, optarg);
+			strv_append(&o->caps, optarg);
 			break;
 		case 't':
 			o->tty = true;
@@ -157,22 +148,22 @@ static struct oci_process *build_process(const struct exec_options *o,
 	strv_free(p->args);
 	p->args = NULL;
 	for (char **a = o->args; *a != NULL; a++)
-		strv_push(&p->args, *a);
+		strv_append(&p->args, *a);
 	p->terminal = o->tty;
 	if (o->cwd != NULL) {
 		free(p->cwd);
 		p->cwd = xstrdup(o->cwd);
 	}
 	for (char **e = o->env; e != NULL && *e != NULL; e++)
-		strv_push(&p->env, *e);
+		strv_append(&p->env, *e);
 	if (o->no_new_privs)
 		p->no_new_privileges = true;
 	for (char **c = o->caps; c != NULL && *c != NULL; c++) {
 		if (p->capabilities == NULL)
 			p->capabilities = xzalloc(sizeof(*p->capabilities));
-		strv_push(&p->capabilities->bounding, *c);
-		strv_push(&p->capabilities->effective, *c);
-		strv_push(&p->capabilities->permitted, *c);
+		strv_append(&p->capabilities->bounding, *c);
+		strv_append(&p->capabilities->effective, *c);
+		strv_append(&p->capabilities->permitted, *c);
 	}
 	if (o->user != NULL && parse_user(o->user, &p->user, err) < 0) {
 		oci_process_free(p);

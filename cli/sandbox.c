@@ -53,21 +53,6 @@ static uint64_t hash_name(const char *root, const char *id)
 	return h;
 }
 
-static int mkdir_parents(const char *path, kata_error_t *err)
-{
-	cleanup_free char *copy = xstrdup(path);
-
-	for (char *p = copy + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0711) < 0 && errno != EEXIST)
-			return kata_error_sys(err, "create `%s`", copy);
-		*p = '/';
-	}
-	return 0;
-}
-
 /* The directory's name is a hash: its id file tells people (and tests) whose it is. */
 static int write_id_file(const char *dir, const char *id, kata_error_t *err)
 {
@@ -85,7 +70,7 @@ int sandbox_prepare(const char *root, const char *id, struct sandbox_record *sb,
 	        xasprintf("%s/%016llx", SANDBOX_BASE_DIR, (unsigned long long)hash_name(root, id));
 	cleanup_free char *shared = xasprintf("%s/shared", dir);
 
-	if (mkdir_parents(dir, err) < 0)
+	if (mkdir_all(SANDBOX_BASE_DIR, 0711, 0711, NULL, err) < 0)
 		return -1;
 	if (mkdir(dir, 0700) < 0) {
 		if (errno == EEXIST)

@@ -1,6 +1,7 @@
 #include "share.h"
 #include "cleanup.h"
 #include "log.h"
+#include "state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,32 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void strv_append(char ***strv, const char *s)
-{
-	size_t n = strv_length(*strv);
-
-	*strv = xrealloc(*strv, (n + 2) * sizeof(char *));
-	(*strv)[n] = xstrdup(s);
-	(*strv)[n + 1] = NULL;
-}
-
-static int mkdir_p(const char *path, mode_t mode, kata_error_t *err)
-{
-	cleanup_free char *copy = xstrdup(path);
-
-	for (char *p = copy + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, mode) < 0 && errno != EEXIST)
-			return kata_error_sys(err, "create `%s`", copy);
-		*p = '/';
-	}
-	if (mkdir(copy, mode) < 0 && errno != EEXIST)
-		return kata_error_sys(err, "create `%s`", path);
-	return 0;
-}
-
 /* Creates the mount point (a directory, or an empty file for a file source). */
 static int make_mount_point(const char *target, bool directory, kata_error_t *err)
 {
@@ -45,10 +20,10 @@ static int make_mount_point(const char *target, bool directory, kata_error_t *er
 	int fd;
 
 	*strrchr(parent, '/') = '\0';
-	if (mkdir_p(parent, 0755, err) < 0)
+	if (mkdir_all(parent, 0755, 0755, NULL, err) < 0)
 		return -1;
 	if (directory)
-		return mkdir_p(target, 0755, err);
+		return mkdir_all(target, 0755, 0755, NULL, err);
 	fd = open(target, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return kata_error_sys(err, "create `%s`", target);

@@ -101,6 +101,15 @@ void strv_free(char **strv)
 	free(strv);
 }
 
+void strv_append(char ***strv, const char *s)
+{
+	size_t n = strv_length(*strv);
+
+	*strv = xrealloc(*strv, (n + 2) * sizeof(char *));
+	(*strv)[n] = xstrdup(s);
+	(*strv)[n + 1] = NULL;
+}
+
 size_t strv_length(char *const *strv)
 {
 	size_t n = 0;

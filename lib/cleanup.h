@@ -49,6 +49,8 @@ static inline int steal_fd(int *fd)
 }
 
 void strv_free(char **strv);
+/* Appends a copy of s to a NULL-terminated vector (*strv may be NULL). */
+void strv_append(char ***strv, const char *s);
 size_t strv_length(char *const *strv);
 
 #endif

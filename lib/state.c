@@ -37,21 +37,27 @@ static int check_id(const char *id, kata_error_t *err)
 	return 0;
 }
 
-static int ensure_root(const char *root, kata_error_t *err)
+int mkdir_all(const char *path, mode_t parent_mode, mode_t mode, bool *created, kata_error_t *err)
 {
-	cleanup_free char *copy = xstrdup(root);
+	cleanup_free char *copy = xstrdup(path);
 
-	/* mkdir -p, so a fresh --root works. */
+	if (created != NULL)
+		*created = false;
 	for (char *p = copy + 1; *p != '\0'; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-			return kata_error_sys(err, "create state root `%s`", copy);
+		if (mkdir(copy, parent_mode) < 0 && errno != EEXIST)
+			return kata_error_sys(err, "create `%s`", copy);
 		*p = '/';
 	}
-	if (mkdir(copy, 0711) < 0 && errno != EEXIST)
-		return kata_error_sys(err, "create state root `%s`", root);
+	if (mkdir(copy, mode) == 0) {
+		if (created != NULL)
+			*created = true;
+		return 0;
+	}
+	if (errno != EEXIST)
+		return kata_error_sys(err, "create `%s`", path);
 	return 0;
 }
 
@@ -83,7 +89,7 @@ int state_create(const char *root, const char *id, struct state_handle *handle, 
 	cleanup_free char *dir = NULL;
 	cleanup_close int fd = -1;
 
-	if (check_id(id, err) < 0 || ensure_root(root, err) < 0)
+	if (check_id(id, err) < 0 || mkdir_all(root, 0755, 0711, NULL, err) < 0)
 		return -1;
 	dir = xasprintf("%s/%s", root, id);
 	if (mkdir(dir, 0700) < 0) {

@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -46,6 +47,10 @@ int state_destroy(struct state_handle *handle, kata_error_t *err);
 
 /* Ids of every container under root, sorted; an absent root is an empty list. */
 int state_list(const char *root, char ***ids, kata_error_t *err);
+
+/* mkdir -p: the missing parents with parent_mode, path itself with mode. *created (may
+ * be NULL) tells whether path was made here. */
+int mkdir_all(const char *path, mode_t parent_mode, mode_t mode, bool *created, kata_error_t *err);
 
 /* Removes a directory tree (an absolute path) without following symlinks. It refuses
  * (EBUSY) to descend into a mount point, bind mounts included, so a tree that still has

@@ -2,6 +2,7 @@
  * the libvirt C API (docs/libvirt.md). libvirt runs qemu; the backend keeps only the domain's
  * name, uuid and the connection URI, so any later runtime process can find it again. */
 #include "backends.h"
+#include "state.h"
 #include "libvirt_backend.h"
 #include "libvirt_conn.h"
 #include "libvirt_sandbox.h"
@@ -115,7 +116,7 @@ static int libvirt_create(struct hypervisor *hv, const struct hypervisor_sandbox
 		goto fail;
 	if (hc->memory_slots > 0)
 		log_debug("memory_slots ignored: the libvirt backend has no memory hotplug");
-	if (backend_mkdir_parents(sb->dir, 0750, &sb->created_dir, err) < 0)
+	if (mkdir_all(sb->dir, 0755, 0750, &sb->created_dir, err) < 0)
 		goto fail;
 	log_debug("libvirt sandbox %s prepared in %s: domain %s (%s) on %s, accelerator %s", sb->id,
 	          sb->dir, sb->name, sb->uuid, sb->uri, kata_accelerator_name(plan.accelerator));

@@ -1,6 +1,7 @@
 /* The QEMU-lite backend, the Clear Containers way: qemu is exec'd directly, daemonizes so
  * that it outlives the runtime, and is driven over QMP (docs/hypervisor.md). */
 #include "backends.h"
+#include "state.h"
 #include "host_info.h"
 #include "launch.h"
 #include "qemu_backend.h"
@@ -106,7 +107,7 @@ static int qemu_create(struct hypervisor *hv, const struct hypervisor_sandbox_pa
 	sb->argv = qemu_build_cmdline(hc, &plan, err);
 	if (sb->argv == NULL)
 		goto fail;
-	if (backend_mkdir_parents(sb->dir, 0750, &sb->created_dir, err) < 0)
+	if (mkdir_all(sb->dir, 0755, 0750, &sb->created_dir, err) < 0)
 		goto fail;
 	console_name = sb->console_log_path;
 	log_debug("qemu sandbox %s prepared in %s (accelerator %s%s%s)", sb->id, sb->dir,
