@@ -24,8 +24,10 @@
 static void poweroff(void)
 {
 	sync();
-	reboot(RB_POWER_OFF);
+	/* qemu runs with -no-reboot: a reboot ends the VM. A power-off without ACPI (microvm,
+	 * acpi=off) would only halt the CPU, and qemu would never exit. */
 	reboot(RB_AUTOBOOT);
+	reboot(RB_POWER_OFF);
 	for (;;)
 		pause();
 }
