@@ -1,9 +1,10 @@
 #!/bin/bash
 # Build the guest kernel (an uncompressed vmlinux, booted through its PVH entry) from
-# Debian's linux-source-6.1 with guest/kernel.config-fragment on top of tinyconfig.
+# Debian's linux-source-6.1, with guest/kernel-patches/*.patch applied in order and
+# guest/kernel.config-fragment on top of tinyconfig.
 #
-# The result is cached outside the checkout, keyed by a hash of the fragment, the source
-# version and this recipe:  $KATA_BUILD_CACHE/kernel-<hash>/vmlinux
+# The result is cached outside the checkout, keyed by a hash of the fragment, the patches,
+# the source version and this recipe:  $KATA_BUILD_CACHE/kernel-<hash>/vmlinux
 # (default cache: /var/cache/kata-containers-build). A second run with the same inputs only
 # links the cached file into build/guest/vmlinux. The extracted source and the object tree
 # are kept in the cache too, so a changed fragment rebuilds incrementally.
@@ -20,6 +21,8 @@ cache_dir=${KATA_BUILD_CACHE:-/var/cache/kata-containers-build}
 tarball=${KATA_KERNEL_SOURCE:-/usr/src/linux-source-6.1.tar.xz}
 jobs=${KATA_KERNEL_JOBS:-2}
 fragment=${KATA_KERNEL_FRAGMENT:-$guest_dir/kernel.config-fragment}
+patches=("$guest_dir"/kernel-patches/*.patch)
+[ -e "${patches[0]}" ] || patches=()
 # Bump when the way the kernel is built changes (not the fragment: that is hashed).
 recipe=1
 
@@ -40,9 +43,14 @@ if [ "$tarball" = /usr/src/linux-source-6.1.tar.xz ] &&
 else
 	src_version="tarball $(sha256sum <"$tarball" | cut -d' ' -f1)"
 fi
+# The patched source: the packaged source's version and the patches' contents.
+patched_version=$({
+	echo "$src_version"
+	[ ${#patches[@]} -eq 0 ] || cat "${patches[@]}"
+} | sha256sum | cut -c1-16)
 key=$({
 	echo "recipe $recipe"
-	echo "$src_version"
+	echo "$patched_version"
 	cat "$fragment"
 } | sha256sum | cut -c1-16)
 result=$cache_dir/kernel-$key
@@ -72,7 +80,7 @@ if [ -f "$result/vmlinux" ]; then # built by whoever held the lock before us
 	exit 0
 fi
 
-src_tag=$(echo "$src_version" | sha256sum | cut -c1-12)
+src_tag=$(echo "$patched_version" | sha256sum | cut -c1-12)
 src_tree=$cache_dir/src-$src_tag
 obj_tree=$cache_dir/obj-$src_tag
 if [ ! -f "$src_tree/.extracted" ]; then
@@ -80,6 +88,10 @@ if [ ! -f "$src_tree/.extracted" ]; then
 	rm -rf "$src_tree"
 	mkdir -p "$src_tree"
 	tar -xf "$tarball" -C "$src_tree" --strip-components=1
+	for patch in "${patches[@]}"; do
+		echo "build-kernel: applying $(basename "$patch")"
+		patch -s -p1 -d "$src_tree" <"$patch" || die "$patch does not apply"
+	done
 	touch "$src_tree/.extracted"
 fi
 mkdir -p "$obj_tree"

@@ -21,7 +21,8 @@ guest: $(GUEST_OUT)/vmlinux $(GUEST_OUT)/test-initrd.img \
 guest-kernel: $(GUEST_OUT)/vmlinux
 
 # The script is cheap when the kernel is cached: it only links the cached file.
-$(GUEST_OUT)/vmlinux: guest/kernel.config-fragment guest/build-kernel.sh
+$(GUEST_OUT)/vmlinux: guest/kernel.config-fragment guest/build-kernel.sh \
+		$(wildcard guest/kernel-patches/*.patch)
 	guest/build-kernel.sh $(GUEST_OUT)
 
 $(GUEST_OUT)/mkcpio: guest/tools/mkcpio.c

@@ -8,7 +8,7 @@ PACKAGES="
 	libjson-c-dev libseccomp-dev libcap-ng-dev check libsubunit-dev libvirt-dev libxml2-dev
 	qemu-system-x86 qemu-utils
 	busybox-static cpio gzip lz4 kmod
-	linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils dwarves
+	linux-source-6.1 patch bc bison flex libelf-dev libssl-dev xz-utils dwarves
 	podman containerd runc
 	libvirt-daemon-system libvirt-daemon libvirt-clients
 	iproute2 socat procps psmisc util-linux jq
