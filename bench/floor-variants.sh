@@ -1,11 +1,12 @@
 #!/bin/bash
-# The bare-boot floor of the runtime's own qemu command line, beside variants of it that
-# docs/performance.md proposes: the variants take turns, round by round, and the medians of
-# qemu start to the agent's READY and of qemu's CPU time are printed.
+# The bare-boot floor of the runtime's own qemu command line, beside variants of it: the
+# variants take turns, round by round, and the medians of qemu start to the agent's READY
+# and of qemu's CPU time are printed. docs/performance.md quotes what they measured.
 #
-# usage: bench/floor-variants.sh [BUILD] [ROUNDS]      (defaults: build, 4)
-# Variants: base (as the runtime runs it), nohotplug (-m without slots/maxmem), smp1 (-smp
-# without maxcpus), lapic (+nolapic_timer), tsc (+tsc_early_khz=<host>), all (the four).
+# usage: bench/floor-variants.sh [BUILD] [ROUNDS] [VARIANT...]   (defaults: build, 4, all)
+# Variants: base (as the runtime runs it); tb0, tb8, tb32 (-accel tcg with qemu's default
+# translation cache, 8 MiB, 32 MiB, instead of tcg_tb_size's); noballoon (without the
+# free page reporting balloon and its kernel parameter).
 set -uo pipefail
 
 bench_dir=$(cd "$(dirname "$0")" && pwd)
@@ -17,24 +18,33 @@ trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 ROUNDS=${2:-4}
-VARIANTS="base nohotplug smp1 lapic tsc all"
-KHZ=$(awk -F': *' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+shift 2 2>/dev/null
+VARIANTS=${*:-base tb0 tb8 tb32 noballoon}
 
 # variant_args NAME: FLOOR_ARGS (from floor_args) changed as the variant says.
 variant_args() {
-	local v=$1 i a
+	local v=$1 i a out=() skip=0
 	for i in "${!FLOOR_ARGS[@]}"; do
 		a=${FLOOR_ARGS[$i]}
-		case "$a" in
-		*,slots=*maxmem=*) [[ $v == nohotplug || $v == all ]] && a=${a%%,*} ;;
-		*,maxcpus=*) [[ $v == smp1 || $v == all ]] && a=${a%%,*} ;;
-		*console=*)
-			[[ $v == lapic || $v == all ]] && a="$a nolapic_timer"
-			[[ $v == tsc || $v == all ]] && a="$a tsc_early_khz=$KHZ"
+		if [ "$skip" = 1 ]; then
+			skip=0
+			continue
+		fi
+		case "$v:$a" in
+		tb0:tcg,tb-size=*) a=tcg ;;
+		tb8:tcg,tb-size=*) a=tcg,tb-size=8 ;;
+		tb32:tcg,tb-size=*) a=tcg,tb-size=32 ;;
+		noballoon:*page_reporting_order=*) a=${a/ page_reporting.page_reporting_order=[0-9]*/} ;;
+		noballoon:-device)
+			if [[ ${FLOOR_ARGS[$((i + 1))]} == virtio-balloon* ]]; then
+				skip=1
+				continue
+			fi
 			;;
 		esac
-		FLOOR_ARGS[i]=$a
+		out+=("$a")
 	done
+	FLOOR_ARGS=("${out[@]}")
 }
 
 ensure_bundle sleep sleep 100000

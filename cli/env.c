@@ -106,6 +106,8 @@ static void add_hypervisor(json_object *root, const struct kata_config *c)
 	add_string(hv, "VirtioFSCache", h->virtio_fs_cache);
 	add_strv(hv, "VirtioFSExtraArgs", h->virtio_fs_extra_args);
 	add_int(hv, "Msize9p", h->msize_9p);
+	add_int(hv, "TCGTranslationCacheMiB", h->tcg_tb_size);
+	add_bool(hv, "ReclaimGuestFreedMemory", h->reclaim_guest_freed_memory);
 	add_bool(hv, "Debug", h->enable_debug);
 	add_bool(hv, "UseVSock", false); /* virtio-serial only */
 	add_strv(hv, "ValidHypervisorPaths", h->valid_hypervisor_paths);

@@ -135,6 +135,8 @@ static void set_defaults(struct kata_config *config)
 	h->virtio_fs_cache_size = 0;
 	h->msize_9p = KATA_DEFAULT_MSIZE_9P;
 	h->entropy_source = xstrdup(KATA_DEFAULT_ENTROPY_SOURCE);
+	h->tcg_tb_size = KATA_DEFAULT_TCG_TB_SIZE;
+	h->reclaim_guest_freed_memory = true;
 	h->block_device_driver = xstrdup("virtio-scsi");
 	h->guest_hook_path = xstrdup("");
 	h->uri = xstrdup(KATA_DEFAULT_LIBVIRT_URI);

@@ -35,6 +35,7 @@ enum kata_agent_dialect { KATA_DIALECT_KATA = 0, KATA_DIALECT_HYPERSTART, KATA_D
 #define KATA_DEFAULT_MSIZE_9P        8192
 #define KATA_DEFAULT_VIRTIOFSD       "/usr/lib/qemu/virtiofsd"
 #define KATA_DEFAULT_ENTROPY_SOURCE  "/dev/urandom"
+#define KATA_DEFAULT_TCG_TB_SIZE     8 /* MiB: docs/performance.md, "Memory" */
 #define KATA_DEFAULT_LIBVIRT_URI     "qemu:///system"
 #define KATA_KERNEL_NAME             "vmlinux"
 #define KATA_INITRD_NAME             "kata-initrd.img"
@@ -62,7 +63,9 @@ struct kata_hypervisor_config {
 	uint32_t virtio_fs_cache_size;
 	uint32_t msize_9p;
 	char *entropy_source;
-	char *block_device_driver; /* validated; no block devices yet */
+	uint32_t tcg_tb_size;            /* MiB of qemu's TCG translation cache; 0: qemu's own */
+	bool reclaim_guest_freed_memory; /* virtio-balloon free page reporting */
+	char *block_device_driver;       /* validated; no block devices yet */
 	bool disable_block_device_use;
 	bool enable_iothreads;
 	bool enable_hugepages;

@@ -47,6 +47,8 @@ static const struct config_key hypervisor_keys[] = {
 	{ "virtio_fs_cache_size", CONFIG_U32, HV(virtio_fs_cache_size), NULL },
 	{ "msize_9p", CONFIG_CUSTOM, CONFIG_IGNORED, NULL },
 	{ "entropy_source", CONFIG_PATH, HV(entropy_source), NULL },
+	{ "tcg_tb_size", CONFIG_U32, HV(tcg_tb_size), NULL },
+	{ "reclaim_guest_freed_memory", CONFIG_BOOL, HV(reclaim_guest_freed_memory), NULL },
 	{ "block_device_driver", CONFIG_CHOICE, HV(block_device_driver), block_drivers },
 	{ "disable_block_device_use", CONFIG_BOOL, HV(disable_block_device_use), NULL },
 	{ "enable_iothreads", CONFIG_BOOL, HV(enable_iothreads), NULL },

@@ -171,6 +171,20 @@ static void write_rng(struct writer *x, const struct kata_hypervisor_config *hc)
 	end(x);
 }
 
+/* Free page reporting: the memory the guest frees goes back to the host. libvirt adds a
+ * balloon by itself unless told "none". */
+static void write_balloon(struct writer *x, const struct kata_hypervisor_config *hc)
+{
+	start(x, "memballoon");
+	if (hc->reclaim_guest_freed_memory) {
+		attr(x, "model", "virtio");
+		attr(x, "freePageReporting", "on");
+	} else {
+		attr(x, "model", "none");
+	}
+	end(x);
+}
+
 static void write_os(struct writer *x, const struct kata_hypervisor_config *hc, const char *params)
 {
 	start(x, "os");
@@ -227,6 +241,18 @@ static void write_domain(struct writer *x, const struct kata_hypervisor_config *
 	start(x, "features");
 	start(x, "acpi");
 	end(x);
+	/* TCG: a bounded translation cache (tcg_tb_size, as the qemu backend's -accel). */
+	if (plan->accelerator == KATA_ACCEL_TCG && hc->tcg_tb_size > 0) {
+		char size[16];
+
+		snprintf(size, sizeof(size), "%u", hc->tcg_tb_size);
+		start(x, "tcg");
+		start(x, "tb-cache");
+		attr(x, "unit", "MiB");
+		text(x, size);
+		end(x);
+		end(x);
+	}
 	end(x);
 	/* Like qemu's -no-reboot: the agent powers off to stop, a panic (panic=1) reboots;
 	 * either ends the VM. */
@@ -240,12 +266,12 @@ static void write_domain(struct writer *x, const struct kata_hypervisor_config *
 	write_console(x, plan);
 	write_shared_fs(x, hc, plan);
 	write_rng(x, hc);
-	/* Only the devices above: no USB controller, balloon, graphics or NIC. */
+	/* Only the devices above (and the balloon below): no USB controller, graphics or NIC. */
 	start(x, "controller");
 	attr(x, "type", "usb");
 	attr(x, "model", "none");
 	end(x);
-	empty_with(x, "memballoon", "model", "none");
+	write_balloon(x, hc);
 	end(x); /* devices */
 	/* qemu runs as root, as the qemu backend's does, whatever user qemu.conf names:
 	 * the 9p share must keep the host's ownership. Nothing is relabelled. */

@@ -363,7 +363,7 @@ probe() {
 	# accelerator = auto: create asks the (cached) probe and boots with its answer.
 	local state=$tmp/auto.json dir=$tmp/auto want=${out%%:*}
 	if out=$(KATA_ACCEL_CACHE=$cache hv create "$state" --kernel "$kernel" --initrd "$initrd" \
-		--dir "$dir" --accel auto 2>&1) && grep -q "accel=$want" "$state"; then
+		--dir "$dir" --accel auto 2>&1) && grep -Eq "\"-accel\", *\"$want[,\"]" "$state"; then
 		pass "accelerator auto: create uses the probe's answer ($want)"
 	else
 		fail "accelerator auto" "$out"

@@ -193,6 +193,8 @@ START_TEST(test_builtin_defaults_match_shipped_file)
 	ck_assert_str_eq(a->virtio_fs_cache, b->virtio_fs_cache);
 	ck_assert_uint_eq(a->msize_9p, b->msize_9p);
 	ck_assert_str_eq(a->entropy_source, b->entropy_source);
+	ck_assert_uint_eq(a->tcg_tb_size, b->tcg_tb_size);
+	ck_assert_int_eq(a->reclaim_guest_freed_memory, b->reclaim_guest_freed_memory);
 	ck_assert_str_eq(a->block_device_driver, b->block_device_driver);
 	ck_assert_int_eq(a->enable_debug, b->enable_debug);
 	ck_assert_int_eq(s->agent.dialect, m->agent.dialect);
@@ -332,6 +334,9 @@ static const struct type_case type_cases[] = {
 	{ "", "virtio_fs_cache_size", "\"0\"", "expected an integer, got a string" },
 	{ "", "msize_9p", "\"8192\"", "expected an integer, got a string" },
 	{ "", "entropy_source", "0", "expected a string, got an integer" },
+	{ "", "tcg_tb_size", "\"16M\"", "expected an integer, got a string" },
+	{ "", "tcg_tb_size", "-1", "-1 is out of range" },
+	{ "", "reclaim_guest_freed_memory", "1", "expected a boolean, got an integer" },
 	{ "", "block_device_driver", "0", "expected a string, got an integer" },
 	{ "", "disable_block_device_use", "\"no\"", "expected a boolean, got a string" },
 	{ "", "enable_iothreads", "0", "expected a boolean, got an integer" },

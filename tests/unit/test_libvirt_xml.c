@@ -149,7 +149,8 @@ START_TEST(test_q35_9p_tcg)
 	ck_query(&d, "/domain/devices/rng/backend/@model", "random");
 	ck_query(&d, "/domain/devices/rng/backend", "/dev/urandom");
 	ck_query(&d, "/domain/devices/controller[@type='usb']/@model", "none");
-	ck_query(&d, "/domain/devices/memballoon/@model", "none");
+	ck_query(&d, "/domain/devices/memballoon/@model", "none"); /* no free page reporting */
+	ck_assert_double_eq(count(&d, "/domain/features/tcg"), 0); /* tcg_tb_size 0 */
 	ck_query(&d, "/domain/seclabel/@model", "dac");
 	ck_query(&d, "/domain/seclabel/@relabel", "no");
 	ck_query(&d, "/domain/seclabel/label", "+0:+0");
@@ -189,6 +190,30 @@ START_TEST(test_kvm_virtio_fs_debug)
 	ck_assert_ptr_null(strstr(cmdline, "quiet"));
 	ck_assert_ptr_null(strstr(cmdline, "msize_9p"));
 	doc_free(&d);
+}
+END_TEST
+
+/* tcg_tb_size: TCG's translation cache (only under TCG); reclaim_guest_freed_memory: a
+ * balloon with free page reporting. */
+START_TEST(test_tb_cache_and_free_page_reporting)
+{
+	cleanup_free char *xml = NULL, *kvm_xml = NULL;
+	struct doc d, kvm;
+
+	hc.tcg_tb_size = 16;
+	hc.reclaim_guest_freed_memory = true;
+	xml = build();
+	d = parse(xml);
+	ck_query(&d, "/domain/features/tcg/tb-cache", "16");
+	ck_query(&d, "/domain/features/tcg/tb-cache/@unit", "MiB");
+	ck_query(&d, "/domain/devices/memballoon/@model", "virtio");
+	ck_query(&d, "/domain/devices/memballoon/@freePageReporting", "on");
+	plan.accelerator = KATA_ACCEL_KVM;
+	kvm_xml = build();
+	kvm = parse(kvm_xml);
+	ck_assert_double_eq(count(&kvm, "/domain/features/tcg"), 0);
+	doc_free(&d);
+	doc_free(&kvm);
 }
 END_TEST
 
@@ -369,6 +394,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_q35_9p_tcg);
 	tcase_add_test(tc, test_kvm_virtio_fs_debug);
+	tcase_add_test(tc, test_tb_cache_and_free_page_reporting);
 	tcase_add_test(tc, test_no_share);
 	tcase_add_test(tc, test_hostile_values_escaped);
 	tcase_add_test(tc, test_refusals);

@@ -88,7 +88,9 @@ START_TEST(test_q35_9p_tcg)
 	const char *append = option(argv, "-append", 0);
 
 	ck_assert_str_eq(argv[0], "/usr/bin/qemu-system-x86_64");
-	ck_assert_str_eq(option(argv, "-machine", 0), "q35,accel=tcg");
+	ck_assert_str_eq(option(argv, "-machine", 0), "q35");
+	ck_assert_str_eq(option(argv, "-accel", 0), "tcg"); /* tcg_tb_size 0: qemu's default */
+	ck_assert(!has_value_prefix(argv, "-device", "virtio-balloon")); /* not asked for */
 	ck_assert_ptr_null(option(argv, "-cpu", 0)); /* qemu's default model under TCG */
 	ck_assert_str_eq(option(argv, "-smp", 0), "1,maxcpus=4");
 	ck_assert_str_eq(option(argv, "-m", 0), "512M");
@@ -167,7 +169,7 @@ START_TEST(test_microvm)
 	hc.memory_slots = 10; /* microvm has no memory hotplug: ignored */
 	argv = build();
 	append = option(argv, "-append", 0);
-	ck_assert_str_eq(option(argv, "-machine", 0), "microvm,accel=tcg,acpi=off");
+	ck_assert_str_eq(option(argv, "-machine", 0), "microvm,acpi=off");
 	ck_assert_str_eq(option(argv, "-m", 0), "512M");
 	ck_assert(has_value(argv, "-device", "virtio-serial-device,id=serial0"));
 	ck_assert(has_value(argv, "-device", "virtio-9p-device,fsdev=share0,mount_tag=kataShared"));
@@ -175,6 +177,27 @@ START_TEST(test_microvm)
 	ck_assert_ptr_nonnull(strstr(append, " reboot=t"));
 	ck_assert_ptr_null(strstr(append, "reboot=k"));
 	ck_assert_ptr_nonnull(strstr(append, " tsc_early_khz=2596132"));
+}
+END_TEST
+
+/* tcg_tb_size bounds TCG's translation cache; reclaim_guest_freed_memory adds the balloon
+ * with free page reporting, on the bus the machine has. */
+START_TEST(test_tb_size_and_free_page_reporting)
+{
+	cleanup_strv char **q35 = NULL, **microvm = NULL, **kvm = NULL;
+
+	hc.tcg_tb_size = 16;
+	hc.reclaim_guest_freed_memory = true;
+	q35 = build();
+	ck_assert_str_eq(option(q35, "-accel", 0), "tcg,tb-size=16");
+	ck_assert(has_value(q35, "-device", "virtio-balloon-pci,free-page-reporting=on"));
+	hc.machine_type = "microvm";
+	microvm = build();
+	ck_assert(has_value(microvm, "-device", "virtio-balloon-device,free-page-reporting=on"));
+	plan.accelerator = KATA_ACCEL_KVM; /* KVM has no translation cache */
+	kvm = build();
+	ck_assert_str_eq(option(kvm, "-accel", 0), "kvm");
+	ck_assert_ptr_null(option(kvm, "-accel", 1));
 }
 END_TEST
 
@@ -189,7 +212,8 @@ START_TEST(test_pc_kvm_features_and_hotplug)
 	plan.memory_hotplug = true;
 	plan.accelerator = KATA_ACCEL_KVM;
 	argv = build();
-	ck_assert_str_eq(option(argv, "-machine", 0), "pc,accel=kvm,kernel_irqchip=on");
+	ck_assert_str_eq(option(argv, "-machine", 0), "pc,kernel_irqchip=on");
+	ck_assert_str_eq(option(argv, "-accel", 0), "kvm");
 	ck_assert_str_eq(option(argv, "-cpu", 0), "host,pmu=off");
 	ck_assert_str_eq(option(argv, "-m", 0), "512M,slots=10,maxmem=8192M");
 }
@@ -387,6 +411,7 @@ int main(void)
 	tcase_add_test(tc, test_q35_9p_tcg);
 	tcase_add_test(tc, test_nolapic_timer_only_for_one_vcpu_under_tcg);
 	tcase_add_test(tc, test_microvm);
+	tcase_add_test(tc, test_tb_size_and_free_page_reporting);
 	tcase_add_test(tc, test_pc_kvm_features_and_hotplug);
 	tcase_add_test(tc, test_bridges);
 	tcase_add_test(tc, test_tcg_with_cpu_features);
