@@ -166,8 +166,11 @@ int agent_switch_root(kata_error_t *err)
 void agent_poweroff(void)
 {
 	sync();
-	reboot(RB_POWER_OFF);
-	/* Without ACPI power-off, a reboot still ends the VM under qemu -no-reboot. */
+	/* Without ACPI (microvm) the kernel cannot power off, and reboot(RB_POWER_OFF) would
+	 * halt the guest for good; a reboot ends the VM as well (qemu -no-reboot, libvirt's
+	 * on_reboot=destroy). */
+	if (access("/sys/firmware/acpi", F_OK) == 0)
+		reboot(RB_POWER_OFF);
 	reboot(RB_AUTOBOOT);
 	for (;;)
 		pause();

@@ -67,11 +67,37 @@ static int open_channel(struct agent *a, struct agent_channel *ch, const char *n
 	return agent_channel_open(ch, a->loop, name, fd, io, io ? &io_ops : &ctl_ops, a, err);
 }
 
+/* With console=hvc0 the console is a virtio-serial port, which may appear only after
+ * the agent first looked for /dev/console at boot: once the channels (ports of the same
+ * device) are there, try again, so that the agent's log reaches the host. */
+static void reopen_console(void)
+{
+	int fd;
+
+	if (isatty(STDERR_FILENO))
+		return;
+	fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	log_debug("console opened late");
+}
+
+static long ms_of(const struct timespec *t)
+{
+	return (long)(t->tv_sec * 1000 + t->tv_nsec / 1000000);
+}
+
 static int setup(struct agent *a, kata_error_t *err)
 {
+	struct timespec started, boot;
 	sigset_t mask;
 
 	memset(a, 0, sizeof(*a));
+	clock_gettime(CLOCK_BOOTTIME, &started);
 	a->signal_fd = -1;
 	a->own_pidns_fd = -1;
 	if (getpid() == 1) {
@@ -104,15 +130,14 @@ static int setup(struct agent *a, kata_error_t *err)
 	if (open_channel(a, &a->ctl, AGENT_CTL_CHANNEL_NAME, false, err) < 0 ||
 	    open_channel(a, &a->io, AGENT_IO_CHANNEL_NAME, true, err) < 0)
 		return -1;
+	if (getpid() == 1)
+		reopen_console();
 	/* Queued until the host end opens: hyperstart's behaviour. */
 	agent_send_ctl(a, AGENT_READY, NULL, 0);
-	{
-		struct timespec boot;
-
-		clock_gettime(CLOCK_BOOTTIME, &boot);
-		log_info("ready %ld ms after the kernel started",
-		         (long)(boot.tv_sec * 1000 + boot.tv_nsec / 1000000));
-	}
+	/* The console may have opened only now: the start is told here too. */
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	log_info("ready %ld ms after the kernel started (the agent started at %ld ms)",
+	         ms_of(&boot), ms_of(&started));
 	return 0;
 }
 
