@@ -261,8 +261,9 @@ static int check_hypervisor_path(const struct config_section *sec,
 	return config_key_error(sec, e, err, "%s is not in valid_hypervisor_paths", h->path);
 }
 
-/* virtio-fs on microvm (vhost-user-fs over virtio-mmio) boots, but the agent's first
- * request over the share never answers: refused until that works (docs/configuration.md). */
+/* virtio-fs on microvm is vhost-user-fs over virtio-mmio, and qemu 7.2's virtio-mmio has no
+ * ioeventfds without KVM: under TCG the guest's requests never reach virtiofsd, and the
+ * agent's first request over the share hangs. Refused (docs/configuration.md). */
 static int check_shared_fs_machine(const struct config_section *sec,
                                    const struct kata_hypervisor_config *h, kata_error_t *err)
 {
@@ -273,7 +274,7 @@ static int check_shared_fs_machine(const struct config_section *sec,
 	if (fs != NULL)
 		return config_key_error(sec, fs, err,
 		                        "\"virtio-fs\" needs machine_type \"q35\" or \"pc\" "
-		                        "(on microvm the guest's virtio-fs does not work yet)");
+		                        "(qemu's virtio-mmio cannot notify virtiofsd without KVM)");
 	return config_missing_key_error(sec, "shared_fs", err,
 	                                "\"virtio-fs\" needs machine_type \"q35\" or \"pc\"");
 }

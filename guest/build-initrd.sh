@@ -44,7 +44,12 @@ fi
 mkdir -p "$(dirname "$output")"
 list=$(mktemp)
 tmp=$(mktemp "$output.XXXXXX")
-trap 'rm -f "$list" "$tmp"' EXIT
+stripped=$(mktemp)
+trap 'rm -f "$list" "$tmp" "$stripped"' EXIT
+
+# /init without its symbols and debug information: every byte of the initrd is held
+# twice in each VM's memory (qemu's copy, the guest's unpacked rootfs) and once on the host.
+strip -o "$stripped" "$init" || die "strip $init failed"
 
 # The kernel opens /dev/console for PID 1's stdio before any devtmpfs is mounted.
 cat >"$list" <<LIST
@@ -58,7 +63,7 @@ dir tmp 1777 0 0
 dir etc 0755 0 0
 dir mnt 0755 0 0
 dir var 0755 0 0
-file init $init 0755 0 0
+file init $stripped 0755 0 0
 LIST
 
 if [ "$compression" = gzip ]; then
