@@ -5,6 +5,7 @@
 #include "log.h"
 #include "request.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -46,18 +47,56 @@ static int write_resolv_conf(char *const *dns, kata_error_t *err)
 	return 0;
 }
 
+/* Read-ahead of the 9p share, in KiB. */
+#define AGENT_9P_READ_AHEAD_KB 64
+
+/* cache=mmap gives the share read-ahead of a whole message (512 KiB) per page fault: a
+ * container at its memory limit then thrashes on its own program's pages instead of
+ * being OOM-killed (agent_guest.sh's memory limit test timed out). 64 KiB per fault keep
+ * most of the gain. With one 9p mount in the guest, its backing device is the only one
+ * named 9p-N. */
+static void limit_9p_read_ahead(void)
+{
+	cleanup_closedir DIR *dir = opendir("/sys/class/bdi");
+	struct dirent *de;
+
+	if (dir == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		cleanup_free char *path = NULL;
+		cleanup_close int fd = -1;
+		char value[16];
+		int len;
+
+		if (strncmp(de->d_name, "9p-", 3) != 0)
+			continue;
+		path = xasprintf("/sys/class/bdi/%s/read_ahead_kb", de->d_name);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		len = snprintf(value, sizeof(value), "%d", AGENT_9P_READ_AHEAD_KB);
+		if (fd < 0 || write(fd, value, (size_t)len) != len)
+			log_warning("read-ahead of the 9p share: %s: %m", path);
+	}
+}
+
 static int mount_share(const char *tag, const char *fstype, kata_error_t *err)
 {
 	const char *type = strcmp(fstype, "virtiofs") == 0 ? "virtiofs" : "9p";
-	/* 9p: the Linux-flavoured protocol, 512 KiB messages, no host-side caching games. */
-	const char *data =
-	        strcmp(type, "9p") == 0 ? "trans=virtio,version=9p2000.L,msize=524288" : NULL;
+	/* 9p: the Linux-flavoured protocol, 512 KiB messages. cache=mmap (Kata's choice too)
+	 * caches only what is mapped, allows shared writable mappings, and gives the mount
+	 * read-ahead: with cache=none every page of a program that is executed is its own 9p
+	 * round trip (STARTCONTAINER to the exit of busybox's true: ~70 -> ~55 ms under
+	 * TCG). Reads and writes still go to the host every time. */
+	const char *data = strcmp(type, "9p") == 0
+	                           ? "trans=virtio,version=9p2000.L,cache=mmap,msize=524288"
+	                           : NULL;
 
 	if (mkdir_p(AGENT_SHARED_DIR, 0755, err) < 0)
 		return -1;
 	if (mount(tag, AGENT_SHARED_DIR, type, MS_NODEV, data) < 0)
 		return kata_error_sys(err, "mount %s share `%s` on %s", type, tag,
 		                      AGENT_SHARED_DIR);
+	if (strcmp(type, "9p") == 0)
+		limit_9p_read_ahead();
 	return 0;
 }
 
