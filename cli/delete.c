@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <string.h>
 
-#include "agent_call.h"
 #include "cleanup.h"
 #include "hooks.h"
 #include "json_util.h"
@@ -31,32 +30,6 @@ static void run_poststop_hooks(const struct container_record *record)
 	if (spec == NULL || hooks_run(spec->hooks, OCI_HOOK_POSTSTOP, state, &err) < 0)
 		log_warning("poststop: %s", err->message);
 	oci_spec_free(spec);
-}
-
-/* Asks the agent to let go of the container and the pod; it may be gone already. */
-static void release_in_guest(const struct container_record *record)
-{
-	struct proxy_conn *conn;
-	cleanup_error kata_error_t err = NULL;
-	cleanup_json json_object *target = agent_target(record->id, NULL);
-	json_object *answer;
-
-	if (record->sandbox.proxy.pid <= 0 || !process_is_alive(&record->sandbox.proxy))
-		return;
-	conn = agent_connect(&record->sandbox, AGENT_CALL_SHORT_TIMEOUT_MS, &err);
-	if (conn == NULL) {
-		log_debug("delete: %s", err->message);
-		return;
-	}
-	answer = proxy_hyper(conn, "removecontainer", NULL, 0, target, &err);
-	json_object_put(answer);
-	if (err != NULL) {
-		log_debug("delete: removecontainer: %s", err->message);
-		kata_error_free(&err);
-	}
-	if (proxy_unregister_vm(conn, record->id, &err) < 0)
-		log_debug("delete: unregister: %s", err->message);
-	proxy_conn_close(conn);
 }
 
 int container_delete(struct cli_context *ctx, const char *id, bool force, kata_error_t *err)
@@ -85,8 +58,8 @@ int container_delete(struct cli_context *ctx, const char *id, bool force, kata_e
 	}
 	if (lifecycle_load_config(ctx, &record, err) < 0)
 		goto fail;
-	if (status != CONTAINER_PAUSED)
-		release_in_guest(&record);
+	/* The VM is the container's own and goes with it: nothing in the guest (a
+	 * REMOVECONTAINER, an UnregisterVM) is worth a round trip first. */
 	if (sandbox_teardown(ctx->config, &record.sandbox, err) < 0)
 		goto fail;
 	/* With the VM gone the shim exits by itself; make sure of it. */
