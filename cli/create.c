@@ -101,26 +101,46 @@ static int hyper(struct proxy_conn *conn, const char *name, const char *token, j
 	return 0;
 }
 
-/* Registers with the proxy, sets up the pod and creates the container in the guest (or,
- * for a foreign agent that would run it at once, keeps the request for start). */
+static int start_shim(const struct kata_config *config, struct container_record *record,
+                      const struct shim_launch *launch, const struct sandbox_checkpoint *cp,
+                      kata_error_t *err)
+{
+	if (shim_launch_detached(config, launch, &record->shim, err) < 0)
+		return -1;
+	cp->save(cp->opaque); /* delete --force must know the shim from now on */
+	return 0;
+}
+
+/* Registers with the proxy, starts the shim, sets up the pod and creates the container in
+ * the guest (or, for a foreign agent that would run it at once, keeps the request for
+ * start); with start_now, starts it too on the same connection. Without a terminal the
+ * shim is started while the guest still boots, off the path that waits for it: until the
+ * process exists the proxy keeps what the shim sends. */
 static int create_in_guest(const struct kata_config *config, struct container_record *record,
-                           const struct oci_spec *spec, struct proxy_io_tokens *tokens,
-                           kata_error_t *err)
+                           const struct oci_spec *spec, struct shim_launch *launch, bool start_now,
+                           const struct sandbox_checkpoint *cp, kata_error_t *err)
 {
 	struct proxy_conn *conn = agent_connect(&record->sandbox, AGENT_CALL_TIMEOUT_MS, err);
+	struct proxy_io_tokens tokens = { 0 };
 	cleanup_json json_object *startpod = json_object_new_object();
 	cleanup_json json_object *newcontainer = json_object_new_object();
+	cleanup_json json_object *target = NULL;
 	cleanup_free char *rootfs = xasprintf("%s/rootfs", record->id);
 	int ret = -1;
 
 	if (conn == NULL)
 		return -1;
-	if (proxy_register_vm(conn, record->id, NULL, NULL, NULL, 1, tokens, err) < 0)
+	if (proxy_register_vm(conn, record->id, NULL, NULL, NULL, 1, &tokens, err) < 0)
 		goto out;
-	if (tokens->count < 1) {
+	if (tokens.count < 1) {
 		kata_error_set(err, EPROTO, "the proxy handed out no token");
 		goto out;
 	}
+	launch->token = tokens.tokens[0];
+	launch->url = tokens.url;
+	/* A terminal's shim sends the window size at once, which needs the process. */
+	if (!launch->terminal && start_shim(config, record, launch, cp, err) < 0)
+		goto out;
 	json_add_string(startpod, "hostname", spec->hostname ?: record->id);
 	json_add_string(startpod, "shareDir", "kataShared");
 	json_add_string(startpod, "shareFsType",
@@ -134,15 +154,36 @@ static int create_in_guest(const struct kata_config *config, struct container_re
 	json_object_object_add(newcontainer, "process",
 	                       init_process_json(spec->process, record->id));
 	if (config->agent.dialect != KATA_DIALECT_KATA) {
-		record->deferred_token = xstrdup(tokens->tokens[0]);
+		record->deferred_token = xstrdup(tokens.tokens[0]);
 		record->deferred_newcontainer = json_object_get(newcontainer);
-		ret = 0;
+		ret = launch->terminal ? start_shim(config, record, launch, cp, err) : 0;
 		goto out;
 	}
-	ret = hyper(conn, "newcontainer", tokens->tokens[0], newcontainer, err);
+	ret = hyper(conn, "newcontainer", tokens.tokens[0], newcontainer, err);
+	if (ret == 0 && launch->terminal)
+		ret = start_shim(config, record, launch, cp, err);
+	if (ret == 0 && start_now) {
+		target = agent_target(record->id, NULL);
+		ret = hyper(conn, "startcontainer", NULL, target, err);
+	}
 out:
+	launch->token = NULL;
+	launch->url = NULL;
+	proxy_io_tokens_clear(&tokens);
 	proxy_conn_close(conn);
 	return ret;
+}
+
+/* run starts the container within create when nothing has to happen between the two:
+ * the kata agent, and no hooks of create or start (poststop hooks run at delete). */
+static bool can_start_at_once(const struct kata_config *config, const struct oci_spec *spec)
+{
+	if (config->agent.dialect != KATA_DIALECT_KATA)
+		return false;
+	for (int k = 0; spec->hooks != NULL && k < OCI_HOOK_KINDS; k++)
+		if (k != OCI_HOOK_POSTSTOP && spec->hooks->lists[k].n_hooks > 0)
+			return false;
+	return true;
 }
 
 static char *absolute_path(const char *path, kata_error_t *err)
@@ -203,16 +244,16 @@ static void warn_guest_hooks(const struct oci_hooks *hooks)
  * undone by its own error path or by `delete --force`. */
 static int create_steps(struct cli_context *ctx, const struct create_options *opts,
                         struct state_handle *handle, struct container_record *record,
-                        struct oci_spec *spec, kata_error_t *err)
+                        struct oci_spec *spec, bool *started, kata_error_t *err)
 {
 	struct sandbox_record *sb = &record->sandbox;
-	struct proxy_io_tokens tokens = { 0 };
 	struct sandbox_resources resources;
 	cleanup_free char *rootfs = NULL;
 	cleanup_json json_object *oci_state = NULL;
 	struct shim_launch launch = { 0 };
 	struct create_checkpoint saved = { handle, record };
 	struct sandbox_checkpoint cp = { save_checkpoint, &saved };
+	bool start_now = opts->start && can_start_at_once(ctx->config, spec);
 	int ret = -1;
 
 	if (container_save(handle, record, err) < 0 ||
@@ -235,36 +276,30 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 	container_save(handle, record, NULL);
 	if (ret < 0)
 		return -1;
-	ret = create_in_guest(ctx->config, record, spec, &tokens, err);
-	if (ret < 0)
-		goto out;
 	launch.container = record->id;
-	launch.token = tokens.tokens[0];
-	launch.url = tokens.url;
 	launch.terminal = spec->process->terminal;
 	launch.console_socket = opts->console_socket;
 	launch.pid_file = opts->pid_file;
 	launch.debug = ctx->debug;
-	ret = shim_launch_detached(ctx->config, &launch, &record->shim, err);
+	ret = create_in_guest(ctx->config, record, spec, &launch, start_now, &cp, err);
 	if (ret < 0)
-		goto out;
-	record->saved_status = CONTAINER_CREATED;
+		return -1;
+	record->saved_status = start_now ? CONTAINER_RUNNING : CONTAINER_CREATED;
+	*started = start_now;
 	ret = container_save(handle, record, err);
-	if (ret < 0)
-		goto out;
+	if (ret < 0 || start_now)
+		return ret;
 	oci_state = container_oci_state(record, CONTAINER_CREATED);
 	warn_guest_hooks(spec->hooks);
 	if (spec->hooks != NULL &&
 	    (hooks_run(spec->hooks, OCI_HOOK_PRESTART, oci_state, err) < 0 ||
 	     hooks_run(spec->hooks, OCI_HOOK_CREATE_RUNTIME, oci_state, err) < 0))
 		ret = -1;
-out:
-	proxy_io_tokens_clear(&tokens);
 	return ret;
 }
 
 int container_create(struct cli_context *ctx, const struct create_options *opts,
-                     struct process_id *shim, kata_error_t *err)
+                     struct process_id *shim, bool *started, kata_error_t *err)
 {
 	struct container_record record = { 0 };
 	struct state_handle handle;
@@ -291,7 +326,8 @@ int container_create(struct cli_context *ctx, const struct create_options *opts,
 	record.owner = xstrdup("root");
 	record.annotations = spec->annotations;
 	spec->annotations = NULL;
-	ret = create_steps(ctx, opts, &handle, &record, spec, err);
+	*started = false;
+	ret = create_steps(ctx, opts, &handle, &record, spec, started, err);
 	if (ret < 0) {
 		/* Undo everything: a failed create leaves nothing behind. */
 		kata_error_t undo_err = NULL;
@@ -319,8 +355,9 @@ int cli_create(struct cli_context *ctx, int argc, char **argv, kata_error_t *err
 {
 	struct create_options opts;
 	struct process_id shim;
+	bool started;
 
 	if (create_options_parse(argc, argv, &opts, err) < 0)
 		return -1;
-	return container_create(ctx, &opts, &shim, err);
+	return container_create(ctx, &opts, &shim, &started, err);
 }

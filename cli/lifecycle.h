@@ -15,13 +15,15 @@ struct create_options {
 	const char *pid_file;
 	const char *id;
 	bool detach; /* run only */
+	bool start;  /* run: start within create when nothing has to happen in between */
 };
 
 int create_options_parse(int argc, char **argv, struct create_options *opts, kata_error_t *err);
 
-/* Creates the container; on success its init's shim is running and *shim names it. */
+/* Creates the container; on success its init's shim is running and *shim names it.
+ * *started: opts->start was honoured, the container runs its program already. */
 int container_create(struct cli_context *ctx, const struct create_options *opts,
-                     struct process_id *shim, kata_error_t *err);
+                     struct process_id *shim, bool *started, kata_error_t *err);
 /* Lets a created container run its program. */
 int container_start(struct cli_context *ctx, const char *id, kata_error_t *err);
 /* Removes the container and its sandbox; force: whatever state it is in. */

@@ -27,12 +27,15 @@ int cli_run(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
 	struct create_options opts;
 	struct process_id shim;
 	cleanup_error kata_error_t delete_err = NULL;
+	bool started;
 	int status;
 
-	if (create_options_parse(argc, argv, &opts, err) < 0 ||
-	    container_create(ctx, &opts, &shim, err) < 0)
+	if (create_options_parse(argc, argv, &opts, err) < 0)
 		return -1;
-	if (container_start(ctx, opts.id, err) < 0) {
+	opts.start = true;
+	if (container_create(ctx, &opts, &shim, &started, err) < 0)
+		return -1;
+	if (!started && container_start(ctx, opts.id, err) < 0) {
 		container_delete(ctx, opts.id, true, NULL);
 		return -1;
 	}
