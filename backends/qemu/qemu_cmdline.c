@@ -79,6 +79,9 @@ char *qemu_kernel_params(const struct kata_hypervisor_config *hc, const struct q
 
 	/* reboot=t: microvm has no keyboard controller, only a triple fault resets it. */
 	APPEND("reboot=%s", microvm ? "t" : "k");
+	/* Per-CPU areas in 4 KiB pages, not 2 MiB units: each later chunk of a 2 MiB unit gets
+	 * a 4 MiB memory-cgroup map, zeroed, as soon as a container's cgroup exists. */
+	APPEND("percpu_alloc=page");
 	if (microvm && plan->host_tsc_khz != 0)
 		APPEND("tsc_early_khz=%u",
 		       plan->host_tsc_khz); /* TSC calibration hangs under TCG */

@@ -177,6 +177,8 @@ START_TEST(test_microvm)
 	ck_assert_ptr_nonnull(strstr(append, " reboot=t"));
 	ck_assert_ptr_null(strstr(append, "reboot=k"));
 	ck_assert_ptr_nonnull(strstr(append, " tsc_early_khz=2596132"));
+	ck_assert_ptr_nonnull(strstr(append, " percpu_alloc=page"));
+	ck_assert_ptr_null(strstr(append, "page_reporting")); /* no balloon asked for */
 }
 END_TEST
 
@@ -191,6 +193,8 @@ START_TEST(test_tb_size_and_free_page_reporting)
 	q35 = build();
 	ck_assert_str_eq(option(q35, "-accel", 0), "tcg,tb-size=16");
 	ck_assert(has_value(q35, "-device", "virtio-balloon-pci,free-page-reporting=on"));
+	ck_assert_ptr_nonnull(
+	        strstr(option(q35, "-append", 0), " page_reporting.page_reporting_order=5"));
 	hc.machine_type = "microvm";
 	microvm = build();
 	ck_assert(has_value(microvm, "-device", "virtio-balloon-device,free-page-reporting=on"));
