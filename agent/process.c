@@ -8,8 +8,11 @@
 #include "frame.h"
 #include "json_util.h"
 #include "log.h"
+#include "relay.h"
+#include "spawn.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -23,12 +26,9 @@
 
 static void stream_update(struct agent_stream *s);
 
-static void send_io(struct agent *a, uint64_t seq, const void *data, size_t len)
+/* Stops reading every stream while the I/O channel holds too much. */
+static void check_io_queue(struct agent *a)
 {
-	unsigned char header[AGENT_IO_HEADER_SIZE];
-
-	agent_frame_put_io_header(header, seq, len);
-	agent_channel_send(&a->io, header, sizeof(header), data, len);
 	if (!a->streams_paused && agent_channel_queued(&a->io) > AGENT_IO_QUEUE_HIGH) {
 		a->streams_paused = true;
 		for (struct agent_process *p = a->processes; p; p = p->next) {
@@ -36,6 +36,15 @@ static void send_io(struct agent *a, uint64_t seq, const void *data, size_t len)
 			stream_update(&p->err);
 		}
 	}
+}
+
+static void send_io(struct agent *a, uint64_t seq, const void *data, size_t len)
+{
+	unsigned char header[AGENT_IO_HEADER_SIZE];
+
+	agent_frame_put_io_header(header, seq, len);
+	agent_channel_send(&a->io, header, sizeof(header), data, len);
+	check_io_queue(a);
 }
 
 static void maybe_report(struct agent_process *p)
@@ -87,39 +96,61 @@ static void stream_eof(struct agent_stream *s)
 	maybe_report(p);
 }
 
+/* Some of a stream, at most want bytes: spliced to the port from a pipe, or read and queued
+ * one frame at a time. Returns the bytes taken, 0 at end of file, -1 with errno. */
+static ssize_t stream_take(struct agent_stream *s, size_t want)
+{
+	static unsigned char buf[READ_CHUNK];
+	struct agent *a = s->process->agent;
+	ssize_t n;
+
+	if (s->seq != 0 && !s->is_pty) {
+		n = agent_relay_send(&a->io, s->fd, s->seq, want);
+		if (n >= 0 || errno != EBUSY)
+			return n;
+	}
+	n = read(s->fd, buf, want < sizeof(buf) ? want : sizeof(buf));
+	/* Output of a stream without a sequence number is read and dropped. */
+	if (n > 0 && s->seq != 0)
+		send_io(a, s->seq, buf, (size_t)n);
+	return n;
+}
+
 static void stream_readable(struct agent_watch *watch, uint32_t revents, void *data)
 {
 	struct agent_stream *s = data;
-	unsigned char buf[READ_CHUNK];
-	size_t want = s->window < sizeof(buf) ? (size_t)s->window : sizeof(buf);
-	ssize_t n;
+	struct agent *a = s->process->agent;
+	/* A pipe's worth per wake-up: fewer rounds through epoll, and other streams still get
+	 * their turn. */
+	size_t budget = AGENT_STREAM_PIPE_SIZE;
 
-	if (s->process->agent->stdin_holds_io)
-		want = sizeof(buf);
+	while (budget > 0 && !a->streams_paused) {
+		size_t want = s->window < budget ? (size_t)s->window : budget;
+		ssize_t n;
 
-	if (want == 0) {
-		stream_update(s);
-		return;
-	}
-	n = read(s->fd, buf, want);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EINTR)
+		if (a->stdin_holds_io)
+			want = budget;
+		if (want == 0)
+			break;
+		n = stream_take(s, want);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			/* A pty master reads EIO once no slave is open: that is its end of file. */
+			if (!(s->is_pty && errno == EIO))
+				log_warning("process %s: read stream %llu: %m", s->process->id,
+				            (unsigned long long)s->seq);
+			stream_eof(s);
 			return;
-		/* A pty master reads EIO once no slave is open: that is its end of file. */
-		if (!(s->is_pty && errno == EIO))
-			log_warning("process %s: read stream %llu: %m", s->process->id,
-			            (unsigned long long)s->seq);
-		stream_eof(s);
-		return;
-	}
-	if (n == 0) {
-		stream_eof(s);
-		return;
-	}
-	/* Output of a stream without a sequence number is read and dropped. */
-	if (s->seq != 0) {
-		s->window = s->window > (uint64_t)n ? s->window - (uint64_t)n : 0;
-		send_io(s->process->agent, s->seq, buf, (size_t)n);
+		}
+		if (n == 0) {
+			stream_eof(s);
+			return;
+		}
+		if (s->seq != 0)
+			s->window = s->window > (uint64_t)n ? s->window - (uint64_t)n : 0;
+		budget -= (size_t)n;
+		check_io_queue(a);
 	}
 	stream_update(s);
 }
@@ -325,6 +356,23 @@ static void stream_init(struct agent_stream *s, struct agent_process *p, int fd,
 	s->eof_sent = fd < 0;
 }
 
+/* As SCHED_BATCH the agent does not preempt a process whose write woke it: the writer
+ * fills its pipe (AGENT_STREAM_PIPE_SIZE) until it waits or its time slice ends, and the
+ * agent then takes it all in one turn. Each switch between them costs a lot under TCG (a
+ * flush of qemu's software TLB). When the CPU is idle the agent still runs at once.
+ * Children go back to SCHED_OTHER (spawn.c). */
+static void agent_schedule_as_batch(void)
+{
+	static bool done;
+	struct sched_param param = { .sched_priority = 0 };
+
+	if (done)
+		return;
+	done = true;
+	if (sched_setscheduler(0, SCHED_BATCH, &param) < 0)
+		log_debug("SCHED_BATCH: %m");
+}
+
 struct agent_process *agent_process_add(struct agent *a, struct agent_container *c, const char *id,
                                         pid_t pid, bool terminal, int stdin_fd, int stdout_fd,
                                         int stderr_fd, int pty_master, uint64_t stdio_seq,
@@ -332,6 +380,7 @@ struct agent_process *agent_process_add(struct agent *a, struct agent_container 
 {
 	struct agent_process *p = xzalloc(sizeof(*p));
 
+	agent_schedule_as_batch();
 	p->agent = a;
 	p->container = c;
 	p->id = xstrdup(id);

@@ -83,6 +83,9 @@ static int make_pipe(int *read_end, int *write_end, bool parent_reads, kata_erro
 	/* Only the agent's end is non-blocking; the child's stays as programs expect. */
 	if (fcntl(parent_reads ? fds[0] : fds[1], F_SETFL, O_NONBLOCK) < 0)
 		return kata_error_sys(err, "fcntl");
+	/* A smaller pipe still works: only slower. */
+	if (parent_reads && fcntl(fds[0], F_SETPIPE_SZ, AGENT_STREAM_PIPE_SIZE) < 0)
+		log_debug("pipe of %d bytes: %m", AGENT_STREAM_PIPE_SIZE);
 	return 0;
 }
 
@@ -215,6 +218,14 @@ static void child_close_agent_fds(struct agent *a)
 	close_fd(&a->signal_fd);
 }
 
+/* The agent runs as SCHED_BATCH (process.c); its processes as anything else does. */
+static void child_reset_scheduling(void)
+{
+	struct sched_param param = { .sched_priority = 0 };
+
+	(void)sched_setscheduler(0, SCHED_OTHER, &param);
+}
+
 static void child_reset_signals(void)
 {
 	sigset_t none;
@@ -277,6 +288,7 @@ init_child(struct agent_container *c, const struct agent_process_request *r, str
 
 	child_close_agent_fds(c->agent);
 	child_reset_signals();
+	child_reset_scheduling();
 	if (child_wait_byte(sync_fd) != 'G')
 		_exit(1);
 	for (size_t i = 0; i < n_join; i++)
@@ -431,6 +443,7 @@ exec_child(struct agent_container *c, const struct agent_process_request *r, str
 
 	child_close_agent_fds(c->agent);
 	child_reset_signals();
+	child_reset_scheduling();
 	if (child_wait_byte(sync_fd) != 'G')
 		_exit(1);
 	for (size_t i = 0; i < n_ns; i++)

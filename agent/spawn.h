@@ -11,6 +11,10 @@
  * gets the agent's error rather than a timeout of its own. */
 #define AGENT_SPAWN_TIMEOUT_MS 25000
 
+/* The pipes of a process's stdout and stderr: a writer fills this much before it waits for
+ * the agent, so the two take turns less often (each switch is costly under TCG). */
+#define AGENT_STREAM_PIPE_SIZE (1024 * 1024)
+
 /* Creates the container's first process in new namespaces: it is set up completely and
  * waits for agent_spawn_start() before it execs the user's program. */
 int agent_spawn_init(struct agent *a, struct agent_container *c,
