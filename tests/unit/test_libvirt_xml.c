@@ -156,7 +156,8 @@ START_TEST(test_q35_9p_tcg)
 	ck_query(&d, "/domain/seclabel/label", "+0:+0");
 	/* the qemu backend's kernel command line */
 	ck_assert_ptr_nonnull(strstr(cmdline, "tsc=reliable no_timer_check"));
-	ck_assert_ptr_nonnull(strstr(cmdline, "panic=1 reboot=k percpu_alloc=page console=hvc0 quiet"));
+	ck_assert_ptr_nonnull(
+	        strstr(cmdline, "panic=1 reboot=k percpu_alloc=page console=hvc0 quiet"));
 	ck_assert_ptr_nonnull(strstr(cmdline, "agent.msize_9p=8192"));
 	doc_free(&d);
 }
