@@ -106,7 +106,8 @@ static ssize_t stream_take(struct agent_stream *s, size_t want)
 
 	if (s->seq != 0 && !s->is_pty) {
 		n = agent_relay_send(&a->io, s->fd, s->seq, want);
-		if (n >= 0 || errno != EBUSY)
+		/* Otherwise nothing was taken: read() tells what the fd has. */
+		if (n >= 0 || errno == EAGAIN || errno == EINTR)
 			return n;
 	}
 	n = read(s->fd, buf, want < sizeof(buf) ? want : sizeof(buf));
