@@ -35,7 +35,7 @@ enum kata_agent_dialect { KATA_DIALECT_KATA = 0, KATA_DIALECT_HYPERSTART, KATA_D
 #define KATA_DEFAULT_MSIZE_9P        8192
 #define KATA_DEFAULT_VIRTIOFSD       "/usr/lib/qemu/virtiofsd"
 #define KATA_DEFAULT_ENTROPY_SOURCE  "/dev/urandom"
-#define KATA_DEFAULT_TCG_TB_SIZE     8 /* MiB: docs/performance.md, "Memory" */
+#define KATA_DEFAULT_TCG_TB_SIZE     64 /* MiB: docs/performance.md, "Memory" */
 #define KATA_DEFAULT_LIBVIRT_URI     "qemu:///system"
 #define KATA_KERNEL_NAME             "vmlinux"
 #define KATA_INITRD_NAME             "kata-initrd.img"
