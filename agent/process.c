@@ -12,7 +12,6 @@
 #include "spawn.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -357,23 +356,6 @@ static void stream_init(struct agent_stream *s, struct agent_process *p, int fd,
 	s->eof_sent = fd < 0;
 }
 
-/* As SCHED_BATCH the agent does not preempt a process whose write woke it: the writer
- * fills its pipe (AGENT_STREAM_PIPE_SIZE) until it waits or its time slice ends, and the
- * agent then takes it all in one turn. Each switch between them costs a lot under TCG (a
- * flush of qemu's software TLB). When the CPU is idle the agent still runs at once.
- * Children go back to SCHED_OTHER (spawn.c). */
-static void agent_schedule_as_batch(void)
-{
-	static bool done;
-	struct sched_param param = { .sched_priority = 0 };
-
-	if (done)
-		return;
-	done = true;
-	if (sched_setscheduler(0, SCHED_BATCH, &param) < 0)
-		log_debug("SCHED_BATCH: %m");
-}
-
 struct agent_process *agent_process_add(struct agent *a, struct agent_container *c, const char *id,
                                         pid_t pid, bool terminal, int stdin_fd, int stdout_fd,
                                         int stderr_fd, int pty_master, uint64_t stdio_seq,
@@ -381,7 +363,6 @@ struct agent_process *agent_process_add(struct agent *a, struct agent_container 
 {
 	struct agent_process *p = xzalloc(sizeof(*p));
 
-	agent_schedule_as_batch();
 	p->agent = a;
 	p->container = c;
 	p->id = xstrdup(id);

@@ -218,14 +218,6 @@ static void child_close_agent_fds(struct agent *a)
 	close_fd(&a->signal_fd);
 }
 
-/* The agent runs as SCHED_BATCH (process.c); its processes as anything else does. */
-static void child_reset_scheduling(void)
-{
-	struct sched_param param = { .sched_priority = 0 };
-
-	(void)sched_setscheduler(0, SCHED_OTHER, &param);
-}
-
 static void child_reset_signals(void)
 {
 	sigset_t none;
@@ -288,7 +280,6 @@ init_child(struct agent_container *c, const struct agent_process_request *r, str
 
 	child_close_agent_fds(c->agent);
 	child_reset_signals();
-	child_reset_scheduling();
 	if (child_wait_byte(sync_fd) != 'G')
 		_exit(1);
 	for (size_t i = 0; i < n_join; i++)
@@ -443,7 +434,6 @@ exec_child(struct agent_container *c, const struct agent_process_request *r, str
 
 	child_close_agent_fds(c->agent);
 	child_reset_signals();
-	child_reset_scheduling();
 	if (child_wait_byte(sync_fd) != 'G')
 		_exit(1);
 	for (size_t i = 0; i < n_ns; i++)
