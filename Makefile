@@ -21,6 +21,8 @@ SANITIZE ?=
 PKGS := json-c libseccomp libcap-ng
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libvirt libxml-2.0 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libvirt and libxml2 are loaded at run time by the libvirt backend only (backends/libvirt/
+# libvirt_dl.c): no program links them. Only the tests that drive libvirt themselves do.
 VIRT_LIBS := $(shell pkg-config --libs libvirt libxml-2.0 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 AGENT_STATIC_LIBS := $(shell pkg-config --static --libs $(PKGS) 2>/dev/null)
@@ -120,7 +122,7 @@ $(BUILD)/%.a:
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/kata-runtime: $(call objs,cli/main.c) $(LIBCLI) $(LIBBACKENDS) $(LIBCONFIG) $(LIBKATA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(VIRT_LIBS) $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/kata-proxy: $(call objs,proxy/main.c) $(LIBPROXY) $(LIBKATA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -142,11 +144,13 @@ TEST_ARCHIVES := $(LIBFAKES) $(LIBCLI) $(LIBBACKENDS) $(LIBCONFIG) $(LIBPROXY) $
 	$(LIBAGENT) $(LIBKATA)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(CHECK_LIBS) $(VIRT_LIBS) $(PKG_LIBS) -lpthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(CHECK_LIBS) $(TEST_VIRT_LIBS) $(PKG_LIBS) -lpthread
+# These tests talk to libvirt or parse XML with libxml2 themselves.
+$(BUILD)/tests/test_libvirt_api $(BUILD)/tests/test_libvirt_xml: TEST_VIRT_LIBS := $(VIRT_LIBS)
 
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(TEST_ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(VIRT_LIBS) $(PKG_LIBS) -lpthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(PKG_LIBS) -lpthread
 
 tools: $(TEST_TOOLS)
 

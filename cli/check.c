@@ -7,8 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 #include <linux/kvm.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +19,7 @@
 #include "cli.h"
 #include "host_facts.h"
 #include "hypervisor.h"
+#include "libvirt/libvirt_dl.h"
 
 #define QEMU_HELP_TIMEOUT_MS 5000
 #define LIBVIRT_VERSION_FMT  "%lu.%lu.%lu"
@@ -151,21 +150,26 @@ static void check_libvirt(struct check_report *r, const char *uri)
 {
 	virConnectPtr conn;
 	unsigned long lib = 0, hv = 0;
+	cleanup_error kata_error_t err = NULL;
 
-	virSetErrorFunc(NULL, quiet_libvirt_error);
-	conn = virConnectOpen(uri);
-	if (conn == NULL) {
-		report(r, CHECK_FAIL, "libvirt", "cannot connect to %s: %s", uri,
-		       virGetLastErrorMessage());
+	if (libvirt_dl_load(&err) < 0) {
+		report(r, CHECK_FAIL, "libvirt", "%s", err->message);
 		return;
 	}
-	virConnectGetLibVersion(conn, &lib);
-	virConnectGetVersion(conn, &hv);
+	virt_dl.virSetErrorFunc(NULL, quiet_libvirt_error);
+	conn = virt_dl.virConnectOpen(uri);
+	if (conn == NULL) {
+		report(r, CHECK_FAIL, "libvirt", "cannot connect to %s: %s", uri,
+		       virt_dl.virGetLastErrorMessage());
+		return;
+	}
+	virt_dl.virConnectGetLibVersion(conn, &lib);
+	virt_dl.virConnectGetVersion(conn, &hv);
 	report(r, CHECK_OK, "libvirt",
 	       "%s reachable (libvirt " LIBVIRT_VERSION_FMT ", hypervisor " LIBVIRT_VERSION_FMT ")",
 	       uri, lib / 1000000, lib / 1000 % 1000, lib % 1000, hv / 1000000, hv / 1000 % 1000,
 	       hv % 1000);
-	virConnectClose(conn);
+	virt_dl.virConnectClose(conn);
 }
 
 /* Decides the accelerator: returns whether a VM can run at all. */

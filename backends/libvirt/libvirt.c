@@ -20,7 +20,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <libvirt/virterror.h>
 
 #include "cleanup.h"
 #include "log.h"
@@ -141,13 +140,13 @@ static int libvirt_start(struct hypervisor *hv, unsigned int flags, kata_error_t
 	conn = libvirt_connect(sb->uri, err);
 	if (conn == NULL)
 		return kata_error_wrap(err, "start");
-	dom = virDomainCreateXML(conn, sb->xml, 0);
+	dom = virt_dl.virDomainCreateXML(conn, sb->xml, 0);
 	if (dom == NULL) {
 		/* libvirt refused the XML, or qemu failed: libvirt's message says which. */
 		libvirt_error(err, "create the domain");
 		return kata_error_wrap(err, "start");
 	}
-	if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+	if (virt_dl.virDomainGetState(dom, &state, &reason, 0) < 0) {
 		libvirt_error(err, "domain state");
 		goto fail;
 	}
@@ -160,7 +159,7 @@ static int libvirt_start(struct hypervisor *hv, unsigned int flags, kata_error_t
 	log_debug("domain %s of sandbox %s running on %s", sb->name, sb->id, sb->uri);
 	return 0;
 fail:
-	virDomainDestroy(dom);
+	virt_dl.virDomainDestroy(dom);
 	return kata_error_wrap(err, "start");
 }
 
@@ -217,7 +216,7 @@ static void kill_local_qemu(struct libvirt_sandbox *sb)
 
 static bool domain_is_gone(void)
 {
-	const virError *e = virGetLastError();
+	const virError *e = virt_dl.virGetLastError();
 
 	return e != NULL && (e->code == VIR_ERR_NO_DOMAIN || e->code == VIR_ERR_OPERATION_INVALID);
 }
@@ -239,13 +238,14 @@ static int libvirt_stop(struct hypervisor *hv, unsigned int flags, kata_error_t 
 		bool done = false;
 
 		if (!(flags & HYPERVISOR_FLAG_FORCE))
-			done = virDomainDestroyFlags(dom, VIR_DOMAIN_DESTROY_GRACEFUL) == 0 ||
+			done = virt_dl.virDomainDestroyFlags(dom, VIR_DOMAIN_DESTROY_GRACEFUL) ==
+			               0 ||
 			       domain_is_gone();
-		if (!done && virDomainDestroy(dom) < 0 && !domain_is_gone()) {
+		if (!done && virt_dl.virDomainDestroy(dom) < 0 && !domain_is_gone()) {
 			libvirt_error(err, "destroy the domain");
 			return kata_error_wrap(err, "stop");
 		}
-		virResetLastError();
+		virt_dl.virResetLastError();
 	}
 	if (sb->phase == LIBVIRT_PHASE_STARTED)
 		sb->phase = LIBVIRT_PHASE_STOPPED;
@@ -277,7 +277,7 @@ static int libvirt_pause(struct hypervisor *hv, unsigned int flags, kata_error_t
 		return -1;
 	if (running_domain(sb, &conn, &dom, err) < 0)
 		return kata_error_wrap(err, "pause");
-	if (virDomainSuspend(dom) < 0) {
+	if (virt_dl.virDomainSuspend(dom) < 0) {
 		libvirt_error(err, "suspend");
 		return kata_error_wrap(err, "pause");
 	}
@@ -294,7 +294,7 @@ static int libvirt_resume(struct hypervisor *hv, unsigned int flags, kata_error_
 		return -1;
 	if (running_domain(sb, &conn, &dom, err) < 0)
 		return kata_error_wrap(err, "resume");
-	if (virDomainResume(dom) < 0) {
+	if (virt_dl.virDomainResume(dom) < 0) {
 		libvirt_error(err, "resume");
 		return kata_error_wrap(err, "resume");
 	}
@@ -354,9 +354,9 @@ static int libvirt_state(struct hypervisor *hv, enum hypervisor_state *state, un
 		*state = HYPERVISOR_STATE_CRASHED;
 		return 0;
 	}
-	if (virDomainGetState(dom, &dom_state, &reason, 0) < 0) {
+	if (virt_dl.virDomainGetState(dom, &dom_state, &reason, 0) < 0) {
 		if (domain_is_gone()) {
-			virResetLastError();
+			virt_dl.virResetLastError();
 			*state = HYPERVISOR_STATE_CRASHED;
 			return 0;
 		}

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <libvirt/virterror.h>
 
 static void ignore_error(void *opaque, virErrorPtr error)
 {
@@ -13,8 +12,8 @@ static void ignore_error(void *opaque, virErrorPtr error)
 
 static void init_once(void)
 {
-	virInitialize();
-	virSetErrorFunc(NULL, ignore_error);
+	virt_dl.virInitialize();
+	virt_dl.virSetErrorFunc(NULL, ignore_error);
 }
 
 static void libvirt_init(void)
@@ -52,21 +51,23 @@ static int errno_of(const virError *e)
 
 int libvirt_error(kata_error_t *err, const char *what)
 {
-	const virError *e = virGetLastError();
+	const virError *e = virt_dl.virGetLastError();
 
-	return kata_error_set(err, errno_of(e), "%s: %s", what, virGetLastErrorMessage());
+	return kata_error_set(err, errno_of(e), "%s: %s", what, virt_dl.virGetLastErrorMessage());
 }
 
 virConnectPtr libvirt_connect(const char *uri, kata_error_t *err)
 {
 	virConnectPtr conn;
 
+	if (libvirt_dl_load(err) < 0)
+		return NULL;
 	libvirt_init();
-	conn = virConnectOpen(uri);
+	conn = virt_dl.virConnectOpen(uri);
 	/* Whatever the cause (no daemon, no driver, refused), libvirt cannot be reached. */
 	if (conn == NULL)
 		kata_error_set(err, ECONNREFUSED, "connect to %s: %s", uri,
-		               virGetLastErrorMessage());
+		               virt_dl.virGetLastErrorMessage());
 	return conn;
 }
 
@@ -74,12 +75,12 @@ int libvirt_lookup(virConnectPtr conn, const char *uuid, virDomainPtr *dom, kata
 {
 	const virError *e;
 
-	*dom = virDomainLookupByUUIDString(conn, uuid);
+	*dom = virt_dl.virDomainLookupByUUIDString(conn, uuid);
 	if (*dom != NULL)
 		return 0;
-	e = virGetLastError();
+	e = virt_dl.virGetLastError();
 	if (e != NULL && e->code == VIR_ERR_NO_DOMAIN) {
-		virResetLastError();
+		virt_dl.virResetLastError();
 		return 0;
 	}
 	return libvirt_error(err, "look up the domain");
@@ -88,13 +89,13 @@ int libvirt_lookup(virConnectPtr conn, const char *uuid, virDomainPtr *dom, kata
 void libvirt_connp_close(virConnectPtr *conn)
 {
 	if (*conn != NULL)
-		virConnectClose(*conn);
+		virt_dl.virConnectClose(*conn);
 	*conn = NULL;
 }
 
 void libvirt_domainp_free(virDomainPtr *dom)
 {
 	if (*dom != NULL)
-		virDomainFree(*dom);
+		virt_dl.virDomainFree(*dom);
 	*dom = NULL;
 }

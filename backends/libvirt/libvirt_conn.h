@@ -3,11 +3,11 @@
 #ifndef KATA_LIBVIRT_CONN_H
 #define KATA_LIBVIRT_CONN_H
 
-#include <libvirt/libvirt.h>
+#include "libvirt_dl.h"
 
 #include "error.h"
 
-/* Opens uri; any failure is ECONNREFUSED. libvirt's default error printing to stderr is switched off once per process:
+/* Loads libvirt (libvirt_dl_load) and opens uri; any failure to connect is ECONNREFUSED. libvirt's default error printing to stderr is switched off once per process:
  * errors reach the caller through *err instead. */
 virConnectPtr libvirt_connect(const char *uri, kata_error_t *err);
 /* Fills *err from libvirt's last error: "what: <libvirt's message>", with an errno that

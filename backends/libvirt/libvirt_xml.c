@@ -1,6 +1,7 @@
 /* Writing a sandbox's libvirt domain XML (see libvirt_xml.h and docs/libvirt.md). The guest
  * gets the same devices as from the qemu backend, so the same guest image boots. */
 #include "libvirt_xml.h"
+#include "libvirt_dl.h"
 #include "qemu/qemu_cmdline.h"
 
 #include <errno.h>
@@ -8,8 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libxml/xmlstring.h>
-#include <libxml/xmlwriter.h>
 
 #include "cleanup.h"
 #include "hypervisor.h"
@@ -19,7 +18,7 @@
  * tab and newlines, invalid UTF-8) would make it malformed, so they are refused. */
 static int check_value(const char *what, const char *value, kata_error_t *err)
 {
-	if (!xmlCheckUTF8((const xmlChar *)value))
+	if (!virt_dl.xmlCheckUTF8((const xmlChar *)value))
 		return kata_error_set(err, EINVAL, "%s is not valid UTF-8", what);
 	for (const unsigned char *s = (const unsigned char *)value; *s; s++)
 		if (*s < 0x20 && *s != '\t' && *s != '\n' && *s != '\r')
@@ -35,19 +34,19 @@ struct writer {
 
 static void start(struct writer *x, const char *name)
 {
-	if (xmlTextWriterStartElement(x->w, BAD_CAST name) < 0)
+	if (virt_dl.xmlTextWriterStartElement(x->w, BAD_CAST name) < 0)
 		x->failed = 1;
 }
 
 static void end(struct writer *x)
 {
-	if (xmlTextWriterEndElement(x->w) < 0)
+	if (virt_dl.xmlTextWriterEndElement(x->w) < 0)
 		x->failed = 1;
 }
 
 static void attr(struct writer *x, const char *name, const char *value)
 {
-	if (xmlTextWriterWriteAttribute(x->w, BAD_CAST name, BAD_CAST value) < 0)
+	if (virt_dl.xmlTextWriterWriteAttribute(x->w, BAD_CAST name, BAD_CAST value) < 0)
 		x->failed = 1;
 }
 
@@ -66,7 +65,7 @@ attrf(struct writer *x, const char *name, const char *fmt, ...)
 
 static void text(struct writer *x, const char *value)
 {
-	if (xmlTextWriterWriteString(x->w, BAD_CAST value) < 0)
+	if (virt_dl.xmlTextWriterWriteString(x->w, BAD_CAST value) < 0)
 		x->failed = 1;
 }
 
@@ -340,7 +339,7 @@ char *libvirt_domain_xml(const struct kata_hypervisor_config *hc, const struct l
 	xmlBufferPtr buf;
 	char *xml = NULL;
 
-	if (check_plan(hc, plan, err) < 0)
+	if (libvirt_dl_load(err) < 0 || check_plan(hc, plan, err) < 0)
 		return NULL;
 	emulator = qemu_binary(hc, err);
 	if (emulator == NULL)
@@ -351,22 +350,22 @@ char *libvirt_domain_xml(const struct kata_hypervisor_config *hc, const struct l
 	    check_value("the emulator", emulator, err) < 0)
 		return NULL;
 
-	buf = xmlBufferCreate();
+	buf = virt_dl.xmlBufferCreate();
 	if (buf == NULL)
 		abort();
-	x.w = xmlNewTextWriterMemory(buf, 0);
+	x.w = virt_dl.xmlNewTextWriterMemory(buf, 0);
 	if (x.w == NULL)
 		abort();
-	xmlTextWriterSetIndent(x.w, 1);
-	xmlTextWriterSetIndentString(x.w, BAD_CAST "  ");
+	virt_dl.xmlTextWriterSetIndent(x.w, 1);
+	virt_dl.xmlTextWriterSetIndentString(x.w, BAD_CAST "  ");
 	write_domain(&x, hc, plan, emulator, params);
-	if (xmlTextWriterEndDocument(x.w) < 0)
+	if (virt_dl.xmlTextWriterEndDocument(x.w) < 0)
 		x.failed = 1;
-	xmlFreeTextWriter(x.w); /* flushes into buf */
+	virt_dl.xmlFreeTextWriter(x.w); /* flushes into buf */
 	if (x.failed)
 		kata_error_set(err, EIO, "writing the domain XML failed");
 	else
-		xml = xstrdup((const char *)xmlBufferContent(buf));
-	xmlBufferFree(buf);
+		xml = xstrdup((const char *)virt_dl.xmlBufferContent(buf));
+	virt_dl.xmlBufferFree(buf);
 	return xml;
 }
