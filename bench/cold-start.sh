@@ -48,10 +48,11 @@ floor_boot() {
 		-- "${FLOOR_ARGS[@]}"
 }
 
+# cold_kata_run NAME [CONFIG]: one timed run of /bin/true; prints bench-run's line.
 cold_kata_run() {
-	local id=cold$$-$1 line
+	local id=cold$$-$1 config=${2:-$CONFIG} line
 	track_kata "$id"
-	line=$("$TOOLS/bench-run" --stderr "$WORK/$id.err" -- "$RUNTIME" --kata-config "$CONFIG" \
+	line=$("$TOOLS/bench-run" --stderr "$WORK/$id.err" -- "$RUNTIME" --kata-config "$config" \
 		--root "$ROOT" run --bundle "$WORK/bundles/true" "$id") ||
 		die "kata-runtime run failed: $line $(head -c 300 "$WORK/$id.err")"
 	echo "$line"
@@ -96,7 +97,10 @@ cold_split() {
 }
 
 section_cold() {
-	local r line
+	local r line lean
+	# The memory-lean translation cache (docs/performance.md, "Memory"), timed beside the
+	# default: its cost is in the container's start, after READY.
+	lean=$(config_with cold-lean tcg_tb_size=8)
 	log "cold start: bundles, the qemu command line, warm-up"
 	ensure_bundle true /bin/true
 	ensure_bundle sleep sleep 100000
@@ -110,6 +114,8 @@ section_cold() {
 		line=$(cold_kata_run "$r")
 		sample cold_kata "$(field wall "$line")"
 		sample cold_kata_cpu "$(field cpu "$line")"
+		line=$(cold_kata_run "lean$r" "$lean")
+		sample cold_kata_lean "$(field wall "$line")"
 		line=$(floor_boot) || die "floor boot failed"
 		sample cold_floor "$(field exit "$line")"
 		sample cold_floor_ready "$(field ready "$line")"
@@ -131,6 +137,8 @@ section_cold() {
 		cold_floor "bare boot: same qemu argv, agent READY + power-off" "<=" 1.05
 	figure cold cold_kata_cpu s "kata-runtime run: CPU of runtime, qemu, proxy, shim" \
 		cold_floor_cpu "bare boot: qemu CPU" "<=" 1.05
+	figure cold cold_kata_lean s "kata-runtime run /bin/true, tcg_tb_size = 8" \
+		cold_kata "the same, default tcg_tb_size"
 	figure cold cold_floor_ready s "bare boot: qemu start to agent READY" "" "" "<=" 0.8
 	figure cold cold_runc s "runc run /bin/true"
 	figure cold cold_kata s "kata-runtime run /bin/true vs runc" cold_runc "runc run /bin/true"

@@ -7,6 +7,7 @@
 DENSITY_N=10
 DENSITY_MEMORY=128
 IDLE_SETTLE_S=3
+LEAN_TB_SIZE=8
 
 # start_one CONFIG ID: run -d of the sleeping bundle, timed; prints bench-run's line.
 start_one() {
@@ -37,6 +38,15 @@ memory_sample() {
 	sample "${prefix}_shim" "$(awk -v k=$s -v n="$n" 'BEGIN { printf "%.2f", k / 1024 / n }')"
 }
 
+# qemu_cpu_s ID: the CPU time qemu of sandbox ID has used so far, in seconds.
+qemu_cpu_s() {
+	local pid
+	pid=$(qemu_pid "$1")
+	[ -n "$pid" ] || return 0
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.3f\n", ($12 + $13) / hz }' \
+		"/proc/$pid/stat"
+}
+
 delete_all() {
 	local config=$1 id pids=()
 	shift
@@ -48,14 +58,18 @@ delete_all() {
 }
 
 section_density() {
-	local config r i line ids=() latencies=() start end pids=() failures=0
+	local config lean r i line ids=() latencies=() start end pids=() failures=0
 	config=$(config_with density default_memory=$DENSITY_MEMORY)
+	lean=$(config_with density-lean default_memory=$DENSITY_MEMORY tcg_tb_size=$LEAN_TB_SIZE)
 	ensure_bundle sleep sleep 100000
 
 	log "density: single starts (warm-up + $RUNS)"
 	for ((r = 0; r <= RUNS; r++)); do
 		line=$(start_one "$config" "single$$-$r") || die "run -d failed: $line"
-		[ "$r" -gt 0 ] && sample density_single "$(field wall "$line")"
+		if [ "$r" -gt 0 ]; then
+			sample density_single "$(field wall "$line")"
+			sample density_single_qemu_cpu "$(qemu_cpu_s "single$$-$r")"
+		fi
 		kata_delete "$config" "single$$-$r"
 	done
 
@@ -87,6 +101,21 @@ section_density() {
 	delete_all "$config" "${ids[@]}"
 	sample density_delete_ten "$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')"
 
+	# The same ten with TCG's translation cache at 8 MiB instead of the default (the
+	# memory-lean setting docs/performance.md weighs against start time).
+	log "density: $DENSITY_N sandboxes with tcg_tb_size = $LEAN_TB_SIZE"
+	ids=()
+	for ((i = 1; i <= DENSITY_N; i++)); do
+		line=$(start_one "$lean" "lean$$-$i") || die "run -d of lean sandbox $i failed: $line"
+		ids+=("lean$$-$i")
+	done
+	sleep "$IDLE_SETTLE_S"
+	for ((r = 1; r <= 3; r++)); do
+		memory_sample mem_ten_lean "${ids[@]}"
+		sleep 1
+	done
+	delete_all "$lean" "${ids[@]}"
+
 	for ((r = 1; r <= (QUICK ? 1 : 2); r++)); do
 		log "density: $DENSITY_N sandboxes at once, round $r"
 		ids=() pids=()
@@ -105,6 +134,7 @@ section_density() {
 		sample density_parallel "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')"
 		for ((i = 1; i <= DENSITY_N; i++)); do
 			sample density_parallel_each "$(field wall "$(cat "$WORK/par-$r-$i.line")")"
+			sample density_parallel_qemu_cpu "$(qemu_cpu_s "par$$-$r-$i")"
 		done
 		delete_all "$config" "${ids[@]}"
 	done
@@ -117,12 +147,16 @@ section_density() {
 	figure memory mem_one_shim MiB "  of which kata-shim"
 	figure memory mem_ten_total MiB "PSS per sandbox, $DENSITY_N idle sandboxes, ${DENSITY_MEMORY} MiB guest" \
 		"" "" "<=" 48
+	figure memory mem_ten_lean_total MiB \
+		"PSS per sandbox, $DENSITY_N idle, tcg_tb_size = $LEAN_TB_SIZE (slower starts)"
 	figure density density_single s "run -d, no other sandbox running"
 	figure density density_seq_last s "run -d with $((DENSITY_N - 1)) sandboxes running" \
 		density_single "run -d, none running"
 	figure density density_parallel s "$DENSITY_N run -d at once: total" \
 		density_single "run -d, none running" "<=" 5.5
 	figure density density_parallel_each s "$DENSITY_N run -d at once: each"
+	figure density density_parallel_qemu_cpu s "qemu CPU by the end of run -d, each of 10 at once" \
+		density_single_qemu_cpu "the same, started alone"
 	figure density density_parallel_failures count "$DENSITY_N run -d at once: failures" \
 		"" "" "<=" 0
 	figure density density_delete_ten s "delete --force of $DENSITY_N sandboxes at once"
