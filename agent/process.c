@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -22,6 +23,8 @@
 #define READ_CHUNK (AGENT_IO_MAX_FRAME - AGENT_IO_HEADER_SIZE)
 /* A hostile host must not be able to overflow a window by granting credits. */
 #define MAX_WINDOW (UINT64_C(1) << 40)
+/* Output smaller than this is read and copied rather than spliced. */
+#define RELAY_MIN_BYTES (16 * 1024)
 
 static void stream_update(struct agent_stream *s);
 
@@ -101,9 +104,12 @@ static ssize_t stream_take(struct agent_stream *s, size_t want)
 {
 	static unsigned char buf[READ_CHUNK];
 	struct agent *a = s->process->agent;
+	int avail = 0;
 	ssize_t n;
 
-	if (s->seq != 0 && !s->is_pty) {
+	/* Splicing costs more system calls and page moves than a small read saves. */
+	if (s->seq != 0 && !s->is_pty && ioctl(s->fd, FIONREAD, &avail) == 0 &&
+	    avail >= RELAY_MIN_BYTES) {
 		n = agent_relay_send(&a->io, s->fd, s->seq, want);
 		/* Otherwise nothing was taken: read() tells what the fd has. */
 		if (n >= 0 || errno == EAGAIN || errno == EINTR)
@@ -151,6 +157,9 @@ static void stream_readable(struct agent_watch *watch, uint32_t revents, void *d
 			s->window = s->window > (uint64_t)n ? s->window - (uint64_t)n : 0;
 		budget -= (size_t)n;
 		check_io_queue(a);
+		/* Less than asked for: the pipe is empty, no need to hear it again. */
+		if ((size_t)n < want && (size_t)n < READ_CHUNK)
+			break;
 	}
 	stream_update(s);
 }
