@@ -165,10 +165,10 @@ static void report_list(const char *key, const char *path, const char *const *wa
 
 static void report_kernel(void)
 {
-	static const char *const filesystems[] = { "9p",     "virtiofs", "fuse",   "overlay",
-		                                   "ext4",   "tmpfs",    "devpts", "devtmpfs",
-		                                   "cgroup", "cgroup2",  "proc",   "sysfs",
-		                                   "mqueue", NULL };
+	static const char *const filesystems[] = { "9p",      "virtiofs", "fuse",     "overlay",
+		                                   "tmpfs",   "devpts",   "devtmpfs", "cgroup",
+		                                   "cgroup2", "proc",     "sysfs",    "mqueue",
+		                                   NULL };
 	static const char *const controllers[] = { "cpuset",  "cpu",     "cpuacct", "memory",
 		                                   "devices", "freezer", "pids",    NULL };
 	static const char *const namespaces[] = { "mnt", "uts", "ipc", "pid", "net", "user", NULL };

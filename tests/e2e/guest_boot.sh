@@ -155,7 +155,7 @@ boot_q35_full() {
 	fi
 	[ "$(console_value "$console" cpus)" = 2 ] && pass q35_smp2_cpus ||
 		fail q35_smp2_cpus "cpus=$(console_value "$console" cpus), want 2 (ACPI?)"
-	why=$(has_all "$(console_value "$console" filesystems)" 9p virtiofs fuse overlay ext4 \
+	why=$(has_all "$(console_value "$console" filesystems)" 9p virtiofs fuse overlay \
 		tmpfs devpts devtmpfs cgroup cgroup2 proc sysfs mqueue) && pass filesystems ||
 		fail filesystems "$why"
 	why=$(has_all "$(console_value "$console" cgroup-controllers)" cpuset cpu cpuacct memory \
