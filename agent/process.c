@@ -23,7 +23,7 @@
 #define READ_CHUNK (AGENT_IO_MAX_FRAME - AGENT_IO_HEADER_SIZE)
 /* A hostile host must not be able to overflow a window by granting credits. */
 #define MAX_WINDOW (UINT64_C(1) << 40)
-/* Output smaller than this is read and copied rather than spliced. */
+/* Output smaller than this is read a frame at a time and queued, rather than in bulk. */
 #define RELAY_MIN_BYTES (16 * 1024)
 
 static void stream_update(struct agent_stream *s);
@@ -98,8 +98,8 @@ static void stream_eof(struct agent_stream *s)
 	maybe_report(p);
 }
 
-/* Some of a stream, at most want bytes: spliced to the port from a pipe, or read and queued
- * one frame at a time. Returns the bytes taken, 0 at end of file, -1 with errno. */
+/* Some of a stream, at most want bytes: a pipe's worth in bulk (agent/relay.c), or read and
+ * queued one frame at a time. Returns the bytes taken, 0 at end of file, -1 with errno. */
 static ssize_t stream_take(struct agent_stream *s, size_t want)
 {
 	static unsigned char buf[READ_CHUNK];
@@ -107,7 +107,7 @@ static ssize_t stream_take(struct agent_stream *s, size_t want)
 	int avail = 0;
 	ssize_t n;
 
-	/* Splicing costs more system calls and page moves than a small read saves. */
+	/* For a little output, one read and the channel's queue are cheaper. */
 	if (s->seq != 0 && !s->is_pty && ioctl(s->fd, FIONREAD, &avail) == 0 &&
 	    avail >= RELAY_MIN_BYTES) {
 		n = agent_relay_send(&a->io, s->fd, s->seq, want);

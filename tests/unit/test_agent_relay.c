@@ -1,4 +1,4 @@
-/* The agent's zero-copy relay (agent/relay.c) without a VM: the I/O channel is a socketpair
+/* The agent's bulk output relay (agent/relay.c) without a VM: the I/O channel is a socketpair
  * whose other end plays the host, and the process's output is a pipe. What arrives must be
  * well-formed frames carrying every byte in order, also when the channel fills up and the
  * rest goes through the channel's queue. */
