@@ -15,16 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
-#define READ_CHUNK (AGENT_IO_MAX_FRAME - AGENT_IO_HEADER_SIZE)
+#define READ_CHUNK AGENT_IO_MAX_PAYLOAD
 /* A hostile host must not be able to overflow a window by granting credits. */
 #define MAX_WINDOW (UINT64_C(1) << 40)
-/* Output smaller than this is read a frame at a time and queued, rather than in bulk. */
-#define RELAY_MIN_BYTES (16 * 1024)
 
 static void stream_update(struct agent_stream *s);
 
@@ -98,21 +95,18 @@ static void stream_eof(struct agent_stream *s)
 	maybe_report(p);
 }
 
-/* Some of a stream, at most want bytes: a pipe's worth in bulk (agent/relay.c), or read and
- * queued one frame at a time. Returns the bytes taken, 0 at end of file, -1 with errno. */
+/* Some of a stream, at most want bytes: up to a pipe's worth at once, written to the port
+ * (agent/relay.c); while the channel holds a queue or has no host, a frame read and queued
+ * behind it. Returns the bytes taken, 0 at end of file, -1 with errno. */
 static ssize_t stream_take(struct agent_stream *s, size_t want)
 {
 	static unsigned char buf[READ_CHUNK];
 	struct agent *a = s->process->agent;
-	int avail = 0;
 	ssize_t n;
 
-	/* For a little output, one read and the channel's queue are cheaper. */
-	if (s->seq != 0 && !s->is_pty && ioctl(s->fd, FIONREAD, &avail) == 0 &&
-	    avail >= RELAY_MIN_BYTES) {
+	if (s->seq != 0) {
 		n = agent_relay_send(&a->io, s->fd, s->seq, want);
-		/* Otherwise nothing was taken: read() tells what the fd has. */
-		if (n >= 0 || errno == EAGAIN || errno == EINTR)
+		if (n >= 0 || errno != EBUSY)
 			return n;
 	}
 	n = read(s->fd, buf, want < sizeof(buf) ? want : sizeof(buf));

@@ -18,7 +18,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define FRAME_PAYLOAD (AGENT_IO_MAX_FRAME - AGENT_IO_HEADER_SIZE)
+#define FRAME_PAYLOAD AGENT_IO_MAX_PAYLOAD
 #define RELAY_FRAMES  ((int)((AGENT_STREAM_PIPE_SIZE + FRAME_PAYLOAD - 1) / FRAME_PAYLOAD))
 
 static unsigned char slots[RELAY_FRAMES][AGENT_IO_MAX_FRAME];

@@ -40,8 +40,9 @@
 #define AGENT_IO_HEADER_SIZE   12
 
 /* Largest frames either side accepts; anything longer is hostile or broken. */
-#define AGENT_CTL_MAX_FRAME (1u << 20)
-#define AGENT_IO_MAX_FRAME  (AGENT_IO_HEADER_SIZE + (1u << 16))
+#define AGENT_CTL_MAX_FRAME  (1u << 20)
+#define AGENT_IO_MAX_PAYLOAD (1u << 16)
+#define AGENT_IO_MAX_FRAME   (AGENT_IO_HEADER_SIZE + AGENT_IO_MAX_PAYLOAD)
 
 /* Flow control, this project's addition (docs/agent-protocol.md): the I/O channel is shared by
  * every process of the VM, so one slow reader must not stall the others. The agent sends at

@@ -245,7 +245,7 @@ static int send_io_frame(struct proxy_agent *agent, uint64_t seq, const void *da
 int proxy_agent_send_io(struct proxy_agent *agent, uint64_t seq, const void *data, size_t len,
                         kata_error_t *err)
 {
-	const size_t max = AGENT_IO_MAX_FRAME - AGENT_IO_HEADER_SIZE;
+	const size_t max = AGENT_IO_MAX_PAYLOAD;
 	const unsigned char *p = data;
 
 	if (agent->io == NULL)

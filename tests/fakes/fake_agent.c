@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #define OUT_QUEUE_HIGH (256u * 1024)
-#define CHUNK          (AGENT_IO_MAX_FRAME - AGENT_IO_HEADER_SIZE)
+#define CHUNK          AGENT_IO_MAX_PAYLOAD
 
 struct bytes {
 	unsigned char *data;
