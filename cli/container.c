@@ -10,7 +10,7 @@
 static const char *const status_names[] = {
 	[CONTAINER_CREATING] = "creating", [CONTAINER_CREATED] = "created",
 	[CONTAINER_RUNNING] = "running",   [CONTAINER_PAUSED] = "paused",
-	[CONTAINER_STOPPED] = "stopped", [CONTAINER_UNKNOWN] = "unknown",
+	[CONTAINER_STOPPED] = "stopped",   [CONTAINER_UNKNOWN] = "unknown",
 };
 
 const char *container_status_name(enum container_status status)

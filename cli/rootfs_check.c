@@ -33,19 +33,21 @@ static int check_ordinary_directory(int rootfd, const char *dest, kata_error_t *
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	if (fd < 0 && errno == ELOOP)
-		return kata_error_set(err, ELOOP,
-		                      "mount destination `%s` must be mounted on ordinary directory: "
-		                      "a symlink is on its path in the rootfs",
-		                      dest);
+		return kata_error_set(
+		        err, ELOOP,
+		        "mount destination `%s` must be mounted on ordinary directory: "
+		        "a symlink is on its path in the rootfs",
+		        dest);
 	if (fd < 0)
 		return kata_error_sys(err, "mount destination `%s` in the rootfs", dest);
 	if (fstat(fd, &st) < 0)
 		return kata_error_sys(err, "mount destination `%s`", dest);
 	if (!S_ISDIR(st.st_mode))
-		return kata_error_set(err, ENOTDIR,
-		                      "mount destination `%s` must be mounted on ordinary directory: "
-		                      "it is not a directory in the rootfs",
-		                      dest);
+		return kata_error_set(
+		        err, ENOTDIR,
+		        "mount destination `%s` must be mounted on ordinary directory: "
+		        "it is not a directory in the rootfs",
+		        dest);
 	return 0;
 }
 

@@ -40,11 +40,11 @@ static void explain_lost_process(struct cli_context *ctx, const char *id, int st
 		                    "exit status %d is the shim's, not the process's",
 		                    id, status);
 	else
-		message = xasprintf("container `%s`: its VM ended before its process (the VM is %s, "
-		                    "kata-proxy %s); exit status %d is the shim's, not the "
-		                    "process's",
-		                    id, hypervisor_state_name(vm), proxy_alive ? "runs" : "is gone",
-		                    status);
+		message = xasprintf(
+		        "container `%s`: its VM ended before its process (the VM is %s, "
+		        "kata-proxy %s); exit status %d is the shim's, not the "
+		        "process's",
+		        id, hypervisor_state_name(vm), proxy_alive ? "runs" : "is gone", status);
 	/* As main() tells an error: the log for engines, stderr for people. */
 	log_error("run: %s", message);
 	if (ctx->log_path != NULL)

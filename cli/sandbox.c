@@ -242,7 +242,8 @@ static int stop_hypervisor(const struct kata_config *config, const struct sandbo
 	if (sb->hypervisor == NULL)
 		return 0;
 	if (config == NULL)
-		return kata_error_set(err, EINVAL, "no configuration to restore the VM's handle with");
+		return kata_error_set(err, EINVAL,
+		                      "no configuration to restore the VM's handle with");
 	hv = hypervisor_restore(config, sb->hypervisor, err);
 	if (hv == NULL)
 		return -1;
@@ -255,11 +256,13 @@ static int stop_hypervisor(const struct kata_config *config, const struct sandbo
 static bool dir_is_of(const char *dir, const char *id)
 {
 	cleanup_free char *path = xasprintf("%s/id", dir);
-	cleanup_fclose FILE *f = fopen(path, "re");
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	char line[STATE_ID_MAX + 2];
+	ssize_t n;
 
-	if (f == NULL || fgets(line, sizeof(line), f) == NULL)
+	if (fd < 0 || (n = read(fd, line, sizeof(line) - 1)) <= 0)
 		return true; /* killed before it was written: the name (a hash of root, id) says */
+	line[n] = '\0';
 	line[strcspn(line, "\n")] = '\0';
 	return strcmp(line, id) == 0;
 }

@@ -26,9 +26,8 @@ bool sandbox_cmdline_names(const char *cmdline, size_t len, const char *dir)
 		size_t arg_len = strnlen(arg, len - off);
 
 		/* "DIR/" followed by a name: a bare "DIR/" is someone looking at it (pgrep). */
-		for (const char *p = arg; (p = memmem(p, arg_len - (size_t)(p - arg), dir,
-		                                      dir_len)) != NULL;
-		     p++) {
+		for (const char *p = arg;
+		     (p = memmem(p, arg_len - (size_t)(p - arg), dir, dir_len)) != NULL; p++) {
 			if ((p == arg || strchr("=/,:", p[-1]) != NULL) &&
 			    (size_t)(p - arg) + dir_len + 1 < arg_len && p[dir_len] == '/')
 				return true;
@@ -48,8 +47,7 @@ static bool process_names_dir(pid_t pid, const char *dir)
 
 	if (fd < 0)
 		return false;
-	while (len < SWEEP_CMDLINE_MAX &&
-	       (n = read(fd, buf + len, SWEEP_CMDLINE_MAX - len)) != 0) {
+	while (len < SWEEP_CMDLINE_MAX && (n = read(fd, buf + len, SWEEP_CMDLINE_MAX - len)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

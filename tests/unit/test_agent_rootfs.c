@@ -62,7 +62,8 @@ static int setup_in_child(const char *spec_json, const char *want)
 		cleanup_free char *etc = xasprintf("%s/etc", rootfs);
 		struct stat before, after;
 
-		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) < 0)
 			_exit(2);
 		spec = oci_spec_parse(spec_json, strlen(spec_json), &err);
 		if (spec == NULL || stat(etc, &before) < 0)
@@ -84,11 +85,11 @@ START_TEST(test_proc_on_a_symlink_is_refused)
 {
 	make_at("etc", true, NULL);
 	make_at("proc", false, "/etc");
-	ck_assert_int_eq(
-	        setup_in_child(SPEC_HEAD "\"mounts\": [{\"destination\": \"/proc\", \"type\": "
-	                                 "\"proc\", \"source\": \"proc\"}]}",
-	                       "/proc must be mounted on ordinary directory"),
-	        0);
+	ck_assert_int_eq(setup_in_child(SPEC_HEAD
+	                                "\"mounts\": [{\"destination\": \"/proc\", \"type\": "
+	                                "\"proc\", \"source\": \"proc\"}]}",
+	                                "/proc must be mounted on ordinary directory"),
+	                 0);
 }
 END_TEST
 
@@ -96,11 +97,10 @@ START_TEST(test_sysfs_below_a_symlink_is_refused)
 {
 	make_at("etc", true, NULL);
 	make_at("sys", false, "etc");
-	ck_assert_int_eq(
-	        setup_in_child(SPEC_HEAD "\"mounts\": [{\"destination\": \"/sys/kernel\", "
-	                                 "\"type\": \"sysfs\", \"source\": \"sysfs\"}]}",
-	                       "must be mounted on ordinary directory"),
-	        0);
+	ck_assert_int_eq(setup_in_child(SPEC_HEAD "\"mounts\": [{\"destination\": \"/sys/kernel\", "
+	                                          "\"type\": \"sysfs\", \"source\": \"sysfs\"}]}",
+	                                "must be mounted on ordinary directory"),
+	                 0);
 }
 END_TEST
 

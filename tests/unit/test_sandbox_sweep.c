@@ -30,7 +30,8 @@ START_TEST(test_cmdline_matching)
 {
 	const char *proxy[] = { "kata-proxy", "-listen-socket", DIR_A "/proxy.sock", NULL };
 	const char *shim[] = { "kata-shim", "-u", "unix://" DIR_A "/proxy.sock", NULL };
-	const char *qemu[] = { "qemu", "-chardev", "socket,id=c0,path=" DIR_A "/vm/ctl.sock", NULL };
+	const char *qemu[] = { "qemu", "-chardev", "socket,id=c0,path=" DIR_A "/vm/ctl.sock",
+		               NULL };
 	const char *qmp[] = { "qemu", "-qmp", "unix:" DIR_A "/vm/qmp.sock,server", NULL };
 	const char *pgrep[] = { "pgrep", "-f", DIR_A "/", NULL };
 	const char *other[] = { "kata-proxy", "-listen-socket", DIR_A "b/proxy.sock", NULL };
