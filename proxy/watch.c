@@ -33,8 +33,8 @@ static int read_start_time(int pid, uint64_t *start_time)
 	p = strrchr(buf, ')');
 	if (p == NULL)
 		return -1;
-	/* After ") " come fields 3..: skip 19 of them to reach field 22. */
-	for (int field = 3; field < 22; field++) {
+	/* Each step finds the space before field `field`: ") S ppid ..." starts field 3. */
+	for (int field = 3; field <= 22; field++) {
 		p = strchr(p + 1, ' ');
 		if (p == NULL)
 			return -1;

@@ -13,6 +13,7 @@
 
 #include "agent_proto.h"
 #include "cleanup.h"
+#include "process.h"
 #include "tests/fakes/proxy_harness.h"
 
 #define WAIT_MS 10000
@@ -367,12 +368,17 @@ static pid_t start_sleeper(void)
 START_TEST(test_watched_exit_kills_vm)
 {
 	pid_t vm = start_sleeper(), daemon = start_sleeper();
-	char vm_arg[32], daemon_arg[32];
+	char vm_arg[64], daemon_arg[64];
 	const char *extra[] = { "-vm-pid", vm_arg, "-watch-pid", daemon_arg, NULL };
+	struct process_id vm_id, daemon_id;
 	int status;
 
-	snprintf(vm_arg, sizeof(vm_arg), "%d", vm);
-	snprintf(daemon_arg, sizeof(daemon_arg), "%d:0", daemon);
+	/* With their start times, as the runtime passes them. */
+	ck_assert_int_eq(process_identify(vm, &vm_id, NULL), 0);
+	ck_assert_int_eq(process_identify(daemon, &daemon_id, NULL), 0);
+	snprintf(vm_arg, sizeof(vm_arg), "%d:%llu", vm, (unsigned long long)vm_id.start_time);
+	snprintf(daemon_arg, sizeof(daemon_arg), "%d:%llu", daemon,
+	         (unsigned long long)daemon_id.start_time);
 	start(FAKE_AGENT_KATA, extra);
 	ck_assert_int_eq(harness_register(&h, 0, NULL), 0);
 	ck_assert_int_eq(waitpid(vm, &status, WNOHANG), 0); /* nothing happens meanwhile */
