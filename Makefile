@@ -207,7 +207,8 @@ fuzz:
 	./tests/fuzz/run.sh "$(FUZZ_SECONDS)" "$(FUZZ_CFLAGS)" "$(PKG_LIBS)" "$(FUZZ_LIB_SRCS)" $(FUZZ_SRCS)
 
 # --- install ----------------------------------------------------------------------------------
-install: all
+# The guest is built too (the kernel from its cache): the installed configuration names it.
+install: all $(BUILD)/guest/vmlinux $(BUILD)/guest/kata-initrd.img
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DEFAULTSDIR) \
 		$(DESTDIR)$(ASSETSDIR)
 	install -m 0755 $(BUILD)/kata-runtime $(DESTDIR)$(BINDIR)/kata-runtime
@@ -217,8 +218,9 @@ install: all
 	sed -e 's|@ASSETSDIR@|$(ASSETSDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
 		config/configuration.toml > $(DESTDIR)$(DEFAULTSDIR)/configuration.toml
 	chmod 0644 $(DESTDIR)$(DEFAULTSDIR)/configuration.toml
-	for f in $(wildcard $(BUILD)/guest/vmlinux $(BUILD)/guest/kata-initrd.img); do \
-		install -m 0644 $$f $(DESTDIR)$(ASSETSDIR)/; done
+	install -m 0644 $(BUILD)/guest/vmlinux $(BUILD)/guest/kata-initrd.img $(DESTDIR)$(ASSETSDIR)/
+	config/check-installed.sh "$(DESTDIR)" $(DESTDIR)$(DEFAULTSDIR)/configuration.toml \
+		$(LIBEXECDIR) $(ASSETSDIR)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/kata-runtime $(DESTDIR)$(BINDIR)/cc-runtime $(DESTDIR)$(BINDIR)/runv

@@ -88,8 +88,9 @@ config_with() {
 	shift
 	cp "$CONFIG" "$out"
 	for kv in "$@"; do
-		grep -q "^${kv%%=*} = " "$out" || die "config_with: no key ${kv%%=*}"
-		sed -i "s|^${kv%%=*} = .*|${kv%%=*} = ${kv#*=}|" "$out"
+		# a key the shipped file leaves out is there commented (`# machine_type = ...`)
+		grep -q "^\(# \)\?${kv%%=*} = " "$out" || die "config_with: no key ${kv%%=*}"
+		sed -i "s|^\(# \)\?${kv%%=*} = .*|${kv%%=*} = ${kv#*=}|" "$out"
 	done
 	echo "$out"
 }

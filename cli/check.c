@@ -20,6 +20,7 @@
 #include "host_facts.h"
 #include "hypervisor.h"
 #include "libvirt/libvirt_dl.h"
+#include "libvirt_host.h"
 
 #define QEMU_HELP_TIMEOUT_MS 5000
 #define LIBVIRT_VERSION_FMT  "%lu.%lu.%lu"
@@ -146,6 +147,28 @@ static void quiet_libvirt_error(void *opaque, virErrorPtr error)
 {
 }
 
+/* The host's own libvirtd (qemu:///system, its /etc/libvirt/qemu.conf) runs qemu as a user
+ * of its own; if that user cannot open /dev/kvm, libvirt 9.0 throws its capabilities of qemu
+ * away on every lookup and probes again: ~88 s per domain start here (docs/libvirt.md). */
+static void check_libvirt_kvm_access(struct check_report *r)
+{
+	cleanup_free char *user = libvirt_qemu_user(NULL);
+	cleanup_free char *why = NULL;
+
+	if (access("/dev/kvm", F_OK) < 0)
+		return;
+	if (libvirt_user_can_use_kvm(user, "/dev/kvm", &why))
+		report(r, CHECK_OK, "libvirt and /dev/kvm", "libvirt's qemu user %s can open it",
+		       user);
+	else
+		report(r, CHECK_WARN, "libvirt and /dev/kvm",
+		       "libvirt runs qemu as %s, who cannot open /dev/kvm (%s): libvirt probes "
+		       "qemu again on every domain start (about 90 s each here); give the kvm "
+		       "group read-write access to /dev/kvm, or set user = \"root\" in "
+		       "/etc/libvirt/qemu.conf (docs/libvirt.md)",
+		       user, why);
+}
+
 static void check_libvirt(struct check_report *r, const char *uri)
 {
 	virConnectPtr conn;
@@ -170,6 +193,8 @@ static void check_libvirt(struct check_report *r, const char *uri)
 	       uri, lib / 1000000, lib / 1000 % 1000, lib % 1000, hv / 1000000, hv / 1000 % 1000,
 	       hv % 1000);
 	virt_dl.virConnectClose(conn);
+	if (strcmp(uri, "qemu:///system") == 0)
+		check_libvirt_kvm_access(r);
 }
 
 /* Decides the accelerator: returns whether a VM can run at all. */

@@ -265,6 +265,12 @@ static int load_bundle(const char *bundle_arg, char **bundle, struct oci_spec **
 	return 0;
 }
 
+/* run without --detach: the caller waits for the process, on its own stdio. */
+static bool runs_in_foreground(const struct create_options *opts)
+{
+	return opts->start && !opts->detach;
+}
+
 struct create_checkpoint {
 	const struct state_handle *handle;
 	const struct container_record *record;
@@ -331,8 +337,10 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 	launch.container = record->id;
 	launch.terminal = spec->process->terminal;
 	launch.console_socket = opts->console_socket;
+	launch.foreground = runs_in_foreground(opts);
 	launch.pid_file = opts->pid_file;
 	launch.debug = ctx->debug;
+	shim_launch_caller_console_size(&launch, spec->process);
 	ret = create_in_guest(ctx->config, record, spec, &launch, start_now, &cp, err);
 	if (ret < 0)
 		return -1;
@@ -363,7 +371,9 @@ int container_create(struct cli_context *ctx, const struct create_options *opts,
 
 	if (cli_load_config(ctx, err) < 0)
 		return -1;
-	if (load_bundle(opts->bundle, &bundle, &spec, err) < 0) {
+	if (load_bundle(opts->bundle, &bundle, &spec, err) < 0 ||
+	    shim_launch_check_terminal(spec->process->terminal, opts->console_socket,
+	                               runs_in_foreground(opts), err) < 0) {
 		oci_spec_free(spec);
 		return -1;
 	}

@@ -86,7 +86,7 @@ static void add_hypervisor(json_object *root, const struct kata_config *c)
 	json_object *hv = add_object(root, "Hypervisor");
 
 	add_string(hv, "Backend", h->name);
-	add_string(hv, "MachineType", h->machine_type);
+	add_string(hv, "MachineType", kata_machine_type(h));
 	add_version(hv, h->path);
 	add_string(hv, "Path", h->path);
 	if (strcmp(h->name, "libvirt") == 0)

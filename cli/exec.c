@@ -257,18 +257,25 @@ int cli_exec(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
 	if (lifecycle_load_config(ctx, &record, err) < 0)
 		goto out;
 	p = build_process(&o, &record, err);
-	if (p == NULL || exec_in_guest(&record, p, &tokens, err) < 0)
+	if (p == NULL)
+		goto out;
+	launch.container = record.id;
+	launch.terminal = p->terminal;
+	launch.console_socket = o.console_socket;
+	launch.foreground = !o.detach;
+	launch.pid_file = o.pid_file;
+	launch.debug = ctx->debug;
+	if (shim_launch_check_terminal(launch.terminal, launch.console_socket, launch.foreground,
+	                               err) < 0)
+		goto out;
+	shim_launch_caller_console_size(&launch, p);
+	if (exec_in_guest(&record, p, &tokens, err) < 0)
 		goto out;
 	fault_point("exec-started");
 	/* The container may be deleted while this exec runs: hold no lock meanwhile. */
 	state_unlock(&handle);
-	launch.container = record.id;
 	launch.token = tokens.tokens[0];
 	launch.url = tokens.url;
-	launch.terminal = p->terminal;
-	launch.console_socket = o.console_socket;
-	launch.pid_file = o.pid_file;
-	launch.debug = ctx->debug;
 	if (o.detach) {
 		ret = shim_launch_detached(ctx->config, &launch, &shim, err);
 		if (ret == 0)

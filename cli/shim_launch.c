@@ -1,9 +1,12 @@
 #include "shim_launch.h"
 #include "cleanup.h"
+#include "oci_spec.h"
 #include "spawn.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 static void build_argv(const struct kata_config *config, const struct shim_launch *launch,
@@ -23,16 +26,43 @@ static void build_argv(const struct kata_config *config, const struct shim_launc
 	argv[n] = NULL;
 }
 
+int shim_launch_check_terminal(bool terminal, const char *console_socket, bool foreground,
+                               kata_error_t *err)
+{
+	if (terminal && console_socket == NULL && !foreground)
+		return kata_error_set(err, EINVAL,
+		                      "process.terminal is true but no --console-socket was given "
+		                      "(a detached terminal process needs one; without --detach "
+		                      "it runs on the caller's terminal)");
+	return 0;
+}
+
 static int open_console(const struct shim_launch *launch, struct shim_stdio *stdio,
                         kata_error_t *err)
 {
 	stdio->console_fd = -1;
-	if (!launch->terminal)
+	if (shim_launch_check_terminal(launch->terminal, launch->console_socket, launch->foreground,
+	                               err) < 0)
+		return -1;
+	/* Without a console socket (runc's foreground run) the shim keeps the caller's stdio
+	 * and, on a terminal, puts it in raw mode and passes its window size (docs/shim.md). */
+	if (!launch->terminal || launch->console_socket == NULL)
 		return 0;
-	if (launch->console_socket == NULL)
-		return kata_error_set(err, EINVAL,
-		                      "process.terminal is true but no --console-socket was given");
 	return console_open_and_send(launch->console_socket, &stdio->console_fd, err);
+}
+
+void shim_launch_caller_console_size(const struct shim_launch *launch, struct oci_process *process)
+{
+	struct winsize ws;
+
+	if (!launch->terminal || !launch->foreground || launch->console_socket != NULL ||
+	    process->has_console_size)
+		return;
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0 || ws.ws_col == 0)
+		return;
+	process->console_height = ws.ws_row;
+	process->console_width = ws.ws_col;
+	process->has_console_size = true;
 }
 
 int shim_launch_detached(const struct kata_config *config, const struct shim_launch *launch,

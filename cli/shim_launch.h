@@ -14,9 +14,24 @@ struct shim_launch {
 	const char *url;            /* "unix:///.../proxy.sock" */
 	bool terminal;              /* the process has a pty: the shim gets one too */
 	const char *console_socket; /* where the pty master goes (runc's --console-socket) */
+	bool foreground;            /* the caller waits with its own stdio (run, exec without
+	                             * --detach): without a console socket, a terminal process
+	                             * gets the caller's terminal, as with runc */
 	const char *pid_file;       /* written with the shim's pid */
 	bool debug;
 };
+
+struct oci_process;
+
+/* A terminal process needs a console socket unless it runs in the foreground (runc's rule:
+ * create and run --detach need one). Checked before anything is created. */
+int shim_launch_check_terminal(bool terminal, const char *console_socket, bool foreground,
+                               kata_error_t *err);
+
+/* A foreground terminal process without a console socket runs on the caller's terminal:
+ * unless the spec gives consoleSize, the guest's pty starts with the size of the caller's
+ * terminal (stdin), so that the process sees it before the shim's first window change. */
+void shim_launch_caller_console_size(const struct shim_launch *launch, struct oci_process *process);
 
 /* Forks the shim, which the engine then waits on; fills *shim. */
 int shim_launch_detached(const struct kata_config *config, const struct shim_launch *launch,

@@ -34,6 +34,16 @@ const char *kata_accelerator_name(enum kata_accelerator accel)
 	return (unsigned int)accel < 3 ? accelerator_names[accel] : "unknown";
 }
 
+const char *kata_machine_type(const struct kata_hypervisor_config *h)
+{
+	if (h->machine_type != NULL && h->machine_type[0] != '\0')
+		return h->machine_type;
+	if ((h->name != NULL && strcmp(h->name, "libvirt") == 0) ||
+	    h->shared_fs == KATA_SHARED_FS_VIRTIO_FS)
+		return KATA_FALLBACK_MACHINE_TYPE;
+	return KATA_DEFAULT_MACHINE_TYPE;
+}
+
 const char *kata_shared_fs_name(enum kata_shared_fs fs)
 {
 	return (unsigned int)fs < 2 ? shared_fs_names[fs] : "unknown";
@@ -109,6 +119,15 @@ static const struct config_key netmon_keys[] = {
 	{ NULL, 0, 0, NULL },
 };
 
+/* libvirt's own convention (virsh, virt-install): LIBVIRT_DEFAULT_URI, when set, names the
+ * daemon a program connects to unless told otherwise. */
+static const char *default_libvirt_uri(void)
+{
+	const char *env = getenv("LIBVIRT_DEFAULT_URI");
+
+	return env != NULL && strchr(env, ':') != NULL ? env : KATA_DEFAULT_LIBVIRT_URI;
+}
+
 static void set_defaults(struct kata_config *config)
 {
 	struct kata_hypervisor_config *h = &config->hypervisor;
@@ -118,7 +137,7 @@ static void set_defaults(struct kata_config *config)
 	h->valid_hypervisor_paths = xcalloc(1, sizeof(char *));
 	h->kernel = xstrdup(KATA_ASSETSDIR "/" KATA_KERNEL_NAME);
 	h->initrd = xstrdup(KATA_ASSETSDIR "/" KATA_INITRD_NAME);
-	h->machine_type = xstrdup(KATA_DEFAULT_MACHINE_TYPE);
+	h->machine_type = xstrdup(""); /* the backend's default: kata_machine_type() */
 	h->kernel_params = xstrdup("");
 	h->machine_accelerators = xstrdup("");
 	h->cpu_features = xstrdup("");
@@ -139,7 +158,7 @@ static void set_defaults(struct kata_config *config)
 	h->reclaim_guest_freed_memory = true;
 	h->block_device_driver = xstrdup("virtio-scsi");
 	h->guest_hook_path = xstrdup("");
-	h->uri = xstrdup(KATA_DEFAULT_LIBVIRT_URI);
+	h->uri = xstrdup(default_libvirt_uri());
 
 	config->proxy.type = xstrdup("kata");
 	config->proxy.path = xstrdup(KATA_LIBEXECDIR "/kata-proxy");

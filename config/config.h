@@ -23,22 +23,26 @@ enum kata_agent_dialect { KATA_DIALECT_KATA = 0, KATA_DIALECT_HYPERSTART, KATA_D
 
 /* Built-in defaults, the same as the shipped configuration.toml (docs/configuration.md). */
 #define KATA_DEFAULT_HYPERVISOR_PATH "/usr/bin/qemu-system-x86_64"
-#define KATA_DEFAULT_MACHINE_TYPE    "microvm"
-#define KATA_DEFAULT_VCPUS           1
-#define KATA_DEFAULT_MEMORY_MIB      256
-#define KATA_MIN_MEMORY_MIB          64
-#define KATA_DEFAULT_MEMORY_SLOTS    10
-#define KATA_MAX_MEMORY_SLOTS        256
-#define KATA_DEFAULT_BRIDGES         1
-#define KATA_MAX_BRIDGES             5
-#define KATA_MAX_VCPUS               240 /* qemu's limit for q35 and pc on x86_64 */
-#define KATA_DEFAULT_MSIZE_9P        8192
-#define KATA_DEFAULT_VIRTIOFSD       "/usr/lib/qemu/virtiofsd"
-#define KATA_DEFAULT_ENTROPY_SOURCE  "/dev/urandom"
-#define KATA_DEFAULT_TCG_TB_SIZE     64 /* MiB: docs/performance.md, "Memory" */
-#define KATA_DEFAULT_LIBVIRT_URI     "qemu:///system"
-#define KATA_KERNEL_NAME             "vmlinux"
-#define KATA_INITRD_NAME             "kata-initrd.img"
+/* machine_type left out: microvm for [hypervisor.qemu] (fastest boot under TCG), q35 where
+ * microvm cannot serve: the libvirt backend (libvirt 9.0 has no microvm) and virtio-fs
+ * (kata_machine_type()). */
+#define KATA_DEFAULT_MACHINE_TYPE   "microvm"
+#define KATA_FALLBACK_MACHINE_TYPE  "q35"
+#define KATA_DEFAULT_VCPUS          1
+#define KATA_DEFAULT_MEMORY_MIB     256
+#define KATA_MIN_MEMORY_MIB         64
+#define KATA_DEFAULT_MEMORY_SLOTS   10
+#define KATA_MAX_MEMORY_SLOTS       256
+#define KATA_DEFAULT_BRIDGES        1
+#define KATA_MAX_BRIDGES            5
+#define KATA_MAX_VCPUS              240 /* qemu's limit for q35 and pc on x86_64 */
+#define KATA_DEFAULT_MSIZE_9P       8192
+#define KATA_DEFAULT_VIRTIOFSD      "/usr/lib/qemu/virtiofsd"
+#define KATA_DEFAULT_ENTROPY_SOURCE "/dev/urandom"
+#define KATA_DEFAULT_TCG_TB_SIZE    64 /* MiB: docs/performance.md, "Memory" */
+#define KATA_DEFAULT_LIBVIRT_URI    "qemu:///system"
+#define KATA_KERNEL_NAME            "vmlinux"
+#define KATA_INITRD_NAME            "kata-initrd.img"
 
 struct kata_hypervisor_config {
 	char *name;                    /* "qemu" or "libvirt": the [hypervisor.NAME] table */
@@ -46,7 +50,7 @@ struct kata_hypervisor_config {
 	char **valid_hypervisor_paths; /* NULL-terminated; empty: any path */
 	char *kernel;
 	char *initrd;
-	char *machine_type;  /* q35, pc, microvm */
+	char *machine_type;  /* q35, pc, microvm; "" when not set: kata_machine_type() */
 	char *kernel_params; /* appended to the defaults */
 	char *machine_accelerators;
 	char *cpu_features;
@@ -133,6 +137,9 @@ void kata_config_free(struct kata_config *config);
 void kata_config_freep(struct kata_config **config);
 
 const char *kata_accelerator_name(enum kata_accelerator accel);
+/* The machine type VMs get: machine_type when set, else the backend's default
+ * (KATA_DEFAULT_MACHINE_TYPE, or KATA_FALLBACK_MACHINE_TYPE for libvirt and virtio-fs). */
+const char *kata_machine_type(const struct kata_hypervisor_config *h);
 const char *kata_shared_fs_name(enum kata_shared_fs fs);
 const char *kata_agent_dialect_name(enum kata_agent_dialect dialect);
 

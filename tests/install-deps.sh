@@ -11,7 +11,7 @@ PACKAGES="
 	linux-source-6.1 patch bc bison flex libelf-dev libssl-dev xz-utils dwarves
 	podman containerd runc
 	libvirt-daemon-system libvirt-daemon libvirt-clients
-	iproute2 socat procps psmisc util-linux jq
+	iproute2 socat procps psmisc util-linux jq python3
 	golang-go golang-github-opencontainers-runtime-tools-dev golang-github-opencontainers-specs-dev
 	golang-gocapability-dev golang-golang-x-sys-dev
 "

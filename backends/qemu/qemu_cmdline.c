@@ -28,8 +28,7 @@ char *qemu_opt_escape(const char *value)
 
 const char *qemu_machine_type(const struct kata_hypervisor_config *hc)
 {
-	return hc->machine_type != NULL && hc->machine_type[0] ? hc->machine_type
-	                                                       : QEMU_DEFAULT_MACHINE;
+	return kata_machine_type(hc);
 }
 
 static bool is_microvm(const struct kata_hypervisor_config *hc)

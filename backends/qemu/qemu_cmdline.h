@@ -13,7 +13,6 @@
 /* Used when a field is empty (a configuration built by hand, e.g. in tests); the loader
  * fills the same defaults from config.h. */
 #define QEMU_DEFAULT_BINARY     KATA_DEFAULT_HYPERVISOR_PATH
-#define QEMU_DEFAULT_MACHINE    KATA_DEFAULT_MACHINE_TYPE
 #define QEMU_DEFAULT_MSIZE_9P   KATA_DEFAULT_MSIZE_9P
 #define QEMU_DEFAULT_ENTROPY    KATA_DEFAULT_ENTROPY_SOURCE
 #define QEMU_DEFAULT_VIRTIOFSD  KATA_DEFAULT_VIRTIOFSD

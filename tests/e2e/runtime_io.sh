@@ -219,12 +219,12 @@ case_console() {
 
 	new_id tty-nosock
 	make_bundle --tty "$TMP/tty-nosock" probe tty
-	out=$(kr run --bundle "$TMP/tty-nosock" "$ID" 2>&1 </dev/null)
+	out=$(kr run -d --bundle "$TMP/tty-nosock" "$ID" 2>&1 </dev/null)
 	status=$?
 	if [ $status -ne 0 ] && [[ "$out" == *console-socket* ]]; then
-		pass "console: a terminal without --console-socket is a clear error"
+		pass "console: run -d of a terminal without --console-socket is a clear error"
 	else
-		fail "console: a terminal without --console-socket is a clear error" \
+		fail "console: run -d of a terminal without --console-socket is a clear error" \
 			"exit $status: $out"
 	fi
 	check_nothing_left "console without socket" "$ID"

@@ -153,7 +153,7 @@ START_TEST(test_shipped_file_loads)
 	ck_assert_str_eq(c->hypervisor.name, "qemu");
 	ck_assert_str_eq(c->hypervisor.path, "/usr/bin/qemu-system-x86_64");
 	ck_assert_str_eq(c->hypervisor.kernel, kernel);
-	ck_assert_str_eq(c->hypervisor.machine_type, "microvm");
+	ck_assert_str_eq(kata_machine_type(&c->hypervisor), "microvm");
 	ck_assert_int_eq(c->hypervisor.accelerator, KATA_ACCEL_AUTO);
 	ck_assert_uint_eq(c->hypervisor.default_vcpus, 1);
 	ck_assert_uint_eq(c->hypervisor.default_memory, 256);
@@ -507,6 +507,35 @@ START_TEST(test_parse_from_memory)
 }
 END_TEST
 
+/* machine_type left out (as in the shipped file): each backend gets one it can run. */
+START_TEST(test_machine_type_per_backend)
+{
+	static const struct {
+		const char *table, *more, *want;
+	} cases[] = {
+		{ "qemu", "", "microvm" },
+		{ "libvirt", "", "q35" },
+		{ "qemu", "shared_fs = \"virtio-fs\"\n", "q35" },
+		{ "libvirt", "machine_type = \"pc\"\n", "pc" },
+		{ "qemu", "machine_type = \"q35\"\n", "q35" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cleanup_error kata_error_t err = NULL;
+		cleanup_free char *raw = xasprintf("[hypervisor.%s]\n"
+		                                   "kernel = \"@ASSETSDIR@/vmlinux\"\n"
+		                                   "initrd = \"@ASSETSDIR@/kata-initrd.img\"\n%s",
+		                                   cases[i].table, cases[i].more);
+		cleanup_free char *text = substitute(raw);
+		cleanup_config struct kata_config *c =
+		        kata_config_parse("inline.toml", text, strlen(text), &err);
+
+		ck_assert_msg(c != NULL, "%s", err ? err->message : "");
+		ck_assert_str_eq(kata_machine_type(&c->hypervisor), cases[i].want);
+	}
+}
+END_TEST
+
 START_TEST(test_lookup_order)
 {
 	cleanup_free char *first = write_config("first.toml", HEADER);
@@ -579,6 +608,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_kata_caps_and_zero_defaults);
 	tcase_add_test(tc, test_syntax_error_names_line_and_column);
 	tcase_add_test(tc, test_parse_from_memory);
+	tcase_add_test(tc, test_machine_type_per_backend);
 	tcase_add_test(tc, test_lookup_order);
 	tcase_add_test(tc, test_load_refuses_non_files);
 	suite_add_tcase(s, tc);

@@ -1,9 +1,12 @@
 # A private-enough libvirtd for the end-to-end tests of the libvirt backend, from Debian's
 # packages (docs/libvirt.md, "Tests"). Source it, then:
 #
-#   libvirtd_start            starts the daemon; sets LIBVIRTD_URI (the URI to connect to)
+#   libvirtd_start            starts the daemon, or uses the host's (below); sets and exports
+#                             LIBVIRTD_URI (the URI to connect to) and LIBVIRT_DEFAULT_URI
+#                             (the same: what the runtime connects to when its configuration
+#                             names no `uri`, as the installed one does not)
 #   libvirtd_stop             stops it and removes everything it made (idempotent; put it in
-#                             the caller's EXIT trap)
+#                             the caller's EXIT trap); leaves the host's daemon alone
 #   libvirt_setup SRC DEST    both: starts the daemon and writes DEST from SRC (below); what
 #                             the OCI tests need to run against the libvirt backend
 #   libvirt_write_config SRC DEST [URI]
@@ -18,7 +21,9 @@
 # qemu.conf is bind-mounted over it for those seconds and unmounted as soon as the daemon
 # answers, so the system's file is never written. The driver's state directories are the
 # system's (/run/libvirt, /var/lib/libvirt, /var/log/libvirt): there can be only one such
-# daemon per host, so libvirtd_start refuses to run next to another libvirtd. libvirtd_stop
+# daemon per host. When a libvirtd already runs on the host, libvirtd_start uses that one
+# (qemu:///system, LIBVIRTD_HOST=1) instead, as a user would: it must answer there within
+# 90 s; nothing of it is changed or stopped. libvirtd_stop
 # destroys the domains left, stops the daemon, and removes every file and directory the
 # daemon created there, and the libvirt-qemu user if libvirtd_start added it. One thing is
 # kept: libvirt's cache of qemu's capabilities (/var/cache/libvirt/qemu/capabilities), which
@@ -32,6 +37,7 @@ LIBVIRTD_PID=
 LIBVIRTD_MOUNTED=
 LIBVIRTD_MADE_RUN_DIR=
 LIBVIRTD_MADE_USER=
+LIBVIRTD_HOST=
 LIBVIRTD_STATE_DIRS="/var/lib/libvirt /var/log/libvirt /var/cache/libvirt"
 
 libvirtd_log() { echo "libvirtd.sh: $*" >&2; }
@@ -76,9 +82,28 @@ libvirtd_other_running() {
 	return 1
 }
 
+# The host's own libvirtd, as the runtime's default uri reaches it.
+libvirtd_use_host() {
+	local i
+	for ((i = 0; i < 900; i++)); do
+		virsh -c qemu:///system version >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	if ! virsh -c qemu:///system version >/dev/null 2>&1; then
+		libvirtd_log "the host's libvirtd does not answer on qemu:///system"
+		return 1
+	fi
+	libvirtd_log "using the host's libvirtd (qemu:///system)"
+	LIBVIRTD_HOST=1
+	LIBVIRTD_URI=qemu:///system
+	LIBVIRT_DEFAULT_URI=$LIBVIRTD_URI
+	export LIBVIRTD_URI LIBVIRT_DEFAULT_URI
+	return 0
+}
+
 libvirtd_start() {
 	local i
-	if [ -n "$LIBVIRTD_PID" ]; then
+	if [ -n "$LIBVIRTD_PID" ] || [ -n "$LIBVIRTD_HOST" ]; then
 		return 0
 	fi
 	for tool in libvirtd virsh; do
@@ -88,8 +113,8 @@ libvirtd_start() {
 		}
 	done
 	if libvirtd_other_running; then
-		libvirtd_log "another libvirtd runs on this host: only one privileged daemon can"
-		return 2
+		libvirtd_use_host
+		return
 	fi
 	if ! id libvirt-qemu >/dev/null 2>&1; then
 		# The qemu driver refuses to load without its default user, even when qemu.conf
@@ -133,12 +158,18 @@ libvirtd_start() {
 		libvirtd_stop
 		return 1
 	fi
-	export LIBVIRTD_URI
+	LIBVIRT_DEFAULT_URI=$LIBVIRTD_URI
+	export LIBVIRTD_URI LIBVIRT_DEFAULT_URI
 	return 0
 }
 
 libvirtd_stop() {
 	local dom i
+	if [ -n "$LIBVIRTD_HOST" ]; then
+		LIBVIRTD_HOST= LIBVIRTD_URI=
+		unset LIBVIRT_DEFAULT_URI
+		return 0
+	fi
 	if [ -n "$LIBVIRTD_MOUNTED" ]; then
 		umount /etc/libvirt/qemu.conf 2>/dev/null && LIBVIRTD_MOUNTED=
 	fi
@@ -175,6 +206,7 @@ libvirtd_stop() {
 		rm -rf "$LIBVIRTD_DIR"
 	fi
 	LIBVIRTD_DIR=
+	unset LIBVIRT_DEFAULT_URI
 	if [ -n "$LIBVIRTD_MADE_RUN_DIR" ] && [ -d /run/libvirt ]; then
 		rm -rf /run/libvirt
 		LIBVIRTD_MADE_RUN_DIR=

@@ -1,0 +1,16 @@
+/* What the host's libvirtd needs from the host, checked by kata-check (docs/libvirt.md). */
+#ifndef KATA_CLI_LIBVIRT_HOST_H
+#define KATA_CLI_LIBVIRT_HOST_H
+
+#include <stdbool.h>
+
+/* The user the local libvirtd runs qemu as: `user` in qemu_conf (NULL: the system's
+ * /etc/libvirt/qemu.conf), else Debian's default, libvirt-qemu. Allocated. */
+char *libvirt_qemu_user(const char *qemu_conf);
+
+/* Whether USER (with its groups) may open /dev/kvm (the path: kvm_path) read-write. When it
+ * may not, libvirt 9.0 finds its cached capabilities of qemu (probed with KVM) stale on every
+ * lookup and probes qemu again, some 20 times per domain start. *why says what was seen. */
+bool libvirt_user_can_use_kvm(const char *user, const char *kvm_path, char **why);
+
+#endif

@@ -1,0 +1,101 @@
+/* kata-check's look at the host's libvirt: which user qemu runs as, and whether that user
+ * can open /dev/kvm (cli/libvirt_host.c). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cli/libvirt_host.h"
+
+static char tmpdir[] = "/tmp/kata-test-libvirt-host.XXXXXX";
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+	cleanup_free char *cmd = xasprintf("rm -rf %s", tmpdir);
+
+	ck_assert_int_eq(system(cmd), 0);
+	strcpy(tmpdir, "/tmp/kata-test-libvirt-host.XXXXXX");
+}
+
+static char *write_file(const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+START_TEST(test_qemu_user)
+{
+	cleanup_free char *commented = write_file("a.conf", "#user = \"root\"\n# user = \"x\"\n");
+	cleanup_free char *set = write_file("b.conf", "group = \"kvm\"\n  user  =  \"root\"\n");
+	cleanup_free char *twice = write_file("c.conf", "user = \"root\"\nuser = \"+0\"\n");
+	cleanup_free char *missing = xasprintf("%s/none.conf", tmpdir);
+	cleanup_free char *a = libvirt_qemu_user(commented);
+	cleanup_free char *b = libvirt_qemu_user(set);
+	cleanup_free char *c = libvirt_qemu_user(twice);
+	cleanup_free char *d = libvirt_qemu_user(missing);
+
+	ck_assert_str_eq(a, "libvirt-qemu");
+	ck_assert_str_eq(b, "root");
+	ck_assert_str_eq(c, "+0");
+	ck_assert_str_eq(d, "libvirt-qemu");
+}
+END_TEST
+
+START_TEST(test_kvm_access)
+{
+	cleanup_free char *dev = write_file("kvm", "");
+	cleanup_free char *gone = xasprintf("%s/no-kvm", tmpdir);
+	char *why = NULL;
+
+	/* root always can; nobody (not the owner, not in the group) needs the other bits */
+	ck_assert_int_eq(chown(dev, 0, 0), 0);
+	ck_assert_int_eq(chmod(dev, 0600), 0);
+	ck_assert(libvirt_user_can_use_kvm("root", dev, &why));
+	ck_assert(libvirt_user_can_use_kvm("+0", dev, &why));
+	ck_assert(!libvirt_user_can_use_kvm("nobody", dev, &why));
+	ck_assert_ptr_nonnull(strstr(why, "mode 0600, owner 0, group 0"));
+	free(why);
+	ck_assert_int_eq(chmod(dev, 0666), 0);
+	ck_assert(libvirt_user_can_use_kvm("nobody", dev, &why));
+	ck_assert_int_eq(chmod(dev, 0604), 0);
+	ck_assert(!libvirt_user_can_use_kvm("nobody", dev, &why));
+	free(why);
+	ck_assert(!libvirt_user_can_use_kvm("no-such-user-here", dev, &why));
+	ck_assert_ptr_nonnull(strstr(why, "no user no-such-user-here"));
+	free(why);
+	ck_assert(!libvirt_user_can_use_kvm("root", gone, &why));
+	ck_assert_ptr_nonnull(strstr(why, "No such file"));
+	free(why);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("libvirt_host");
+	TCase *tc = tcase_create("check");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_qemu_user);
+	tcase_add_test(tc, test_kvm_access);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
