@@ -58,3 +58,15 @@ rootfs: $(GUEST_OUT)/probe $(GUEST_OUT)/oci-spec
 
 $(BUILD)/rootfs/bin/probe: $(GUEST_OUT)/probe
 	guest/build-rootfs.sh $(BUILD)/rootfs $<
+
+# An initrd whose /init is runV's hyperstart, for a guest driven with dialect = "hyperstart"
+# (docs/migration.md): make hyperstart-initrd HYPERSTART=PATH [HYPERSTART_INITRD=OUTPUT]
+HYPERSTART_INITRD ?= $(GUEST_OUT)/hyperstart-initrd.img
+.PHONY: hyperstart-initrd
+hyperstart-initrd: $(GUEST_OUT)/mkcpio guest/build-initrd.sh
+	@if [ -z "$(HYPERSTART)" ]; then \
+		echo "usage: make hyperstart-initrd HYPERSTART=PATH (a static hyperstart binary)" >&2; \
+		exit 1; \
+	fi
+	MKCPIO=$(GUEST_OUT)/mkcpio guest/build-initrd.sh --compression $(INITRD_COMPRESSION) \
+		$(HYPERSTART) $(HYPERSTART_INITRD)

@@ -1,5 +1,6 @@
 /* The fake guest agent (fake_agent.h): one thread, poll(), a mutex around all state. */
 #include "fake_agent.h"
+#include "fake_hyperstart.h"
 #include "agent_proto.h"
 #include "cleanup.h"
 
@@ -330,7 +331,7 @@ static void free_process(struct fake_process *p)
 
 /* --- commands ---------------------------------------------------------------------------- */
 
-static void answer(struct fake_agent *a, uint32_t code, size_t request_len)
+static void answer(struct fake_agent *a, uint32_t code, size_t request_len, bool refused)
 {
 	struct scripted **s;
 	unsigned char next[4];
@@ -350,6 +351,10 @@ static void answer(struct fake_agent *a, uint32_t code, size_t request_len)
 			agent_put_u32(next, (uint32_t)request_len);
 			send_ctl(a, AGENT_NEXT, next, 4);
 		}
+	}
+	if (refused) {
+		send_ctl(a, AGENT_ERROR, NULL, 0); /* hyperstart's ERROR says nothing more */
+		return;
 	}
 	for (s = &a->scripts; *s != NULL; s = &(*s)->next) {
 		struct scripted *sc = *s;
@@ -396,6 +401,7 @@ static void handle_command(struct fake_agent *a, uint32_t code, const unsigned c
 	struct command *c = xzalloc(sizeof(*c));
 	json_object *json = NULL, *v, *process;
 	bool fails = will_fail(a, code);
+	bool refused = false;
 
 	if (len > 0) {
 		char *text = xstrndup((const char *)payload, len);
@@ -408,8 +414,15 @@ static void handle_command(struct fake_agent *a, uint32_t code, const unsigned c
 	a->commands_tail = &c->next;
 	pthread_cond_broadcast(&a->changed);
 
-	answer(a, code, len);
-	if (fails || json == NULL)
+	if (a->config.dialect == FAKE_AGENT_HYPERSTART) {
+		cleanup_free char *why = NULL;
+		refused = !fake_hyperstart_accepts(code, json, &why);
+		if (refused)
+			fprintf(stderr, "fake agent (hyperstart): code %u refused: %s\n", code,
+			        why);
+	}
+	answer(a, code, len, refused);
+	if (fails || refused || json == NULL)
 		return;
 	if ((code == AGENT_NEWCONTAINER || code == AGENT_EXECCMD) &&
 	    json_object_object_get_ex(json, "process", &process)) {

@@ -1,0 +1,159 @@
+/* The container and process messages of runV's hyperstart (v1.1.0), as its parser takes
+ * them (docs/dialects.md):
+ *
+ *   NEWCONTAINER {"id", "image", "rootfs", "fsmap": [{"source", "path", "readOnly"}],
+ *                 "process": PROCESS}
+ *   EXECCMD      {"container", "process": PROCESS}
+ *   PROCESS      {"id", "terminal", "args", "envs": [{"env", "value"}], "workdir",
+ *                 "user", "group", "additionalGroups"}   (the proxy adds "stdio", "stderr")
+ *
+ * hyperstart mounts the share at its own path and takes paths relative to it: the
+ * container's root is SHARE/image/rootfs, a bind mount's source SHARE/source. */
+#include "cleanup.h"
+#include "dialect.h"
+#include "json_util.h"
+#include "log.h"
+#include "share.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static json_object *envs_json(char *const *env)
+{
+	json_object *envs = json_object_new_array();
+
+	for (char *const *e = env; e != NULL && *e != NULL; e++) {
+		json_object *pair = json_object_new_object();
+		const char *eq = strchr(*e, '=');
+		cleanup_free char *name = eq ? xstrndup(*e, (size_t)(eq - *e)) : xstrdup(*e);
+
+		json_add_string(pair, "env", name);
+		json_add_string(pair, "value", eq ? eq + 1 : "");
+		json_object_array_add(envs, pair);
+	}
+	return envs;
+}
+
+static json_object *id_string(uint32_t id)
+{
+	char text[16];
+
+	snprintf(text, sizeof(text), "%u", id);
+	return json_object_new_string(text);
+}
+
+/* hyperstart looks the user and groups up in the container's /etc/passwd and /etc/group,
+ * by name or number; without a user it runs the process as root. */
+static void add_user(json_object *process, const struct oci_user *user)
+{
+	json_object *groups;
+
+	if (user->uid == 0 && user->gid == 0 && user->n_additional_gids == 0)
+		return;
+	json_object_object_add(process, "user", id_string(user->uid));
+	json_object_object_add(process, "group", id_string(user->gid));
+	if (user->n_additional_gids == 0)
+		return;
+	groups = json_object_new_array();
+	for (size_t i = 0; i < user->n_additional_gids; i++)
+		json_object_array_add(groups, id_string(user->additional_gids[i]));
+	json_object_object_add(process, "additionalGroups", groups);
+}
+
+/* What the OCI process asks for that hyperstart has no key for: said once, not refused,
+ * since nearly every config.json asks for some of it. */
+static void warn_unapplied(const struct oci_process *p)
+{
+	if (p->capabilities != NULL || p->n_rlimits > 0 || p->no_new_privileges ||
+	    p->apparmor_profile != NULL || p->has_oom_score_adj || p->user.has_umask)
+		log_warning("the hyperstart dialect does not apply the process's capabilities, "
+		            "rlimits, noNewPrivileges, apparmorProfile, oomScoreAdj or umask");
+}
+
+static json_object *process_json(const char *id, const struct oci_process *p)
+{
+	json_object *process = json_object_new_object();
+
+	warn_unapplied(p);
+	json_add_string(process, "id", id);
+	json_object_object_add(process, "terminal", json_object_new_boolean(p->terminal));
+	json_add_string_array(process, "args", p->args);
+	json_object_object_add(process, "envs", envs_json(p->env));
+	json_add_string(process, "workdir", p->cwd ?: "/");
+	add_user(process, &p->user);
+	return process;
+}
+
+static bool has_option(char *const *options, const char *option)
+{
+	for (char *const *o = options; o != NULL && *o != NULL; o++)
+		if (strcmp(*o, option) == 0)
+			return true;
+	return false;
+}
+
+/* The bind mounts that share_bind_mounts() put in the share, as hyperstart's fsmap. */
+static json_object *fsmap_json(const char *id, const struct oci_spec *spec)
+{
+	cleanup_free char *prefix = xasprintf("%s/%s/mounts/", SHARE_GUEST_PATH, id);
+	size_t share_len = strlen(SHARE_GUEST_PATH) + 1;
+	json_object *fsmap = json_object_new_array();
+	size_t skipped = 0;
+
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const struct oci_mount *m = &spec->mounts[i];
+		json_object *map;
+
+		if (m->source == NULL || strncmp(m->source, prefix, strlen(prefix)) != 0) {
+			skipped++;
+			continue;
+		}
+		map = json_object_new_object();
+		json_add_string(map, "source", m->source + share_len);
+		json_add_string(map, "path", m->destination);
+		json_object_object_add(map, "readOnly",
+		                       json_object_new_boolean(has_option(m->options, "ro")));
+		json_object_array_add(fsmap, map);
+	}
+	if (skipped > 0)
+		log_info(
+		        "the hyperstart dialect mounts its own /proc, /sys, /dev, /dev/pts and "
+		        "/dev/shm: %zu mount(s) of config.json other than bind mounts are not made",
+		        skipped);
+	return fsmap;
+}
+
+json_object *hyperstart_newcontainer(const char *id, const struct oci_spec *spec, kata_error_t *err)
+{
+	json_object *container;
+
+	if (spec->process == NULL) {
+		kata_error_set(err, EINVAL, "config.json: process: missing");
+		return NULL;
+	}
+	if (spec->root != NULL && spec->root->readonly)
+		log_warning("the hyperstart dialect cannot make the root filesystem read-only");
+	container = json_object_new_object();
+	json_add_string(container, "id", id);
+	json_add_string(container, "image", id); /* SHARE/ID, see cli/share.h */
+	json_add_string(container, "rootfs", "rootfs");
+	json_object_object_add(container, "fsmap", fsmap_json(id, spec));
+	json_object_object_add(container, "process", process_json(id, spec->process));
+	return container;
+}
+
+json_object *hyperstart_execcmd(const char *container, const char *exec_id,
+                                const struct oci_process *p, kata_error_t *err)
+{
+	json_object *request;
+
+	if (p->args == NULL || p->args[0] == NULL) {
+		kata_error_set(err, EINVAL, "the process has no args");
+		return NULL;
+	}
+	request = json_object_new_object();
+	json_add_string(request, "container", container);
+	json_object_object_add(request, "process", process_json(exec_id, p));
+	return request;
+}
