@@ -179,8 +179,11 @@ static int create_in_guest(const struct kata_config *config, struct container_re
 	    hyper(conn, "startpod", NULL, startpod, err) < 0)
 		goto out;
 	if (config->agent.dialect == KATA_DIALECT_HYPERSTART) {
+		int with_wait = hyperstart_share_wait(config, record->sandbox.shared_dir, err);
+		if (with_wait < 0)
+			goto out;
 		json_object_put(newcontainer);
-		newcontainer = hyperstart_newcontainer(record->id, spec, err);
+		newcontainer = hyperstart_newcontainer(record->id, spec, with_wait == 1, err);
 		if (newcontainer == NULL)
 			goto out;
 	} else {

@@ -25,13 +25,23 @@ int dialect_require(const struct kata_config *config, const char *operation, kat
 json_object *dialect_kill_request(const struct kata_config *config, const char *id, int signo,
                                   bool all);
 
+/* hyperstart reports a death by signal as exit status 0: the runtime starts each process
+ * through kata-hyperstart-wait (guest/hyperstart-wait.c), found beside the shim, copied
+ * into the share and mapped into the container. Returns 1 when it is in the share, 0 when
+ * it was not installed (statuses are then hyperstart's own, with a warning), -1 on error. */
+int hyperstart_share_wait(const struct kata_config *config, const char *shared_dir,
+                          kata_error_t *err);
+/* Whether the share of shared_dir holds it (so its containers have it). */
+bool hyperstart_wait_shared(const char *shared_dir);
+
 /* hyperstart's NEWCONTAINER for container id, whose rootfs and bind mounts are in the
- * shared directory (cli/share.h; spec's bind mount sources already rewritten). */
-json_object *hyperstart_newcontainer(const char *id, const struct oci_spec *spec,
+ * shared directory (cli/share.h; spec's bind mount sources already rewritten); with_wait:
+ * the process runs through kata-hyperstart-wait. */
+json_object *hyperstart_newcontainer(const char *id, const struct oci_spec *spec, bool with_wait,
                                      kata_error_t *err);
 
 /* hyperstart's EXECCMD: process p in container, named exec_id. */
 json_object *hyperstart_execcmd(const char *container, const char *exec_id,
-                                const struct oci_process *p, kata_error_t *err);
+                                const struct oci_process *p, bool with_wait, kata_error_t *err);
 
 #endif

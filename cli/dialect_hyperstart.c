@@ -11,6 +11,7 @@
  * container's root is SHARE/image/rootfs, a bind mount's source SHARE/source. */
 #include "cleanup.h"
 #include "dialect.h"
+#include "dialect_hyperstart.h"
 #include "json_util.h"
 #include "log.h"
 #include "share.h"
@@ -71,14 +72,26 @@ static void warn_unapplied(const struct oci_process *p)
 		            "rlimits, noNewPrivileges, apparmorProfile, oomScoreAdj or umask");
 }
 
-static json_object *process_json(const char *id, const struct oci_process *p)
+static json_object *args_json(char *const *args, bool with_wait)
+{
+	json_object *array = json_object_new_array();
+
+	if (with_wait)
+		json_object_array_add(array, json_object_new_string(HYPERSTART_WAIT_GUEST_DIR
+		                                                    "/" HYPERSTART_WAIT_NAME));
+	for (char *const *a = args; a != NULL && *a != NULL; a++)
+		json_object_array_add(array, json_object_new_string(*a));
+	return array;
+}
+
+static json_object *process_json(const char *id, const struct oci_process *p, bool with_wait)
 {
 	json_object *process = json_object_new_object();
 
 	warn_unapplied(p);
 	json_add_string(process, "id", id);
 	json_object_object_add(process, "terminal", json_object_new_boolean(p->terminal));
-	json_add_string_array(process, "args", p->args);
+	json_object_object_add(process, "args", args_json(p->args, with_wait));
 	json_object_object_add(process, "envs", envs_json(p->env));
 	json_add_string(process, "workdir", p->cwd ?: "/");
 	add_user(process, &p->user);
@@ -93,8 +106,18 @@ static bool has_option(char *const *options, const char *option)
 	return false;
 }
 
+static json_object *fsmap_entry(const char *source, const char *path, bool readonly)
+{
+	json_object *map = json_object_new_object();
+
+	json_add_string(map, "source", source);
+	json_add_string(map, "path", path);
+	json_object_object_add(map, "readOnly", json_object_new_boolean(readonly));
+	return map;
+}
+
 /* The bind mounts that share_bind_mounts() put in the share, as hyperstart's fsmap. */
-static json_object *fsmap_json(const char *id, const struct oci_spec *spec)
+static json_object *fsmap_json(const char *id, const struct oci_spec *spec, bool with_wait)
 {
 	cleanup_free char *prefix = xasprintf("%s/%s/mounts/", SHARE_GUEST_PATH, id);
 	size_t share_len = strlen(SHARE_GUEST_PATH) + 1;
@@ -103,19 +126,17 @@ static json_object *fsmap_json(const char *id, const struct oci_spec *spec)
 
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct oci_mount *m = &spec->mounts[i];
-		json_object *map;
 
 		if (m->source == NULL || strncmp(m->source, prefix, strlen(prefix)) != 0) {
 			skipped++;
 			continue;
 		}
-		map = json_object_new_object();
-		json_add_string(map, "source", m->source + share_len);
-		json_add_string(map, "path", m->destination);
-		json_object_object_add(map, "readOnly",
-		                       json_object_new_boolean(has_option(m->options, "ro")));
-		json_object_array_add(fsmap, map);
+		json_object_array_add(fsmap, fsmap_entry(m->source + share_len, m->destination,
+		                                         has_option(m->options, "ro")));
 	}
+	if (with_wait)
+		json_object_array_add(fsmap, fsmap_entry(HYPERSTART_WAIT_SHARE_DIR,
+		                                         HYPERSTART_WAIT_GUEST_DIR, true));
 	if (skipped > 0)
 		log_info(
 		        "the hyperstart dialect mounts its own /proc, /sys, /dev, /dev/pts and "
@@ -124,7 +145,8 @@ static json_object *fsmap_json(const char *id, const struct oci_spec *spec)
 	return fsmap;
 }
 
-json_object *hyperstart_newcontainer(const char *id, const struct oci_spec *spec, kata_error_t *err)
+json_object *hyperstart_newcontainer(const char *id, const struct oci_spec *spec, bool with_wait,
+                                     kata_error_t *err)
 {
 	json_object *container;
 
@@ -138,13 +160,13 @@ json_object *hyperstart_newcontainer(const char *id, const struct oci_spec *spec
 	json_add_string(container, "id", id);
 	json_add_string(container, "image", id); /* SHARE/ID, see cli/share.h */
 	json_add_string(container, "rootfs", "rootfs");
-	json_object_object_add(container, "fsmap", fsmap_json(id, spec));
-	json_object_object_add(container, "process", process_json(id, spec->process));
+	json_object_object_add(container, "fsmap", fsmap_json(id, spec, with_wait));
+	json_object_object_add(container, "process", process_json(id, spec->process, with_wait));
 	return container;
 }
 
 json_object *hyperstart_execcmd(const char *container, const char *exec_id,
-                                const struct oci_process *p, kata_error_t *err)
+                                const struct oci_process *p, bool with_wait, kata_error_t *err)
 {
 	json_object *request;
 
@@ -154,6 +176,6 @@ json_object *hyperstart_execcmd(const char *container, const char *exec_id,
 	}
 	request = json_object_new_object();
 	json_add_string(request, "container", container);
-	json_object_object_add(request, "process", process_json(exec_id, p));
+	json_object_object_add(request, "process", process_json(exec_id, p, with_wait));
 	return request;
 }

@@ -211,7 +211,9 @@ static int exec_in_guest(const struct kata_config *config, const struct containe
 	cleanup_free char *exec_id = new_exec_id();
 	cleanup_json json_object *request =
 	        config->agent.dialect == KATA_DIALECT_HYPERSTART
-	                ? hyperstart_execcmd(record->id, exec_id, p, err)
+	                ? hyperstart_execcmd(record->id, exec_id, p,
+	                                     hyperstart_wait_shared(record->sandbox.shared_dir),
+	                                     err)
 	                : exec_request(record->id, exec_id, p);
 	struct proxy_conn *conn;
 	kata_error_t call_err = NULL;

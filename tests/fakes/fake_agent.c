@@ -223,7 +223,10 @@ static void process_pump(struct fake_agent *a, struct fake_process *p)
 
 		if (p->pending_signal == 9 ||
 		    (p->pending_signal != 0 && strcmp(step, "wait") == 0)) {
-			p->status = 128 + p->pending_signal;
+			/* hyperstart's bug: a death by signal is reported as exit status 0 */
+			p->status = a->config.dialect == FAKE_AGENT_HYPERSTART
+			                    ? 0
+			                    : 128 + p->pending_signal;
 			process_end(a, p);
 			return;
 		}
@@ -331,6 +334,24 @@ static void free_process(struct fake_process *p)
 
 /* --- commands ---------------------------------------------------------------------------- */
 
+/* hyperstart signals the container's init (the process named after the container); when
+ * the init dies it kills every other process of the container. */
+static void kill_container(struct fake_agent *a, const char *container, json_object *json)
+{
+	json_object *v;
+	int signo = json_object_object_get_ex(json, "signal", &v) ? json_object_get_int(v) : 0;
+	struct fake_process *init = find_process(a, container);
+
+	if (init == NULL || signo <= 0 || strcmp(init->container, container) != 0)
+		return;
+	init->pending_signal = signo;
+	if (signo != 9)
+		return;
+	for (struct fake_process *p = a->processes; p != NULL; p = p->next)
+		if (strcmp(p->container, container) == 0)
+			p->pending_signal = 9;
+}
+
 static void answer(struct fake_agent *a, uint32_t code, size_t request_len, bool refused)
 {
 	struct scripted **s;
@@ -431,6 +452,9 @@ static void handle_command(struct fake_agent *a, uint32_t code, const unsigned c
 		                              &v))
 			container = json_object_get_string(v);
 		start_process(a, container, process);
+	} else if (code == AGENT_KILLCONTAINER && a->config.dialect == FAKE_AGENT_HYPERSTART &&
+	           json_object_object_get_ex(json, "container", &v)) {
+		kill_container(a, json_object_get_string(v), json);
 	} else if (code == AGENT_SIGNALPROCESS && json_object_object_get_ex(json, "process", &v)) {
 		struct fake_process *p = find_process(a, json_object_get_string(v));
 		if (p != NULL && json_object_object_get_ex(json, "signal", &v))

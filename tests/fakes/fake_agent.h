@@ -17,6 +17,12 @@
  * says: kata: EOF of stdout and stderr, then PROCESSASYNCEVENT (code 23); hyperstart: EOF
  * of stdout then PROCESSASYNCEVENT, with NEXT frames before every answer; cc: EOF of stdout
  * then a one-byte status frame. In the kata dialect output respects the credit window.
+ *
+ * The hyperstart mode behaves as runV's hyperstart v1.1.0 did with this runtime: it refuses
+ * (ERROR, no payload) a message with a key or of a code hyperstart does not know
+ * (fake_hyperstart.h); a process killed by a signal is reported with exit status 0;
+ * KILLCONTAINER signals the container's init (the process named after the container), and
+ * SIGKILL all of the container's processes.
  */
 #ifndef KATA_FAKE_AGENT_H
 #define KATA_FAKE_AGENT_H

@@ -64,7 +64,7 @@ START_TEST(test_newcontainer_shape)
 	json_object *process, *envs, *fsmap, *map;
 
 	ck_assert_msg(spec != NULL, "spec: %s", err ? err->message : "");
-	msg = hyperstart_newcontainer("c1", spec, &err);
+	msg = hyperstart_newcontainer("c1", spec, false, &err);
 	ck_assert_ptr_nonnull(msg);
 	/* the proxy adds the stream numbers before the agent sees it */
 	process = get(msg, "process");
@@ -112,7 +112,7 @@ START_TEST(test_execcmd_shape)
 	spec->process->user.uid = 0;
 	spec->process->user.gid = 0;
 	spec->process->user.n_additional_gids = 0;
-	msg = hyperstart_execcmd("c1", "exec-1", spec->process, &err);
+	msg = hyperstart_execcmd("c1", "exec-1", spec->process, false, &err);
 	ck_assert_ptr_nonnull(msg);
 	process = get(msg, "process");
 	/* root: no user at all, as hyperstart runs a process without one as root */
