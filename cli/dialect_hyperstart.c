@@ -17,6 +17,8 @@
 #include "share.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,13 +74,46 @@ static void warn_unapplied(const struct oci_process *p)
 		            "rlimits, noNewPrivileges, apparmorProfile, oomScoreAdj or umask");
 }
 
-static json_object *args_json(char *const *args, bool with_wait)
+static void add_arg(json_object *array, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_arg(json_object *array, const char *fmt, ...)
 {
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	json_object_array_add(array, json_object_new_string(text));
+	free(text);
+}
+
+/* With kata-hyperstart-wait, it sets the ids: hyperstart would look them up in the
+ * container's /etc/passwd and /etc/group and fail when they are not there. */
+static json_object *args_json(const struct oci_process *p, bool with_wait)
+{
+	const struct oci_user *user = &p->user;
+	char *const *args = p->args;
 	json_object *array = json_object_new_array();
 
-	if (with_wait)
-		json_object_array_add(array, json_object_new_string(HYPERSTART_WAIT_GUEST_DIR
-		                                                    "/" HYPERSTART_WAIT_NAME));
+	if (with_wait) {
+		add_arg(array, "%s", HYPERSTART_WAIT_GUEST_DIR "/" HYPERSTART_WAIT_NAME);
+		if (user->uid != 0 || user->gid != 0 || user->n_additional_gids > 0) {
+			add_arg(array, "--uid=%u", user->uid);
+			add_arg(array, "--gid=%u", user->gid);
+		}
+		if (user->n_additional_gids > 0) {
+			cleanup_free char *groups =
+			        xasprintf("--groups=%u", user->additional_gids[0]);
+			for (size_t i = 1; i < user->n_additional_gids; i++) {
+				char *more = xasprintf("%s,%u", groups, user->additional_gids[i]);
+				free(groups);
+				groups = more;
+			}
+			add_arg(array, "%s", groups);
+		}
+		add_arg(array, "--");
+	}
 	for (char *const *a = args; a != NULL && *a != NULL; a++)
 		json_object_array_add(array, json_object_new_string(*a));
 	return array;
@@ -91,10 +126,11 @@ static json_object *process_json(const char *id, const struct oci_process *p, bo
 	warn_unapplied(p);
 	json_add_string(process, "id", id);
 	json_object_object_add(process, "terminal", json_object_new_boolean(p->terminal));
-	json_object_object_add(process, "args", args_json(p->args, with_wait));
+	json_object_object_add(process, "args", args_json(p, with_wait));
 	json_object_object_add(process, "envs", envs_json(p->env));
 	json_add_string(process, "workdir", p->cwd ?: "/");
-	add_user(process, &p->user);
+	if (!with_wait)
+		add_user(process, &p->user);
 	return process;
 }
 

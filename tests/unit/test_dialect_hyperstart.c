@@ -129,6 +129,47 @@ START_TEST(test_execcmd_shape)
 }
 END_TEST
 
+/* Through kata-hyperstart-wait: it comes first in args, sets the ids itself (hyperstart
+ * would look them up in the container's files), and is mapped in from the share. */
+START_TEST(test_with_wait)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct oci_spec *spec = oci_spec_parse(spec_text, strlen(spec_text), &err);
+	cleanup_json json_object *msg = NULL;
+	json_object *process, *args, *fsmap, *map;
+	static const char *const want[] = { "/dev/.kata-hyperstart/kata-hyperstart-wait",
+		                            "--uid=1000",
+		                            "--gid=1001",
+		                            "--groups=5",
+		                            "--",
+		                            "sh",
+		                            "-c",
+		                            "id" };
+
+	ck_assert_ptr_nonnull(spec);
+	msg = hyperstart_newcontainer("c1", spec, true, &err);
+	ck_assert_ptr_nonnull(msg);
+	process = get(msg, "process");
+	json_object_object_add(process, "stdio", json_object_new_int(1));
+	json_object_object_add(process, "stderr", json_object_new_int(2));
+	assert_accepted(AGENT_NEWCONTAINER, msg);
+	args = get(process, "args");
+	ck_assert_uint_eq(json_object_array_length(args), sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(args, i)),
+		                 want[i]);
+	ck_assert(!json_object_object_get_ex(process, "user", NULL));
+	ck_assert(!json_object_object_get_ex(process, "group", NULL));
+	fsmap = get(msg, "fsmap");
+	ck_assert_uint_eq(json_object_array_length(fsmap), 3);
+	map = json_object_array_get_idx(fsmap, 2);
+	ck_assert_str_eq(json_object_get_string(get(map, "source")), ".kata-hyperstart");
+	ck_assert_str_eq(json_object_get_string(get(map, "path")), "/dev/.kata-hyperstart");
+	ck_assert(json_object_get_boolean(get(map, "readOnly")));
+	oci_spec_free(spec);
+}
+END_TEST
+
 START_TEST(test_startpod_per_dialect)
 {
 	struct kata_config *hs = config_with("hyperstart", "virtio-9p");
@@ -193,6 +234,7 @@ static Suite *dialect_suite(void)
 
 	tcase_add_test(tc, test_newcontainer_shape);
 	tcase_add_test(tc, test_execcmd_shape);
+	tcase_add_test(tc, test_with_wait);
 	tcase_add_test(tc, test_startpod_per_dialect);
 	tcase_add_test(tc, test_kill_and_missing_operations);
 	suite_add_tcase(s, tc);
