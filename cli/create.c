@@ -179,7 +179,8 @@ static int create_in_guest(const struct kata_config *config, struct container_re
 	    hyper(conn, "startpod", NULL, startpod, err) < 0)
 		goto out;
 	if (config->agent.dialect == KATA_DIALECT_HYPERSTART) {
-		int with_wait = hyperstart_share_wait(config, record->sandbox.shared_dir, err);
+		int with_wait =
+		        hyperstart_share_wait(config, record->sandbox.shared_dir, record->id, err);
 		if (with_wait < 0)
 			goto out;
 		json_object_put(newcontainer);

@@ -27,9 +27,10 @@ json_object *dialect_kill_request(const struct kata_config *config, const char *
 
 /* hyperstart reports a death by signal as exit status 0: the runtime starts each process
  * through kata-hyperstart-wait (guest/hyperstart-wait.c), found beside the shim, copied
- * into the share and mapped into the container. Returns 1 when it is in the share, 0 when
+ * into the share and mapped into the container, with container id's directory for the exit
+ * statuses it writes (kata-proxy reads them: hyperstart does not report them here). Returns 1 when it is in the share, 0 when
  * it was not installed (statuses are then hyperstart's own, with a warning), -1 on error. */
-int hyperstart_share_wait(const struct kata_config *config, const char *shared_dir,
+int hyperstart_share_wait(const struct kata_config *config, const char *shared_dir, const char *id,
                           kata_error_t *err);
 /* Whether the share of shared_dir holds it (so its containers have it). */
 bool hyperstart_wait_shared(const char *shared_dir);

@@ -90,7 +90,7 @@ static void add_arg(json_object *array, const char *fmt, ...)
 
 /* With kata-hyperstart-wait, it sets the ids: hyperstart would look them up in the
  * container's /etc/passwd and /etc/group and fail when they are not there. */
-static json_object *args_json(const struct oci_process *p, bool with_wait)
+static json_object *args_json(const char *id, const struct oci_process *p, bool with_wait)
 {
 	const struct oci_user *user = &p->user;
 	char *const *args = p->args;
@@ -112,6 +112,7 @@ static json_object *args_json(const struct oci_process *p, bool with_wait)
 			}
 			add_arg(array, "%s", groups);
 		}
+		add_arg(array, "--status=%s/%s", HYPERSTART_STATUS_GUEST_DIR, id);
 		add_arg(array, "--");
 	}
 	for (char *const *a = args; a != NULL && *a != NULL; a++)
@@ -126,7 +127,7 @@ static json_object *process_json(const char *id, const struct oci_process *p, bo
 	warn_unapplied(p);
 	json_add_string(process, "id", id);
 	json_object_object_add(process, "terminal", json_object_new_boolean(p->terminal));
-	json_object_object_add(process, "args", args_json(p, with_wait));
+	json_object_object_add(process, "args", args_json(id, p, with_wait));
 	json_object_object_add(process, "envs", envs_json(p->env));
 	json_add_string(process, "workdir", p->cwd ?: "/");
 	if (!with_wait)
@@ -170,9 +171,13 @@ static json_object *fsmap_json(const char *id, const struct oci_spec *spec, bool
 		json_object_array_add(fsmap, fsmap_entry(m->source + share_len, m->destination,
 		                                         has_option(m->options, "ro")));
 	}
-	if (with_wait)
+	if (with_wait) {
+		cleanup_free char *status_dir = xasprintf("%s/" HYPERSTART_STATUS_SHARE_DIR, id);
 		json_object_array_add(fsmap, fsmap_entry(HYPERSTART_WAIT_SHARE_DIR,
 		                                         HYPERSTART_WAIT_GUEST_DIR, true));
+		json_object_array_add(fsmap,
+		                      fsmap_entry(status_dir, HYPERSTART_STATUS_GUEST_DIR, false));
+	}
 	if (skipped > 0)
 		log_info(
 		        "the hyperstart dialect mounts its own /proc, /sys, /dev, /dev/pts and "

@@ -10,4 +10,9 @@
  * guest), so that the mount point is not made in the container's own root filesystem. */
 #define HYPERSTART_WAIT_GUEST_DIR "/dev/.kata-hyperstart"
 
+/* Where kata-hyperstart-wait writes each process's exit status: SHARED/ID/.kata-status/PROCESS
+ * on the host (kata-proxy reads it there), mapped to this directory of container ID. */
+#define HYPERSTART_STATUS_SHARE_DIR ".kata-status"
+#define HYPERSTART_STATUS_GUEST_DIR "/dev/.kata-status"
+
 #endif

@@ -47,15 +47,19 @@ static int copy_file(const char *from, const char *to, kata_error_t *err)
 	return 0;
 }
 
-int hyperstart_share_wait(const struct kata_config *config, const char *shared_dir,
+int hyperstart_share_wait(const struct kata_config *config, const char *shared_dir, const char *id,
                           kata_error_t *err)
 {
 	cleanup_free char *from = wait_host_path(config);
 	cleanup_free char *dir = xasprintf("%s/" HYPERSTART_WAIT_SHARE_DIR, shared_dir);
 	cleanup_free char *to = xasprintf("%s/" HYPERSTART_WAIT_NAME, dir);
+	cleanup_free char *status_dir =
+	        xasprintf("%s/%s/" HYPERSTART_STATUS_SHARE_DIR, shared_dir, id);
 
 	if (hyperstart_wait_shared(shared_dir))
-		return 1; /* a second container of the pod */
+		return mkdir(status_dir, 0755) < 0 && errno != EEXIST
+		               ? kata_error_sys(err, "create `%s`", status_dir)
+		               : 1; /* a second container of the pod */
 	if (access(from, X_OK) < 0) {
 		log_warning("%s: %m: with the hyperstart dialect a process killed by a signal "
 		            "will be reported as exit status 0, as hyperstart reports it",
@@ -68,6 +72,8 @@ int hyperstart_share_wait(const struct kata_config *config, const char *shared_d
 		unlink(to);
 		return -1;
 	}
+	if (mkdir(status_dir, 0755) < 0 && errno != EEXIST)
+		return kata_error_sys(err, "create `%s`", status_dir);
 	return 1;
 }
 

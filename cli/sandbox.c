@@ -134,7 +134,7 @@ static int start_proxy(const struct kata_config *config, struct sandbox_record *
 {
 	cleanup_free char *own_log = xasprintf("%s/proxy.log", sb->dir);
 	const char *console = hypervisor_console_path(hv);
-	char *argv[20];
+	char *argv[24];
 	int n = 0;
 
 	sb->proxy_socket = xasprintf("%s/proxy.sock", sb->dir);
@@ -147,6 +147,10 @@ static int start_proxy(const struct kata_config *config, struct sandbox_record *
 	argv[n++] = (char *)hypervisor_channel_path(hv, HYPERVISOR_CHANNEL_IO);
 	argv[n++] = "-dialect";
 	argv[n++] = (char *)proxy_dialect_of(config);
+	if (config->agent.dialect == KATA_DIALECT_HYPERSTART) {
+		argv[n++] = "-share-dir"; /* exit statuses (docs/dialects.md) */
+		argv[n++] = sb->shared_dir;
+	}
 	if (console != NULL) {
 		argv[n++] = "-console";
 		argv[n++] = (char *)console;

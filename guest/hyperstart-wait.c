@@ -1,6 +1,6 @@
-/* kata-hyperstart-wait [--uid=N --gid=N [--groups=N,...]] -- PROGRAM [ARGS...]: runs PROGRAM
- * as its child (with those user and group ids, when given) and exits with its exit status,
- * or 128+N when a signal N killed it.
+/* kata-hyperstart-wait [--uid=N --gid=N [--groups=N,...]] [--status=FILE] -- PROGRAM [ARGS...]:
+ * runs PROGRAM as its child (with those user and group ids, when given) and exits with its
+ * exit status, or 128+N when a signal N killed it, after writing that status to FILE.
  *
  * runV's hyperstart reports a process killed by a signal as having exited 0. With the
  * hyperstart dialect the runtime starts every container process through this program
@@ -12,10 +12,16 @@
  * already reached the child and is not sent twice. If this process is killed (SIGKILL),
  * the child is killed with it. Static: it runs in whatever root filesystem the container has.
  *
+ * FILE: hyperstart v1.1.0 does not reap a container's processes under this project's guest
+ * kernel (they are orphans of a helper that setns()ed into the pod, and stay zombies), so
+ * it never reports their end. FILE is in the sandbox's share; it is written before this
+ * process exits, so before the end of its stdout reaches the host, where kata-proxy reads it.
+ *
  * The ids are set here, not by hyperstart, because hyperstart looks a user up in the
  * container's /etc/passwd and fails when it is not there, where OCI's ids are just numbers.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,6 +39,7 @@
 #define MAX_GROUPS 64
 
 struct ids {
+	const char *status_file;
 	int set;
 	uid_t uid;
 	gid_t gid;
@@ -74,6 +81,8 @@ static int parse_options(int argc, char **argv, struct ids *ids)
 		} else if (strncmp(argv[i], "--gid=", 6) == 0 &&
 		           parse_one_id(argv[i] + 6, &v) == 0) {
 			ids->gid = v;
+		} else if (strncmp(argv[i], "--status=", 9) == 0 && argv[i][9] == '/') {
+			ids->status_file = argv[i] + 9;
 		} else if (strncmp(argv[i], "--groups=", 9) == 0) {
 			const char *p = argv[i] + 9;
 			int n;
@@ -122,6 +131,21 @@ static int sent_by_a_process(const siginfo_t *info)
 	return info->si_code == SI_USER || info->si_code == SI_QUEUE || info->si_code == SI_TKILL;
 }
 
+/* The status, where the proxy reads it (best effort: without it the end is not seen). */
+static int report(const char *file, int status)
+{
+	int fd;
+
+	if (file == NULL)
+		return status;
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || dprintf(fd, "%d\n", status) < 0)
+		fprintf(stderr, "kata-hyperstart-wait: %s: %s\n", file, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	sigset_t all, original;
@@ -131,7 +155,8 @@ int main(int argc, char **argv)
 	int status, program = parse_options(argc, argv, &ids);
 
 	if (program < 0) {
-		fprintf(stderr, "usage: kata-hyperstart-wait [--uid=N --gid=N [--groups=N,...]] -- "
+		fprintf(stderr, "usage: kata-hyperstart-wait [--uid=N --gid=N [--groups=N,...]] "
+		                "[--status=FILE] -- "
 		                "PROGRAM [ARGS...]\n");
 		return STATUS_WAIT_FAILED;
 	}
@@ -142,7 +167,7 @@ int main(int argc, char **argv)
 	child = fork();
 	if (child < 0) {
 		perror("kata-hyperstart-wait: fork");
-		return STATUS_WAIT_FAILED;
+		return report(ids.status_file, STATUS_WAIT_FAILED);
 	}
 	if (child == 0)
 		run_child(argv + program, &ids, &original, parent);
@@ -161,8 +186,8 @@ int main(int argc, char **argv)
 		if (waitpid(child, &status, WNOHANG) != child)
 			continue; /* not our child (none other exists), or not yet */
 		if (WIFEXITED(status))
-			return WEXITSTATUS(status);
+			return report(ids.status_file, WEXITSTATUS(status));
 		if (WIFSIGNALED(status))
-			return 128 + WTERMSIG(status);
+			return report(ids.status_file, 128 + WTERMSIG(status));
 	}
 }

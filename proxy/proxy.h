@@ -38,6 +38,7 @@ struct proxy_options {
 	char *console;
 	char *log_path;
 	char *log_format;
+	char *share_dir; /* the hyperstart dialect: the sandbox's share, for exit statuses */
 	enum proxy_dialect dialect;
 	bool debug;
 	unsigned agent_timeout_ms;   /* deadline of one agent command */
@@ -212,6 +213,8 @@ void proxy_request_fail_all(struct proxy *proxy, const char *why);
 /* hyperstart's exit status 0 of a process the proxy sent SIGKILL (dialect_hyperstart.c). */
 void proxy_hyperstart_note_kill(struct proxy *proxy, uint32_t code, json_object *data);
 int proxy_hyperstart_status(const struct proxy *proxy, const struct proxy_token *token, int status);
+/* The end of a process's stdout: its status from kata-hyperstart-wait's file, if there. */
+void proxy_hyperstart_stdout_ended(struct proxy *proxy, struct proxy_token *token);
 
 void proxy_request_signal_process(struct proxy *proxy, const char *container, const char *process,
                                   int signo);

@@ -141,6 +141,7 @@ START_TEST(test_with_wait)
 		                            "--uid=1000",
 		                            "--gid=1001",
 		                            "--groups=5",
+		                            "--status=/dev/.kata-status/c1",
 		                            "--",
 		                            "sh",
 		                            "-c",
@@ -161,11 +162,16 @@ START_TEST(test_with_wait)
 	ck_assert(!json_object_object_get_ex(process, "user", NULL));
 	ck_assert(!json_object_object_get_ex(process, "group", NULL));
 	fsmap = get(msg, "fsmap");
-	ck_assert_uint_eq(json_object_array_length(fsmap), 3);
+	ck_assert_uint_eq(json_object_array_length(fsmap), 4);
 	map = json_object_array_get_idx(fsmap, 2);
 	ck_assert_str_eq(json_object_get_string(get(map, "source")), ".kata-hyperstart");
 	ck_assert_str_eq(json_object_get_string(get(map, "path")), "/dev/.kata-hyperstart");
 	ck_assert(json_object_get_boolean(get(map, "readOnly")));
+	/* where it writes the exit statuses, which hyperstart does not report */
+	map = json_object_array_get_idx(fsmap, 3);
+	ck_assert_str_eq(json_object_get_string(get(map, "source")), "c1/.kata-status");
+	ck_assert_str_eq(json_object_get_string(get(map, "path")), "/dev/.kata-status");
+	ck_assert(!json_object_get_boolean(get(map, "readOnly")));
 	oci_spec_free(spec);
 }
 END_TEST
