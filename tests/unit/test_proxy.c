@@ -15,7 +15,8 @@
 #include "cleanup.h"
 #include "tests/fakes/proxy_harness.h"
 
-#define WAIT_MS 10000
+#define WAIT_MS   10000
+#define WAIT_PATH "/dev/.kata-hyperstart/kata-hyperstart-wait"
 
 static struct proxy_harness h;
 static struct proxy_io_tokens io;
@@ -401,7 +402,10 @@ END_TEST
 START_TEST(test_dialect_hyperstart)
 {
 	static const char *const extra[] = { "-dialect", "hyperstart", NULL };
-	static const char *const steps[] = { "out:hello\n", "exit:3", NULL };
+	/* hyperstart reports no end: kata-hyperstart-wait's file in the share does */
+	static const char *const steps[] = { WAIT_PATH, "--status=/dev/.kata-status/p1",
+		                             "--",      "out:hello\n",
+		                             "exit:3",  NULL };
 	cleanup_error kata_error_t err = NULL;
 	struct test_shim shim;
 	json_object *result;
@@ -423,12 +427,17 @@ START_TEST(test_dialect_hyperstart)
 }
 END_TEST
 
-/* hyperstart reports a death by signal as 0 (in the guest kata-hyperstart-wait turns it
- * into 128+N); only a SIGKILL that the proxy itself passed on is known to it: 137. */
+/* kata-hyperstart-wait writes 128+N for a death by signal N; when SIGKILL kills it, it
+ * writes nothing, and the proxy knows the 137 from the SIGKILL it passed on. */
 START_TEST(test_dialect_hyperstart_signal_statuses)
 {
 	static const char *const extra[] = { "-dialect", "hyperstart", NULL };
-	static const char *const steps[] = { "wait", NULL };
+	static const char *const steps1[] = { WAIT_PATH, "--status=/dev/.kata-status/p1", "--",
+		                              "wait", NULL };
+	static const char *const steps2[] = { WAIT_PATH, "--status=/dev/.kata-status/p2", "--",
+		                              "wait", NULL };
+	static const char *const steps3[] = { WAIT_PATH, "--status=/dev/.kata-status/c1", "--",
+		                              "wait", NULL };
 	static const char sigterm[] = "{\"signalNumber\":15}";
 	static const char sigkill[] = "{\"signalNumber\":9}";
 	cleanup_error kata_error_t err = NULL;
@@ -440,12 +449,12 @@ START_TEST(test_dialect_hyperstart_signal_statuses)
 	ck_assert_int_eq(shim_connect(&term, h.socket_path, io.tokens[0]), 0);
 	ck_assert_int_eq(shim_connect(&kill9, h.socket_path, io.tokens[1]), 0);
 	ck_assert_int_eq(shim_connect(&init, h.socket_path, io.tokens[2]), 0);
-	exec_process(io.tokens[0], "p1", steps);
-	exec_process(io.tokens[1], "p2", steps);
-	exec_process(io.tokens[2], "c1", steps); /* the init of c1: named after it */
+	exec_process(io.tokens[0], "p1", steps1);
+	exec_process(io.tokens[1], "p2", steps2);
+	exec_process(io.tokens[2], "c1", steps3); /* the init of c1: named after it */
 
 	ck_assert_int_eq(shim_send(&term, 0, 6, sigterm, strlen(sigterm)), 0);
-	ck_assert_int_eq(shim_wait_exit(&term, WAIT_MS), 0);
+	ck_assert_int_eq(shim_wait_exit(&term, WAIT_MS), 143);
 	ck_assert_int_eq(shim_send(&kill9, 0, 6, sigkill, strlen(sigkill)), 0);
 	ck_assert_int_eq(shim_wait_exit(&kill9, WAIT_MS), 137);
 	/* kill KILL of the container, as the runtime sends it */
