@@ -11,6 +11,7 @@
 
 #include "agent_call.h"
 #include "cleanup.h"
+#include "dialect.h"
 #include "fault_point.h"
 #include "hooks.h"
 #include "json_util.h"
@@ -181,20 +182,30 @@ static int create_in_guest(const struct kata_config *config, struct container_re
 	/* A terminal's shim sends the window size at once, which needs the process. */
 	if (!launch->terminal && start_shim(config, record, launch, cp, err) < 0)
 		goto out;
+	/* the keys of every dialect; the network's interfaces and routes go here too */
 	json_add_string(startpod, "hostname", spec->hostname ?: record->id);
 	json_add_string(startpod, "shareDir", "kataShared");
-	json_add_string(startpod, "shareFsType",
-	                config->hypervisor.shared_fs == KATA_SHARED_FS_VIRTIO_FS ? "virtiofs"
-	                                                                         : "9p");
 	fault_point("registered");
-	if (hyper(conn, "startpod", NULL, startpod, err) < 0)
+	if (dialect_startpod(config, startpod, err) < 0 ||
+	    hyper(conn, "startpod", NULL, startpod, err) < 0)
 		goto out;
 	fault_point("pod-started");
-	json_add_string(newcontainer, "id", record->id);
-	json_add_string(newcontainer, "rootfs", rootfs);
-	json_object_object_add(newcontainer, "oci", guest_spec_json(spec));
-	json_object_object_add(newcontainer, "process",
-	                       init_process_json(spec->process, record->id));
+	if (config->agent.dialect == KATA_DIALECT_HYPERSTART) {
+		int with_wait =
+		        hyperstart_share_wait(config, record->sandbox.shared_dir, record->id, err);
+		if (with_wait < 0)
+			goto out;
+		json_object_put(newcontainer);
+		newcontainer = hyperstart_newcontainer(record->id, spec, with_wait == 1, err);
+		if (newcontainer == NULL)
+			goto out;
+	} else {
+		json_add_string(newcontainer, "id", record->id);
+		json_add_string(newcontainer, "rootfs", rootfs);
+		json_object_object_add(newcontainer, "oci", guest_spec_json(spec));
+		json_object_object_add(newcontainer, "process",
+		                       init_process_json(spec->process, record->id));
+	}
 	if (config->agent.dialect != KATA_DIALECT_KATA) {
 		record->deferred_token = xstrdup(tokens.tokens[0]);
 		record->deferred_newcontainer = json_object_get(newcontainer);

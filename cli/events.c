@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "agent_call.h"
+#include "dialect.h"
 #include "cleanup.h"
 #include "json_util.h"
 #include "lifecycle.h"
@@ -86,6 +87,11 @@ static int print_stats(struct cli_context *ctx, const char *id, kata_error_t *er
 	if (container_current_status(&record) == CONTAINER_STOPPED) {
 		container_record_clear(&record);
 		return kata_error_set(err, ESRCH, "container `%s` is stopped", id);
+	}
+	if (lifecycle_load_config(ctx, &record, err) < 0 ||
+	    dialect_require(ctx->config, "events --stats", err) < 0) {
+		container_record_clear(&record);
+		return -1;
 	}
 	ret = agent_call(&record.sandbox, "statscontainer", target, AGENT_CALL_TIMEOUT_MS, &answer,
 	                 err);

@@ -10,6 +10,7 @@
 
 #include "agent_call.h"
 #include "cleanup.h"
+#include "dialect.h"
 #include "fault_point.h"
 #include "json_util.h"
 #include "lifecycle.h"
@@ -204,16 +205,25 @@ static char *new_exec_id(void)
 }
 
 /* Starts the process in the guest; the proxy buffers its output until the shim comes. */
-static int exec_in_guest(const struct container_record *record, const struct oci_process *p,
-                         struct proxy_io_tokens *tokens, kata_error_t *err)
+static int exec_in_guest(const struct kata_config *config, const struct container_record *record,
+                         const struct oci_process *p, struct proxy_io_tokens *tokens,
+                         kata_error_t *err)
 {
 	cleanup_free char *exec_id = new_exec_id();
-	cleanup_json json_object *request = exec_request(record->id, exec_id, p);
-	struct proxy_conn *conn = agent_connect(&record->sandbox, AGENT_CALL_TIMEOUT_MS, err);
+	cleanup_json json_object *request =
+	        config->agent.dialect == KATA_DIALECT_HYPERSTART
+	                ? hyperstart_execcmd(record->id, exec_id, p,
+	                                     hyperstart_wait_shared(record->sandbox.shared_dir),
+	                                     err)
+	                : exec_request(record->id, exec_id, p);
+	struct proxy_conn *conn;
 	kata_error_t call_err = NULL;
 	const char *token;
 	json_object *answer;
 
+	if (request == NULL)
+		return -1;
+	conn = agent_connect(&record->sandbox, AGENT_CALL_TIMEOUT_MS, err);
 	if (conn == NULL)
 		return -1;
 	if (proxy_attach_vm(conn, record->id, 1, tokens, err) < 0 || tokens->count < 1) {
@@ -269,7 +279,7 @@ int cli_exec(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
 	                               err) < 0)
 		goto out;
 	shim_launch_caller_console_size(&launch, p);
-	if (exec_in_guest(&record, p, &tokens, err) < 0)
+	if (exec_in_guest(ctx->config, &record, p, &tokens, err) < 0)
 		goto out;
 	fault_point("exec-started");
 	/* The container may be deleted while this exec runs: hold no lock meanwhile. */

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include "agent_call.h"
+#include "dialect.h"
 #include "cleanup.h"
 #include "hypervisor.h"
 #include "json_util.h"
@@ -59,9 +60,9 @@ static int container_kill(struct cli_context *ctx, const char *id, int signo, bo
 		if (resume_for_kill(ctx, &record, &handle, err) < 0)
 			goto out;
 	}
-	request = agent_target(id, NULL);
-	json_object_object_add(request, "signal", json_object_new_int(signo));
-	json_object_object_add(request, "all", json_object_new_boolean(all));
+	if (lifecycle_load_config(ctx, &record, err) < 0)
+		goto out;
+	request = dialect_kill_request(ctx->config, id, signo, all);
 	ret = agent_call(&record.sandbox, "killcontainer", request, AGENT_CALL_TIMEOUT_MS, NULL,
 	                 &call_err);
 	if (ret < 0 && signo == SIGKILL) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent_call.h"
+#include "dialect.h"
 #include "cleanup.h"
 #include "json_util.h"
 #include "lifecycle.h"
@@ -71,6 +72,11 @@ int cli_ps(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
 	if (status != CONTAINER_RUNNING && status != CONTAINER_CREATED) {
 		kata_error_set(err, EINVAL, "container `%s` is %s", record.id,
 		               container_status_name(status));
+		container_record_clear(&record);
+		return -1;
+	}
+	if (lifecycle_load_config(ctx, &record, err) < 0 ||
+	    dialect_require(ctx->config, "ps", err) < 0) {
 		container_record_clear(&record);
 		return -1;
 	}

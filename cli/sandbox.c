@@ -159,6 +159,10 @@ static int start_proxy(const struct kata_config *config, struct sandbox_record *
 	argv[n++] = (char *)hypervisor_channel_path(hv, HYPERVISOR_CHANNEL_IO);
 	argv[n++] = "-dialect";
 	argv[n++] = (char *)proxy_dialect_of(config);
+	if (config->agent.dialect == KATA_DIALECT_HYPERSTART) {
+		argv[n++] = "-share-dir"; /* exit statuses (docs/dialects.md) */
+		argv[n++] = sb->shared_dir;
+	}
 	if (console != NULL) {
 		argv[n++] = "-console";
 		argv[n++] = (char *)console;

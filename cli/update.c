@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent_call.h"
+#include "dialect.h"
 #include "cleanup.h"
 #include "json_util.h"
 #include "lifecycle.h"
@@ -199,6 +200,11 @@ int cli_update(struct cli_context *ctx, int argc, char **argv, kata_error_t *err
 	if (check_fits(resources, &record.sandbox, err) < 0) {
 		container_record_clear(&record);
 		return kata_error_wrap(err, "update");
+	}
+	if (lifecycle_load_config(ctx, &record, err) < 0 ||
+	    dialect_require(ctx->config, "update", err) < 0) {
+		container_record_clear(&record);
+		return -1;
 	}
 	request = agent_target(record.id, NULL);
 	json_object_object_add(request, "resources", json_object_get(resources));

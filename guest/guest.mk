@@ -58,3 +58,32 @@ rootfs: $(GUEST_OUT)/probe $(GUEST_OUT)/oci-spec
 
 $(BUILD)/rootfs/bin/probe: $(GUEST_OUT)/probe
 	guest/build-rootfs.sh $(BUILD)/rootfs $<
+
+# An initrd whose /init is runV's hyperstart, for a guest driven with dialect = "hyperstart"
+# (docs/migration.md): make hyperstart-initrd HYPERSTART=PATH [HYPERSTART_INITRD=OUTPUT]
+HYPERSTART_INITRD ?= $(GUEST_OUT)/hyperstart-initrd.img
+.PHONY: hyperstart-initrd
+hyperstart-initrd: $(GUEST_OUT)/mkcpio guest/build-initrd.sh
+	@if [ -z "$(HYPERSTART)" ]; then \
+		echo "usage: make hyperstart-initrd HYPERSTART=PATH (a static hyperstart binary)" >&2; \
+		exit 1; \
+	fi
+	MKCPIO=$(GUEST_OUT)/mkcpio guest/build-initrd.sh --compression $(INITRD_COMPRESSION) \
+		$(HYPERSTART) $(HYPERSTART_INITRD)
+
+# kata-hyperstart-wait: the runtime starts processes through it with the hyperstart
+# dialect, which reports a death by signal as 0 (guest/hyperstart-wait.c). It runs in a
+# container's root filesystem: fully static. Found beside the shim, installed with it.
+guest: $(BUILD)/kata-hyperstart-wait
+hyperstart-initrd: $(BUILD)/kata-hyperstart-wait
+
+$(BUILD)/kata-hyperstart-wait: guest/hyperstart-wait.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) $(GUEST_STATIC_LDFLAGS) -o $@ $<
+	strip $@
+
+.PHONY: install-hyperstart-wait
+install: install-hyperstart-wait
+install-hyperstart-wait: $(BUILD)/kata-hyperstart-wait
+	install -d $(DESTDIR)$(LIBEXECDIR)
+	install -m 0755 $< $(DESTDIR)$(LIBEXECDIR)/

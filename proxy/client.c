@@ -9,6 +9,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -333,6 +334,7 @@ static void cmd_hyper(struct proxy_client *client, json_object *req)
 		strcpy(call->token, t->token);
 	}
 	log_debug("client %u: Hyper %s (code %d)", client->id, name, code);
+	proxy_hyperstart_note_kill(proxy, (uint32_t)code, data);
 	submit_call(client, call, (uint32_t)code, data);
 }
 
@@ -438,6 +440,8 @@ static void cmd_signal(struct proxy_client *client, json_object *req)
 	} else {
 		code = proxy_hyper_code(proxy->opts->dialect, "signalprocess");
 		json_object_object_add(data, "signal", json_object_new_int(signo));
+		if (signo == SIGKILL)
+			t->sigkill_sent = true;
 	}
 	if (code < 0) {
 		proxy_client_send_error(client, PROXY_CMD_SIGNAL, "the %s dialect cannot signal",
@@ -582,6 +586,7 @@ static void client_hangup(struct event_fd *efd, void *data)
 		/* DESIGN: killing the shim kills its process */
 		log_info("shim of %s/%s vanished: killing the process", t->container, t->process);
 		t->killed = true;
+		t->sigkill_sent = true;
 		proxy_request_signal_process(client->proxy, t->container, t->process, 9);
 	}
 	proxy_client_free(client);

@@ -22,6 +22,8 @@ const char *proxy_options_usage(void)
 	       "                         both, RegisterVM's ctlSerial and ioSerial are used\n"
 	       "  -console PATH          the VM console socket, logged at debug level\n"
 	       "  -dialect NAME          agent dialect: kata (default), hyperstart, cc\n"
+	       "  -share-dir DIR         hyperstart dialect: the sandbox's share, where the\n"
+	       "                         exit statuses are (docs/dialects.md)\n"
 	       "  -log PATH              log file (default: stderr)\n"
 	       "  -log-format FORMAT     text (default) or json\n"
 	       "  -debug                 log at debug level\n"
@@ -153,6 +155,8 @@ int proxy_options_parse(int argc, char **argv, struct proxy_options *opts, kata_
 			set_string(&opts->log_path, value);
 		else if (strcmp(name, "log-format") == 0)
 			set_string(&opts->log_format, value);
+		else if (strcmp(name, "share-dir") == 0)
+			set_string(&opts->share_dir, value);
 		else if (strcmp(name, "dialect") == 0) {
 			if (proxy_dialect_parse(value, &opts->dialect, err) < 0)
 				return -1;
@@ -193,5 +197,6 @@ void proxy_options_clear(struct proxy_options *opts)
 	free(opts->console);
 	free(opts->log_path);
 	free(opts->log_format);
+	free(opts->share_dir);
 	memset(opts, 0, sizeof(*opts));
 }

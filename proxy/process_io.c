@@ -157,6 +157,8 @@ void proxy_io_from_agent(struct proxy *proxy, uint64_t seq, const unsigned char 
 			token->stderr_eof = true;
 		else
 			token->stdio_eof = true;
+		if (!is_stderr && proxy->opts->dialect == PROXY_DIALECT_HYPERSTART)
+			proxy_hyperstart_stdout_ended(proxy, token);
 		maybe_queue_exit(proxy, token);
 		return;
 	}

@@ -204,7 +204,7 @@ void proxy_agent_event(struct proxy *proxy, uint32_t code, const unsigned char *
 		log_debug("agent: exit of unknown process %s/%s", container, process);
 		return;
 	}
-	proxy_io_process_finished(proxy, token, status);
+	proxy_io_process_finished(proxy, token, proxy_hyperstart_status(proxy, token, status));
 }
 
 int proxy_connect_agent(struct proxy *proxy, const char *ctl, const char *io, kata_error_t *err)

@@ -39,6 +39,7 @@ struct proxy_options {
 	char *console;
 	char *log_path;
 	char *log_format;
+	char *share_dir; /* the hyperstart dialect: the sandbox's share, for exit statuses */
 	enum proxy_dialect dialect;
 	bool debug;
 	unsigned agent_timeout_ms;   /* deadline of one agent command */
@@ -153,8 +154,9 @@ struct proxy_token {
 	bool cc_status_expected; /* CC dialect: a status byte follows the stdout EOF */
 	bool exited;
 	int exit_status;
-	bool exit_queued; /* ProcessExited is in the backlog or sent */
-	bool killed;      /* SIGKILL sent because its shim vanished */
+	bool exit_queued;  /* ProcessExited is in the backlog or sent */
+	bool killed;       /* SIGKILL sent because its shim vanished */
+	bool sigkill_sent; /* the hyperstart dialect: SIGKILL passed to the agent for it */
 };
 
 struct proxy_token *proxy_token_new(struct proxy *proxy, kata_error_t *err);
@@ -218,6 +220,12 @@ void proxy_request_answer(struct proxy *proxy, uint32_t code, const unsigned cha
 void proxy_request_kick(struct proxy *proxy);
 void proxy_request_fail_all(struct proxy *proxy, const char *why);
 /* A fire-and-forget SIGNALPROCESS. */
+/* hyperstart's exit status 0 of a process the proxy sent SIGKILL (dialect_hyperstart.c). */
+void proxy_hyperstart_note_kill(struct proxy *proxy, uint32_t code, json_object *data);
+int proxy_hyperstart_status(const struct proxy *proxy, const struct proxy_token *token, int status);
+/* The end of a process's stdout: its status from kata-hyperstart-wait's file, if there. */
+void proxy_hyperstart_stdout_ended(struct proxy *proxy, struct proxy_token *token);
+
 void proxy_request_signal_process(struct proxy *proxy, const char *container, const char *process,
                                   int signo);
 

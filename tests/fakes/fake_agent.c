@@ -1,5 +1,6 @@
 /* The fake guest agent (fake_agent.h): one thread, poll(), a mutex around all state. */
 #include "fake_agent.h"
+#include "fake_hyperstart.h"
 #include "agent_proto.h"
 #include "cleanup.h"
 
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,6 +75,8 @@ struct fake_process {
 	int pending_signal;
 	int status;
 	bool ended;
+	bool killed;       /* by SIGKILL */
+	char *status_name; /* hyperstart: kata-hyperstart-wait's --status file */
 };
 
 struct fake_agent {
@@ -163,6 +167,30 @@ static void add_credits(struct fake_agent *a, uint64_t seq, uint32_t bytes)
 
 /* --- processes -------------------------------------------------------------------------- */
 
+/* What kata-hyperstart-wait does as its program ends. */
+static void write_status_file(struct fake_agent *a, const struct fake_process *p)
+{
+	cleanup_free char *path = NULL;
+	FILE *f;
+
+	if (p->status_name == NULL || a->config.share_dir == NULL || p->killed)
+		return;
+	/* the runtime makes this directory at create; here nothing does */
+	path = xasprintf("%s/%s", a->config.share_dir, p->container);
+	mkdir(path, 0755);
+	free(path);
+	path = xasprintf("%s/%s/.kata-status", a->config.share_dir, p->container);
+	mkdir(path, 0755);
+	free(path);
+	path = xasprintf("%s/%s/.kata-status/%s", a->config.share_dir, p->container,
+	                 p->status_name);
+	f = fopen(path, "we");
+	if (f == NULL)
+		return;
+	fprintf(f, "%d\n", p->status);
+	fclose(f);
+}
+
 static void process_end(struct fake_agent *a, struct fake_process *p)
 {
 	json_object *ev;
@@ -172,6 +200,12 @@ static void process_end(struct fake_agent *a, struct fake_process *p)
 	if (p->ended)
 		return;
 	p->ended = true;
+	if (a->config.dialect == FAKE_AGENT_HYPERSTART) {
+		write_status_file(a, p);
+		send_io(a, p->stdio_seq, NULL, 0);
+		pthread_cond_broadcast(&a->changed);
+		return;
+	}
 	send_io(a, p->stdio_seq, NULL, 0);
 	if (a->config.dialect == FAKE_AGENT_KATA && p->stderr_seq != 0)
 		send_io(a, p->stderr_seq, NULL, 0);
@@ -223,6 +257,7 @@ static void process_pump(struct fake_agent *a, struct fake_process *p)
 		if (p->pending_signal == 9 ||
 		    (p->pending_signal != 0 && strcmp(step, "wait") == 0)) {
 			p->status = 128 + p->pending_signal;
+			p->killed = p->pending_signal == 9;
 			process_end(a, p);
 			return;
 		}
@@ -289,6 +324,31 @@ static struct fake_process *find_process(struct fake_agent *a, const char *id)
 	return NULL;
 }
 
+/* kata-hyperstart-wait's path and options before the steps: its --status name kept. */
+static void take_wait_options(struct fake_process *p)
+{
+	static const char wait_name[] = "/kata-hyperstart-wait";
+	size_t skip = 1, len;
+
+	if (p->nsteps == 0)
+		return;
+	len = strlen(p->steps[0]);
+	if (len < sizeof(wait_name) - 1 ||
+	    strcmp(p->steps[0] + len - (sizeof(wait_name) - 1), wait_name) != 0)
+		return;
+	for (; skip < p->nsteps && strcmp(p->steps[skip], "--") != 0; skip++) {
+		const char *slash = strrchr(p->steps[skip], '/');
+		if (strncmp(p->steps[skip], "--status=", 9) == 0 && slash != NULL)
+			p->status_name = xstrdup(slash + 1);
+	}
+	if (skip < p->nsteps)
+		skip++; /* the "--" */
+	for (size_t i = 0; i < skip; i++)
+		free(p->steps[i]);
+	memmove(p->steps, p->steps + skip, (p->nsteps + 1 - skip) * sizeof(char *));
+	p->nsteps -= skip;
+}
+
 static void start_process(struct fake_agent *a, const char *container, json_object *process)
 {
 	struct fake_process *p = xzalloc(sizeof(*p));
@@ -310,6 +370,7 @@ static void start_process(struct fake_agent *a, const char *container, json_obje
 			p->steps[i] =
 			        xstrdup(json_object_get_string(json_object_array_get_idx(args, i)));
 	}
+	take_wait_options(p);
 	/* credits granted before the process existed (never, in practice) still count */
 	p->window_out += credits_for(a, p->stdio_seq);
 	p->window_err += credits_for(a, p->stderr_seq);
@@ -321,6 +382,7 @@ static void free_process(struct fake_process *p)
 {
 	free(p->container);
 	free(p->id);
+	free(p->status_name);
 	for (size_t i = 0; i < p->nsteps; i++)
 		free(p->steps[i]);
 	free(p->steps);
@@ -330,7 +392,25 @@ static void free_process(struct fake_process *p)
 
 /* --- commands ---------------------------------------------------------------------------- */
 
-static void answer(struct fake_agent *a, uint32_t code, size_t request_len)
+/* hyperstart signals the container's init (the process named after the container); when
+ * the init dies it kills every other process of the container. */
+static void kill_container(struct fake_agent *a, const char *container, json_object *json)
+{
+	json_object *v;
+	int signo = json_object_object_get_ex(json, "signal", &v) ? json_object_get_int(v) : 0;
+	struct fake_process *init = find_process(a, container);
+
+	if (init == NULL || signo <= 0 || strcmp(init->container, container) != 0)
+		return;
+	init->pending_signal = signo;
+	if (signo != 9)
+		return;
+	for (struct fake_process *p = a->processes; p != NULL; p = p->next)
+		if (strcmp(p->container, container) == 0)
+			p->pending_signal = 9;
+}
+
+static void answer(struct fake_agent *a, uint32_t code, size_t request_len, bool refused)
 {
 	struct scripted **s;
 	unsigned char next[4];
@@ -350,6 +430,10 @@ static void answer(struct fake_agent *a, uint32_t code, size_t request_len)
 			agent_put_u32(next, (uint32_t)request_len);
 			send_ctl(a, AGENT_NEXT, next, 4);
 		}
+	}
+	if (refused) {
+		send_ctl(a, AGENT_ERROR, NULL, 0); /* hyperstart's ERROR says nothing more */
+		return;
 	}
 	for (s = &a->scripts; *s != NULL; s = &(*s)->next) {
 		struct scripted *sc = *s;
@@ -396,6 +480,7 @@ static void handle_command(struct fake_agent *a, uint32_t code, const unsigned c
 	struct command *c = xzalloc(sizeof(*c));
 	json_object *json = NULL, *v, *process;
 	bool fails = will_fail(a, code);
+	bool refused = false;
 
 	if (len > 0) {
 		char *text = xstrndup((const char *)payload, len);
@@ -408,8 +493,15 @@ static void handle_command(struct fake_agent *a, uint32_t code, const unsigned c
 	a->commands_tail = &c->next;
 	pthread_cond_broadcast(&a->changed);
 
-	answer(a, code, len);
-	if (fails || json == NULL)
+	if (a->config.dialect == FAKE_AGENT_HYPERSTART) {
+		cleanup_free char *why = NULL;
+		refused = !fake_hyperstart_accepts(code, json, &why);
+		if (refused)
+			fprintf(stderr, "fake agent (hyperstart): code %u refused: %s\n", code,
+			        why);
+	}
+	answer(a, code, len, refused);
+	if (fails || refused || json == NULL)
 		return;
 	if ((code == AGENT_NEWCONTAINER || code == AGENT_EXECCMD) &&
 	    json_object_object_get_ex(json, "process", &process)) {
@@ -418,6 +510,9 @@ static void handle_command(struct fake_agent *a, uint32_t code, const unsigned c
 		                              &v))
 			container = json_object_get_string(v);
 		start_process(a, container, process);
+	} else if (code == AGENT_KILLCONTAINER && a->config.dialect == FAKE_AGENT_HYPERSTART &&
+	           json_object_object_get_ex(json, "container", &v)) {
+		kill_container(a, json_object_get_string(v), json);
 	} else if (code == AGENT_SIGNALPROCESS && json_object_object_get_ex(json, "process", &v)) {
 		struct fake_process *p = find_process(a, json_object_get_string(v));
 		if (p != NULL && json_object_object_get_ex(json, "signal", &v))

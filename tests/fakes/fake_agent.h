@@ -17,6 +17,17 @@
  * says: kata: EOF of stdout and stderr, then PROCESSASYNCEVENT (code 23); hyperstart: EOF
  * of stdout then PROCESSASYNCEVENT, with NEXT frames before every answer; cc: EOF of stdout
  * then a one-byte status frame. In the kata dialect output respects the credit window.
+ *
+ * The hyperstart mode behaves as runV's hyperstart v1.1.0 did with this runtime: it refuses
+ * (ERROR, no payload) a message with a key or of a code hyperstart does not know
+ * (fake_hyperstart.h); it never reports a process's end (the real one did not reap them
+ * under this project's guest kernel), and only its stdout gets an EOF. A process whose args
+ * start with kata-hyperstart-wait's path and options ("--status=/dev/.kata-status/NAME",
+ * then "--", then the steps) has its exit status written to
+ * SHARE_DIR/CONTAINER/.kata-status/NAME before that EOF, as that program does (128+N for a
+ * death by signal N; nothing when SIGKILL killed it). KILLCONTAINER signals the container's
+ * init (the process named after the container), and SIGKILL all of the container's
+ * processes.
  */
 #ifndef KATA_FAKE_AGENT_H
 #define KATA_FAKE_AGENT_H
@@ -38,6 +49,8 @@ struct fake_agent_config {
 	unsigned reply_delay_ms; /* wait this long before each answer */
 	unsigned
 	        io_read_pause_ms; /* after each read of the I/O channel, do not read for this long */
+	/* hyperstart: the host directory that the guest's share is (kata-proxy's -share-dir) */
+	const char *share_dir;
 };
 
 struct fake_agent;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -94,7 +95,17 @@ static int start(struct proxy_harness *h, const struct fake_agent_config *config
 		return -1;
 	strcpy(cleanup_dir, h->dir);
 	atexit(remove_dir_at_exit);
-	h->agent = fake_agent_start(h->dir, config, &err);
+	/* hyperstart's exit statuses come through the share (docs/dialects.md) */
+	if (config->dialect == FAKE_AGENT_HYPERSTART) {
+		struct fake_agent_config with_share = *config;
+		h->share_dir = xasprintf("%s/share", h->dir);
+		if (mkdir(h->share_dir, 0755) < 0)
+			return -1;
+		with_share.share_dir = h->share_dir;
+		h->agent = fake_agent_start(h->dir, &with_share, &err);
+	} else {
+		h->agent = fake_agent_start(h->dir, config, &err);
+	}
 	if (h->agent == NULL) {
 		fprintf(stderr, "fake agent: %s\n", err->message);
 		return -1;
@@ -116,6 +127,10 @@ static int start(struct proxy_harness *h, const struct fake_agent_config *config
 	argv[argc++] = "-debug";
 	argv[argc++] = "-log";
 	argv[argc++] = getenv("PROXY_TEST_LOG_STDERR") ? "-" : log;
+	if (h->share_dir != NULL) {
+		argv[argc++] = "-share-dir";
+		argv[argc++] = h->share_dir;
+	}
 	for (size_t i = 0; extra != NULL && extra[i] != NULL && argc < 30; i++)
 		argv[argc++] = extra[i];
 	argv[argc] = NULL;
@@ -185,6 +200,8 @@ void harness_stop(struct proxy_harness *h)
 	}
 	fake_agent_stop(h->agent);
 	h->agent = NULL;
+	free(h->share_dir);
+	h->share_dir = NULL;
 	free(h->socket_path);
 	h->socket_path = NULL;
 	remove_dir(h->dir);

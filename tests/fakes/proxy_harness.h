@@ -20,6 +20,7 @@ struct proxy_harness {
 	struct fake_agent *agent;
 	pid_t pid;
 	struct proxy_conn *conn;
+	char *share_dir; /* hyperstart: the share where exit statuses are written */
 };
 
 /* Check ends a failed test with _exit(): no teardown, no atexit. So the test program's

@@ -16,7 +16,8 @@
 #include "process.h"
 #include "tests/fakes/proxy_harness.h"
 
-#define WAIT_MS 10000
+#define WAIT_MS   10000
+#define WAIT_PATH "/dev/.kata-hyperstart/kata-hyperstart-wait"
 
 static struct proxy_harness h;
 static struct proxy_io_tokens io;
@@ -440,7 +441,10 @@ END_TEST
 START_TEST(test_dialect_hyperstart)
 {
 	static const char *const extra[] = { "-dialect", "hyperstart", NULL };
-	static const char *const steps[] = { "out:hello\n", "exit:3", NULL };
+	/* hyperstart reports no end: kata-hyperstart-wait's file in the share does */
+	static const char *const steps[] = { WAIT_PATH, "--status=/dev/.kata-status/p1",
+		                             "--",      "out:hello\n",
+		                             "exit:3",  NULL };
 	cleanup_error kata_error_t err = NULL;
 	struct test_shim shim;
 	json_object *result;
@@ -458,6 +462,76 @@ START_TEST(test_dialect_hyperstart)
 	ck_assert_str_eq((char *)shim.out, "hello\n");
 	ck_assert_uint_eq(fake_agent_credits(h.agent, 1), 0); /* no credits in this dialect */
 	shim_close(&shim);
+	stop();
+}
+END_TEST
+
+/* kata-hyperstart-wait writes 128+N for a death by signal N; when SIGKILL kills it, it
+ * writes nothing, and the proxy knows the 137 from the SIGKILL it passed on. */
+START_TEST(test_dialect_hyperstart_signal_statuses)
+{
+	static const char *const extra[] = { "-dialect", "hyperstart", NULL };
+	static const char *const steps1[] = { WAIT_PATH, "--status=/dev/.kata-status/p1", "--",
+		                              "wait", NULL };
+	static const char *const steps2[] = { WAIT_PATH, "--status=/dev/.kata-status/p2", "--",
+		                              "wait", NULL };
+	static const char *const steps3[] = { WAIT_PATH, "--status=/dev/.kata-status/c1", "--",
+		                              "wait", NULL };
+	static const char sigterm[] = "{\"signalNumber\":15}";
+	static const char sigkill[] = "{\"signalNumber\":9}";
+	cleanup_error kata_error_t err = NULL;
+	struct test_shim term, kill9, init;
+	json_object *kill_request;
+
+	start(FAKE_AGENT_HYPERSTART, extra);
+	ck_assert_int_eq(harness_register(&h, 3, &io), 0);
+	ck_assert_int_eq(shim_connect(&term, h.socket_path, io.tokens[0]), 0);
+	ck_assert_int_eq(shim_connect(&kill9, h.socket_path, io.tokens[1]), 0);
+	ck_assert_int_eq(shim_connect(&init, h.socket_path, io.tokens[2]), 0);
+	exec_process(io.tokens[0], "p1", steps1);
+	exec_process(io.tokens[1], "p2", steps2);
+	exec_process(io.tokens[2], "c1", steps3); /* the init of c1: named after it */
+
+	ck_assert_int_eq(shim_send(&term, 0, 6, sigterm, strlen(sigterm)), 0);
+	ck_assert_int_eq(shim_wait_exit(&term, WAIT_MS), 143);
+	ck_assert_int_eq(shim_send(&kill9, 0, 6, sigkill, strlen(sigkill)), 0);
+	ck_assert_int_eq(shim_wait_exit(&kill9, WAIT_MS), 137);
+	/* kill KILL of the container, as the runtime sends it */
+	kill_request = json_object_new_object();
+	json_object_object_add(kill_request, "container", json_object_new_string("c1"));
+	json_object_object_add(kill_request, "signal", json_object_new_int(9));
+	json_object_put(proxy_hyper(h.conn, "killcontainer", NULL, 0, kill_request, &err));
+	json_object_put(kill_request);
+	ck_assert_ptr_null(err);
+	ck_assert_int_eq(shim_wait_exit(&init, WAIT_MS), 137);
+	shim_close(&term);
+	shim_close(&kill9);
+	shim_close(&init);
+	stop();
+}
+END_TEST
+
+/* What hyperstart's parser does not know it refuses, with an ERROR that says nothing. */
+START_TEST(test_dialect_hyperstart_refuses_unknown_keys)
+{
+	static const char *const extra[] = { "-dialect", "hyperstart", NULL };
+	cleanup_error kata_error_t err = NULL;
+	json_object *pod = json_object_new_object();
+
+	start(FAKE_AGENT_HYPERSTART, extra);
+	ck_assert_int_eq(harness_register(&h, 1, &io), 0);
+	json_object_object_add(pod, "hostname", json_object_new_string("h"));
+	json_object_object_add(pod, "shareDir", json_object_new_string("kataShared"));
+	json_object_put(proxy_hyper(h.conn, "startpod", NULL, 0, pod, &err));
+	ck_assert_msg(err == NULL, "startpod: %s", err ? err->message : "");
+	json_object_object_add(pod, "shareFsType", json_object_new_string("9p"));
+	ck_assert_ptr_null(proxy_hyper(h.conn, "startpod", NULL, 0, pod, &err));
+	ck_assert_ptr_nonnull(err);
+	kata_error_free(&err);
+	/* this project's own codes are unknown to it */
+	ck_assert_ptr_null(proxy_hyper(h.conn, "startcontainer", NULL, 0, NULL, &err));
+	ck_assert_ptr_nonnull(err);
+	json_object_put(pod);
 	stop();
 }
 END_TEST
@@ -597,6 +671,8 @@ static Suite *proxy_suite(void)
 	tcase_add_test(tc, test_agent_timeout);
 	tcase_add_test(tc, test_commands_wait_for_ready);
 	tcase_add_test(tc, test_dialect_hyperstart);
+	tcase_add_test(tc, test_dialect_hyperstart_signal_statuses);
+	tcase_add_test(tc, test_dialect_hyperstart_refuses_unknown_keys);
 	tcase_add_test(tc, test_dialect_cc);
 	tcase_add_test(tc, test_channels_from_register_vm);
 	tcase_add_test(tc, test_console_is_logged);

@@ -403,7 +403,12 @@ END_TEST
 START_TEST(test_wire_samples_hyperstart)
 {
 	static const char *const extra[] = { "-dialect", "hyperstart", NULL };
-	static const char *const steps[] = { "out:hello\n", "exit:3", NULL };
+	static const char *const steps[] = { "/dev/.kata-hyperstart/kata-hyperstart-wait",
+		                             "--status=/dev/.kata-status/p1",
+		                             "--",
+		                             "out:hello\n",
+		                             "exit:3",
+		                             NULL };
 	struct test_shim shim;
 	json_object *cmd, *process;
 

@@ -164,7 +164,12 @@ END_TEST
 START_TEST(test_no_credit_dialect_is_bounded)
 {
 	static const char *const extra[] = { "-dialect", "hyperstart", NULL };
-	static const char *const steps[] = { "bulk:8388608", "exit:0", NULL };
+	static const char *const steps[] = { "/dev/.kata-hyperstart/kata-hyperstart-wait",
+		                             "--status=/dev/.kata-status/p1",
+		                             "--",
+		                             "bulk:8388608",
+		                             "exit:0",
+		                             NULL };
 	struct fake_agent_config cfg = { .dialect = FAKE_AGENT_HYPERSTART };
 	struct test_shim shim;
 
