@@ -25,6 +25,8 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libvirt_dl.c): no program links them. Only the tests that drive libvirt themselves do.
 VIRT_LIBS := $(shell pkg-config --libs libvirt libxml-2.0 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+# netlink for the container's network (cli/network*.c): the runtime and the tests only.
+MNL_LIBS := $(shell pkg-config --libs libmnl 2>/dev/null)
 AGENT_STATIC_LIBS := $(shell pkg-config --static --libs $(PKGS) 2>/dev/null)
 
 WARNINGS := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow -Wpointer-arith \
@@ -122,7 +124,7 @@ $(BUILD)/%.a:
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/kata-runtime: $(call objs,cli/main.c) $(LIBCLI) $(LIBBACKENDS) $(LIBCONFIG) $(LIBKATA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(MNL_LIBS)
 
 $(BUILD)/kata-proxy: $(call objs,proxy/main.c) $(LIBPROXY) $(LIBKATA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -144,13 +146,13 @@ TEST_ARCHIVES := $(LIBFAKES) $(LIBCLI) $(LIBBACKENDS) $(LIBCONFIG) $(LIBPROXY) $
 	$(LIBAGENT) $(LIBKATA)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(CHECK_LIBS) $(TEST_VIRT_LIBS) $(PKG_LIBS) -lpthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(CHECK_LIBS) $(TEST_VIRT_LIBS) $(PKG_LIBS) $(MNL_LIBS) -lpthread
 # These tests talk to libvirt or parse XML with libxml2 themselves.
 $(BUILD)/tests/test_libvirt_api $(BUILD)/tests/test_libvirt_xml: TEST_VIRT_LIBS := $(VIRT_LIBS)
 
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(TEST_ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(PKG_LIBS) -lpthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(PKG_LIBS) $(MNL_LIBS) -lpthread
 
 tools: $(TEST_TOOLS)
 

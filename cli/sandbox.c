@@ -2,6 +2,7 @@
 #include "cleanup.h"
 #include "hypervisor.h"
 #include "log.h"
+#include "network.h"
 #include "share.h"
 #include "spawn.h"
 
@@ -182,6 +183,8 @@ int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
 		.shared_dir = sb->shared_dir,
 		.vcpus = resources->vcpus,
 		.memory_mib = resources->memory_mib,
+		.nics = resources->nics,
+		.n_nics = resources->n_nics,
 		.debug = debug || config->hypervisor.enable_debug,
 	};
 	struct hypervisor *hv = hypervisor_new(NULL, config, err);
@@ -236,6 +239,9 @@ int sandbox_teardown(const struct kata_config *config, struct sandbox_record *sb
 			hypervisor_free(hv);
 		}
 	}
+	/* after the VM: its taps go with qemu, the filters on the engine's veth stay */
+	if (network_teardown(sb->network, &step) < 0)
+		keep_first(&first, &step);
 	if (share_unmount_all(sb->mounts, &step) < 0 ||
 	    (sb->dir != NULL && share_unmount_below(sb->dir, &step) < 0)) {
 		/* Never remove a tree that may still have the container's rootfs mounted in it. */
