@@ -18,7 +18,9 @@ CC ?= gcc
 BUILD ?= build
 SANITIZE ?=
 
-PKGS := json-c libseccomp libcap-ng
+# libnl-route-3.0: the agent's netlink (Debian ships it as a static library too, which
+# the static agent needs; libmnl-dev has no static archive).
+PKGS := json-c libseccomp libcap-ng libnl-route-3.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libvirt libxml-2.0 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libvirt and libxml2 are loaded at run time by the libvirt backend only (backends/libvirt/

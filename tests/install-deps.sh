@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="
 	build-essential pkg-config git make gcc clang lld libclang-rt-14-dev clang-format cppcheck
-	libjson-c-dev libseccomp-dev libcap-ng-dev check libsubunit-dev libvirt-dev libvirt0 libxml2-dev libxml2
+	libjson-c-dev libseccomp-dev libcap-ng-dev libnl-3-dev libnl-route-3-dev check libsubunit-dev libvirt-dev libvirt0 libxml2-dev libxml2
 	libmnl-dev libmnl0
 	qemu-system-x86 qemu-utils
 	busybox-static cpio gzip lz4 kmod
