@@ -18,13 +18,17 @@ CC ?= gcc
 BUILD ?= build
 SANITIZE ?=
 
-PKGS := json-c libseccomp libcap-ng
+# libnl-route-3.0: the agent's netlink (Debian ships it as a static library too, which
+# the static agent needs; libmnl-dev has no static archive).
+PKGS := json-c libseccomp libcap-ng libnl-route-3.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libvirt libxml-2.0 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libvirt and libxml2 are loaded at run time by the libvirt backend only (backends/libvirt/
 # libvirt_dl.c): no program links them. Only the tests that drive libvirt themselves do.
 VIRT_LIBS := $(shell pkg-config --libs libvirt libxml-2.0 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+# netlink for the container's network (cli/network*.c): the runtime and the tests only.
+MNL_LIBS := $(shell pkg-config --libs libmnl 2>/dev/null)
 AGENT_STATIC_LIBS := $(shell pkg-config --static --libs $(PKGS) 2>/dev/null)
 
 WARNINGS := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow -Wpointer-arith \
@@ -124,7 +128,7 @@ $(BUILD)/%.a:
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/kata-runtime: $(call objs,cli/main.c) $(LIBCLI) $(LIBBACKENDS) $(LIBCONFIG) $(LIBKATA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(MNL_LIBS)
 
 # The same runtime whose fault_point() can stop it (tests/e2e/faults.sh): its object comes
 # first, so the archive's empty one is never linked.
@@ -156,13 +160,13 @@ TEST_ARCHIVES := $(LIBFAKES) $(LIBCLI) $(LIBBACKENDS) $(LIBCONFIG) $(LIBPROXY) $
 	$(LIBAGENT) $(LIBKATA)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(CHECK_LIBS) $(TEST_VIRT_LIBS) $(PKG_LIBS) -lpthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(CHECK_LIBS) $(TEST_VIRT_LIBS) $(PKG_LIBS) $(MNL_LIBS) -lpthread
 # These tests talk to libvirt or parse XML with libxml2 themselves.
 $(BUILD)/tests/test_libvirt_api $(BUILD)/tests/test_libvirt_xml: TEST_VIRT_LIBS := $(VIRT_LIBS)
 
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(TEST_ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(PKG_LIBS) -lpthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(PKG_LIBS) $(MNL_LIBS) -lpthread
 
 tools: $(TEST_TOOLS)
 

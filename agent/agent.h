@@ -68,6 +68,7 @@ struct agent_container {
 	int sync_fd; /* to the init process until it runs the user's program */
 	bool started;
 	bool has_userns;
+	bool has_netns; /* a network namespace of its own, whose lo the init brings up */
 	struct agent_container *next;
 };
 

@@ -120,6 +120,9 @@ int agent_cmd_startpod(struct agent *a, json_object *req, json_object **result, 
 	}
 	if (r.dns && r.dns[0] && write_resolv_conf(r.dns, err) < 0)
 		goto out;
+	/* Before the share is mounted: a failure here leaves no mount behind. */
+	if (agent_network_apply(&r.net, err) < 0)
+		goto out;
 	if (r.share_tag) {
 		if (mount_share(r.share_tag, r.share_fstype, err) < 0)
 			goto out;

@@ -275,6 +275,8 @@ int agent_parse_startpod(json_object *req, struct agent_startpod_request *out, k
 			goto fail;
 		}
 	}
+	if (agent_parse_network(req, &out->net, err) < 0)
+		goto fail;
 	return 0;
 fail:
 	agent_startpod_request_clear(out);
@@ -398,6 +400,7 @@ void agent_startpod_request_clear(struct agent_startpod_request *r)
 	strv_free(r->dns);
 	free(r->share_tag);
 	free(r->share_fstype);
+	agent_net_config_clear(&r->net);
 	memset(r, 0, sizeof(*r));
 }
 

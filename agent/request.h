@@ -7,6 +7,7 @@
 
 #include "agent_proto.h"
 #include "error.h"
+#include "network.h"
 #include "oci_spec.h"
 
 #include <json-c/json.h>
@@ -26,9 +27,10 @@ struct agent_process_request {
 
 struct agent_startpod_request {
 	char *hostname;
-	char **dns;         /* name server addresses, NULL-terminated, may be NULL */
-	char *share_tag;    /* mount tag of the shared directory, NULL: no share */
-	char *share_fstype; /* "9p" or "virtiofs" */
+	char **dns;                  /* name server addresses, NULL-terminated, may be NULL */
+	char *share_tag;             /* mount tag of the shared directory, NULL: no share */
+	char *share_fstype;          /* "9p" or "virtiofs" */
+	struct agent_net_config net; /* "interfaces" and "routes" */
 };
 
 struct agent_newcontainer_request {

@@ -5,6 +5,7 @@
 #include "agent_proto.h"
 #include "cleanup.h"
 #include "log.h"
+#include "network.h"
 #include "run.h"
 
 #include <errno.h>
@@ -108,6 +109,11 @@ static int setup(struct agent *a, kata_error_t *err)
 	if (kata_log_init("kata-agent", NULL, KATA_LOG_TEXT, level_from_cmdline(), err) < 0)
 		return -1;
 	log_info("kata-agent %s starting", KATA_VERSION);
+	/* lo is up in the guest whether or not STARTPOD brings interfaces. */
+	if (getpid() == 1 && agent_network_loopback_up(err) < 0) {
+		log_warning("%s", (*err)->message);
+		kata_error_free(err);
+	}
 	/* Orphans of the guest come to us, and we reap them all. */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	signal(SIGPIPE, SIG_IGN);

@@ -11,6 +11,7 @@
 #include "child.h"
 #include "cleanup.h"
 #include "log.h"
+#include "network.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -291,6 +292,9 @@ init_child(struct agent_container *c, const struct agent_process_request *r, str
 		kata_error_sys(&err, "become root in the user namespace");
 		child_fail(sync_fd, &err);
 	}
+	/* lo is up in every container, as under runc. */
+	if (c->has_netns && agent_network_loopback_up(&err) < 0)
+		child_fail(sync_fd, &err);
 	if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0) {
 		kata_error_sys(&err, "sethostname");
 		child_fail(sync_fd, &err);
@@ -369,6 +373,7 @@ int agent_spawn_init(struct agent *a, struct agent_container *c,
 		n_join++;
 	}
 	c->has_userns = (flags & CLONE_NEWUSER) != 0;
+	c->has_netns = (flags & CLONE_NEWNET) != 0;
 	if (stdio_prepare(r, &s, err) < 0)
 		goto out_stdio;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) {

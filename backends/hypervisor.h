@@ -43,6 +43,14 @@ enum hypervisor_channel {
 #define HYPERVISOR_FLAG_FORCE (1u << 0)
 #define HYPERVISOR_FLAGS_ALL  HYPERVISOR_FLAG_FORCE
 
+/* A network card of the VM: a tap the runtime opened (in the container's network
+ * namespace, docs/network.md), given to the guest as a virtio-net device. */
+struct hypervisor_nic {
+	int tap_fd;   /* open; the backend hands a copy to the VM, the caller closes its own */
+	char mac[18]; /* the guest NIC's, "02:42:ac:11:00:02" */
+	uint32_t mtu;
+};
+
 /* What the runtime asks for when it creates a sandbox's VM. */
 struct hypervisor_sandbox_params {
 	const char *id;  /* sandbox id: names the VM */
@@ -57,6 +65,9 @@ struct hypervisor_sandbox_params {
 	 * under TCG (docs/performance.md), so it asks for none. */
 	bool hotplug;
 	const char *kernel_params; /* appended after the configuration's; NULL: none */
+	/* Network cards, in order (eth0 first); their fds must stay open until start(). */
+	const struct hypervisor_nic *nics;
+	size_t n_nics;
 };
 
 struct hypervisor;

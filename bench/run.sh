@@ -4,7 +4,7 @@
 #
 # usage: bench/run.sh [BUILD]       (BUILD defaults to build)
 # env:   BENCH_QUICK=1   3 runs instead of 5, fewer repetitions elsewhere
-#        BENCH_ONLY="cold exec memory streams fs density"   a subset of the sections
+#        BENCH_ONLY="cold exec memory streams fs density net"   a subset of the sections
 #        BENCH_RUNS=N    runs per figure (default 5)
 #        RUNC=PATH       the runc to compare with (default: runc on PATH; none: no runc rows)
 # Every figure is the median of its runs after a warm-up, with min and max; where it has a
@@ -24,10 +24,12 @@ bench_dir=$(cd "$(dirname "$0")" && pwd)
 . "$bench_dir/fs.sh"
 # shellcheck source=bench/density.sh
 . "$bench_dir/density.sh"
+# shellcheck source=bench/net.sh
+. "$bench_dir/net.sh"
 # shellcheck source=bench/report.sh
 . "$bench_dir/report.sh"
 
-trap bench_cleanup EXIT
+trap 'bench_cleanup; net_cleanup' EXIT
 trap 'exit 130' INT TERM
 
 [ "$(id -u)" = 0 ] || die "needs root (containers, mounts)"
@@ -38,7 +40,7 @@ for f in "$RUNTIME" "$CONFIG" "$BUILD/guest/vmlinux" "$BUILD/guest/kata-initrd.i
 done
 [ -n "$RUNC" ] || note "runc not installed: no runc baselines"
 
-sections=${BENCH_ONLY:-cold exec memory streams fs density}
+sections=${BENCH_ONLY:-cold exec memory streams fs density net}
 began=$EPOCHREALTIME
 for s in $sections; do
 	case "$s" in
@@ -46,8 +48,9 @@ for s in $sections; do
 	exec) section_exec ;;
 	streams) section_streams ;;
 	fs) section_fs ;;
+	net) section_net ;;
 	memory | density) [[ " $sections " == *" density "* && $s == memory ]] || section_density ;;
-	*) die "unknown section $s (cold exec memory streams fs density)" ;;
+	*) die "unknown section $s (cold exec memory streams fs density net)" ;;
 	esac
 done
 elapsed=$(awk -v a="$began" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')

@@ -89,6 +89,8 @@ json_object *container_record_to_json(const struct container_record *record)
 	json_add_string_array(sandbox, "mounts", sb->mounts);
 	json_object_object_add(sandbox, "vcpus", json_object_new_int64(sb->vcpus));
 	json_object_object_add(sandbox, "memory_mib", json_object_new_int64(sb->memory_mib));
+	if (sb->network != NULL)
+		json_object_object_add(sandbox, "network", json_object_get(sb->network));
 	json_object_object_add(obj, "sandbox", sandbox);
 	return obj;
 }
@@ -99,6 +101,7 @@ int container_record_from_json(json_object *obj, struct container_record *record
 	struct sandbox_record *sb = &record->sandbox;
 	json_object *sandbox = NULL;
 	json_object *hypervisor = NULL;
+	json_object *network = NULL;
 	json_object *deferred = NULL;
 	json_object *newcontainer = NULL;
 
@@ -131,10 +134,13 @@ int container_record_from_json(json_object *obj, struct container_record *record
 	            0 ||
 	    json_get_string_array(sandbox, "mounts", "sandbox", false, &sb->mounts, err) < 0 ||
 	    json_get_uint32(sandbox, "vcpus", "sandbox", false, &sb->vcpus, err) < 0 ||
-	    json_get_uint32(sandbox, "memory_mib", "sandbox", false, &sb->memory_mib, err) < 0)
+	    json_get_uint32(sandbox, "memory_mib", "sandbox", false, &sb->memory_mib, err) < 0 ||
+	    json_get_object(sandbox, "network", "sandbox", false, &network, err) < 0)
 		goto fail;
 	if (hypervisor != NULL)
 		sb->hypervisor = json_object_get(hypervisor);
+	if (network != NULL)
+		sb->network = json_object_get(network);
 	return 0;
 fail:
 	container_record_clear(record);
@@ -157,6 +163,7 @@ void container_record_clear(struct container_record *record)
 	free(sb->dir);
 	free(sb->shared_dir);
 	json_object_put(sb->hypervisor);
+	json_object_put(sb->network);
 	free(sb->proxy_socket);
 	strv_free(sb->mounts);
 	memset(record, 0, sizeof(*record));

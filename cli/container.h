@@ -34,6 +34,7 @@ struct sandbox_record {
 	char **mounts;  /* host mount points made for the guest, in the order they were made */
 	uint32_t vcpus; /* what the VM was given */
 	uint32_t memory_mib;
+	json_object *network; /* the taps and filters made for the VM (cli/network.h); NULL: none */
 };
 
 struct container_record {

@@ -17,6 +17,7 @@
 #include "json_util.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "network.h"
 #include "oci_spec.h"
 #include "rootfs_check.h"
 #include "sandbox.h"
@@ -182,9 +183,10 @@ static int create_in_guest(const struct kata_config *config, struct container_re
 	/* A terminal's shim sends the window size at once, which needs the process. */
 	if (!launch->terminal && start_shim(config, record, launch, cp, err) < 0)
 		goto out;
-	/* the keys of every dialect; the network's interfaces and routes go here too */
+	/* the keys of every dialect, the network's interfaces and routes among them */
 	json_add_string(startpod, "hostname", spec->hostname ?: record->id);
 	json_add_string(startpod, "shareDir", "kataShared");
+	network_startpod_add(startpod, record->sandbox.network);
 	fault_point("registered");
 	if (dialect_startpod(config, startpod, err) < 0 ||
 	    hyper(conn, "startpod", NULL, startpod, err) < 0)
@@ -319,6 +321,8 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 	struct shim_launch launch = { 0 };
 	struct create_checkpoint saved = { handle, record };
 	struct sandbox_checkpoint cp = { save_checkpoint, &saved };
+	struct network_checkpoint net_cp = { save_checkpoint, &saved };
+	__attribute__((cleanup(network_nics_clear))) struct network_nics nics = { .n = 0 };
 	bool start_now = opts->start && can_start_at_once(ctx->config, spec);
 	int ret = -1;
 
@@ -341,6 +345,12 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 	sandbox_size_for(ctx->config, spec, &resources);
 	sb->vcpus = resources.vcpus;
 	sb->memory_mib = resources.memory_mib;
+	ret = network_setup(ctx->config, spec, &sb->network, &net_cp, &nics, err);
+	container_save(handle, record, NULL);
+	if (ret < 0)
+		return -1;
+	resources.nics = nics.nics;
+	resources.n_nics = nics.n;
 	ret = sandbox_boot(ctx->config, sb, &resources, ctx->log_path, ctx->debug, &cp, err);
 	container_save(handle, record, NULL);
 	if (ret < 0)

@@ -3,6 +3,7 @@
 #include "hypervisor.h"
 #include "fault_point.h"
 #include "log.h"
+#include "network.h"
 #include "sandbox_sweep.h"
 #include "share.h"
 #include "spawn.h"
@@ -208,6 +209,8 @@ int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
 		.shared_dir = sb->shared_dir,
 		.vcpus = resources->vcpus,
 		.memory_mib = resources->memory_mib,
+		.nics = resources->nics,
+		.n_nics = resources->n_nics,
 		.debug = debug || config->hypervisor.enable_debug,
 	};
 	struct hypervisor *hv = hypervisor_new(NULL, config, err);
@@ -303,6 +306,9 @@ int sandbox_teardown(const struct kata_config *config, struct sandbox_record *sb
 	fault_point("vm-stopped");
 	/* What the record does not know of (or no longer can say): found by its paths. */
 	if (sb->dir != NULL && sandbox_sweep_processes(sb->dir, &step) < 0)
+		keep_first(&first, &step);
+	/* after the VM: its taps go with qemu, the filters on the engine's veth stay */
+	if (network_teardown(sb->network, &step) < 0)
 		keep_first(&first, &step);
 	if (share_unmount_all(sb->mounts, &step) < 0 ||
 	    (sb->dir != NULL && share_unmount_below(sb->dir, &step) < 0)) {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "hypervisor.h"
 #include "container.h"
 #include "error.h"
 #include "oci_spec.h"
@@ -23,6 +24,8 @@
 struct sandbox_resources {
 	uint32_t vcpus;
 	uint32_t memory_mib;
+	const struct hypervisor_nic *nics; /* the container's network (cli/network.h) */
+	size_t n_nics;
 };
 
 /* Kata's sizing: the configured defaults plus what the container's limits ask for. */

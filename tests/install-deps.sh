@@ -5,11 +5,12 @@ set -eu
 
 PACKAGES="
 	build-essential pkg-config git make gcc clang lld libclang-rt-14-dev clang-format cppcheck
-	libjson-c-dev libseccomp-dev libcap-ng-dev check libsubunit-dev libvirt-dev libvirt0 libxml2-dev libxml2
+	libjson-c-dev libseccomp-dev libcap-ng-dev libnl-3-dev libnl-route-3-dev check libsubunit-dev libvirt-dev libvirt0 libxml2-dev libxml2
+	libmnl-dev libmnl0
 	qemu-system-x86 qemu-utils
 	busybox-static cpio gzip lz4 kmod
 	linux-source-6.1 patch bc bison flex libelf-dev libssl-dev xz-utils dwarves
-	podman containerd runc
+	podman containerd runc containernetworking-plugins iperf3
 	libvirt-daemon-system libvirt-daemon libvirt-clients
 	iproute2 socat procps psmisc util-linux jq python3
 	golang-go golang-github-opencontainers-runtime-tools-dev golang-github-opencontainers-specs-dev

@@ -74,6 +74,13 @@ static int libvirt_create(struct hypervisor *hv, const struct hypervisor_sandbox
 		return kata_error_set(err, EEXIST, "create: sandbox already created");
 	if (params->dir[0] != '/' || (params->shared_dir != NULL && params->shared_dir[0] != '/'))
 		return kata_error_set(err, EINVAL, "create: directories must be absolute paths");
+	/* libvirtd opens a tap by name in its own network namespace, never the container's,
+	 * and takes no tap fds for a qemu domain (docs/network.md). */
+	if (params->n_nics > 0)
+		return kata_error_set(err, ENOTSUP,
+		                      "create: the libvirt backend cannot give the VM the "
+		                      "container's network yet (use the qemu backend, or "
+		                      "internetworking_model = \"none\")");
 	/* libvirt refuses a '/' in a domain name. */
 	if (params->id[0] == '\0' || strchr(params->id, '/') != NULL)
 		return kata_error_set(err, EINVAL, "create: sandbox id '%s' cannot name a domain",

@@ -19,8 +19,40 @@
 #include <linux/close_range.h>
 #endif
 
-/* In a forked child: a clean signal state and only fds 0-2, then exec. Never returns. */
-static void __attribute__((noreturn)) exec_child(char *const argv[], int in, int out, int errfd)
+/* The fds a child keeps beyond 0-2: fds[i] becomes first + i. */
+struct kept_fds {
+	const int *fds;
+	size_t n;
+	int first;
+};
+
+/* In a forked child: moves the kept fds to their numbers (through copies above them, so that
+ * no source is overwritten before it is copied) and closes every other fd above 2. */
+static int place_kept_fds(const struct kept_fds *kept)
+{
+	int high[16];
+	int above = kept->first + (int)kept->n;
+
+	if (kept->n > sizeof(high) / sizeof(high[0]) || kept->first < 3)
+		return -1;
+	for (size_t i = 0; i < kept->n; i++) {
+		high[i] = fcntl(kept->fds[i], F_DUPFD_CLOEXEC, above);
+		if (high[i] < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < kept->n; i++)
+		if (dup2(high[i], kept->first + (int)i) < 0) /* the copy is not close-on-exec */
+			return -1;
+	/* The copies above are close-on-exec: they go at exec. */
+	if (close_range(3, (unsigned int)kept->first - 1, 0) < 0 && kept->first > 3)
+		return -1;
+	return 0;
+}
+
+/* In a forked child: a clean signal state and only fds 0-2 (and kept ones), then exec.
+ * Never returns. */
+static void __attribute__((noreturn))
+exec_child_keeping(char *const argv[], int in, int out, int errfd, const struct kept_fds *kept)
 {
 	sigset_t all;
 
@@ -30,13 +62,26 @@ static void __attribute__((noreturn)) exec_child(char *const argv[], int in, int
 		signal(sig, SIG_DFL); /* fails harmlessly for SIGKILL, SIGSTOP and RT gaps */
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
 		_exit(127);
-	if (close_range(3, ~0U, 0) < 0) {
+	if (kept != NULL && kept->n > 0) {
+		if (place_kept_fds(kept) < 0) {
+			dprintf(2, "keep fds for %s: %s\n", argv[0], strerror(errno));
+			_exit(127);
+		}
+		/* everything else is close-on-exec or closed above; fds past the kept
+		 * ones may still be inheritable, so close them */
+		close_range((unsigned int)(kept->first + (int)kept->n), ~0U, CLOSE_RANGE_CLOEXEC);
+	} else if (close_range(3, ~0U, 0) < 0) {
 		for (int fd = 3; fd < 1024; fd++)
 			close(fd);
 	}
 	execv(argv[0], argv);
 	dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
+}
+
+static void __attribute__((noreturn)) exec_child(char *const argv[], int in, int out, int errfd)
+{
+	exec_child_keeping(argv, in, out, errfd, NULL);
 }
 
 static int open_log(const char *log_path, kata_error_t *err)
@@ -61,6 +106,13 @@ static void kill_and_reap(pid_t pid)
 
 int launch_daemonizing(char *const argv[], int timeout_ms, kata_error_t *err)
 {
+	return launch_daemonizing_fds(argv, NULL, 0, 3, timeout_ms, err);
+}
+
+int launch_daemonizing_fds(char *const argv[], const int *fds, size_t n_fds, int first_fd,
+                           int timeout_ms, kata_error_t *err)
+{
+	struct kept_fds kept = { fds, n_fds, first_fd };
 	int64_t deadline = process_now_ms() + timeout_ms;
 	cleanup_close int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	cleanup_close int rd = -1, wr = -1;
@@ -81,7 +133,7 @@ int launch_daemonizing(char *const argv[], int timeout_ms, kata_error_t *err)
 	if (pid < 0)
 		return kata_error_sys(err, "fork");
 	if (pid == 0)
-		exec_child(argv, null_fd, null_fd, wr);
+		exec_child_keeping(argv, null_fd, null_fd, wr, &kept);
 	close(steal_fd(&wr));
 
 	/* The foreground process exits once the daemon is ready; the daemon points its own

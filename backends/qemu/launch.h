@@ -14,6 +14,9 @@
  * timeout_ms for its foreground process to exit. A non-zero exit fails with the program's
  * own stderr output in the message. */
 int launch_daemonizing(char *const argv[], int timeout_ms, kata_error_t *err);
+/* The same, with fds[i] open in the program as first_fd + i (first_fd >= 3). */
+int launch_daemonizing_fds(char *const argv[], const int *fds, size_t n_fds, int first_fd,
+                           int timeout_ms, kata_error_t *err);
 
 /* Starts argv detached (double fork, new session) with stdout and stderr appended to
  * log_path (NULL: /dev/null). Fills *proc with the grandchild's pid and start time. */

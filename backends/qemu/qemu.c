@@ -78,6 +78,15 @@ static int qemu_create(struct hypervisor *hv, const struct hypervisor_sandbox_pa
 	plan.host_tsc_khz = host_tsc_khz();
 	plan.debug = sb->debug;
 	plan.extra_kernel_params = params->kernel_params;
+	plan.nics = params->nics;
+	plan.n_nics = params->n_nics;
+	/* Borrowed until start(): qemu gets copies at fixed numbers (QEMU_NIC_FIRST_FD). */
+	if (params->n_nics > 0) {
+		sb->tap_fds = xcalloc(params->n_nics, sizeof(*sb->tap_fds));
+		for (size_t i = 0; i < params->n_nics; i++)
+			sb->tap_fds[i] = params->nics[i].tap_fd;
+		sb->n_tap_fds = params->n_nics;
+	}
 	if (backend_resolve_accelerator(hv->config, &plan.accelerator, err) < 0)
 		goto fail;
 
@@ -153,7 +162,8 @@ static int qemu_start(struct hypervisor *hv, unsigned int flags, kata_error_t *e
 	    virtiofsd_start(sb->virtiofsd_argv, sb->virtiofsd_socket, sb->virtiofsd_log,
 	                    &sb->virtiofsd, VIRTIOFSD_START_TIMEOUT_MS, err) < 0)
 		return kata_error_wrap(err, "start");
-	if (launch_daemonizing(sb->argv, QEMU_START_TIMEOUT_MS, err) < 0)
+	if (launch_daemonizing_fds(sb->argv, sb->tap_fds, sb->n_tap_fds, QEMU_NIC_FIRST_FD,
+	                           QEMU_START_TIMEOUT_MS, err) < 0)
 		goto fail;
 	if (read_pid_file(sb->pid_path, &pid, err) < 0 || process_identify(pid, &sb->qemu, err) < 0)
 		goto fail;

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "hypervisor.h"
 
 /* Used when a field is empty (a configuration built by hand, e.g. in tests); the loader
  * fills the same defaults from config.h. */
@@ -45,7 +46,13 @@ struct qemu_plan {
 	const char *console_log_path; /* NULL: none */
 	const char *pid_path;
 	const char *virtiofsd_socket; /* virtio-fs only */
+	/* Network cards: -netdev tap,fd=QEMU_NIC_FIRST_FD+i (the launcher puts the taps there) */
+	const struct hypervisor_nic *nics;
+	size_t n_nics;
 };
+
+/* The fd number qemu finds its first tap at (launch_daemonizing_fds() moves them there). */
+#define QEMU_NIC_FIRST_FD 3
 
 /* The qemu binary to run: the configured path, which must match valid_hypervisor_paths
  * (glob patterns) when that list is set. */

@@ -12,6 +12,7 @@ void qemu_sandbox_free(struct qemu_sandbox *sb)
 {
 	if (sb == NULL)
 		return;
+	free(sb->tap_fds);
 	free(sb->id);
 	free(sb->dir);
 	free(sb->shared_dir);

@@ -34,6 +34,9 @@ struct qemu_sandbox {
 	char **virtiofsd_argv; /* NULL unless virtio-fs */
 	struct process_id qemu;
 	struct process_id virtiofsd;
+	/* Not saved: the taps' fds, borrowed from create() to start() in one process. */
+	int *tap_fds;
+	size_t n_tap_fds;
 };
 
 void qemu_sandbox_free(struct qemu_sandbox *sb);

@@ -1,0 +1,68 @@
+/* The container's network in its VM (docs/network.md): for every interface the engine put
+ * in the container's network namespace, a tap in that namespace joined to it by tc
+ * redirects (internetworking_model = "tcfilter"), a virtio-net device on the tap, and the
+ * interface's addresses and routes handed to the agent in STARTPOD.
+ *
+ * What was made is kept as JSON in the sandbox's record (sandbox_record.network), written
+ * before each piece is made, so that delete (and delete --force after a runtime killed
+ * half-way) removes exactly that and leaves the engine's interfaces as they were. */
+#ifndef KATA_CLI_NETWORK_H
+#define KATA_CLI_NETWORK_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+
+#include "config.h"
+#include "error.h"
+#include "hypervisor.h"
+#include "oci_spec.h"
+
+/* The taps' names: tap0_kata, tap1_kata, ... (Kata's), in the container's namespace. */
+#define NETWORK_TAP_FORMAT "tap%zu_kata"
+/* At most this many interfaces are carried into one VM. */
+#define NETWORK_MAX_INTERFACES 8
+
+/* The VM's NICs: open tap file descriptors, closed by network_nics_clear(). */
+struct network_nics {
+	struct hypervisor_nic nics[NETWORK_MAX_INTERFACES];
+	size_t n;
+};
+
+/* Called with the record each time it gained something to undo (may be NULL). */
+struct network_checkpoint {
+	void (*save)(void *opaque);
+	void *opaque;
+};
+
+/* Plumbs the spec's network namespace (linux.namespaces, type network, with a path) for the
+ * VM. *record is set before anything is made (NULL when there is nothing to do: no
+ * namespace path, or the model "none"); nics gets one open tap per interface. On failure,
+ * what was made is removed again and no fd is left open. */
+int network_setup(const struct kata_config *config, const struct oci_spec *spec,
+                  json_object **record, const struct network_checkpoint *cp,
+                  struct network_nics *nics, kata_error_t *err);
+
+/* Removes the taps and filters the record names; what is gone already is no error (the
+ * engine may have removed the namespace first). Harmless to call twice. */
+int network_teardown(json_object *record, kata_error_t *err);
+
+void network_nics_clear(struct network_nics *nics);
+
+/* Adds hyperstart's `interfaces` and `routes` keys to a STARTPOD object (nothing when the
+ * record is NULL). */
+void network_startpod_add(json_object *startpod, json_object *record);
+
+/* --- parts, for tests ---------------------------------------------------------------- */
+
+/* Enters the network namespace at path; *saved is the caller's, for netns_return(). */
+int netns_enter(const char *path, int *saved, kata_error_t *err);
+int netns_return(int *saved, kata_error_t *err);
+
+/* Creates a tap named name in the current network namespace (with a vnet header, as qemu
+ * uses it); it lives as long as the returned fd (or a copy) is open. */
+int network_tap_open(const char *name, kata_error_t *err);
+
+/* "02:42:ac:11:00:02" */
+void network_format_mac(const unsigned char mac[6], char out[18]);
+
+#endif

@@ -1,0 +1,497 @@
+/* The host side of the container's network (cli/network*.c), in a network namespace of each
+ * test's own (Check forks every test; the test unshares its namespace first): a veth pair as
+ * an engine makes it, plumbed to a tap and back, frames carried both ways, the record and
+ * STARTPOD's keys, refusals that leave nothing behind, teardown after a half-made set-up. */
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "error.h"
+#include "json_util.h"
+#include "cli/network.h"
+#include "oci_spec.h"
+
+/* An ethertype for local experiments (IEEE 802): nothing else in the namespace sends it. */
+#define TEST_ETHERTYPE 0x88b5
+#define VNET_HDR_LEN   10
+
+static struct kata_config config;
+/* The container's namespace: held by a child of the test, as an engine holds it. */
+static char ctr_ns[64];
+static pid_t ns_holder;
+
+static void run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void run(const char *fmt, ...)
+{
+	cleanup_free char *cmd = NULL;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	ck_assert(vasprintf(&cmd, fmt, ap) >= 0);
+	va_end(ap);
+	rc = system(cmd);
+	ck_assert_msg(rc == 0, "`%s` failed: %d", cmd, rc);
+}
+
+/* The command's standard output (in the container's namespace). */
+static char *output(const char *cmd)
+{
+	cleanup_free char *in_ctr = xasprintf("nsenter --net=%s sh -c '%s'", ctr_ns, cmd);
+	FILE *p = popen(in_ctr, "r");
+	char *buf = xzalloc(65536);
+	size_t n;
+
+	ck_assert(p != NULL);
+	n = fread(buf, 1, 65535, p);
+	buf[n] = '\0';
+	pclose(p);
+	return buf;
+}
+
+static void run_in(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void run_in(const char *fmt, ...)
+{
+	cleanup_free char *cmd = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ck_assert(vasprintf(&cmd, fmt, ap) >= 0);
+	va_end(ap);
+	run("nsenter --net=%s sh -c '%s'", ctr_ns, cmd);
+}
+
+/* Two namespaces of the test's own: the test's ("the host", where the engine's end of the
+ * veth is, peer0) and the container's, with what podman's bridge plugin leaves there: eth0
+ * with IPv4 and IPv6 addresses, an MTU of 1400, routes. */
+static void setup(void)
+{
+	int ready[2];
+	char byte;
+
+	memset(&config, 0, sizeof(config));
+	config.runtime.internetworking_model = "tcfilter";
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
+	ck_assert_int_eq(pipe(ready), 0);
+	ns_holder = fork();
+	ck_assert_int_ge(ns_holder, 0);
+	if (ns_holder == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (unshare(CLONE_NEWNET) < 0)
+			_exit(1);
+		close(ready[0]);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &byte, 1), 1);
+	close(ready[0]);
+	snprintf(ctr_ns, sizeof(ctr_ns), "/proc/%d/ns/net", (int)ns_holder);
+	run("ip link add eth0 address 02:42:ac:11:00:02 mtu 1400 type veth peer name peer0 "
+	    "mtu 1400 && ip link set eth0 netns %d && ip link set peer0 up",
+	    (int)ns_holder);
+	run_in("ip link set lo up");
+	run_in("ip addr add 10.88.0.5/16 dev eth0");
+	run_in("ip -6 addr add fd00::5/64 dev eth0 nodad");
+	run_in("ip link set eth0 up");
+	run_in("ip route add default via 10.88.0.1");
+	run_in("ip route add 10.1.0.0/16 via 10.88.0.1");
+	run_in("ip -6 route add default via fd00::1");
+}
+
+static void teardown(void)
+{
+	kill(ns_holder, SIGKILL);
+	waitpid(ns_holder, NULL, 0);
+}
+
+static struct oci_spec *spec_with_netns(const char *path)
+{
+	cleanup_error kata_error_t err = NULL;
+	cleanup_free char *text =
+	        xasprintf("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+	                  "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},"
+	                  "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}%s%s%s]}}",
+	                  path != NULL ? ",{\"type\":\"network\",\"path\":\"" : "", path ?: "",
+	                  path != NULL ? "\"}" : "");
+	struct oci_spec *spec = oci_spec_parse(text, strlen(text), &err);
+
+	ck_assert_msg(spec != NULL, "%s", err != NULL ? err->message : "");
+	return spec;
+}
+
+static int saves;
+static void count_save(void *opaque)
+{
+	(void)opaque;
+	saves++;
+}
+
+/* The state an engine's interface is in, to compare before and after. */
+static char *eth0_state(void)
+{
+	return output("ip -d addr show dev eth0; "
+	              "tc qdisc show dev eth0; tc filter show dev eth0 ingress; ip route; "
+	              "ip -6 route");
+}
+
+START_TEST(test_setup_plumbs_and_teardown_restores)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct oci_spec *spec = spec_with_netns(ctr_ns);
+	struct network_checkpoint cp = { count_save, NULL };
+	struct network_nics nics;
+	cleanup_json json_object *record = NULL;
+	cleanup_free char *before = eth0_state();
+	cleanup_free char *filters = NULL, *tap_filters = NULL, *after = NULL, *links = NULL;
+
+	saves = 0;
+	ck_assert_msg(network_setup(&config, spec, &record, &cp, &nics, &err) == 0, "%s",
+	              err->message);
+	ck_assert_int_eq(saves, 1);
+	ck_assert_ptr_nonnull(record);
+	ck_assert_uint_eq(nics.n, 1);
+	ck_assert_int_ge(nics.nics[0].tap_fd, 0);
+	ck_assert_str_eq(nics.nics[0].mac, "02:42:ac:11:00:02");
+	ck_assert_uint_eq(nics.nics[0].mtu, 1400);
+	links = output("ip -o link show tap0_kata");
+	ck_assert_msg(strstr(links, "mtu 1400") != NULL && strstr(links, ",UP") != NULL, "%s",
+	              links);
+	filters = output("tc filter show dev eth0 ingress");
+	ck_assert_msg(strstr(filters, "u32") && strstr(filters, "mirred") &&
+	                      strstr(filters, "Redirect to device tap0_kata"),
+	              "%s", filters);
+	tap_filters = output("tc filter show dev tap0_kata ingress");
+	ck_assert_msg(strstr(tap_filters, "Redirect to device eth0"), "%s", tap_filters);
+
+	ck_assert_msg(network_teardown(record, &err) == 0, "%s", err->message);
+	free(links);
+	links = output("ip -o link show");
+	ck_assert_msg(strstr(links, "tap0_kata") == NULL, "%s", links);
+	after = eth0_state();
+	ck_assert_str_eq(before, after);
+	/* twice is harmless */
+	ck_assert_msg(network_teardown(record, &err) == 0, "%s", err->message);
+	network_nics_clear(&nics);
+	oci_spec_free(spec);
+}
+END_TEST
+
+static json_object *path_get(json_object *obj, const char *key, size_t idx, const char *field)
+{
+	json_object *arr = NULL, *value = NULL;
+
+	ck_assert(json_object_object_get_ex(obj, key, &arr));
+	ck_assert_uint_gt(json_object_array_length(arr), idx);
+	obj = json_object_array_get_idx(arr, idx);
+	if (field == NULL)
+		return obj;
+	if (!json_object_object_get_ex(obj, field, &value))
+		return NULL;
+	return value;
+}
+
+static bool has_route(json_object *routes, const char *dest, const char *gateway)
+{
+	for (size_t i = 0; i < json_object_array_length(routes); i++) {
+		json_object *r = json_object_array_get_idx(routes, i), *d, *g = NULL, *dev;
+
+		ck_assert(json_object_object_get_ex(r, "dest", &d));
+		ck_assert(json_object_object_get_ex(r, "device", &dev));
+		ck_assert_str_eq(json_object_get_string(dev), "eth0");
+		json_object_object_get_ex(r, "gateway", &g);
+		if (strcmp(json_object_get_string(d), dest) == 0 &&
+		    (gateway == NULL
+		             ? g == NULL
+		             : g != NULL && strcmp(json_object_get_string(g), gateway) == 0))
+			return true;
+	}
+	return false;
+}
+
+START_TEST(test_startpod_keys)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct oci_spec *spec = spec_with_netns(ctr_ns);
+	struct network_nics nics;
+	cleanup_json json_object *record = NULL;
+	cleanup_json json_object *startpod = json_object_new_object();
+	cleanup_json json_object *empty = json_object_new_object();
+	json_object *iface, *addrs, *routes = NULL;
+
+	run_in("ip route add 192.168.7.0/24 dev eth0");
+	ck_assert_msg(network_setup(&config, spec, &record, NULL, &nics, &err) == 0, "%s",
+	              err->message);
+	network_startpod_add(startpod, record);
+	iface = path_get(startpod, "interfaces", 0, NULL);
+	ck_assert_str_eq(json_object_get_string(path_get(startpod, "interfaces", 0, "device")),
+	                 "eth0");
+	ck_assert_str_eq(
+	        json_object_get_string(path_get(startpod, "interfaces", 0, "newDeviceName")),
+	        "eth0");
+	ck_assert_str_eq(json_object_get_string(path_get(startpod, "interfaces", 0, "macAddr")),
+	                 "02:42:ac:11:00:02");
+	ck_assert_int_eq(json_object_get_int(path_get(startpod, "interfaces", 0, "mtu")), 1400);
+	ck_assert(json_object_object_get_ex(iface, "ipAddresses", &addrs));
+	/* the global ones only: the guest makes its own link-local address */
+	ck_assert_uint_eq(json_object_array_length(addrs), 2);
+	ck_assert_str_eq(json_object_get_string(path_get(iface, "ipAddresses", 0, "ipAddress")),
+	                 "10.88.0.5");
+	ck_assert_str_eq(json_object_get_string(path_get(iface, "ipAddresses", 0, "netMask")),
+	                 "16");
+	ck_assert_str_eq(json_object_get_string(path_get(iface, "ipAddresses", 1, "ipAddress")),
+	                 "fd00::5");
+	ck_assert_str_eq(json_object_get_string(path_get(iface, "ipAddresses", 1, "netMask")),
+	                 "64");
+	ck_assert(json_object_object_get_ex(startpod, "routes", &routes));
+	ck_assert(has_route(routes, "default", "10.88.0.1"));
+	ck_assert(has_route(routes, "10.1.0.0/16", "10.88.0.1"));
+	ck_assert(has_route(routes, "::/0", "fd00::1"));
+	ck_assert(has_route(routes, "192.168.7.0/24", NULL));
+	/* not the ones the guest's own addresses make */
+	ck_assert(!has_route(routes, "10.88.0.0/16", NULL));
+	ck_assert(!has_route(routes, "fd00::/64", NULL));
+	ck_assert_uint_eq(json_object_array_length(routes), 4);
+	/* routes without a gateway come first: the others may go through them */
+	ck_assert_str_eq(json_object_get_string(path_get(startpod, "routes", 0, "dest")),
+	                 "192.168.7.0/24");
+
+	network_startpod_add(empty, NULL);
+	ck_assert_int_eq(json_object_object_length(empty), 0);
+	ck_assert_int_eq(network_teardown(record, &err), 0);
+	network_nics_clear(&nics);
+	oci_spec_free(spec);
+}
+END_TEST
+
+static int packet_socket(const char *ifname)
+{
+	struct sockaddr_ll addr = { .sll_family = AF_PACKET,
+		                    .sll_protocol = htons(TEST_ETHERTYPE),
+		                    .sll_ifindex = (int)if_nametoindex(ifname) };
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(TEST_ETHERTYPE));
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ne(addr.sll_ifindex, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	return fd;
+}
+
+static size_t make_frame(unsigned char *frame, const char *payload)
+{
+	static const unsigned char src[6] = { 0x02, 0x42, 0xac, 0x11, 0x00, 0x02 };
+	size_t len = strlen(payload);
+
+	memset(frame, 0xff, 6); /* broadcast */
+	memcpy(frame + 6, src, 6);
+	frame[12] = TEST_ETHERTYPE >> 8;
+	frame[13] = TEST_ETHERTYPE & 0xff;
+	memcpy(frame + 14, payload, len);
+	return 14 + len < 60 ? 60 : 14 + len; /* padded to Ethernet's minimum */
+}
+
+/* Reads frames from fd (skipping `skip` bytes of header each) until one of our ethertype
+ * with the payload arrives; false after 3 s. */
+static bool receive(int fd, size_t skip, const char *payload)
+{
+	for (int tries = 0; tries < 300; tries++) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		unsigned char buf[2048];
+		ssize_t n;
+
+		if (poll(&pfd, 1, 10) <= 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n < (ssize_t)(skip + 14 + strlen(payload)))
+			continue;
+		if (buf[skip + 12] == (TEST_ETHERTYPE >> 8) &&
+		    buf[skip + 13] == (TEST_ETHERTYPE & 0xff) &&
+		    memcmp(buf + skip + 14, payload, strlen(payload)) == 0)
+			return true;
+	}
+	return false;
+}
+
+START_TEST(test_frames_cross_both_ways)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct oci_spec *spec = spec_with_netns(ctr_ns);
+	struct network_nics nics;
+	cleanup_json json_object *record = NULL;
+	cleanup_close int peer = -1;
+	unsigned char frame[VNET_HDR_LEN + 128] = { 0 };
+	size_t len;
+
+	ck_assert_msg(network_setup(&config, spec, &record, NULL, &nics, &err) == 0, "%s",
+	              err->message);
+	peer = packet_socket("peer0");
+	/* what the guest sends (a vnet header, then the frame) leaves through the veth */
+	len = make_frame(frame + VNET_HDR_LEN, "from the guest");
+	ck_assert_int_eq(write(nics.nics[0].tap_fd, frame, VNET_HDR_LEN + len),
+	                 (ssize_t)(VNET_HDR_LEN + len));
+	ck_assert(receive(peer, 0, "from the guest"));
+	/* what arrives on the veth reaches the guest */
+	len = make_frame(frame, "to the guest");
+	ck_assert_int_eq(write(peer, frame, len), (ssize_t)len);
+	ck_assert(receive(nics.nics[0].tap_fd, VNET_HDR_LEN, "to the guest"));
+	ck_assert_int_eq(network_teardown(record, &err), 0);
+	network_nics_clear(&nics);
+	oci_spec_free(spec);
+}
+END_TEST
+
+START_TEST(test_nothing_to_do)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct oci_spec *no_path = spec_with_netns(NULL);
+	struct oci_spec *spec = spec_with_netns(ctr_ns);
+	struct network_nics nics;
+	json_object *record = NULL;
+
+	/* the namespace is the VM's own: nothing on the host */
+	ck_assert_int_eq(network_setup(&config, no_path, &record, NULL, &nics, &err), 0);
+	ck_assert_ptr_null(record);
+	ck_assert_uint_eq(nics.n, 0);
+	/* turned off */
+	config.runtime.internetworking_model = "none";
+	ck_assert_int_eq(network_setup(&config, spec, &record, NULL, &nics, &err), 0);
+	ck_assert_ptr_null(record);
+	ck_assert_uint_eq(nics.n, 0);
+	/* a namespace with only lo (podman --net=none) */
+	config.runtime.internetworking_model = "tcfilter";
+	run_in("ip link del eth0");
+	ck_assert_int_eq(network_setup(&config, spec, &record, NULL, &nics, &err), 0);
+	ck_assert_ptr_null(record);
+	ck_assert_uint_eq(nics.n, 0);
+	ck_assert_int_eq(network_teardown(NULL, &err), 0);
+	oci_spec_free(no_path);
+	oci_spec_free(spec);
+}
+END_TEST
+
+/* A refused set-up names the interface and leaves the namespace as it was. */
+static void assert_refused(const char *model, const char *path, const char *expected)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct oci_spec *spec = spec_with_netns(path);
+	struct network_nics nics;
+	json_object *record = NULL;
+	cleanup_free char *before = output("ip link; tc qdisc; ip addr; ip route");
+	cleanup_free char *after = NULL;
+
+	config.runtime.internetworking_model = (char *)model;
+	ck_assert_int_eq(network_setup(&config, spec, &record, NULL, &nics, &err), -1);
+	ck_assert_msg(strstr(err->message, expected) != NULL, "`%s` lacks `%s`", err->message,
+	              expected);
+	ck_assert_ptr_null(record);
+	ck_assert_uint_eq(nics.n, 0);
+	after = output("ip link; tc qdisc; ip addr; ip route");
+	ck_assert_str_eq(before, after);
+	oci_spec_free(spec);
+}
+
+START_TEST(test_refusals)
+{
+	assert_refused("tcfilter", "/run/netns/kata-test-no-such-netns",
+	               "network namespace `/run/netns/kata-test-no-such-netns`: No such file");
+	assert_refused("tcfilter", "/proc/self/ns/uts", "`/proc/self/ns/uts`: enter");
+	assert_refused("macvtap", ctr_ns, "internetworking_model `macvtap` is not supported");
+	run_in("ip link add br0 type bridge && ip link set br0 up");
+	assert_refused("tcfilter", ctr_ns,
+	               "interface `br0`: a bridge device cannot be carried into the VM");
+	run_in("ip link del br0 && tc qdisc add dev eth0 ingress");
+	assert_refused("tcfilter", ctr_ns, "interface `eth0` has an ingress qdisc already");
+	run_in("tc qdisc del dev eth0 ingress && ip tuntap add tap0_kata mode tap");
+	assert_refused("tcfilter", ctr_ns, "a link named `tap0_kata` exists already");
+}
+END_TEST
+
+/* A runtime killed after it recorded the set-up, with some of it made: teardown from the
+ * record alone removes what is there. */
+START_TEST(test_teardown_after_a_half_made_setup)
+{
+	cleanup_error kata_error_t err = NULL;
+	cleanup_json json_object *record = NULL;
+	cleanup_free char *index = output("ip -o link show eth0 | cut -d: -f1");
+	cleanup_free char *text = NULL;
+	cleanup_free char *left = NULL;
+	cleanup_free char *before = eth0_state();
+	cleanup_free char *after = NULL;
+
+	text = xasprintf("{\"model\":\"tcfilter\",\"netns\":\"%s\",\"endpoints\":[{\"device\":"
+	                 "\"eth0\",\"index\":%d,\"tap\":\"tap0_kata\"},{\"device\":\"eth1\","
+	                 "\"index\":99,\"tap\":\"tap1_kata\"}]}",
+	                 ctr_ns, atoi(index));
+	record = json_tokener_parse(text);
+	ck_assert_ptr_nonnull(record);
+	run_in("ip tuntap add tap0_kata mode tap && tc qdisc add dev eth0 ingress");
+	ck_assert_msg(network_teardown(record, &err) == 0, "%s", err->message);
+	left = output("ip -o link show; tc qdisc show dev eth0");
+	ck_assert_msg(strstr(left, "tap0_kata") == NULL && strstr(left, "ingress") == NULL, "%s",
+	              left);
+	after = eth0_state();
+	ck_assert_str_eq(before, after); /* the ingress qdisc the "runtime" made is gone */
+	/* an interface that took the recorded name is not the engine's: left alone */
+	run_in("ip link del eth0 && ip link add eth0 type veth peer name peer1 && "
+	       "tc qdisc add dev eth0 ingress");
+	ck_assert_int_eq(network_teardown(record, &err), 0);
+	free(left);
+	left = output("tc qdisc show dev eth0");
+	ck_assert_msg(strstr(left, "ingress") != NULL, "%s", left);
+}
+END_TEST
+
+START_TEST(test_teardown_after_the_engine_removed_the_namespace)
+{
+	cleanup_error kata_error_t err = NULL;
+	cleanup_json json_object *record = json_tokener_parse(
+	        "{\"netns\":\"/run/netns/kata-test-gone\",\"endpoints\":[{\"device\":\"eth0\","
+	        "\"index\":2,\"tap\":\"tap0_kata\"}]}");
+
+	ck_assert_int_eq(network_teardown(record, &err), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("network");
+	TCase *tc = tcase_create("tcfilter");
+	SRunner *runner;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_setup_plumbs_and_teardown_restores);
+	tcase_add_test(tc, test_startpod_keys);
+	tcase_add_test(tc, test_frames_cross_both_ways);
+	tcase_add_test(tc, test_nothing_to_do);
+	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_teardown_after_a_half_made_setup);
+	tcase_add_test(tc, test_teardown_after_the_engine_removed_the_namespace);
+	suite_add_tcase(s, tc);
+	runner = srunner_create(s);
+	/* every test unshares a network namespace of its own: it must run in its own process */
+	srunner_set_fork_status(runner, CK_FORK);
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
