@@ -1,0 +1,538 @@
+/* VM templating (backends/qemu/template*.c, docs/templating.md): the [factory] keys, the
+ * command lines of a template and of a clone, the key over what a template depends on, the
+ * checks of a template directory, and the QMP sequences of saving and loading against the
+ * fake qemu. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "error.h"
+#include "tests/fakes/fake_qmp.h"
+#include "json_util.h"
+#include "qemu/qemu_cmdline.h"
+#include "qemu/qmp.h"
+#include "qemu/template.h"
+
+static char dir[] = "/tmp/kata-test-template.XXXXXX";
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/kata-test-template.XXXXXX");
+	ck_assert(mkdtemp(dir) != NULL);
+}
+
+static void teardown(void)
+{
+	cleanup_free char *cmd = xasprintf("rm -rf '%s'", dir);
+
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static char *in_dir(const char *name)
+{
+	return xasprintf("%s/%s", dir, name);
+}
+
+/* --- configuration -------------------------------------------------------------------- */
+
+static struct kata_config *parse(const char *text, kata_error_t *err)
+{
+	return kata_config_parse("t.toml", text, strlen(text), err);
+}
+
+/* A configuration whose first table is [hypervisor.NAME] with a kernel and initrd that
+ * exist (lines 1-3), then text. */
+static struct kata_config *parse_with_assets(const char *name, const char *text,
+                                             kata_error_t *err)
+{
+	cleanup_free char *kernel = in_dir("vmlinux"), *initrd = in_dir("initrd");
+	cleanup_free char *full = NULL;
+
+	write_file(kernel, "kernel\n");
+	write_file(initrd, "initrd\n");
+	full = xasprintf("[hypervisor.%s]\nkernel = \"%s\"\ninitrd = \"%s\"\n%s", name, kernel,
+	                 initrd, text);
+	return parse(full, err); /* text starts on line 4 */
+}
+
+START_TEST(test_config_keys)
+{
+	cleanup_error kata_error_t err = NULL;
+	cleanup_config struct kata_config *none = parse_with_assets("qemu", "", &err);
+	cleanup_config struct kata_config *on = NULL;
+
+	ck_assert_msg(none != NULL, "%s", err ? err->message : "");
+	ck_assert(!none->factory.enable_template);
+	ck_assert_str_eq(none->factory.template_path, KATA_DEFAULT_TEMPLATE_PATH);
+	on = parse_with_assets("qemu",
+	                       "[factory]\nenable_template = true\ntemplate_path = \"/run/tpl\"\n",
+	                       &err);
+	ck_assert_msg(on != NULL, "%s", err ? err->message : "");
+	ck_assert(on->factory.enable_template);
+	ck_assert_str_eq(on->factory.template_path, "/run/tpl");
+}
+END_TEST
+
+START_TEST(test_config_errors_name_file_line_key)
+{
+	cleanup_error kata_error_t e1 = NULL, e2 = NULL, e3 = NULL;
+
+	ck_assert(parse_with_assets("qemu", "[factory]\nenable_template = 1\n", &e1) == NULL);
+	ck_assert_msg(strstr(e1->message, "t.toml:5") != NULL &&
+	                      strstr(e1->message, "factory.enable_template") != NULL,
+	              "%s", e1->message);
+	ck_assert(parse_with_assets("qemu", "[factory]\ntemplate_path = \"rel/dir\"\n", &e2) ==
+	          NULL);
+	ck_assert_msg(strstr(e2->message, "t.toml:5") != NULL &&
+	                      strstr(e2->message, "factory.template_path") != NULL,
+	              "%s", e2->message);
+	/* libvirt cannot: refused where the key is. */
+	ck_assert(parse_with_assets("libvirt", "\n[factory]\n\nenable_template = true\n", &e3) ==
+	          NULL);
+	ck_assert_msg(strstr(e3->message, "t.toml:7") != NULL &&
+	                      strstr(e3->message, "factory.enable_template") != NULL &&
+	                      strstr(e3->message, "libvirt") != NULL,
+	              "%s", e3->message);
+}
+END_TEST
+
+/* --- command lines -------------------------------------------------------------------- */
+
+static struct kata_hypervisor_config hc;
+static struct qemu_plan plan;
+
+static void plan_setup(void)
+{
+	memset(&hc, 0, sizeof(hc));
+	memset(&plan, 0, sizeof(plan));
+	hc.kernel = "/opt/kata/vmlinux";
+	hc.initrd = "/opt/kata/initrd.img";
+	hc.machine_type = "microvm";
+	plan.id = "sb1";
+	plan.shared_dir = "/run/kata/sb1/shared";
+	plan.accelerator = KATA_ACCEL_TCG;
+	plan.vcpus = 1;
+	plan.memory_mib = 128;
+	plan.qmp_path = "/run/kata/sb1/qmp.sock";
+	plan.channel_paths[0] = "/run/kata/sb1/ctl.sock";
+	plan.channel_paths[1] = "/run/kata/sb1/io.sock";
+	plan.console_path = "/run/kata/sb1/console.sock";
+	plan.pid_path = "/run/kata/sb1/qemu.pid";
+	plan.template_memory_path = "/run/tpl/memory";
+}
+
+static const char *option(char **argv, const char *opt)
+{
+	for (char **a = argv; *a != NULL && a[1] != NULL; a++)
+		if (strcmp(*a, opt) == 0)
+			return a[1];
+	return NULL;
+}
+
+static bool has_arg(char **argv, const char *arg)
+{
+	for (char **a = argv; *a != NULL; a++)
+		if (strcmp(*a, arg) == 0)
+			return true;
+	return false;
+}
+
+static char **build(void)
+{
+	cleanup_error kata_error_t err = NULL;
+	char **argv = qemu_build_cmdline(&hc, &plan, &err);
+
+	ck_assert_msg(argv != NULL, "%s", err != NULL ? err->message : "");
+	return argv;
+}
+
+START_TEST(test_cmdline_plain_has_no_template)
+{
+	cleanup_strv char **argv = build();
+
+	ck_assert_str_eq(option(argv, "-machine"), "microvm,acpi=off");
+	ck_assert(!has_arg(argv, "-incoming"));
+	ck_assert(!has_arg(argv, "-S"));
+	for (char **a = argv; *a != NULL; a++)
+		ck_assert(strstr(*a, "memory-backend-file") == NULL);
+}
+END_TEST
+
+START_TEST(test_cmdline_template_shares_its_ram_and_waits)
+{
+	cleanup_strv char **argv = NULL;
+
+	plan.template_mode = QEMU_TEMPLATE_SAVE;
+	argv = build();
+	ck_assert_str_eq(option(argv, "-machine"), "microvm,acpi=off,memory-backend=mem0");
+	ck_assert_str_eq(option(argv, "-object") != NULL ? "x" : "", "x");
+	ck_assert(has_arg(argv,
+	                  "memory-backend-file,id=mem0,size=128M,mem-path=/run/tpl/memory,share=on"));
+	ck_assert(has_arg(argv, "-S"));
+	ck_assert(!has_arg(argv, "-incoming"));
+	/* The devices are the ones of a sandbox: the agent's ports, 9p, rng, console. */
+	ck_assert(has_arg(argv, "virtserialport,bus=serial0.0,chardev=channel0,"
+	                        "name=sh.hyper.channel.0"));
+	ck_assert(has_arg(argv, "virtio-9p-device,fsdev=share0,mount_tag=kataShared"));
+	ck_assert(has_arg(argv, "virtconsole,bus=serial0.0,chardev=console0"));
+}
+END_TEST
+
+START_TEST(test_cmdline_clone_maps_privately_and_waits_for_state)
+{
+	cleanup_strv char **save = NULL, **clone = NULL;
+	size_t n_save, n_clone;
+
+	plan.template_mode = QEMU_TEMPLATE_SAVE;
+	save = build();
+	plan.template_mode = QEMU_TEMPLATE_CLONE;
+	clone = build();
+	ck_assert(has_arg(clone, "memory-backend-file,id=mem0,size=128M,"
+	                         "mem-path=/run/tpl/memory,share=off"));
+	ck_assert_str_eq(option(clone, "-incoming"), "defer");
+	ck_assert(!has_arg(clone, "-S"));
+	/* Otherwise the same arguments, in the same order: same machine, same devices. */
+	n_save = strv_length(save);
+	n_clone = strv_length(clone);
+	ck_assert_uint_eq(n_save + 1, n_clone);
+	for (size_t i = 0, j = 0; i < n_save; i++, j++) {
+		if (strcmp(save[i], "-S") == 0) {
+			ck_assert_str_eq(clone[j], "-incoming");
+			ck_assert_str_eq(clone[++j], "defer");
+			continue;
+		}
+		if (strstr(save[i], "share=on") != NULL)
+			continue;
+		ck_assert_str_eq(save[i], clone[j]);
+	}
+}
+END_TEST
+
+START_TEST(test_cmdline_template_refusals)
+{
+	cleanup_error kata_error_t e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL;
+	struct hypervisor_nic nic = { .tap_fd = 7, .mac = "02:42:ac:11:00:02", .mtu = 1500 };
+
+	plan.template_mode = QEMU_TEMPLATE_CLONE;
+	hc.shared_fs = KATA_SHARED_FS_VIRTIO_FS;
+	plan.virtiofsd_socket = "/run/kata/sb1/virtiofsd.sock";
+	ck_assert(qemu_build_cmdline(&hc, &plan, &e1) == NULL);
+	ck_assert(strstr(e1->message, "virtio-fs") != NULL);
+	hc.shared_fs = KATA_SHARED_FS_9P;
+	plan.nics = &nic;
+	plan.n_nics = 1;
+	ck_assert(qemu_build_cmdline(&hc, &plan, &e2) == NULL);
+	ck_assert(strstr(e2->message, "network") != NULL);
+	plan.n_nics = 0;
+	plan.maxvcpus = 4;
+	ck_assert(qemu_build_cmdline(&hc, &plan, &e3) == NULL);
+	ck_assert(strstr(e3->message, "hotplug") != NULL);
+	plan.maxvcpus = 0;
+	plan.template_memory_path = "memory";
+	ck_assert(qemu_build_cmdline(&hc, &plan, &e4) == NULL);
+	ck_assert(strstr(e4->message, "absolute") != NULL);
+}
+END_TEST
+
+/* --- the key -------------------------------------------------------------------------- */
+
+static struct kata_config *key_config(void)
+{
+	cleanup_error kata_error_t err = NULL;
+	cleanup_free char *qemu = in_dir("qemu"), *kernel = in_dir("vmlinux");
+	cleanup_free char *initrd = in_dir("initrd"), *tpl = in_dir("tpl");
+	cleanup_free char *text = NULL;
+	struct kata_config *config;
+
+	write_file(qemu, "qemu binary\n");
+	write_file(kernel, "kernel\n");
+	if (access(initrd, F_OK) < 0)
+		write_file(initrd, "initrd v1\n");
+	text = xasprintf("[hypervisor.qemu]\npath = \"%s\"\nkernel = \"%s\"\ninitrd = \"%s\"\n"
+	                 "accelerator = \"tcg\"\n[factory]\nenable_template = true\n"
+	                 "template_path = \"%s\"\n",
+	                 qemu, kernel, initrd, tpl);
+	config = parse(text, &err);
+	ck_assert_msg(config != NULL, "%s", err ? err->message : "");
+	return config;
+}
+
+static char *key_of(const struct kata_config *config)
+{
+	cleanup_error kata_error_t err = NULL;
+	char *key = qemu_template_key(config, &err);
+
+	ck_assert_msg(key != NULL, "%s", err ? err->message : "");
+	return key;
+}
+
+START_TEST(test_key_is_stable_and_covers_its_inputs)
+{
+	cleanup_config struct kata_config *config = key_config();
+	cleanup_free char *k1 = key_of(config), *k2 = key_of(config);
+	cleanup_free char *initrd = in_dir("initrd");
+	cleanup_free char *k_initrd = NULL, *k_memory = NULL, *k_params = NULL, *k_tb = NULL;
+	cleanup_error kata_error_t err = NULL;
+
+	ck_assert_str_eq(k1, k2);
+	/* A new initrd (a new agent) of another size. */
+	write_file(initrd, "initrd v2, longer\n");
+	k_initrd = key_of(config);
+	ck_assert_str_ne(k1, k_initrd);
+	config->hypervisor.default_memory = 512;
+	k_memory = key_of(config);
+	ck_assert_str_ne(k_initrd, k_memory);
+	free(config->hypervisor.kernel_params);
+	config->hypervisor.kernel_params = xstrdup("agent.log=debug");
+	k_params = key_of(config);
+	ck_assert_str_ne(k_memory, k_params);
+	config->hypervisor.tcg_tb_size = 8;
+	k_tb = key_of(config);
+	ck_assert_str_ne(k_params, k_tb);
+	/* A kernel that is gone: no key, an error naming it. */
+	free(config->hypervisor.kernel);
+	config->hypervisor.kernel = in_dir("no-such-kernel");
+	ck_assert(qemu_template_key(config, &err) == NULL);
+	ck_assert(strstr(err->message, "no-such-kernel") != NULL);
+}
+END_TEST
+
+/* --- checks of a template directory ---------------------------------------------------- */
+
+static void make_template(const char *key, long memory_bytes, long state_bytes, bool meta)
+{
+	cleanup_free char *memory = in_dir(QEMU_TEMPLATE_MEMORY);
+	cleanup_free char *state = in_dir(QEMU_TEMPLATE_STATE);
+	cleanup_free char *meta_path = in_dir(QEMU_TEMPLATE_META);
+	cleanup_error kata_error_t err = NULL;
+	cleanup_json json_object *obj = json_object_new_object();
+
+	ck_assert_int_eq(truncate(memory, 4096) == 0 || errno == ENOENT, 1);
+	write_file(memory, "");
+	ck_assert_int_eq(truncate(memory, 4096), 0);
+	write_file(state, "QEVM state");
+	if (!meta)
+		return;
+	json_add_string(obj, "key", key);
+	json_object_object_add(obj, "memory_bytes", json_object_new_int64(memory_bytes));
+	json_object_object_add(obj, "state_bytes", json_object_new_int64(state_bytes));
+	ck_assert_int_eq(json_write_file_atomic(meta_path, obj, 0600, &err), 0);
+}
+
+static enum qemu_template_status check(const char *key)
+{
+	cleanup_free char *reason = NULL;
+	enum qemu_template_status status = qemu_template_check(dir, key, &reason);
+
+	ck_assert(reason != NULL && reason[0] != '\0');
+	return status;
+}
+
+START_TEST(test_check_absent_ok_stale)
+{
+	ck_assert_int_eq(check("k1"), QEMU_TEMPLATE_ABSENT);
+	make_template("k1", 4096, 10, true);
+	ck_assert_int_eq(check("k1"), QEMU_TEMPLATE_OK);
+	ck_assert_int_eq(check("k2"), QEMU_TEMPLATE_STALE);
+}
+END_TEST
+
+START_TEST(test_check_half_made_and_damaged)
+{
+	cleanup_free char *meta = in_dir(QEMU_TEMPLATE_META);
+	cleanup_free char *state = in_dir(QEMU_TEMPLATE_STATE);
+
+	/* Files without template.json: its maker died half-way. */
+	make_template("k1", 4096, 10, false);
+	ck_assert_int_eq(check("k1"), QEMU_TEMPLATE_DAMAGED);
+	/* A memory file of another size than saved. */
+	make_template("k1", 8192, 10, true);
+	ck_assert_int_eq(check("k1"), QEMU_TEMPLATE_DAMAGED);
+	/* A truncated device state. */
+	make_template("k1", 4096, 10, true);
+	ck_assert_int_eq(truncate(state, 3), 0);
+	ck_assert_int_eq(check("k1"), QEMU_TEMPLATE_DAMAGED);
+	/* template.json that is not JSON, or lacks a field. */
+	make_template("k1", 4096, 10, true);
+	write_file(meta, "{\"key\": \"k1\", \"memory_b");
+	ck_assert_int_eq(check("k1"), QEMU_TEMPLATE_DAMAGED);
+	write_file(meta, "{\"key\": \"k1\", \"memory_bytes\": 4096}");
+	ck_assert_int_eq(check("k1"), QEMU_TEMPLATE_DAMAGED);
+	/* The device state gone. */
+	make_template("k1", 4096, 10, true);
+	ck_assert_int_eq(unlink(state), 0);
+	ck_assert_int_eq(check("k1"), QEMU_TEMPLATE_DAMAGED);
+}
+END_TEST
+
+/* --- QMP: saving and loading against the fake qemu ------------------------------------- */
+
+#define RETURN(json) "{\"return\": " json ", \"id\": @ID@}\r\n"
+
+static int run_script(const struct fake_qmp_step *script, size_t n, bool save, kata_error_t *err)
+{
+	cleanup_free char *sock = in_dir("qmp.sock");
+	cleanup_free char *state = in_dir("state");
+	struct fake_qmp *fq = fake_qmp_start(sock, script, n);
+	struct qmp *qmp = qmp_connect(sock, 5000, err);
+	int ret = -1, status;
+
+	if (qmp != NULL) {
+		ret = save ? qemu_template_save_state(qmp, state, 5000, err)
+		           : qemu_template_load_state(qmp, state, 5000, err);
+		qmp_close(qmp);
+	}
+	status = fake_qmp_finish(fq, 5000);
+	fake_qmp_stop(fq);
+	ck_assert_int_eq(status, 0);
+	return ret;
+}
+
+START_TEST(test_qmp_save_sequence)
+{
+	cleanup_error kata_error_t err = NULL;
+	static const struct fake_qmp_step script[] = {
+		FAKE_QMP_HANDSHAKE,
+		{ FAKE_QMP_EXPECT, "stop" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT, "migrate-set-capabilities" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT, "migrate" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT, "query-migrate" },
+		{ FAKE_QMP_SEND, RETURN("{\"status\": \"active\"}") },
+		{ FAKE_QMP_EXPECT, "query-migrate" },
+		{ FAKE_QMP_SEND, RETURN("{\"status\": \"completed\"}") },
+	};
+
+	ck_assert_msg(run_script(script, sizeof(script) / sizeof(script[0]), true, &err) == 0,
+	              "%s", err ? err->message : "");
+}
+END_TEST
+
+START_TEST(test_qmp_save_failure_is_an_error)
+{
+	cleanup_error kata_error_t err = NULL;
+	static const struct fake_qmp_step script[] = {
+		FAKE_QMP_HANDSHAKE,
+		{ FAKE_QMP_EXPECT, "stop" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT, "migrate-set-capabilities" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT, "migrate" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT, "query-migrate" },
+		{ FAKE_QMP_SEND, RETURN("{\"status\": \"failed\"}") },
+	};
+
+	ck_assert_int_eq(run_script(script, sizeof(script) / sizeof(script[0]), true, &err), -1);
+	ck_assert(strstr(err->message, "failed") != NULL);
+}
+END_TEST
+
+START_TEST(test_qmp_load_sequence)
+{
+	cleanup_error kata_error_t err = NULL;
+	static const struct fake_qmp_step script[] = {
+		FAKE_QMP_HANDSHAKE,
+		{ FAKE_QMP_EXPECT, "migrate-set-capabilities" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT, "migrate-incoming" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT, "query-status" },
+		{ FAKE_QMP_SEND, RETURN("{\"status\": \"inmigrate\", \"running\": false}") },
+		{ FAKE_QMP_EXPECT, "query-status" },
+		{ FAKE_QMP_SEND, RETURN("{\"status\": \"paused\", \"running\": false}") },
+		{ FAKE_QMP_EXPECT, "query-migrate" },
+		{ FAKE_QMP_SEND, RETURN("{\"status\": \"completed\"}") },
+		{ FAKE_QMP_EXPECT, "cont" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT, "query-status" },
+		{ FAKE_QMP_SEND, RETURN("{\"status\": \"running\", \"running\": true}") },
+	};
+
+	ck_assert_msg(run_script(script, sizeof(script) / sizeof(script[0]), false, &err) == 0,
+	              "%s", err ? err->message : "");
+}
+END_TEST
+
+START_TEST(test_qmp_load_of_a_bad_stream_is_an_error)
+{
+	cleanup_error kata_error_t err = NULL;
+	/* qemu gives up on a stream it cannot load: here it closes the monitor. */
+	static const struct fake_qmp_step script[] = {
+		FAKE_QMP_HANDSHAKE,
+		{ FAKE_QMP_EXPECT, "migrate-set-capabilities" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT, "migrate-incoming" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT, "query-status" },
+		{ FAKE_QMP_CLOSE, NULL },
+	};
+
+	ck_assert_int_eq(run_script(script, sizeof(script) / sizeof(script[0]), false, &err), -1);
+	ck_assert(strstr(err->message, "template: load") != NULL);
+}
+END_TEST
+
+START_TEST(test_qmp_unusable_path_refused)
+{
+	cleanup_error kata_error_t err = NULL;
+
+	/* A quote would end the shell word of qemu's exec: migration. */
+	ck_assert_int_eq(qemu_template_save_state(NULL, "/tmp/it's", 100, &err), -1);
+	ck_assert(strstr(err->message, "not usable") != NULL);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("template");
+	TCase *config = tcase_create("config");
+	TCase *cmdline = tcase_create("cmdline");
+	TCase *files = tcase_create("files");
+	SRunner *runner;
+	int failed;
+
+	tcase_add_checked_fixture(config, setup, teardown);
+	tcase_add_test(config, test_config_keys);
+	tcase_add_test(config, test_config_errors_name_file_line_key);
+	tcase_add_checked_fixture(cmdline, plan_setup, NULL);
+	tcase_add_test(cmdline, test_cmdline_plain_has_no_template);
+	tcase_add_test(cmdline, test_cmdline_template_shares_its_ram_and_waits);
+	tcase_add_test(cmdline, test_cmdline_clone_maps_privately_and_waits_for_state);
+	tcase_add_test(cmdline, test_cmdline_template_refusals);
+	tcase_add_checked_fixture(files, setup, teardown);
+	tcase_add_test(files, test_key_is_stable_and_covers_its_inputs);
+	tcase_add_test(files, test_check_absent_ok_stale);
+	tcase_add_test(files, test_check_half_made_and_damaged);
+	tcase_add_test(files, test_qmp_save_sequence);
+	tcase_add_test(files, test_qmp_save_failure_is_an_error);
+	tcase_add_test(files, test_qmp_load_sequence);
+	tcase_add_test(files, test_qmp_load_of_a_bad_stream_is_an_error);
+	tcase_add_test(files, test_qmp_unusable_path_refused);
+	suite_add_tcase(s, config);
+	suite_add_tcase(s, cmdline);
+	suite_add_tcase(s, files);
+	runner = srunner_create(s);
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
