@@ -9,9 +9,10 @@
 static int only_qemu(const struct kata_config *config, kata_error_t *err)
 {
 	if (strcmp(config->hypervisor.name, "qemu") != 0)
-		return kata_error_set(err, ENOTSUP,
-		                      "the %s backend cannot make VM templates (docs/templating.md)",
-		                      config->hypervisor.name);
+		return kata_error_set(
+		        err, ENOTSUP,
+		        "the %s backend cannot make VM templates (docs/templating.md)",
+		        config->hypervisor.name);
 	return 0;
 }
 

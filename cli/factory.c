@@ -18,8 +18,9 @@ static int factory_status(const struct kata_config *config, kata_error_t *err)
 
 	if (status == NULL)
 		return -1;
-	printf("vm factory: template %s\n",
-	       config->factory.enable_template ? "enabled" : "disabled ([factory] enable_template)");
+	printf("vm factory: template %s\n", config->factory.enable_template
+	                                            ? "enabled"
+	                                            : "disabled ([factory] enable_template)");
 	if (json_object_object_get_ex(status, "path", &value))
 		printf("template path: %s\n", json_object_get_string(value));
 	if (json_object_object_get_ex(status, "status", &value))

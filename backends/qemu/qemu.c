@@ -176,9 +176,8 @@ static int qemu_start(struct hypervisor *hv, unsigned int flags, kata_error_t *e
 	    launch_daemonizing_fds(sb->argv, sb->tap_fds, sb->n_tap_fds, QEMU_NIC_FIRST_FD,
 	                           QEMU_START_TIMEOUT_MS, err) < 0)
 		goto fail;
-	if (sb->qemu.pid <= 0 &&
-	    (read_pid_file(sb->pid_path, &pid, err) < 0 ||
-	     process_identify(pid, &sb->qemu, err) < 0))
+	if (sb->qemu.pid <= 0 && (read_pid_file(sb->pid_path, &pid, err) < 0 ||
+	                          process_identify(pid, &sb->qemu, err) < 0))
 		goto fail;
 	qmp = qmp_connect(sb->qmp_path, QEMU_QMP_TIMEOUT_MS, err);
 	if (qmp == NULL)

@@ -332,8 +332,9 @@ static int check_template_plan(const struct kata_hypervisor_config *hc,
 	if (plan->template_mode == QEMU_TEMPLATE_NONE)
 		return 0;
 	if (plan->template_memory_path == NULL || plan->template_memory_path[0] != '/')
-		return kata_error_set(err, EINVAL, "template: the memory file must be an "
-		                                   "absolute path");
+		return kata_error_set(err, EINVAL,
+		                      "template: the memory file must be an "
+		                      "absolute path");
 	if (plan->shared_dir != NULL && hc->shared_fs == KATA_SHARED_FS_VIRTIO_FS)
 		return kata_error_set(err, EINVAL,
 		                      "template: virtio-fs needs guest memory shared with "

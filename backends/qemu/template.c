@@ -63,10 +63,11 @@ int qemu_template_supported(const struct kata_config *config, kata_error_t *err)
 		                      "\"virtio-fs\" (virtiofsd needs the guest memory shared, a "
 		                      "clone's is copy-on-write)");
 	if (config->agent.dialect != KATA_DIALECT_KATA)
-		return kata_error_set(err, ENOTSUP,
-		                      "[factory] enable_template: only with this project's agent "
-		                      "(dialect \"kata\"), which re-seeds its RNG and sets its clock "
-		                      "after a clone");
+		return kata_error_set(
+		        err, ENOTSUP,
+		        "[factory] enable_template: only with this project's agent "
+		        "(dialect \"kata\"), which re-seeds its RNG and sets its clock "
+		        "after a clone");
 	if (config->factory.template_path == NULL || config->factory.template_path[0] != '/')
 		return kata_error_set(err, EINVAL, "[factory] template_path must be absolute");
 	return 0;
@@ -115,8 +116,9 @@ static char **template_argv(const struct kata_config *config, const struct templ
 	struct qemu_plan plan = { 0 };
 
 	if (strlen(f->console) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-		return kata_error_set(err, ENAMETOOLONG, "template_path %s is too long for its "
-		                                         "sockets",
+		return kata_error_set(err, ENAMETOOLONG,
+		                      "template_path %s is too long for its "
+		                      "sockets",
 		                      f->dir),
 		       NULL;
 	plan.id = "template";
@@ -223,8 +225,7 @@ enum qemu_template_status qemu_template_check(const char *dir, const char *key, 
 		*reason = xasprintf("%s: its memory (%llu bytes) or device state (%llu bytes) "
 		                    "is missing or not the size it was saved with (%llu, %llu)",
 		                    dir, (unsigned long long)memory_size,
-		                    (unsigned long long)state_size,
-		                    (unsigned long long)want_memory,
+		                    (unsigned long long)state_size, (unsigned long long)want_memory,
 		                    (unsigned long long)want_state);
 		return QEMU_TEMPLATE_DAMAGED;
 	}
@@ -265,7 +266,6 @@ static void unlink_quiet(const char *path)
 static void remove_template_files(const struct template_files *f)
 {
 	cleanup_free char *meta = path_in(f->dir, QEMU_TEMPLATE_META);
-	cleanup_free char *meta_tmp = NULL;
 
 	unlink_quiet(meta); /* first: from here on the files are no template */
 	unlink_quiet(f->memory);
@@ -404,8 +404,7 @@ static int build_locked(const struct kata_config *config, kata_error_t *err)
 	process_wait_gone(&qemu, 5000);
 	if (write_meta(&f, key, err) < 0)
 		goto out;
-	log_info("template made in %s in %lld ms", f.dir,
-	         (long long)(process_now_ms() - started));
+	log_info("template made in %s in %lld ms", f.dir, (long long)(process_now_ms() - started));
 	ret = 0;
 out:
 	if (qemu.pid > 0)

@@ -58,8 +58,7 @@ static struct kata_config *parse(const char *text, kata_error_t *err)
 
 /* A configuration whose first table is [hypervisor.NAME] with a kernel and initrd that
  * exist (lines 1-3), then text. */
-static struct kata_config *parse_with_assets(const char *name, const char *text,
-                                             kata_error_t *err)
+static struct kata_config *parse_with_assets(const char *name, const char *text, kata_error_t *err)
 {
 	cleanup_free char *kernel = in_dir("vmlinux"), *initrd = in_dir("initrd");
 	cleanup_free char *full = NULL;
@@ -80,9 +79,8 @@ START_TEST(test_config_keys)
 	ck_assert_msg(none != NULL, "%s", err ? err->message : "");
 	ck_assert(!none->factory.enable_template);
 	ck_assert_str_eq(none->factory.template_path, KATA_DEFAULT_TEMPLATE_PATH);
-	on = parse_with_assets("qemu",
-	                       "[factory]\nenable_template = true\ntemplate_path = \"/run/tpl\"\n",
-	                       &err);
+	on = parse_with_assets(
+	        "qemu", "[factory]\nenable_template = true\ntemplate_path = \"/run/tpl\"\n", &err);
 	ck_assert_msg(on != NULL, "%s", err ? err->message : "");
 	ck_assert(on->factory.enable_template);
 	ck_assert_str_eq(on->factory.template_path, "/run/tpl");
@@ -182,8 +180,8 @@ START_TEST(test_cmdline_template_shares_its_ram_and_waits)
 	argv = build();
 	ck_assert_str_eq(option(argv, "-machine"), "microvm,acpi=off,memory-backend=mem0");
 	ck_assert_str_eq(option(argv, "-object") != NULL ? "x" : "", "x");
-	ck_assert(has_arg(argv,
-	                  "memory-backend-file,id=mem0,size=128M,mem-path=/run/tpl/memory,share=on"));
+	ck_assert(has_arg(
+	        argv, "memory-backend-file,id=mem0,size=128M,mem-path=/run/tpl/memory,share=on"));
 	ck_assert(has_arg(argv, "-S"));
 	ck_assert(!has_arg(argv, "-incoming"));
 	/* The devices are the ones of a sandbox: the agent's ports, 9p, rng, console. */
@@ -421,8 +419,8 @@ START_TEST(test_qmp_save_sequence)
 		{ FAKE_QMP_SEND, RETURN("{\"status\": \"completed\"}") },
 	};
 
-	ck_assert_msg(run_script(script, sizeof(script) / sizeof(script[0]), true, &err) == 0,
-	              "%s", err ? err->message : "");
+	ck_assert_msg(run_script(script, sizeof(script) / sizeof(script[0]), true, &err) == 0, "%s",
+	              err ? err->message : "");
 }
 END_TEST
 
