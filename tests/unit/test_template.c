@@ -19,6 +19,7 @@
 #include "qemu/qemu_cmdline.h"
 #include "qemu/qmp.h"
 #include "qemu/template.h"
+#include "agent/host_facts.h"
 
 static char dir[] = "/tmp/kata-test-template.XXXXXX";
 
@@ -499,6 +500,61 @@ START_TEST(test_qmp_unusable_path_refused)
 }
 END_TEST
 
+/* --- the agent's side: STARTPOD's entropy and hostTime ----------------------------------- */
+
+static int parse_facts(const char *json, struct agent_host_facts *facts, kata_error_t *err)
+{
+	cleanup_json json_object *req = json_tokener_parse(json);
+
+	ck_assert(req != NULL);
+	return agent_parse_host_facts(req, facts, err);
+}
+
+START_TEST(test_host_facts_parsed)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct agent_host_facts f;
+
+	ck_assert_int_eq(parse_facts("{\"hostname\": \"x\"}", &f, &err), 0);
+	ck_assert_uint_eq(f.entropy_len, 0);
+	ck_assert(!f.has_time);
+	ck_assert_int_eq(parse_facts("{\"entropy\": \"00112233445566778899aAbBcCdDeEfF\", "
+	                             "\"hostTime\": {\"sec\": 1796615398, \"nsec\": 5}}",
+	                             &f, &err),
+	                 0);
+	ck_assert_uint_eq(f.entropy_len, 16);
+	ck_assert_uint_eq(f.entropy[1], 0x11);
+	ck_assert_uint_eq(f.entropy[10], 0xaa);
+	ck_assert_uint_eq(f.entropy[15], 0xff);
+	ck_assert(f.has_time);
+	ck_assert_int_eq(f.time_sec, 1796615398);
+	ck_assert_int_eq(f.time_nsec, 5);
+}
+END_TEST
+
+START_TEST(test_host_facts_refused)
+{
+	static const char *const bad[] = {
+		"{\"entropy\": \"0011223344556677889\"}",              /* odd */
+		"{\"entropy\": \"0011\"}",                             /* too short */
+		"{\"entropy\": \"zz112233445566778899aabbccddeeff\"}", /* not hex */
+		"{\"entropy\": 7}",                                    /* not a string */
+		"{\"hostTime\": {\"sec\": 1}}",                        /* no nsec */
+		"{\"hostTime\": {\"sec\": 1, \"nsec\": 1000000000}}",  /* nsec too big */
+		"{\"hostTime\": {\"sec\": -1, \"nsec\": 0}}",          /* before 1970 */
+		"{\"hostTime\": 5}",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cleanup_error kata_error_t err = NULL;
+		struct agent_host_facts f;
+
+		ck_assert_msg(parse_facts(bad[i], &f, &err) == -1, "accepted %s", bad[i]);
+		ck_assert(err != NULL && err->message[0] != '\0');
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("template");
@@ -525,6 +581,8 @@ int main(void)
 	tcase_add_test(files, test_qmp_load_sequence);
 	tcase_add_test(files, test_qmp_load_of_a_bad_stream_is_an_error);
 	tcase_add_test(files, test_qmp_unusable_path_refused);
+	tcase_add_test(config, test_host_facts_parsed);
+	tcase_add_test(config, test_host_facts_refused);
 	suite_add_tcase(s, config);
 	suite_add_tcase(s, cmdline);
 	suite_add_tcase(s, files);
