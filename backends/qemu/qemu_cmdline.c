@@ -271,9 +271,13 @@ static void add_rng(struct strv_builder *b, const struct kata_hypervisor_config 
 
 /* Free page reporting: the guest reports the memory it frees (in 2 MiB blocks), and qemu
  * gives it back to the host. */
-static void add_balloon(struct strv_builder *b, const struct kata_hypervisor_config *hc)
+static void add_balloon(struct strv_builder *b, const struct kata_hypervisor_config *hc,
+                        const struct qemu_plan *plan)
 {
-	if (!hc->reclaim_guest_freed_memory)
+	/* Not with a template: qemu 7.2 gives reported pages back by punching holes in the
+	 * memory-backend-file even when a clone maps it privately, which would zero the
+	 * template under its other clones (docs/templating.md). */
+	if (!hc->reclaim_guest_freed_memory || plan->template_mode != QEMU_TEMPLATE_NONE)
 		return;
 	strv_builder_add(b, "-device");
 	strv_builder_addf(b, "%s,free-page-reporting=on",
@@ -420,7 +424,7 @@ char **qemu_build_cmdline(const struct kata_hypervisor_config *hc, const struct 
 	add_serial_devices(&b, hc, plan);
 	add_shared_fs(&b, hc, plan);
 	add_rng(&b, hc);
-	add_balloon(&b, hc);
+	add_balloon(&b, hc, plan);
 	add_nics(&b, hc, plan);
 	add_template_memory(&b, plan);
 	if (!plan->foreground) {

@@ -163,7 +163,11 @@ static char **build(void)
 
 START_TEST(test_cmdline_plain_has_no_template)
 {
-	cleanup_strv char **argv = build();
+	cleanup_strv char **argv = NULL;
+
+	hc.reclaim_guest_freed_memory = true;
+	argv = build();
+	ck_assert(has_arg(argv, "virtio-balloon-device,free-page-reporting=on"));
 
 	ck_assert_str_eq(option(argv, "-machine"), "microvm,acpi=off");
 	ck_assert(!has_arg(argv, "-incoming"));
@@ -177,6 +181,7 @@ START_TEST(test_cmdline_template_shares_its_ram_and_waits)
 {
 	cleanup_strv char **argv = NULL;
 
+	hc.reclaim_guest_freed_memory = true;
 	plan.template_mode = QEMU_TEMPLATE_SAVE;
 	argv = build();
 	ck_assert_str_eq(option(argv, "-machine"), "microvm,acpi=off,memory-backend=mem0");
@@ -190,6 +195,9 @@ START_TEST(test_cmdline_template_shares_its_ram_and_waits)
 	                        "name=sh.hyper.channel.0"));
 	ck_assert(has_arg(argv, "virtio-9p-device,fsdev=share0,mount_tag=kataShared"));
 	ck_assert(has_arg(argv, "virtconsole,bus=serial0.0,chardev=console0"));
+	/* No free page reporting: qemu 7.2 would punch holes in the template's file. */
+	for (char **a = argv; *a != NULL; a++)
+		ck_assert(strstr(*a, "virtio-balloon") == NULL);
 }
 END_TEST
 
