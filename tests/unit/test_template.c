@@ -19,6 +19,7 @@
 #include "qemu/qemu_cmdline.h"
 #include "qemu/qmp.h"
 #include "qemu/template.h"
+#include "hypervisor.h"
 #include "agent/host_facts.h"
 
 static char dir[] = "/tmp/kata-test-template.XXXXXX";
@@ -508,6 +509,111 @@ START_TEST(test_qmp_unusable_path_refused)
 }
 END_TEST
 
+/* --- create(): which sandboxes are clones ------------------------------------------------ */
+
+static bool saved_argv_has(json_object *state, const char *key, const char *arg)
+{
+	json_object *argv;
+
+	if (!json_object_object_get_ex(state, key, &argv))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(argv); i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(argv, i)), arg) == 0)
+			return true;
+	return false;
+}
+
+/* Creates a qemu sandbox with templating on; returns the backend's saved state. */
+static json_object *create_with_template(uint32_t memory_mib, const struct hypervisor_nic *nic)
+{
+	cleanup_error kata_error_t err = NULL;
+	cleanup_free char *sb_dir = in_dir("sb");
+	cleanup_free char *share = in_dir("share");
+	cleanup_free char *tpl = in_dir("tpl");
+	struct kata_config config;
+	struct hypervisor_sandbox_params params = { .id = "c1",
+		                                    .dir = sb_dir,
+		                                    .shared_dir = share };
+	struct hypervisor *hv;
+	json_object *saved, *state;
+
+	memset(&config, 0, sizeof(config));
+	config.hypervisor.name = "qemu";
+	config.hypervisor.kernel = "/opt/kata/vmlinux";
+	config.hypervisor.machine_type = "microvm";
+	config.hypervisor.accelerator = KATA_ACCEL_TCG;
+	config.hypervisor.default_vcpus = 1;
+	config.hypervisor.default_memory = 128;
+	config.hypervisor.reclaim_guest_freed_memory = true;
+	config.factory.enable_template = true;
+	config.factory.template_path = tpl;
+	params.memory_mib = memory_mib;
+	params.nics = nic;
+	params.n_nics = nic != NULL ? 1 : 0;
+	hv = hypervisor_new(NULL, &config, &err);
+	ck_assert_msg(hypervisor_create(hv, &params, 0, &err) == 0, "%s", err ? err->message : "");
+	saved = hypervisor_save(hv);
+	ck_assert(json_object_object_get_ex(saved, "state", &state));
+	json_object_get(state);
+	json_object_put(saved);
+	ck_assert_int_eq(hypervisor_cleanup(hv, 0, &err), 0);
+	hypervisor_free(hv);
+	return state;
+}
+
+START_TEST(test_create_picks_clone_or_boot)
+{
+	cleanup_free char *memory = in_dir("tpl/" QEMU_TEMPLATE_MEMORY);
+	cleanup_free char *clone_ram = xasprintf("memory-backend-file,id=mem0,size=128M,"
+	                                         "mem-path=%s,share=off",
+	                                         memory);
+	struct hypervisor_nic nic = { .tap_fd = 0, .mac = "02:42:ac:11:00:02", .mtu = 1500 };
+	json_object *same = create_with_template(128, NULL);
+	json_object *bigger = create_with_template(256, NULL);
+	json_object *with_nic = create_with_template(128, &nic);
+
+	/* The template's size: argv is the clone's, boot_argv the fallback boot. */
+	ck_assert(saved_argv_has(same, "argv", clone_ram));
+	ck_assert(saved_argv_has(same, "argv", "-incoming"));
+	ck_assert(saved_argv_has(same, "boot_argv", "-kernel"));
+	ck_assert(!saved_argv_has(same, "boot_argv", "-incoming"));
+	ck_assert(
+	        saved_argv_has(same, "boot_argv", "virtio-balloon-device,free-page-reporting=on"));
+	/* Another memory size, or a network card: a normal boot only. */
+	ck_assert(!saved_argv_has(bigger, "argv", "-incoming"));
+	ck_assert(!json_object_object_get_ex(bigger, "boot_argv", NULL));
+	ck_assert(!saved_argv_has(with_nic, "argv", "-incoming"));
+	ck_assert(!json_object_object_get_ex(with_nic, "boot_argv", NULL));
+	json_object_put(same);
+	json_object_put(bigger);
+	json_object_put(with_nic);
+}
+END_TEST
+
+START_TEST(test_create_refuses_template_with_virtio_fs)
+{
+	cleanup_error kata_error_t err = NULL;
+	cleanup_free char *sb_dir = in_dir("sb"), *share = in_dir("share"), *tpl = in_dir("tpl");
+	struct kata_config config;
+	struct hypervisor_sandbox_params params = { .id = "c1",
+		                                    .dir = sb_dir,
+		                                    .shared_dir = share };
+	struct hypervisor *hv;
+
+	memset(&config, 0, sizeof(config));
+	config.hypervisor.name = "qemu";
+	config.hypervisor.kernel = "/opt/kata/vmlinux";
+	config.hypervisor.accelerator = KATA_ACCEL_TCG;
+	config.hypervisor.shared_fs = KATA_SHARED_FS_VIRTIO_FS;
+	config.factory.enable_template = true;
+	config.factory.template_path = tpl;
+	hv = hypervisor_new(NULL, &config, &err);
+	ck_assert_int_eq(hypervisor_create(hv, &params, 0, &err), -1);
+	ck_assert_msg(strstr(err->message, "virtio-fs") != NULL, "%s", err->message);
+	hypervisor_free(hv);
+}
+END_TEST
+
 /* --- the agent's side: STARTPOD's entropy and hostTime ----------------------------------- */
 
 static int parse_facts(const char *json, struct agent_host_facts *facts, kata_error_t *err)
@@ -584,6 +690,8 @@ int main(void)
 	tcase_add_test(files, test_key_is_stable_and_covers_its_inputs);
 	tcase_add_test(files, test_check_absent_ok_stale);
 	tcase_add_test(files, test_check_half_made_and_damaged);
+	tcase_add_test(files, test_create_picks_clone_or_boot);
+	tcase_add_test(files, test_create_refuses_template_with_virtio_fs);
 	tcase_add_test(files, test_qmp_save_sequence);
 	tcase_add_test(files, test_qmp_save_failure_is_an_error);
 	tcase_add_test(files, test_qmp_load_sequence);
