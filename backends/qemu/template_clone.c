@@ -43,8 +43,15 @@ int qemu_clone_plan(const struct kata_config *config, const struct qemu_plan *pl
 	const char *why;
 	char **clone_argv;
 
-	if (qemu_template_supported(config, err) < 0)
-		return -1;
+	cleanup_error kata_error_t unsupported = NULL;
+
+	/* A configuration that cannot have a template (virtio-fs, a foreign agent) boots as
+	 * if templating were off; `factory init` says why. */
+	if (qemu_template_supported(config, &unsupported) < 0) {
+		log_info("sandbox %s boots without the template: %s", plan->id,
+		         unsupported->message);
+		return 0;
+	}
 	why = why_not_clone(&config->hypervisor, plan);
 	if (why != NULL) {
 		log_info("sandbox %s boots without the template: %s", plan->id, why);

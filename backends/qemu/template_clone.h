@@ -10,8 +10,8 @@
 /* With [factory] enable_template: whether this sandbox can be a clone of the template (the
  * template's vCPUs and memory, a shared directory over 9p, no network card, no hotplug).
  * If so, *argv (plan's normal boot) moves to *boot_argv and *argv becomes the clone's.
- * A sandbox that cannot is left to boot, with a log line. Fails only when the
- * configuration cannot use templates at all. */
+ * A sandbox that cannot (nor any sandbox of a configuration that cannot have a template:
+ * virtio-fs, a foreign agent dialect) is left to boot, with a log line. */
 int qemu_clone_plan(const struct kata_config *config, const struct qemu_plan *plan,
                     char ***boot_argv, char ***argv, kata_error_t *err);
 
