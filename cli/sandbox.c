@@ -192,8 +192,12 @@ int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
 
 	if (hv == NULL)
 		return -1;
-	if (hypervisor_create(hv, &params, 0, err) < 0)
-		goto out;
+	if (hypervisor_create(hv, &params, 0, err) < 0) {
+		/* Nothing was made, so nothing is recorded: a handle without a sandbox cannot
+		 * be restored, and would fail delete --force. */
+		hypervisor_free(hv);
+		return kata_error_wrap(err, "boot sandbox `%s`", sb->id);
+	}
 	/* Recorded before booting: a failed start still leaves a handle to clean up with,
 	 * and a runtime killed meanwhile leaves it in the record for delete --force. */
 	sb->hypervisor = hypervisor_save(hv);
