@@ -1,5 +1,6 @@
 /* Pod-wide commands: STARTPOD and DESTROYPOD. */
 #include "agent.h"
+#include "host_facts.h"
 
 #include "cleanup.h"
 #include "log.h"
@@ -108,10 +109,18 @@ static int mount_share(const char *tag, const char *fstype, kata_error_t *err)
 int agent_cmd_startpod(struct agent *a, json_object *req, json_object **result, kata_error_t *err)
 {
 	struct agent_startpod_request r;
+	struct agent_host_facts facts;
 	int ret = -1;
 
 	if (a->pod_started)
 		return kata_error_set(err, EINVAL, "the pod was started already");
+	/* First: this VM may be a clone of a template, with its RNG and clock. */
+	if (agent_parse_host_facts(req, &facts, err) < 0 ||
+	    agent_apply_host_facts(&facts, err) < 0) {
+		explicit_bzero(&facts, sizeof(facts));
+		return -1;
+	}
+	explicit_bzero(&facts, sizeof(facts));
 	if (agent_parse_startpod(req, &r, err) < 0)
 		return -1;
 	if (r.hostname && sethostname(r.hostname, strlen(r.hostname)) < 0) {

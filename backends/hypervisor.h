@@ -143,6 +143,13 @@ struct hypervisor *hypervisor_restore(const struct kata_config *config, json_obj
 
 const char *hypervisor_state_name(enum hypervisor_state state);
 
+/* VM templating, Kata's factory (docs/templating.md); qemu only. create() makes the
+ * template anew, destroy() removes it, status() describes it:
+ * {"path", "status": ready|absent|stale|damaged, "reason", "memory_bytes", "state_bytes"}. */
+int hypervisor_template_create(const struct kata_config *config, kata_error_t *err);
+int hypervisor_template_destroy(const struct kata_config *config, kata_error_t *err);
+json_object *hypervisor_template_status(const struct kata_config *config, kata_error_t *err);
+
 /* Decides between KVM and TCG for `accelerator = "auto"` and kata-check: boots the configured
  * guest kernel under KVM once with a deadline and remembers the answer for this host kernel
  * and guest kernel. *reason (allocated) says why. */

@@ -97,7 +97,7 @@ cold_split() {
 }
 
 section_cold() {
-	local r line lean
+	local r line lean tpl
 	# The memory-lean translation cache (docs/performance.md, "Memory"), timed beside the
 	# default: its cost is in the container's start, after READY.
 	lean=$(config_with cold-lean tcg_tb_size=8)
@@ -106,6 +106,9 @@ section_cold() {
 	ensure_bundle sleep sleep 100000
 	capture_qemu_argv "$CONFIG" "$WORK/bundles/sleep"
 	cold_kata_run warm >/dev/null
+	# From a VM template (docs/templating.md): made here, before the rounds.
+	tpl=$(config_with_template cold-tpl "$CONFIG")
+	cold_kata_run tplwarm "$tpl" >/dev/null
 	floor_boot >/dev/null || die "floor boot failed"
 	[ -n "$RUNC" ] && cold_runc_run warm >/dev/null
 	# Rounds take turns, so that the load of a shared machine spreads over all three.
@@ -116,6 +119,8 @@ section_cold() {
 		sample cold_kata_cpu "$(field cpu "$line")"
 		line=$(cold_kata_run "lean$r" "$lean")
 		sample cold_kata_lean "$(field wall "$line")"
+		line=$(cold_kata_run "tpl$r" "$tpl")
+		sample cold_kata_template "$(field wall "$line")"
 		line=$(floor_boot) || die "floor boot failed"
 		sample cold_floor "$(field exit "$line")"
 		sample cold_floor_ready "$(field ready "$line")"
@@ -139,6 +144,10 @@ section_cold() {
 		cold_floor_cpu "bare boot: qemu CPU" "<=" 1.05
 	figure cold cold_kata_lean s "kata-runtime run /bin/true, tcg_tb_size = 8" \
 		cold_kata "the same, default tcg_tb_size"
+	figure cold cold_kata_template s "kata-runtime run /bin/true from a VM template" \
+		cold_floor "bare boot: same qemu argv, agent READY + power-off" "<=" 0.5
+	figure cold cold_kata_template s "kata-runtime run /bin/true: template vs boot" \
+		cold_kata "kata-runtime run /bin/true, booted"
 	figure cold cold_floor_ready s "bare boot: qemu start to agent READY" "" "" "<=" 0.8
 	figure cold cold_runc s "runc run /bin/true"
 	figure cold cold_kata s "kata-runtime run /bin/true vs runc" cold_runc "runc run /bin/true"

@@ -58,7 +58,7 @@ delete_all() {
 }
 
 section_density() {
-	local config lean r i line ids=() latencies=() start end pids=() failures=0
+	local config lean tpl r i line ids=() latencies=() start end pids=() failures=0
 	config=$(config_with density default_memory=$DENSITY_MEMORY)
 	lean=$(config_with density-lean default_memory=$DENSITY_MEMORY tcg_tb_size=$LEAN_TB_SIZE)
 	ensure_bundle sleep sleep 100000
@@ -116,6 +116,26 @@ section_density() {
 	done
 	delete_all "$lean" "${ids[@]}"
 
+	log "density: $DENSITY_N sandboxes from one VM template"
+	tpl=$(config_with_template density-tpl "$config")
+	ids=()
+	for ((i = 1; i <= DENSITY_N; i++)); do
+		line=$(start_one "$tpl" "tpl$$-$i") || die "run -d of sandbox $i from the template failed: $line"
+		ids+=("tpl$$-$i")
+		[ "$i" = 1 ] || continue
+		sleep "$IDLE_SETTLE_S"
+		for ((r = 1; r <= 3; r++)); do
+			memory_sample mem_one_tpl "${ids[@]}"
+			sleep 1
+		done
+	done
+	sleep "$IDLE_SETTLE_S"
+	for ((r = 1; r <= 3; r++)); do
+		memory_sample mem_ten_tpl "${ids[@]}"
+		sleep 1
+	done
+	delete_all "$tpl" "${ids[@]}"
+
 	for ((r = 1; r <= (QUICK ? 1 : 2); r++)); do
 		log "density: $DENSITY_N sandboxes at once, round $r"
 		ids=() pids=()
@@ -149,6 +169,11 @@ section_density() {
 		"" "" "<=" 48
 	figure memory mem_ten_lean_total MiB \
 		"PSS per sandbox, $DENSITY_N idle, tcg_tb_size = $LEAN_TB_SIZE (slower starts)"
+	figure memory mem_one_tpl_total MiB "PSS, 1 idle sandbox from a VM template, ${DENSITY_MEMORY} MiB guest" \
+		mem_one_total "the same, booted"
+	figure memory mem_ten_tpl_total MiB "PSS per sandbox, $DENSITY_N idle from one VM template" \
+		"" "" "<=" 32
+	figure memory mem_ten_tpl_qemu MiB "  of which qemu"
 	figure density density_single s "run -d, no other sandbox running"
 	figure density density_seq_last s "run -d with $((DENSITY_N - 1)) sandboxes running" \
 		density_single "run -d, none running"

@@ -95,6 +95,16 @@ config_with() {
 	echo "$out"
 }
 
+# config_with_template NAME BASE: BASE with VM templating on ([factory], docs/templating.md),
+# its template in the run's work directory (removed with it), made now, outside any timing.
+config_with_template() {
+	local out=$WORK/$1.toml
+	cp "$2" "$out"
+	printf '\n[factory]\nenable_template = true\ntemplate_path = "%s"\n' "$WORK/tpl-$1" >>"$out"
+	"$RUNTIME" --kata-config "$out" factory init >/dev/null || die "factory init for $1 failed"
+	echo "$out"
+}
+
 # field KEY LINE: the value of KEY=VALUE in a line of key=value pairs.
 field() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k { print $2; exit }'; }
 

@@ -78,5 +78,6 @@ int cli_resume(struct cli_context *ctx, int argc, char **argv, kata_error_t *err
 int cli_events(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
 int cli_update(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
 int cli_migrate_config(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
+int cli_factory(struct cli_context *ctx, int argc, char **argv, kata_error_t *err);
 
 #endif

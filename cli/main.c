@@ -30,6 +30,8 @@ static const struct cli_verb verbs[] = {
 	{ "version", NULL, "print the runtime's version", cli_version },
 	{ "kata-env", "env", "show the effective configuration and host facts", cli_env },
 	{ "kata-check", "check", "check whether this host can run VMs", cli_check },
+	{ "factory", NULL, "make, show or remove the VM template (init, status, destroy)",
+	  cli_factory },
 	{ "migrate-config", NULL, "translate a Clear Containers 3.0 configuration or runV flags",
 	  cli_migrate_config },
 };

@@ -103,10 +103,12 @@ static const struct config_key runtime_keys[] = {
 	{ NULL, 0, 0, NULL },
 };
 
-/* VM templating and the network monitor: accepted so that Kata files load; not built. */
+/* VM templating (docs/templating.md); Kata's VM cache is accepted so that Kata files load,
+ * and not built. */
+#define FACTORY(field) offsetof(struct kata_factory_config, field)
 static const struct config_key factory_keys[] = {
-	{ "enable_template", CONFIG_BOOL, CONFIG_IGNORED, NULL },
-	{ "template_path", CONFIG_STRING, CONFIG_IGNORED, NULL },
+	{ "enable_template", CONFIG_BOOL, FACTORY(enable_template), NULL },
+	{ "template_path", CONFIG_PATH, FACTORY(template_path), NULL },
 	{ "vm_cache_number", CONFIG_U32, CONFIG_IGNORED, NULL },
 	{ "vm_cache_endpoint", CONFIG_STRING, CONFIG_IGNORED, NULL },
 	{ NULL, 0, 0, NULL },
@@ -170,6 +172,7 @@ static void set_defaults(struct kata_config *config)
 	config->runtime.internetworking_model = xstrdup("tcfilter");
 	config->runtime.disable_guest_seccomp = true; /* Kata 1.x's default */
 	config->runtime.experimental = xcalloc(1, sizeof(char *));
+	config->factory.template_path = xstrdup(KATA_DEFAULT_TEMPLATE_PATH);
 }
 
 /* "FILE:LINE: ..." about a table itself. */
@@ -306,6 +309,25 @@ static int syntax_error(const char *file, kata_error_t *err)
 	return -1;
 }
 
+/* Templates need qemu's migration with x-ignore-shared, which libvirt does not offer
+ * (docs/templating.md). */
+static int check_factory(const struct kata_config *config, const char *file,
+                         const struct toml_value *root, kata_error_t *err)
+{
+	const struct toml_entry *table = toml_table_find(root, "factory");
+	struct config_section sec = { .file = file, .name = "factory" };
+	const struct toml_entry *entry;
+
+	if (!config->factory.enable_template || strcmp(config->hypervisor.name, "libvirt") != 0)
+		return 0;
+	sec.table = table->value;
+	sec.line = table->line;
+	entry = toml_table_find(table->value, "enable_template");
+	return config_key_error(&sec, entry, err,
+	                        "the libvirt backend cannot start VMs from a template (use "
+	                        "[hypervisor.qemu], or enable_template = false)");
+}
+
 static int load_tree(struct kata_config *config, const char *file, const struct toml_value *root,
                      kata_error_t *err)
 {
@@ -335,7 +357,9 @@ static int load_tree(struct kata_config *config, const char *file, const struct 
 		return -1;
 	if (read_plain_table(file, root, "runtime", runtime_keys, &config->runtime, err) < 0)
 		return -1;
-	if (read_plain_table(file, root, "factory", factory_keys, NULL, err) < 0)
+	if (read_plain_table(file, root, "factory", factory_keys, &config->factory, err) < 0)
+		return -1;
+	if (check_factory(config, file, root, err) < 0)
 		return -1;
 	if (read_plain_table(file, root, "netmon", netmon_keys, NULL, err) < 0)
 		return -1;
@@ -446,6 +470,7 @@ void kata_config_free(struct kata_config *config)
 	strv_free(config->agent.kernel_modules);
 	free(config->runtime.internetworking_model);
 	strv_free(config->runtime.experimental);
+	free(config->factory.template_path);
 	free(config);
 }
 

@@ -41,6 +41,7 @@ enum kata_agent_dialect { KATA_DIALECT_KATA = 0, KATA_DIALECT_HYPERSTART, KATA_D
 #define KATA_DEFAULT_ENTROPY_SOURCE "/dev/urandom"
 #define KATA_DEFAULT_TCG_TB_SIZE    64 /* MiB: docs/performance.md, "Memory" */
 #define KATA_DEFAULT_LIBVIRT_URI    "qemu:///system"
+#define KATA_DEFAULT_TEMPLATE_PATH  "/run/kata-containers/template"
 #define KATA_KERNEL_NAME            "vmlinux"
 #define KATA_INITRD_NAME            "kata-initrd.img"
 
@@ -114,6 +115,12 @@ struct kata_runtime_config {
 	char **experimental; /* NULL-terminated, never NULL */
 };
 
+/* [factory]: VM templating (docs/templating.md). */
+struct kata_factory_config {
+	bool enable_template; /* sandboxes start from a saved, paused VM */
+	char *template_path;  /* the template's directory (guest RAM and device state) */
+};
+
 struct kata_config {
 	char *path; /* the file it was read from */
 	struct kata_hypervisor_config hypervisor;
@@ -121,6 +128,7 @@ struct kata_config {
 	struct kata_shim_config shim;
 	struct kata_agent_config agent;
 	struct kata_runtime_config runtime;
+	struct kata_factory_config factory;
 };
 
 /* Reads and validates a configuration file. */

@@ -8,6 +8,7 @@
 #include "qemu_cmdline.h"
 #include "qemu_sandbox.h"
 #include "qmp.h"
+#include "template_clone.h"
 #include "virtiofsd.h"
 
 #include <errno.h>
@@ -116,6 +117,9 @@ static int qemu_create(struct hypervisor *hv, const struct hypervisor_sandbox_pa
 	sb->argv = qemu_build_cmdline(hc, &plan, err);
 	if (sb->argv == NULL)
 		goto fail;
+	if (hv->config->factory.enable_template &&
+	    qemu_clone_plan(hv->config, &plan, &sb->boot_argv, &sb->argv, err) < 0)
+		goto fail;
 	if (mkdir_all(sb->dir, 0755, 0750, &sb->created_dir, err) < 0)
 		goto fail;
 	console_name = sb->console_log_path;
@@ -162,10 +166,18 @@ static int qemu_start(struct hypervisor *hv, unsigned int flags, kata_error_t *e
 	    virtiofsd_start(sb->virtiofsd_argv, sb->virtiofsd_socket, sb->virtiofsd_log,
 	                    &sb->virtiofsd, VIRTIOFSD_START_TIMEOUT_MS, err) < 0)
 		return kata_error_wrap(err, "start");
-	if (launch_daemonizing_fds(sb->argv, sb->tap_fds, sb->n_tap_fds, QEMU_NIC_FIRST_FD,
+	if (sb->boot_argv != NULL && qemu_clone_start(hv->config, sb) < 0) {
+		/* qemu_clone_start() logged why and cleaned up: a normal boot instead. */
+		undo_start(sb);
+		strv_free(sb->argv);
+		sb->argv = steal_pointer(&sb->boot_argv);
+	}
+	if (sb->qemu.pid <= 0 &&
+	    launch_daemonizing_fds(sb->argv, sb->tap_fds, sb->n_tap_fds, QEMU_NIC_FIRST_FD,
 	                           QEMU_START_TIMEOUT_MS, err) < 0)
 		goto fail;
-	if (read_pid_file(sb->pid_path, &pid, err) < 0 || process_identify(pid, &sb->qemu, err) < 0)
+	if (sb->qemu.pid <= 0 && (read_pid_file(sb->pid_path, &pid, err) < 0 ||
+	                          process_identify(pid, &sb->qemu, err) < 0))
 		goto fail;
 	qmp = qmp_connect(sb->qmp_path, QEMU_QMP_TIMEOUT_MS, err);
 	if (qmp == NULL)

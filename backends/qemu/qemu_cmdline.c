@@ -118,8 +118,9 @@ static void add_machine(struct strv_builder *b, const struct kata_hypervisor_con
 
 	strv_builder_add(b, "-machine");
 	/* microvm: qemu lists its virtio-mmio devices on the kernel command line only without
-	 * ACPI. */
-	strv_builder_addf(b, "%s%s%s%s", qemu_machine_type(hc), microvm ? ",acpi=off" : "",
+	 * ACPI. A template and its clones have their RAM in a file (add_template_memory). */
+	strv_builder_addf(b, "%s%s%s%s%s", qemu_machine_type(hc), microvm ? ",acpi=off" : "",
+	                  plan->template_mode != QEMU_TEMPLATE_NONE ? ",memory-backend=mem0" : "",
 	                  extra != NULL && extra[0] ? "," : "", extra != NULL ? extra : "");
 	/* -accel rather than -machine accel=, which cannot carry tb-size. TCG's translation
 	 * cache is a 1 GiB mapping by default, and what a boot touches of it stays resident. */
@@ -269,9 +270,13 @@ static void add_rng(struct strv_builder *b, const struct kata_hypervisor_config 
 
 /* Free page reporting: the guest reports the memory it frees (in 2 MiB blocks), and qemu
  * gives it back to the host. */
-static void add_balloon(struct strv_builder *b, const struct kata_hypervisor_config *hc)
+static void add_balloon(struct strv_builder *b, const struct kata_hypervisor_config *hc,
+                        const struct qemu_plan *plan)
 {
-	if (!hc->reclaim_guest_freed_memory)
+	/* Not with a template: qemu 7.2 gives reported pages back by punching holes in the
+	 * memory-backend-file even when a clone maps it privately, which would zero the
+	 * template under its other clones (docs/templating.md). */
+	if (!hc->reclaim_guest_freed_memory || plan->template_mode != QEMU_TEMPLATE_NONE)
 		return;
 	strv_builder_add(b, "-device");
 	strv_builder_addf(b, "%s,free-page-reporting=on",
@@ -301,6 +306,49 @@ static void add_nics(struct strv_builder *b, const struct kata_hypervisor_config
 		                  is_microvm(hc) ? "virtio-net-device" : "virtio-net-pci", i,
 		                  plan->nics[i].mac);
 	}
+}
+
+/* The template's RAM is a file it shares (its writes reach the file); a clone maps the same
+ * file privately, so its writes stay its own and what it never writes stays shared. */
+static void add_template_memory(struct strv_builder *b, const struct qemu_plan *plan)
+{
+	cleanup_free char *path = NULL;
+
+	if (plan->template_mode == QEMU_TEMPLATE_NONE)
+		return;
+	path = qemu_opt_escape(plan->template_memory_path);
+	strv_builder_add(b, "-object");
+	strv_builder_addf(b, "memory-backend-file,id=mem0,size=%uM,mem-path=%s,share=%s",
+	                  plan->memory_mib, path,
+	                  plan->template_mode == QEMU_TEMPLATE_SAVE ? "on" : "off");
+	if (plan->template_mode == QEMU_TEMPLATE_SAVE) {
+		strv_builder_add(b, "-S");
+	} else {
+		strv_builder_add(b, "-incoming");
+		strv_builder_add(b, "defer");
+	}
+}
+
+static int check_template_plan(const struct kata_hypervisor_config *hc,
+                               const struct qemu_plan *plan, kata_error_t *err)
+{
+	if (plan->template_mode == QEMU_TEMPLATE_NONE)
+		return 0;
+	if (plan->template_memory_path == NULL || plan->template_memory_path[0] != '/')
+		return kata_error_set(err, EINVAL,
+		                      "template: the memory file must be an "
+		                      "absolute path");
+	if (plan->shared_dir != NULL && hc->shared_fs == KATA_SHARED_FS_VIRTIO_FS)
+		return kata_error_set(err, EINVAL,
+		                      "template: virtio-fs needs guest memory shared with "
+		                      "virtiofsd, which a copy-on-write clone cannot have");
+	if (plan->memory_hotplug || plan->maxvcpus > plan->vcpus)
+		return kata_error_set(err, EINVAL, "template: no CPU or memory hotplug");
+	if (plan->n_nics > 0)
+		return kata_error_set(err, EINVAL,
+		                      "template: a template has no network cards, a clone gets "
+		                      "none on its command line");
+	return 0;
 }
 
 char **qemu_build_cmdline(const struct kata_hypervisor_config *hc, const struct qemu_plan *plan,
@@ -343,6 +391,8 @@ char **qemu_build_cmdline(const struct kata_hypervisor_config *hc, const struct 
 			return NULL;
 		}
 	}
+	if (check_template_plan(hc, plan, err) < 0)
+		return NULL;
 	binary = qemu_binary(hc, err);
 	if (binary == NULL)
 		return NULL;
@@ -373,8 +423,9 @@ char **qemu_build_cmdline(const struct kata_hypervisor_config *hc, const struct 
 	add_serial_devices(&b, hc, plan);
 	add_shared_fs(&b, hc, plan);
 	add_rng(&b, hc);
-	add_balloon(&b, hc);
+	add_balloon(&b, hc, plan);
 	add_nics(&b, hc, plan);
+	add_template_memory(&b, plan);
 	if (!plan->foreground) {
 		strv_builder_add(&b, "-pidfile");
 		strv_builder_add(&b, plan->pid_path);

@@ -27,6 +27,15 @@
 	"tsc=reliable no_timer_check rcupdate.rcu_expedited=1 i8042.direct=1 i8042.dumbkbd=1 "     \
 	"i8042.nopnp=1 i8042.noaux=1 noreplace-smp cryptomgr.notests pci=lastbus=0 panic=1"
 
+/* VM templating (docs/templating.md): the template is booted with its RAM in a shared file
+ * and paused (-S, so that the factory sees the whole console); a clone maps that file
+ * privately (copy-on-write) and waits for the device state (-incoming defer). */
+enum qemu_template_mode {
+	QEMU_TEMPLATE_NONE = 0,
+	QEMU_TEMPLATE_SAVE,  /* the template VM itself */
+	QEMU_TEMPLATE_CLONE, /* a sandbox started from it */
+};
+
 /* Where each file of the sandbox lives, and what was decided about the host. */
 struct qemu_plan {
 	const char *id;
@@ -49,6 +58,8 @@ struct qemu_plan {
 	/* Network cards: -netdev tap,fd=QEMU_NIC_FIRST_FD+i (the launcher puts the taps there) */
 	const struct hypervisor_nic *nics;
 	size_t n_nics;
+	enum qemu_template_mode template_mode;
+	const char *template_memory_path; /* the guest RAM file, unless QEMU_TEMPLATE_NONE */
 };
 
 /* The fd number qemu finds its first tap at (launch_daemonizing_fds() moves them there). */

@@ -25,6 +25,7 @@ void qemu_sandbox_free(struct qemu_sandbox *sb)
 	free(sb->virtiofsd_socket);
 	free(sb->virtiofsd_log);
 	strv_free(sb->argv);
+	strv_free(sb->boot_argv);
 	strv_free(sb->virtiofsd_argv);
 	free(sb);
 }
@@ -74,6 +75,8 @@ json_object *qemu_sandbox_to_json(const struct qemu_sandbox *sb)
 	add_string(obj, "virtiofsd_socket", sb->virtiofsd_socket);
 	add_string(obj, "virtiofsd_log", sb->virtiofsd_log);
 	json_object_object_add(obj, "argv", strv_to_json(sb->argv));
+	if (sb->boot_argv != NULL)
+		json_object_object_add(obj, "boot_argv", strv_to_json(sb->boot_argv));
 	if (sb->virtiofsd_argv != NULL)
 		json_object_object_add(obj, "virtiofsd_argv", strv_to_json(sb->virtiofsd_argv));
 	json_object_object_add(obj, "qemu", process_to_json(&sb->qemu));
@@ -202,6 +205,7 @@ struct qemu_sandbox *qemu_sandbox_from_json(json_object *obj, kata_error_t *err)
 	    get_string(obj, "virtiofsd_socket", false, true, &sb->virtiofsd_socket, err) < 0 ||
 	    get_string(obj, "virtiofsd_log", false, true, &sb->virtiofsd_log, err) < 0 ||
 	    get_strv(obj, "argv", true, &sb->argv, err) < 0 ||
+	    get_strv(obj, "boot_argv", false, &sb->boot_argv, err) < 0 ||
 	    get_strv(obj, "virtiofsd_argv", false, &sb->virtiofsd_argv, err) < 0 ||
 	    get_process(obj, "qemu", &sb->qemu, err) < 0 ||
 	    get_process(obj, "virtiofsd", &sb->virtiofsd, err) < 0)

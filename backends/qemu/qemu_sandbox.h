@@ -30,7 +30,10 @@ struct qemu_sandbox {
 	char *pid_path;
 	char *virtiofsd_socket; /* NULL unless virtio-fs */
 	char *virtiofsd_log;
-	char **argv;           /* qemu's, fixed at create time */
+	char **argv; /* qemu's, fixed at create time */
+	/* From a template (docs/templating.md): argv starts a clone, boot_argv is the normal
+	 * boot it falls back to when the template cannot be used. NULL: argv boots. */
+	char **boot_argv;
 	char **virtiofsd_argv; /* NULL unless virtio-fs */
 	struct process_id qemu;
 	struct process_id virtiofsd;

@@ -1,0 +1,178 @@
+#!/bin/bash
+# VM templating (docs/templating.md): factory init, status and destroy; containers from
+# the template with the right output and exit code, fresh entropy and the host's clock; a
+# stale template (a new initrd) rebuilt with a log line; a damaged or half-made template
+# refused with a clear error and a normal boot; ten sandboxes from one template at once.
+set -u
+. "$(dirname "$0")/lib/runtime.sh"
+rt_init
+
+TPL=$TMP/t
+cp "$BUILD/guest/kata-initrd.img" "$TMP/initrd.img"
+sed -E "s|^initrd = .*|initrd = \"$TMP/initrd.img\"|" "$CONFIG" >"$TMP/template.toml"
+printf '\n[factory]\nenable_template = true\ntemplate_path = "%s"\n' "$TPL" >>"$TMP/template.toml"
+CONFIG=$TMP/template.toml
+export CONFIG
+
+status_of() { kr factory status 2>&1 | sed -n 's/^template status: //p'; }
+
+# run_one NAME ARGS...: `run` of a container whose process is ARGS, with the runtime's
+# debug log in $TMP/NAME.log; its output in $TMP/NAME.out, exit code in RC.
+run_one() {
+	local name=$1
+	shift
+	new_id "$name"
+	make_bundle "$TMP/$name" "$@"
+	kr --debug --log "$TMP/$name.log" run --bundle "$TMP/$name" "$ID" >"$TMP/$name.out" \
+		2>"$TMP/$name.err" </dev/null
+	RC=$?
+	kr delete --force "$ID" >/dev/null 2>&1
+}
+
+from_template() { grep -q "started from the template" "$TMP/$1.log"; }
+
+case_factory_init() {
+	local out
+	check_eq "status before init" absent "$(status_of)"
+	if out=$(kr factory init 2>&1); then pass "factory init"; else
+		fail "factory init" "$out"
+		return 1
+	fi
+	check_eq "status after init" ready "$(status_of)"
+	if [ -s "$TPL/memory" ] && [ -s "$TPL/state" ] && [ -s "$TPL/template.json" ]; then
+		pass "factory init: memory, device state and template.json saved"
+	else
+		fail "factory init: memory, device state and template.json saved" "$(ls -l "$TPL")"
+	fi
+	if pgrep -f -- "-name sandbox-template " >/dev/null; then
+		fail "factory init: the template's qemu is gone" "it still runs"
+	else
+		pass "factory init: the template's qemu is gone"
+	fi
+}
+
+case_clone_runs() {
+	run_one clone1 sh -c 'echo hello from a clone; exit 7'
+	check_eq "clone: exit code" 7 "$RC"
+	check_eq "clone: output" "hello from a clone" "$(cat "$TMP/clone1.out")"
+	if from_template clone1; then pass "clone: started from the template"; else
+		fail "clone: started from the template" "$(grep -i template "$TMP/clone1.log" | head -3)"
+	fi
+	check_nothing_left "clone" "$ID"
+}
+
+# The template was made seconds ago: a clone's clock is the host's, not the template's;
+# two clones draw different random numbers (the guest RNG re-seeded from the host).
+case_clone_entropy_and_clock() {
+	local u1 u2 t host
+	sleep 3
+	run_one rng1 sh -c 'cat /proc/sys/kernel/random/uuid; date +%s'
+	run_one rng2 sh -c 'cat /proc/sys/kernel/random/uuid; date +%s'
+	host=$(date +%s)
+	u1=$(head -n 1 "$TMP/rng1.out")
+	u2=$(head -n 1 "$TMP/rng2.out")
+	t=$(sed -n 2p "$TMP/rng2.out")
+	if from_template rng1 && from_template rng2 && [ -n "$u1" ] && [ "$u1" != "$u2" ]; then
+		pass "clones: different random numbers"
+	else
+		fail "clones: different random numbers" "'$u1' and '$u2'"
+	fi
+	if [ -n "$t" ] && [ $((host - t)) -le 2 ] && [ $((t - host)) -le 2 ]; then
+		pass "clone: the host's clock"
+	else
+		fail "clone: the host's clock" "guest $t, host $host"
+	fi
+}
+
+case_stale_template_rebuilt() {
+	local before after
+	before=$(jq -r .created "$TPL/template.json")
+	sleep 1
+	touch "$TMP/initrd.img" # a new initrd: another agent, as far as the key knows
+	check_eq "stale: status" stale "$(status_of)"
+	run_one stale sh -c 'echo after a new initrd'
+	check_eq "stale: output" "after a new initrd" "$(cat "$TMP/stale.out")"
+	check_contains "stale: rebuilt with a log line" "making a new one" "$(cat "$TMP/stale.log")"
+	after=$(jq -r .created "$TPL/template.json")
+	if from_template stale && [ "$after" != "$before" ]; then
+		pass "stale: a new template, used"
+	else
+		fail "stale: a new template, used" "created $before -> $after"
+	fi
+	check_eq "stale: status after" ready "$(status_of)"
+}
+
+case_damaged_template() {
+	local size
+	# Truncated device state: found by its size, never given to qemu.
+	truncate -s 100 "$TPL/state"
+	check_eq "damaged: status" damaged "$(status_of)"
+	run_one damaged1 sh -c 'echo booted anyway'
+	check_eq "damaged: normal boot, output" "booted anyway" "$(cat "$TMP/damaged1.out")"
+	if from_template damaged1; then fail "damaged: not used" "a clone started"; else
+		pass "damaged: not used"
+	fi
+	check_contains "damaged: a clear error" "damaged" "$(cat "$TMP/damaged1.log")"
+	# Garbage of the right size: qemu cannot load it, the sandbox boots normally.
+	kr factory init >/dev/null 2>&1
+	size=$(stat -c %s "$TPL/state")
+	head -c "$size" /dev/urandom >"$TPL/state"
+	run_one damaged2 sh -c 'echo booted anyway'
+	check_eq "damaged state: normal boot, output" "booted anyway" "$(cat "$TMP/damaged2.out")"
+	check_contains "damaged state: a clear error" "booting normally" "$(cat "$TMP/damaged2.log")"
+	check_nothing_left "damaged state" "$ID"
+	# Half made: no template.json (its maker died).
+	kr factory init >/dev/null 2>&1
+	rm -f "$TPL/template.json"
+	check_eq "half made: status" damaged "$(status_of)"
+	run_one half sh -c 'echo booted anyway'
+	check_eq "half made: normal boot, output" "booted anyway" "$(cat "$TMP/half.out")"
+	check_contains "half made: a clear error" "half made" "$(cat "$TMP/half.log")"
+	kr factory init >/dev/null 2>&1
+}
+
+case_ten_at_once() {
+	local i pids=() ok=0 clones=0
+	for i in $(seq 1 10); do
+		new_id "ten$i"
+		make_bundle "$TMP/ten$i" sh -c "echo clone $i"
+		kr --debug --log "$TMP/ten$i.log" run --bundle "$TMP/ten$i" "$ID" \
+			>"$TMP/ten$i.out" 2>"$TMP/ten$i.err" </dev/null &
+		pids+=($!)
+	done
+	for i in $(seq 1 10); do
+		wait "${pids[$((i - 1))]}" && [ "$(cat "$TMP/ten$i.out")" = "clone $i" ] && ok=$((ok + 1))
+		from_template "ten$i" && clones=$((clones + 1))
+	done
+	check_eq "ten at once: right output and exit code" 10 "$ok"
+	check_eq "ten at once: all from the template" 10 "$clones"
+	for i in $(seq 1 10); do
+		kr delete --force "rt$$-ten$i" >/dev/null 2>&1
+	done
+	for i in 1 10; do
+		check_nothing_left "ten at once: $i" "rt$$-ten$i"
+	done
+}
+
+case_factory_destroy() {
+	local out
+	if out=$(kr factory destroy 2>&1); then pass "factory destroy"; else
+		fail "factory destroy" "$out"
+	fi
+	check_eq "status after destroy" absent "$(status_of)"
+	if [ -e "$TPL/memory" ] || [ -e "$TPL/state" ]; then
+		fail "factory destroy: files removed" "$(ls "$TPL")"
+	else
+		pass "factory destroy: files removed"
+	fi
+}
+
+case_factory_init && {
+	case_clone_runs
+	case_clone_entropy_and_clock
+	case_stale_template_rebuilt
+	case_damaged_template
+	case_ten_at_once
+}
+case_factory_destroy
+rt_finish
