@@ -76,8 +76,10 @@ PROGRAMS := $(if $(wildcard cli/main.c),$(BUILD)/kata-runtime) \
 	$(if $(and $(wildcard agent/main.c),$(if $(SANITIZE),,yes)),$(BUILD)/kata-agent) \
 	$(if $(wildcard config/toml-json.c),$(BUILD)/toml-json)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TEST_SRCS))
-# Test tools (clients and fakes run as programs by the end-to-end tests).
-TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
+# Test tools (clients and fakes run as programs by the end-to-end tests), and the runtime
+# with the fault-injection hook (cli/fault_point.h), which is never installed.
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS)) \
+	$(if $(wildcard cli/main.c),$(BUILD)/tests/tools/kata-runtime-faults)
 
 .PHONY: conformance tools all help deps check check-unit check-e2e install uninstall asan lint format fuzz \
 	bench clean guest rootfs demo
@@ -127,6 +129,16 @@ $(BUILD)/%.a:
 
 $(BUILD)/kata-runtime: $(call objs,cli/main.c) $(LIBCLI) $(LIBBACKENDS) $(LIBCONFIG) $(LIBKATA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(MNL_LIBS)
+
+# The same runtime whose fault_point() can stop it (tests/e2e/faults.sh): its object comes
+# first, so the archive's empty one is never linked.
+$(BUILD)/obj-faults/cli/fault_point.o: cli/fault_point.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -DKATA_FAULT_POINTS -c $< -o $@
+$(BUILD)/tests/tools/kata-runtime-faults: $(call objs,cli/main.c) \
+		$(BUILD)/obj-faults/cli/fault_point.o $(LIBCLI) $(LIBBACKENDS) $(LIBCONFIG) $(LIBKATA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/kata-proxy: $(call objs,proxy/main.c) $(LIBPROXY) $(LIBKATA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)

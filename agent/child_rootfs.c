@@ -172,6 +172,45 @@ static int make_in_root(int rootfd, const char *path, bool directory, kata_error
 	return fd;
 }
 
+/* proc and sysfs go on an ordinary directory, as runc requires: with a symlink on the
+ * destination's path (a /proc that links to /etc), procfs would cover what the link names. */
+static bool needs_ordinary_directory(const char *type)
+{
+	return strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0;
+}
+
+static int check_ordinary_directory(int rootfd, const char *dest, kata_error_t *err)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	const char *rel = dest;
+	struct stat st;
+	int fd;
+
+	while (*rel == '/')
+		rel++;
+	fd = (int)syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof(how));
+	if (fd < 0 && errno == ENOENT)
+		return 0; /* made as a directory below */
+	if (fd < 0 && errno == ELOOP)
+		return kata_error_set(err, ELOOP,
+		                      "%s must be mounted on ordinary directory: a symlink is on "
+		                      "its path",
+		                      dest);
+	if (fd < 0)
+		return kata_error_sys(err, "resolve %s in the rootfs", dest);
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		close(fd);
+		return kata_error_set(err, ENOTDIR,
+		                      "%s must be mounted on ordinary directory: not a directory",
+		                      dest);
+	}
+	close(fd);
+	return 0;
+}
+
 static char *fd_path(int fd)
 {
 	return xasprintf("/proc/self/fd/%d", fd);
@@ -300,6 +339,9 @@ static int do_mount(int rootfd, const struct oci_mount *m, const char *container
 				return kata_error_wrap(err, "mount %s", m->destination);
 			return 0;
 		}
+		if (needs_ordinary_directory(type) &&
+		    check_ordinary_directory(rootfd, m->destination, err) < 0)
+			return -1;
 		target_fd = make_in_root(rootfd, m->destination, true, err);
 		if (target_fd < 0)
 			return -1;
@@ -327,9 +369,12 @@ static int do_mount(int rootfd, const struct oci_mount *m, const char *container
 static int mount_simple(int rootfd, const char *dest, const char *type, unsigned long flags,
                         const char *data, kata_error_t *err)
 {
-	cleanup_close int fd = make_in_root(rootfd, dest, true, err);
+	cleanup_close int fd = -1;
 	cleanup_free char *target = NULL;
 
+	if (needs_ordinary_directory(type) && check_ordinary_directory(rootfd, dest, err) < 0)
+		return -1;
+	fd = make_in_root(rootfd, dest, true, err);
 	if (fd < 0)
 		return -1;
 	target = fd_path(fd);

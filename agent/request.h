@@ -5,6 +5,7 @@
 #ifndef KATA_AGENT_REQUEST_H
 #define KATA_AGENT_REQUEST_H
 
+#include "agent_proto.h"
 #include "error.h"
 #include "network.h"
 #include "oci_spec.h"
@@ -13,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define AGENT_MAX_ID_LEN 128
+#define AGENT_MAX_ID_LEN AGENT_ID_MAX
 
 /* What to run and where its stdio goes: hyperstart's "process" object, possibly
  * overridden by an OCI process object. */

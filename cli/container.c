@@ -10,7 +10,7 @@
 static const char *const status_names[] = {
 	[CONTAINER_CREATING] = "creating", [CONTAINER_CREATED] = "created",
 	[CONTAINER_RUNNING] = "running",   [CONTAINER_PAUSED] = "paused",
-	[CONTAINER_STOPPED] = "stopped",
+	[CONTAINER_STOPPED] = "stopped",   [CONTAINER_UNKNOWN] = "unknown",
 };
 
 const char *container_status_name(enum container_status status)
@@ -195,6 +195,26 @@ char *container_timestamp_now(void)
 	return xasprintf("%s.%09ldZ", date, ts.tv_nsec);
 }
 
+static int record_from_state(json_object *obj, struct container_record *record, kata_error_t *err)
+{
+	if (obj == NULL)
+		return -1;
+	if (container_record_from_json(obj, record, err) < 0) {
+		if (err != NULL && *err != NULL)
+			(*err)->errno_value = EBADMSG; /* well-formed JSON, but not a record */
+		return -1;
+	}
+	return 0;
+}
+
+int container_read(const struct state_handle *handle, struct container_record *record,
+                   kata_error_t *err)
+{
+	cleanup_json json_object *obj = state_read(handle, err);
+
+	return record_from_state(obj, record, err);
+}
+
 int container_load(const char *root, const char *id, struct state_handle *handle,
                    struct container_record *record, kata_error_t *err)
 {
@@ -203,16 +223,21 @@ int container_load(const char *root, const char *id, struct state_handle *handle
 	if (handle != NULL) {
 		if (state_open(root, id, handle, err) < 0)
 			return -1;
-		obj = state_read(handle, err);
-	} else {
-		obj = state_read_unlocked(root, id, err);
-	}
-	if (obj == NULL || container_record_from_json(obj, record, err) < 0) {
-		if (handle != NULL)
+		if (container_read(handle, record, err) < 0) {
 			state_unlock(handle);
-		return -1;
+			return -1;
+		}
+		return 0;
 	}
-	return 0;
+	obj = state_read_unlocked(root, id, err);
+	return record_from_state(obj, record, err);
+}
+
+void container_record_bare(struct container_record *record, const char *id)
+{
+	memset(record, 0, sizeof(*record));
+	record->id = xstrdup(id);
+	record->saved_status = CONTAINER_CREATING;
 }
 
 int container_save(const struct state_handle *handle, const struct container_record *record,

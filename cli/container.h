@@ -20,6 +20,7 @@ enum container_status {
 	CONTAINER_RUNNING,
 	CONTAINER_PAUSED,
 	CONTAINER_STOPPED,
+	CONTAINER_UNKNOWN, /* only `list` says it: the record is damaged (docs/cli.md) */
 };
 
 /* The VM a container runs in. A container without pod annotations has its own. */
@@ -53,9 +54,17 @@ struct container_record {
 };
 
 /* Reads a container's record. With a handle, locks the container first (the caller
- * unlocks with state_unlock); without, reads the last record written. */
+ * unlocks with state_unlock); without, reads the last record written. Fails as
+ * state_read() does: ENOENT (no such container), ENODATA (no record yet: a create running
+ * or killed before its first write), EBADMSG (damaged: unreadable, or not a record). */
 int container_load(const char *root, const char *id, struct state_handle *handle,
                    struct container_record *record, kata_error_t *err);
+/* The record of a container already locked, with the same errors. */
+int container_read(const struct state_handle *handle, struct container_record *record,
+                   kata_error_t *err);
+/* A record of which only the id is known, "creating": what a container without a record
+ * yet (ENODATA) is taken as. */
+void container_record_bare(struct container_record *record, const char *id);
 int container_save(const struct state_handle *handle, const struct container_record *record,
                    kata_error_t *err);
 

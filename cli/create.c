@@ -11,12 +11,14 @@
 
 #include "agent_call.h"
 #include "cleanup.h"
+#include "fault_point.h"
 #include "hooks.h"
 #include "json_util.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "network.h"
 #include "oci_spec.h"
+#include "rootfs_check.h"
 #include "sandbox.h"
 #include "share.h"
 #include "shim_launch.h"
@@ -68,6 +70,13 @@ int create_options_parse(int argc, char **argv, struct create_options *opts, kat
 	if (optind != argc - 1)
 		return kata_error_set(err, EINVAL, "usage: %s [options] CONTAINER_ID", argv[0]);
 	opts->id = argv[optind];
+	/* Checked first: an id the agent or the host's paths would refuse later must not
+	 * boot a VM first. */
+	if (!state_id_is_valid(opts->id))
+		return kata_error_set(err, EINVAL,
+		                      "invalid container id `%s`: use letters, digits, _ . - "
+		                      "(not first), at most %d characters",
+		                      opts->id, STATE_ID_MAX);
 	return 0;
 }
 
@@ -138,6 +147,7 @@ static int start_shim(const struct kata_config *config, struct container_record 
 {
 	if (shim_launch_detached(config, launch, &record->shim, err) < 0)
 		return -1;
+	fault_point("shim-started");
 	cp->save(cp->opaque); /* delete --force must know the shim from now on */
 	return 0;
 }
@@ -178,8 +188,10 @@ static int create_in_guest(const struct kata_config *config, struct container_re
 	                config->hypervisor.shared_fs == KATA_SHARED_FS_VIRTIO_FS ? "virtiofs"
 	                                                                         : "9p");
 	network_startpod_add(startpod, record->sandbox.network);
+	fault_point("registered");
 	if (hyper(conn, "startpod", NULL, startpod, err) < 0)
 		goto out;
+	fault_point("pod-started");
 	json_add_string(newcontainer, "id", record->id);
 	json_add_string(newcontainer, "rootfs", rootfs);
 	json_object_object_add(newcontainer, "oci", guest_spec_json(spec));
@@ -192,6 +204,8 @@ static int create_in_guest(const struct kata_config *config, struct container_re
 		goto out;
 	}
 	ret = hyper(conn, "newcontainer", tokens.tokens[0], newcontainer, err);
+	if (ret == 0)
+		fault_point("container-created");
 	if (ret == 0 && launch->terminal)
 		ret = start_shim(config, record, launch, cp, err);
 	if (ret == 0 && start_now) {
@@ -233,6 +247,7 @@ static int load_bundle(const char *bundle_arg, char **bundle, struct oci_spec **
                        kata_error_t *err)
 {
 	cleanup_free char *config_json = NULL;
+	cleanup_free char *rootfs = NULL;
 
 	*bundle = absolute_path(bundle_arg, err);
 	if (*bundle == NULL)
@@ -245,6 +260,10 @@ static int load_bundle(const char *bundle_arg, char **bundle, struct oci_spec **
 		return kata_error_set(err, EINVAL, "%s: process: missing", config_json);
 	if ((*spec)->root == NULL || (*spec)->root->path == NULL)
 		return kata_error_set(err, EINVAL, "%s: root.path: missing", config_json);
+	rootfs = (*spec)->root->path[0] == '/' ? xstrdup((*spec)->root->path)
+	                                       : xasprintf("%s/%s", *bundle, (*spec)->root->path);
+	if (rootfs_check_mount_destinations(rootfs, *spec, err) < 0)
+		return kata_error_wrap(err, "%s", config_json);
 	return 0;
 }
 
@@ -290,10 +309,12 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 	bool start_now = opts->start && can_start_at_once(ctx->config, spec);
 	int ret = -1;
 
+	fault_point("state-dir");
 	if (container_save(handle, record, err) < 0 ||
 	    sandbox_prepare(ctx->root, record->id, sb, err) < 0 ||
 	    container_save(handle, record, err) < 0)
 		return -1;
+	fault_point("sandbox-prepared");
 	rootfs = spec->root->path[0] == '/' ? xstrdup(spec->root->path)
 	                                    : xasprintf("%s/%s", record->bundle, spec->root->path);
 	ret = share_rootfs(sb->shared_dir, record->id, rootfs, &sb->mounts, err);
@@ -303,6 +324,7 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 	container_save(handle, record, NULL);
 	if (ret < 0)
 		return -1;
+	fault_point("rootfs-shared");
 	sandbox_size_for(ctx->config, spec, &resources);
 	sb->vcpus = resources.vcpus;
 	sb->memory_mib = resources.memory_mib;
@@ -327,6 +349,8 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 	record->saved_status = start_now ? CONTAINER_RUNNING : CONTAINER_CREATED;
 	*started = start_now;
 	ret = container_save(handle, record, err);
+	if (ret == 0)
+		fault_point("create-saved");
 	if (ret < 0 || start_now)
 		return ret;
 	oci_state = container_oci_state(record, CONTAINER_CREATED);
@@ -369,18 +393,18 @@ int container_create(struct cli_context *ctx, const struct create_options *opts,
 	*started = false;
 	ret = create_steps(ctx, opts, &handle, &record, spec, started, err);
 	if (ret < 0) {
-		/* Undo everything: a failed create leaves nothing behind. */
+		/* Undo everything: a failed create leaves no record. What the undo could not
+		 * remove is named here; the sandbox directory, whose name (root, id) fixes, is
+		 * then what delete --force finds it by (docs/error-handling.md). */
 		kata_error_t undo_err = NULL;
 		if (record.shim.pid > 0)
 			process_signal(&record.shim, SIGKILL, NULL);
 		if (sandbox_teardown(ctx->config, &record.sandbox, &undo_err) < 0) {
-			log_warning("undo create: %s", undo_err->message);
+			log_warning("undo create: %s (delete --force %s removes the rest)",
+			            undo_err->message, opts->id);
 			kata_error_free(&undo_err);
-			container_save(&handle, &record, NULL);
-			state_unlock(&handle);
-		} else {
-			state_destroy(&handle, NULL);
 		}
+		state_destroy(&handle, NULL);
 		kata_error_wrap(err, "create container `%s`", opts->id);
 	} else {
 		*shim = record.shim;

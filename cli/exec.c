@@ -10,6 +10,7 @@
 
 #include "agent_call.h"
 #include "cleanup.h"
+#include "fault_point.h"
 #include "json_util.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -258,6 +259,7 @@ int cli_exec(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
 	p = build_process(&o, &record, err);
 	if (p == NULL || exec_in_guest(&record, p, &tokens, err) < 0)
 		goto out;
+	fault_point("exec-started");
 	/* The container may be deleted while this exec runs: hold no lock meanwhile. */
 	state_unlock(&handle);
 	launch.container = record.id;
@@ -267,9 +269,11 @@ int cli_exec(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
 	launch.console_socket = o.console_socket;
 	launch.pid_file = o.pid_file;
 	launch.debug = ctx->debug;
-	if (o.detach)
+	if (o.detach) {
 		ret = shim_launch_detached(ctx->config, &launch, &shim, err);
-	else
+		if (ret == 0)
+			fault_point("exec-shim-started");
+	} else
 		ret = shim_launch_in_place(ctx->config, &launch, err);
 	goto out_unlocked;
 out:

@@ -65,17 +65,26 @@ int cli_list(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
 		enum container_status status;
 		json_object *entry;
 
-		/* A container deleted or half-written meanwhile is not worth failing for. */
+		/* A container deleted meanwhile is left out; one without a record yet (a create
+		 * running or killed) is "creating", a damaged one "unknown": both are listed,
+		 * for delete --force removes them. */
 		if (container_load(ctx->root, *id, NULL, &record, &read_err) < 0) {
-			log_debug("list: skip `%s`: %s", *id, read_err->message);
-			continue;
+			if (read_err->errno_value == ENOENT)
+				continue;
+			if (read_err->errno_value != ENODATA)
+				log_warning("list: %s", read_err->message);
+			container_record_bare(&record, *id);
+			if (read_err->errno_value != ENODATA)
+				record.saved_status = CONTAINER_UNKNOWN;
 		}
 		status = container_current_status(&record);
 		if (quiet) {
 			printf("%s\n", record.id);
 		} else if (format == LIST_TABLE) {
 			printf("%-12s %-8d %-10s %-40s %-30s %s\n", record.id,
-			       status == CONTAINER_STOPPED ? 0 : record.shim.pid,
+			       status == CONTAINER_STOPPED || status == CONTAINER_UNKNOWN
+			               ? 0
+			               : record.shim.pid,
 			       container_status_name(status), record.bundle ?: "",
 			       record.created ?: "", record.owner ?: "root");
 		} else {

@@ -1,8 +1,10 @@
 #include "sandbox.h"
 #include "cleanup.h"
 #include "hypervisor.h"
+#include "fault_point.h"
 #include "log.h"
 #include "network.h"
+#include "sandbox_sweep.h"
 #include "share.h"
 #include "spawn.h"
 
@@ -65,10 +67,14 @@ static int write_id_file(const char *dir, const char *id, kata_error_t *err)
 	return 0;
 }
 
+char *sandbox_dir_for(const char *root, const char *id)
+{
+	return xasprintf("%s/%016llx", SANDBOX_BASE_DIR, (unsigned long long)hash_name(root, id));
+}
+
 int sandbox_prepare(const char *root, const char *id, struct sandbox_record *sb, kata_error_t *err)
 {
-	cleanup_free char *dir =
-	        xasprintf("%s/%016llx", SANDBOX_BASE_DIR, (unsigned long long)hash_name(root, id));
+	cleanup_free char *dir = sandbox_dir_for(root, id);
 	cleanup_free char *shared = xasprintf("%s/shared", dir);
 
 	if (mkdir_all(SANDBOX_BASE_DIR, 0711, 0711, NULL, err) < 0)
@@ -83,6 +89,7 @@ int sandbox_prepare(const char *root, const char *id, struct sandbox_record *sb,
 	}
 	sb->id = xstrdup(id);
 	sb->dir = steal_pointer(&dir);
+	fault_point("sandbox-dir");
 	if (write_id_file(sb->dir, id, err) < 0)
 		return -1;
 	/* Searchable: a container in a user namespace reaches its rootfs as a mapped uid. */
@@ -192,24 +199,29 @@ int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
 
 	if (hv == NULL)
 		return -1;
+	/* A create that fails undoes itself and leaves no handle: nothing to record. */
 	if (hypervisor_create(hv, &params, 0, err) < 0)
 		goto out;
+	fault_point("vm-created");
 	/* Recorded before booting: a failed start still leaves a handle to clean up with,
 	 * and a runtime killed meanwhile leaves it in the record for delete --force. */
 	sb->hypervisor = hypervisor_save(hv);
 	checkpoint(cp);
+	fault_point("vm-recorded");
 	if (hypervisor_start(hv, 0, err) < 0)
 		goto out;
+	fault_point("vm-started");
 	json_object_put(sb->hypervisor);
 	sb->hypervisor = hypervisor_save(hv);
 	checkpoint(cp);
 	if (start_proxy(config, sb, hv, log_path, debug, err) < 0)
 		goto out;
+	fault_point("proxy-started");
 	checkpoint(cp);
 	ret = wait_proxy_ready(sb, err);
+	if (ret == 0)
+		fault_point("proxy-ready");
 out:
-	if (ret < 0 && sb->hypervisor == NULL)
-		sb->hypervisor = hypervisor_save(hv);
 	hypervisor_free(hv);
 	return ret < 0 ? kata_error_wrap(err, "boot sandbox `%s`", sb->id) : 0;
 }
@@ -222,23 +234,60 @@ static void keep_first(kata_error_t *first, kata_error_t *next)
 		kata_error_free(next);
 }
 
+/* The handle the backend saved, stopped and cleaned; without a configuration (it could not
+ * be read) or a readable handle, the sweep below still ends the VM's processes. */
+static int stop_hypervisor(const struct kata_config *config, const struct sandbox_record *sb,
+                           kata_error_t *err)
+{
+	struct hypervisor *hv;
+	int ret;
+
+	if (sb->hypervisor == NULL)
+		return 0;
+	if (config == NULL)
+		return kata_error_set(err, EINVAL,
+		                      "no configuration to restore the VM's handle with");
+	hv = hypervisor_restore(config, sb->hypervisor, err);
+	if (hv == NULL)
+		return -1;
+	ret = hypervisor_cleanup(hv, HYPERVISOR_FLAG_FORCE, err);
+	hypervisor_free(hv);
+	return ret;
+}
+
+/* The id file says whose the directory is: a directory of another id is never touched. */
+static bool dir_is_of(const char *dir, const char *id)
+{
+	cleanup_free char *path = xasprintf("%s/id", dir);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char line[STATE_ID_MAX + 2];
+	ssize_t n;
+
+	if (fd < 0 || (n = read(fd, line, sizeof(line) - 1)) <= 0)
+		return true; /* killed before it was written: the name (a hash of root, id) says */
+	line[n] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	return strcmp(line, id) == 0;
+}
+
 int sandbox_teardown(const struct kata_config *config, struct sandbox_record *sb, kata_error_t *err)
 {
 	kata_error_t first = NULL;
 	kata_error_t step = NULL;
 
+	if (sb->dir != NULL && sb->id != NULL && !dir_is_of(sb->dir, sb->id))
+		return kata_error_set(err, EEXIST, "`%s` belongs to another container: left alone",
+		                      sb->dir);
 	if (sb->proxy.pid > 0 && process_terminate(&sb->proxy, PROXY_TERM_TIMEOUT_MS, &step) < 0)
 		keep_first(&first, &step);
-	if (sb->hypervisor != NULL) {
-		struct hypervisor *hv = hypervisor_restore(config, sb->hypervisor, &step);
-		if (hv == NULL) {
-			keep_first(&first, &step);
-		} else {
-			if (hypervisor_cleanup(hv, HYPERVISOR_FLAG_FORCE, &step) < 0)
-				keep_first(&first, &step);
-			hypervisor_free(hv);
-		}
+	if (stop_hypervisor(config, sb, &step) < 0) {
+		log_warning("tear down: the VM's handle: %s", step->message);
+		keep_first(&first, &step);
 	}
+	fault_point("vm-stopped");
+	/* What the record does not know of (or no longer can say): found by its paths. */
+	if (sb->dir != NULL && sandbox_sweep_processes(sb->dir, &step) < 0)
+		keep_first(&first, &step);
 	/* after the VM: its taps go with qemu, the filters on the engine's veth stay */
 	if (network_teardown(sb->network, &step) < 0)
 		keep_first(&first, &step);
@@ -246,8 +295,10 @@ int sandbox_teardown(const struct kata_config *config, struct sandbox_record *sb
 	    (sb->dir != NULL && share_unmount_below(sb->dir, &step) < 0)) {
 		/* Never remove a tree that may still have the container's rootfs mounted in it. */
 		keep_first(&first, &step);
-	} else if (sb->dir != NULL && remove_tree(sb->dir, &step) < 0) {
-		keep_first(&first, &step);
+	} else if (sb->dir != NULL) {
+		fault_point("unmounted");
+		if (remove_tree(sb->dir, &step) < 0)
+			keep_first(&first, &step);
 	}
 	if (first != NULL) {
 		kata_error_move(err, &first);

@@ -32,6 +32,9 @@ struct sandbox_resources {
 void sandbox_size_for(const struct kata_config *config, const struct oci_spec *spec,
                       struct sandbox_resources *resources);
 
+/* SANDBOX_BASE_DIR/HASH of container id under root: known without any record. */
+char *sandbox_dir_for(const char *root, const char *id);
+
 /* Names and creates the sandbox's directories; fills sb->id, dir, shared_dir. */
 int sandbox_prepare(const char *root, const char *id, struct sandbox_record *sb, kata_error_t *err);
 
@@ -49,8 +52,10 @@ int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
                  const struct sandbox_resources *resources, const char *log_path, bool debug,
                  const struct sandbox_checkpoint *cp, kata_error_t *err);
 
-/* Stops proxy and VM, unmounts what was shared and removes the directory, whatever
- * state they are in. Going on past failures, it returns the first one. */
+/* Stops proxy and VM, ends every other process that names the directory (sandbox_sweep.h),
+ * unmounts what was shared and removes the directory, whatever state they are in. A record
+ * that knows only sb->id and sb->dir (config may be NULL) is enough. Going on past
+ * failures, it returns the first one. */
 int sandbox_teardown(const struct kata_config *config, struct sandbox_record *sb,
                      kata_error_t *err);
 

@@ -3,6 +3,7 @@
 
 #include "agent_call.h"
 #include "cleanup.h"
+#include "fault_point.h"
 #include "hooks.h"
 #include "json_util.h"
 #include "lifecycle.h"
@@ -64,6 +65,7 @@ int container_start(struct cli_context *ctx, const char *id, kata_error_t *err)
 		               id, container_status_name(status));
 		goto out;
 	}
+	fault_point("start-locked");
 	if (record.deferred_newcontainer != NULL) {
 		if (start_deferred(&record, err) < 0)
 			goto out;
@@ -73,6 +75,7 @@ int container_start(struct cli_context *ctx, const char *id, kata_error_t *err)
 		               NULL, err) < 0)
 			goto out;
 	}
+	fault_point("start-sent");
 	record.saved_status = CONTAINER_RUNNING;
 	if (container_save(&handle, &record, err) < 0)
 		goto out;

@@ -28,6 +28,10 @@
 
 #define AGENT_PROTO_VERSION 4244
 
+/* The longest container or process id, everywhere: the runtime refuses a longer container id
+ * before it creates anything (lib/state.h), and the agent refuses a longer one on the wire. */
+#define AGENT_ID_MAX 128
+
 #define AGENT_CTL_CHANNEL_NAME "sh.hyper.channel.0"
 #define AGENT_IO_CHANNEL_NAME  "sh.hyper.channel.1"
 

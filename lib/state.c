@@ -151,11 +151,19 @@ static json_object *read_state_file(const char *dir, const char *id, kata_error_
 	json_object *state;
 
 	if (access(path, F_OK) < 0 && errno == ENOENT) {
-		kata_error_set(err, ENOENT, "container `%s` does not exist", id);
+		if (access(dir, F_OK) < 0 && errno == ENOENT)
+			kata_error_set(err, ENOENT, "container `%s` does not exist", id);
+		else
+			kata_error_set(err, ENODATA,
+			               "container `%s` has no state yet: its create is running or "
+			               "was killed",
+			               id);
 		return NULL;
 	}
 	state = json_parse_file(path, 0, err);
 	if (state == NULL) {
+		if (err != NULL && *err != NULL && (*err)->errno_value != ENOENT)
+			(*err)->errno_value = EBADMSG; /* damaged: see state.h */
 		kata_error_wrap(err, "read state of container `%s`", id);
 		return NULL;
 	}

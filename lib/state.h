@@ -16,11 +16,13 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "agent_proto.h"
 #include "error.h"
 
 #define STATE_FILE_NAME "state.json"
-/* runc's rule for container ids: letters, digits, and _ . - after the first character. */
-#define STATE_ID_MAX 1024
+/* runc's rule for container ids: letters, digits, and _ . - after the first character; and
+ * the agent's length limit, the one limit of every component. */
+#define STATE_ID_MAX AGENT_ID_MAX
 
 /* A locked container: the lock is released by state_unlock (or by exit). */
 struct state_handle {
@@ -38,7 +40,10 @@ int state_open(const char *root, const char *id, struct state_handle *handle, ka
 void state_unlock(struct state_handle *handle);
 
 int state_write(const struct state_handle *handle, json_object *state, kata_error_t *err);
-/* Reads the state; the handle need not be locked for a reader (writes are atomic). */
+/* Reads the state; the handle need not be locked for a reader (writes are atomic). Fails
+ * with ENOENT when the container does not exist, ENODATA when its directory has no state
+ * file yet (a create running, or killed before its first write), EBADMSG when the file is
+ * damaged (truncated, not JSON). */
 json_object *state_read(const struct state_handle *handle, kata_error_t *err);
 json_object *state_read_unlocked(const char *root, const char *id, kata_error_t *err);
 

@@ -46,6 +46,50 @@ START_TEST(test_ids)
 }
 END_TEST
 
+/* One limit everywhere: the agent's (AGENT_ID_MAX), so that no longer id boots a VM. */
+START_TEST(test_id_length_is_the_agents)
+{
+	char id[AGENT_ID_MAX + 2];
+
+	memset(id, 'a', sizeof(id) - 1);
+	id[AGENT_ID_MAX] = '\0';
+	ck_assert_int_eq(STATE_ID_MAX, AGENT_ID_MAX);
+	ck_assert(state_id_is_valid(id));
+	id[AGENT_ID_MAX] = 'a';
+	id[AGENT_ID_MAX + 1] = '\0';
+	ck_assert(!state_id_is_valid(id));
+}
+END_TEST
+
+/* A directory without its state file (a create killed before its first write) and a
+ * damaged file are told apart from a container that does not exist. */
+START_TEST(test_missing_and_damaged_state)
+{
+	cleanup_error kata_error_t err = NULL;
+	cleanup_free char *path = NULL;
+	struct state_handle h;
+	FILE *f;
+
+	ck_assert_int_eq(state_create(root, "half", &h, &err), 0);
+	ck_assert_ptr_null(state_read(&h, &err));
+	ck_assert_int_eq(err->errno_value, ENODATA);
+	kata_error_free(&err);
+	ck_assert_ptr_null(state_read_unlocked(root, "half", &err));
+	ck_assert_int_eq(err->errno_value, ENODATA);
+	kata_error_free(&err);
+	path = xasprintf("%s/half/%s", root, STATE_FILE_NAME);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"id\": \"half\", \"sta", f);
+	fclose(f);
+	ck_assert_ptr_null(state_read(&h, &err));
+	ck_assert_int_eq(err->errno_value, EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err->message, "half"));
+	kata_error_free(&err);
+	ck_assert_int_eq(state_destroy(&h, &err), 0);
+}
+END_TEST
+
 START_TEST(test_create_write_read)
 {
 	cleanup_error kata_error_t err = NULL;
@@ -251,6 +295,8 @@ static Suite *state_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_ids);
+	tcase_add_test(tc, test_id_length_is_the_agents);
+	tcase_add_test(tc, test_missing_and_damaged_state);
 	tcase_add_test(tc, test_create_write_read);
 	tcase_add_test(tc, test_duplicate_create);
 	tcase_add_test(tc, test_unknown_and_invalid);
