@@ -326,6 +326,8 @@ static int boot_own_vm(struct cli_context *ctx, struct state_handle *handle,
 		return -1;
 	fault_point("rootfs-shared");
 	sandbox_size_for(ctx->config, spec, &resources);
+	if (pod_size_from_annotations(record->annotations, ctx->config, &resources, err) < 0)
+		return -1;
 	sb->vcpus = resources.vcpus;
 	sb->memory_mib = resources.memory_mib;
 	ret = network_setup(ctx->config, spec, &sb->network, &net_cp, &nics, err);

@@ -27,6 +27,10 @@
 #define POD_CRIO_CONTAINER_TYPE "io.kubernetes.cri-o.ContainerType"
 #define POD_CRIO_SANDBOX_ID     "io.kubernetes.cri-o.SandboxID"
 
+/* Kata 1.x's annotations for the VM's size, read from a sandbox at boot (cli/pod_size.c). */
+#define POD_ANNOTATION_VCPUS  "io.katacontainers.config.hypervisor.default_vcpus"
+#define POD_ANNOTATION_MEMORY "io.katacontainers.config.hypervisor.default_memory"
+
 enum pod_role {
 	POD_NONE = 0, /* no annotation: a VM of its own */
 	POD_SANDBOX,  /* boots the pod's VM */
@@ -58,6 +62,14 @@ char *pod_sandbox_of(const char *root, const char *id);
  * path (the engine's pause container's, on the host) become the sandbox container's in the
  * guest (AGENT_POD_NS_PREFIX, lib/agent_proto.h); its other namespaces are its own. */
 void pod_guest_namespaces(json_object *oci, const char *sandbox_id);
+
+struct sandbox_resources;
+struct kata_config;
+/* Sets the VM's base vCPUs and memory (MiB) from the annotations above, in place of the
+ * configured defaults, keeping what sandbox_size_for() added for the container's limits;
+ * a value that is not a sane number is EINVAL. */
+int pod_size_from_annotations(char *const *annotations, const struct kata_config *config,
+                              struct sandbox_resources *resources, kata_error_t *err);
 
 /* Locks the sandbox container sandbox_id and reads its record; fails, unlocked, unless it is
  * a pod's sandbox whose VM runs (created or running, its proxy alive). */

@@ -9,6 +9,8 @@
 #include "agent_proto.h"
 #include "cleanup.h"
 #include "cli/pod.h"
+#include "cli/sandbox.h"
+#include "config.h"
 #include "json_util.h"
 
 static char **pairs(const char *k1, const char *v1, const char *k2, const char *v2, const char *k3,
@@ -174,6 +176,48 @@ START_TEST(test_guest_namespaces)
 }
 END_TEST
 
+START_TEST(test_size_from_annotations)
+{
+	struct kata_config config;
+	struct sandbox_resources r;
+	kata_error_t err = NULL;
+	char **a;
+
+	memset(&config, 0, sizeof(config));
+	config.hypervisor.default_vcpus = 1;
+	config.hypervisor.default_memory = 256;
+	config.hypervisor.default_maxvcpus = 4;
+	/* no annotation: as configured, with what the limits added (1 vCPU, 64 MiB) */
+	r = (struct sandbox_resources){ .vcpus = 2, .memory_mib = 320 };
+	ck_assert_int_eq(pod_size_from_annotations(NULL, &config, &r, &err), 0);
+	ck_assert_uint_eq(r.vcpus, 2);
+	ck_assert_uint_eq(r.memory_mib, 320);
+	a = pairs(POD_ANNOTATION_VCPUS, "3", POD_ANNOTATION_MEMORY, "1024", NULL, NULL);
+	ck_assert_int_eq(pod_size_from_annotations(a, &config, &r, &err), 0);
+	ck_assert_uint_eq(r.vcpus, 4); /* 3 + 1, within default_maxvcpus */
+	ck_assert_uint_eq(r.memory_mib, 1088);
+	strv_free(a);
+	a = pairs(POD_ANNOTATION_VCPUS, "8", NULL, NULL, NULL, NULL);
+	r = (struct sandbox_resources){ .vcpus = 1, .memory_mib = 256 };
+	ck_assert_int_eq(pod_size_from_annotations(a, &config, &r, &err), 0);
+	ck_assert_uint_eq(r.vcpus, 4); /* bounded by default_maxvcpus */
+	strv_free(a);
+	for (int i = 0; i < 4; i++) {
+		static const char *const bad[][2] = { { POD_ANNOTATION_MEMORY, "-1" },
+			                              { POD_ANNOTATION_MEMORY, "12" },
+			                              { POD_ANNOTATION_VCPUS, "two" },
+			                              { POD_ANNOTATION_VCPUS, "0" } };
+		a = pairs(bad[i][0], bad[i][1], NULL, NULL, NULL, NULL);
+		r = (struct sandbox_resources){ .vcpus = 1, .memory_mib = 256 };
+		ck_assert_int_eq(pod_size_from_annotations(a, &config, &r, &err), -1);
+		ck_assert_int_eq(err->errno_value, EINVAL);
+		ck_assert_uint_eq(r.memory_mib, 256);
+		kata_error_free(&err);
+		strv_free(a);
+	}
+}
+END_TEST
+
 static char root[] = "/tmp/test_pod.XXXXXX";
 
 static void setup(void)
@@ -286,6 +330,7 @@ int main(void)
 	tcase_add_test(tc, test_annotations);
 	tcase_add_test(tc, test_annotations_refused);
 	tcase_add_test(tc, test_guest_namespaces);
+	tcase_add_test(tc, test_size_from_annotations);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(store, setup, teardown);
 	tcase_add_test(store, test_sandbox_lock);
