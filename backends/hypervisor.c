@@ -149,6 +149,11 @@ pid_t hypervisor_pid(struct hypervisor *hv)
 	return hv->ops->pid != NULL ? hv->ops->pid(hv) : -1;
 }
 
+bool hypervisor_companion(struct hypervisor *hv, pid_t *pid, uint64_t *start_time)
+{
+	return hv->ops->companion != NULL && hv->ops->companion(hv, pid, start_time);
+}
+
 const char *hypervisor_channel_path(struct hypervisor *hv, enum hypervisor_channel channel)
 {
 	if (hv->ops->channel_path == NULL || (unsigned int)channel >= HYPERVISOR_CHANNEL_COUNT)

@@ -90,6 +90,9 @@ struct hypervisor_ops {
 	 * calling it twice is harmless. */
 	int (*cleanup)(struct hypervisor *hv, unsigned int flags, kata_error_t *err);
 	pid_t (*pid)(struct hypervisor *hv); /* the VM process, or -1 */
+	/* A daemon the VM cannot run without (virtiofsd), which the backend started: its pid
+	 * and start time (clock ticks), false when there is none. NULL: never one. */
+	bool (*companion)(struct hypervisor *hv, pid_t *pid, uint64_t *start_time);
 	const char *(*channel_path)(struct hypervisor *hv, enum hypervisor_channel channel);
 	const char *(*console_path)(struct hypervisor *hv);     /* unix socket; NULL if none */
 	const char *(*console_log_path)(struct hypervisor *hv); /* file; NULL unless debug */
@@ -128,6 +131,7 @@ int hypervisor_get_state(struct hypervisor *hv, enum hypervisor_state *state, un
                          kata_error_t *err);
 int hypervisor_cleanup(struct hypervisor *hv, unsigned int flags, kata_error_t *err);
 pid_t hypervisor_pid(struct hypervisor *hv);
+bool hypervisor_companion(struct hypervisor *hv, pid_t *pid, uint64_t *start_time);
 const char *hypervisor_channel_path(struct hypervisor *hv, enum hypervisor_channel channel);
 const char *hypervisor_console_path(struct hypervisor *hv);
 const char *hypervisor_console_log_path(struct hypervisor *hv);

@@ -141,8 +141,13 @@ static int start_proxy(const struct kata_config *config, struct sandbox_record *
                        struct hypervisor *hv, const char *log_path, bool debug, kata_error_t *err)
 {
 	cleanup_free char *own_log = xasprintf("%s/proxy.log", sb->dir);
+	cleanup_free char *vm_pid = NULL;
+	cleanup_free char *watch_pid = NULL;
 	const char *console = hypervisor_console_path(hv);
-	char *argv[20];
+	struct process_id vm = { 0 };
+	pid_t companion;
+	uint64_t companion_start;
+	char *argv[24];
 	int n = 0;
 
 	sb->proxy_socket = xasprintf("%s/proxy.sock", sb->dir);
@@ -167,6 +172,16 @@ static int start_proxy(const struct kata_config *config, struct sandbox_record *
 	}
 	if (debug || config->proxy.enable_debug)
 		argv[n++] = "-debug";
+	/* The VM dies with its virtiofsd, as a Kata sandbox does (proxy/watch.c). */
+	if (hypervisor_companion(hv, &companion, &companion_start) &&
+	    process_identify(hypervisor_pid(hv), &vm, NULL) == 0) {
+		vm_pid = xasprintf("%d:%llu", vm.pid, (unsigned long long)vm.start_time);
+		watch_pid = xasprintf("%d:%llu", companion, (unsigned long long)companion_start);
+		argv[n++] = "-vm-pid";
+		argv[n++] = vm_pid;
+		argv[n++] = "-watch-pid";
+		argv[n++] = watch_pid;
+	}
 	argv[n] = NULL;
 	if (spawn_daemon(argv, log_path != NULL ? NULL : own_log, &sb->proxy, err) < 0)
 		return kata_error_wrap(err, "start kata-proxy");

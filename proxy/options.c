@@ -12,7 +12,8 @@ const char *proxy_options_usage(void)
 	return "Usage: kata-proxy -listen-socket PATH [-ctl-socket PATH -io-socket PATH]\n"
 	       "                  [-console PATH] [-dialect kata|hyperstart|cc] [-log PATH]\n"
 	       "                  [-log-format text|json] [-debug] [-agent-timeout SECONDS]\n"
-	       "                  [-connect-timeout SECONDS]\n"
+	       "                  [-connect-timeout SECONDS] [-vm-pid PID[:START] -watch-pid "
+	       "PID[:START]]\n"
 	       "\n"
 	       "  -listen-socket PATH    unix socket served to kata-runtime and kata-shim (mode "
 	       "0600)\n"
@@ -27,6 +28,9 @@ const char *proxy_options_usage(void)
 	       "  -agent-timeout SECONDS deadline of each agent command (default 30)\n"
 	       "  -connect-timeout SECONDS  how long to retry connecting to the channels (default "
 	       "10)\n"
+	       "  -vm-pid PID[:START]    the VM's process (START: its start time, clock ticks)\n"
+	       "  -watch-pid PID[:START] a daemon the VM cannot run without (virtiofsd): when\n"
+	       "                         it exits, the VM process is killed\n"
 	       "  -version               print the version and exit\n";
 }
 
@@ -68,6 +72,27 @@ static int parse_seconds(const char *flag, const char *value, unsigned *ms, kata
 		return kata_error_set(err, EINVAL, "%s: `%s` is not a number of seconds (1-86400)",
 		                      flag, value);
 	*ms = (unsigned)v * 1000;
+	return 0;
+}
+
+int proxy_pid_parse(const char *flag, const char *value, struct proxy_pid *out, kata_error_t *err)
+{
+	char *end = NULL;
+	unsigned long pid;
+	unsigned long long start = 0;
+
+	errno = 0;
+	pid = strtoul(value, &end, 10);
+	if (errno == 0 && end != value && *end == ':') {
+		const char *s = end + 1;
+		start = strtoull(s, &end, 10);
+		if (end == s)
+			errno = EINVAL;
+	}
+	if (errno != 0 || end == value || *end != '\0' || pid == 0 || pid > 4194304)
+		return kata_error_set(err, EINVAL, "%s: `%s` is not PID or PID:START", flag, value);
+	out->pid = (int)pid;
+	out->start_time = start;
 	return 0;
 }
 
@@ -135,6 +160,12 @@ int proxy_options_parse(int argc, char **argv, struct proxy_options *opts, kata_
 			if (parse_seconds("-agent-timeout", value, &opts->agent_timeout_ms, err) <
 			    0)
 				return -1;
+		} else if (strcmp(name, "vm-pid") == 0) {
+			if (proxy_pid_parse("-vm-pid", value, &opts->vm_pid, err) < 0)
+				return -1;
+		} else if (strcmp(name, "watch-pid") == 0) {
+			if (proxy_pid_parse("-watch-pid", value, &opts->watch_pid, err) < 0)
+				return -1;
 		} else if (strcmp(name, "connect-timeout") == 0) {
 			if (parse_seconds("-connect-timeout", value, &opts->connect_timeout_ms,
 			                  err) < 0)
@@ -149,6 +180,8 @@ int proxy_options_parse(int argc, char **argv, struct proxy_options *opts, kata_
 		return kata_error_set(err, EINVAL, "-listen-socket is required");
 	if ((opts->ctl_socket == NULL) != (opts->io_socket == NULL))
 		return kata_error_set(err, EINVAL, "-ctl-socket and -io-socket go together");
+	if ((opts->vm_pid.pid == 0) != (opts->watch_pid.pid == 0))
+		return kata_error_set(err, EINVAL, "-vm-pid and -watch-pid go together");
 	return 0;
 }
 

@@ -275,6 +275,7 @@ int proxy_init(struct proxy *proxy, struct proxy_options *opts, kata_error_t *er
 
 	memset(proxy, 0, sizeof(*proxy));
 	proxy->opts = opts;
+	proxy->vm_pidfd = -1;
 	proxy->next_seq = 1; /* 0 carries credits */
 	proxy->loop = event_loop_new(err);
 	if (proxy->loop == NULL)
@@ -295,6 +296,8 @@ int proxy_init(struct proxy *proxy, struct proxy_options *opts, kata_error_t *er
 		return -1;
 	if (opts->console != NULL)
 		open_console(proxy, opts->console);
+	if (proxy_watch_start(proxy, err) < 0)
+		return -1;
 	log_info("serving %s (dialect %s)", opts->listen_socket, proxy_dialect_name(opts->dialect));
 	return 0;
 }
@@ -309,6 +312,7 @@ void proxy_fini(struct proxy *proxy)
 	if (proxy->loop == NULL)
 		return;
 	proxy->shutting_down = true;
+	proxy_watch_stop(proxy);
 	while (proxy->clients != NULL)
 		proxy_client_free(proxy->clients);
 	while (proxy->tokens != NULL)

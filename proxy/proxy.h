@@ -10,6 +10,7 @@
  *   request.c     Hyper commands queued to the agent one at a time, with deadlines
  *   client.c      connections of runtime and shims, the protocol's commands
  *   proxy.c       setup, VM death, shutdown
+ *   watch.c       the VM's companion daemon (virtiofsd): its death stops the VM
  */
 #ifndef KATA_PROXY_PROXY_H
 #define KATA_PROXY_PROXY_H
@@ -42,6 +43,13 @@ struct proxy_options {
 	bool debug;
 	unsigned agent_timeout_ms;   /* deadline of one agent command */
 	unsigned connect_timeout_ms; /* how long to retry connecting to the channels */
+	/* -vm-pid, -watch-pid: when the watched process (virtiofsd) exits, the VM process is
+	 * killed; pid 0: none. A start time (clock ticks, /proc/PID/stat field 22) of 0 is
+	 * not checked. */
+	struct proxy_pid {
+		int pid;
+		uint64_t start_time;
+	} vm_pid, watch_pid;
 	bool help, version;
 };
 
@@ -50,6 +58,8 @@ void proxy_options_clear(struct proxy_options *opts);
 const char *proxy_options_usage(void);
 int proxy_dialect_parse(const char *name, enum proxy_dialect *dialect, kata_error_t *err);
 const char *proxy_dialect_name(enum proxy_dialect dialect);
+
+int proxy_pid_parse(const char *flag, const char *value, struct proxy_pid *out, kata_error_t *err);
 
 /* --- the agent channels -------------------------------------------------------------- */
 
@@ -263,6 +273,9 @@ struct proxy {
 
 	bool shutting_down;
 	int exit_status;
+
+	int vm_pidfd;             /* -1: none */
+	struct event_fd *watched; /* the watched process's pidfd, readable when it exits */
 	struct event_timer *shutdown_timer;
 };
 
@@ -272,6 +285,9 @@ int proxy_run(struct proxy *proxy, kata_error_t *err);
 void proxy_fini(struct proxy *proxy);
 /* Connects to the agent channels (from the command line or RegisterVM). */
 int proxy_connect_agent(struct proxy *proxy, const char *ctl, const char *io, kata_error_t *err);
+/* Watches -watch-pid (watch.c). */
+int proxy_watch_start(struct proxy *proxy, kata_error_t *err);
+void proxy_watch_stop(struct proxy *proxy);
 /* The agent's channels closed or broke the protocol. */
 void proxy_vm_died(struct proxy *proxy, const char *why);
 /* Answers sent: flush every client and exit with status. */

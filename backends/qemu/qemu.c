@@ -364,6 +364,17 @@ static pid_t qemu_pid(struct hypervisor *hv)
 	return sb != NULL && sb->qemu.pid > 0 ? sb->qemu.pid : -1;
 }
 
+static bool qemu_companion(struct hypervisor *hv, pid_t *pid, uint64_t *start_time)
+{
+	struct qemu_sandbox *sb = hv->priv;
+
+	if (sb == NULL || sb->virtiofsd.pid <= 0)
+		return false;
+	*pid = sb->virtiofsd.pid;
+	*start_time = sb->virtiofsd.start_time;
+	return true;
+}
+
 static const char *qemu_channel_path(struct hypervisor *hv, enum hypervisor_channel channel)
 {
 	struct qemu_sandbox *sb = hv->priv;
@@ -422,6 +433,7 @@ const struct hypervisor_ops hypervisor_qemu_ops = {
 	.state = qemu_state,
 	.cleanup = qemu_cleanup,
 	.pid = qemu_pid,
+	.companion = qemu_companion,
 	.channel_path = qemu_channel_path,
 	.console_path = qemu_console_path,
 	.console_log_path = qemu_console_log_path,

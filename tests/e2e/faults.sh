@@ -92,7 +92,10 @@ status_in() {
 		return 1
 	fi
 	for s in "$@"; do
-		[ "$s" = "$status" ] && return 0
+		if [ "$s" = "$status" ]; then
+			pass "$name: state and list say $status"
+			return 0
+		fi
 	done
 	fail "$name: state" "status $status, expected one of: $*"
 	return 1
@@ -136,9 +139,9 @@ for step in $CREATE_STEPS; do
 	esac
 	if [ "$step" = state-dir ]; then
 		# Nothing but the directory: a second create of the id is refused, not lost.
-		out=$(kr create --bundle "$TMP/sleeper" "$ID" 2>&1 </dev/null)
+		kr_detached "$ID-again" create --bundle "$TMP/sleeper" "$ID"
 		check_contains "create killed at $step: a new create says it exists" \
-			"already exists" "$out"
+			"already exists" "$(detached_error "$ID-again")"
 	fi
 	recover "create killed at $step" "$ID"
 done
@@ -321,9 +324,10 @@ fi
 LONG=$(printf 'i%.0s' $(seq 1 129))
 IDS+=("$LONG")
 start_ms=$(date +%s%3N)
-out=$(kr create --bundle "$TMP/sleeper" "$LONG" 2>&1 </dev/null)
+kr_detached long create --bundle "$TMP/quick" "$LONG"
 elapsed=$(($(date +%s%3N) - start_ms))
-check_contains "an id of 129 characters is refused" "at most 128 characters" "$out"
+check_contains "an id of 129 characters is refused" "at most 128 characters" \
+	"$(detached_error long)"
 if [ -e "$ROOT/$LONG" ] || [ "$elapsed" -gt 1000 ]; then
 	fail "an id of 129 characters: nothing made" "took $elapsed ms, $ROOT/$LONG: $(ls "$ROOT")"
 else
@@ -339,11 +343,12 @@ fi
 check_nothing_left "an id of 128 characters" "$ID"
 
 # A /proc that links to /etc: runc refuses it, so does create (nothing booted).
-make_bundle "$TMP/proc-link" --copy probe exit 0
+make_bundle --copy "$TMP/proc-link" probe exit 0
 rm -rf "$TMP/proc-link/rootfs/proc" && ln -s /etc "$TMP/proc-link/rootfs/proc"
 new_id proc-link
-out=$(kr create --bundle "$TMP/proc-link" "$ID" 2>&1 </dev/null)
-check_contains "a /proc symlink is refused" "must be mounted on ordinary directory" "$out"
+kr_detached "$ID" create --bundle "$TMP/proc-link" "$ID"
+check_contains "a /proc symlink is refused" "must be mounted on ordinary directory" \
+	"$(detached_error "$ID")"
 check_nothing_left "a /proc symlink" "$ID"
 
 # A create refused by its backend (libvirt takes no microvm) leaves no record.
@@ -351,8 +356,8 @@ LV_CONFIG=$TMP/libvirt-microvm.toml
 sed -e 's|^\[hypervisor.qemu\]|[hypervisor.libvirt]|' \
 	-e 's|^machine_type = .*|machine_type = "microvm"|' "$CONFIG" >"$LV_CONFIG"
 new_id libvirt-refused
-out=$(CONFIG=$LV_CONFIG kr create --bundle "$TMP/sleeper" "$ID" 2>&1 </dev/null)
-check_contains "a create the libvirt backend refuses: error" "microvm" "$out"
+CONFIG=$LV_CONFIG kr_detached "$ID" create --bundle "$TMP/sleeper" "$ID"
+check_contains "a create the libvirt backend refuses: error" "microvm" "$(detached_error "$ID")"
 status_in "a create the libvirt backend refuses: no record" "$ID" gone
 check_nothing_left "a create the libvirt backend refuses" "$ID"
 
@@ -363,5 +368,5 @@ check_eq "bystander: same VM" "$BYSTANDER_QEMU" "$(qemu_pid_of "$BYSTANDER")"
 out=$(kr exec "$BYSTANDER" probe echo alive 2>&1 </dev/null)
 check_contains "bystander: answers" alive "$out"
 delete_and_check "bystander" "$BYSTANDER"
-echo "injection points: $POINTS"
+echo "injection points: $POINTS, in $SECONDS s"
 rt_finish

@@ -13,6 +13,7 @@
 
 #include "agent_proto.h"
 #include "cleanup.h"
+#include "process.h"
 #include "tests/fakes/proxy_harness.h"
 
 #define WAIT_MS 10000
@@ -351,6 +352,44 @@ START_TEST(test_vm_death_ends_shims)
 }
 END_TEST
 
+static pid_t start_sleeper(void)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		execl("/bin/sleep", "sleep", "100", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* -watch-pid: when the watched daemon (virtiofsd) exits, the proxy kills -vm-pid. */
+START_TEST(test_watched_exit_kills_vm)
+{
+	pid_t vm = start_sleeper(), daemon = start_sleeper();
+	char vm_arg[64], daemon_arg[64];
+	const char *extra[] = { "-vm-pid", vm_arg, "-watch-pid", daemon_arg, NULL };
+	struct process_id vm_id, daemon_id;
+	int status;
+
+	/* With their start times, as the runtime passes them. */
+	ck_assert_int_eq(process_identify(vm, &vm_id, NULL), 0);
+	ck_assert_int_eq(process_identify(daemon, &daemon_id, NULL), 0);
+	snprintf(vm_arg, sizeof(vm_arg), "%d:%llu", vm, (unsigned long long)vm_id.start_time);
+	snprintf(daemon_arg, sizeof(daemon_arg), "%d:%llu", daemon,
+	         (unsigned long long)daemon_id.start_time);
+	start(FAKE_AGENT_KATA, extra);
+	ck_assert_int_eq(harness_register(&h, 0, NULL), 0);
+	ck_assert_int_eq(waitpid(vm, &status, WNOHANG), 0); /* nothing happens meanwhile */
+	kill(daemon, SIGKILL);
+	ck_assert_int_eq(waitpid(daemon, &status, 0), daemon);
+	ck_assert_int_eq(waitpid(vm, &status, 0), vm);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	stop();
+}
+END_TEST
+
 START_TEST(test_unregister_exits)
 {
 	cleanup_error kata_error_t err = NULL;
@@ -554,6 +593,7 @@ static Suite *proxy_suite(void)
 	tcase_add_test(tc, test_shim_killed_kills_process);
 	tcase_add_test(tc, test_vm_death_ends_shims);
 	tcase_add_test(tc, test_unregister_exits);
+	tcase_add_test(tc, test_watched_exit_kills_vm);
 	tcase_add_test(tc, test_agent_timeout);
 	tcase_add_test(tc, test_commands_wait_for_ready);
 	tcase_add_test(tc, test_dialect_hyperstart);

@@ -148,6 +148,11 @@ START_TEST(test_options)
 	char *bad2[] = { "kata-proxy", "-listen-socket", "/p", "-ctl-socket", "/c", NULL };
 	char *bad3[] = { "kata-proxy", "-listen-socket", "/p", "-dialect", "x", NULL };
 	char *bad4[] = { "kata-proxy", "-listen-socket", "/p", "-agent-timeout", "0", NULL };
+	char *watch[] = { "kata-proxy", "-listen-socket", "/p", "-vm-pid",
+		          "12:345",     "-watch-pid",     "67", NULL };
+	char *bad5[] = { "kata-proxy", "-listen-socket", "/p", "-watch-pid", "67", NULL };
+	char *bad6[] = { "kata-proxy", "-listen-socket", "/p", "-vm-pid",
+		         "1:x",        "-watch-pid",     "2",  NULL };
 
 	ck_assert_int_eq(proxy_options_parse(11, ok, &o, &err), 0);
 	ck_assert_str_eq(o.listen_socket, "/p");
@@ -167,6 +172,18 @@ START_TEST(test_options)
 	kata_error_free(&err);
 	proxy_options_clear(&o);
 	ck_assert_int_lt(proxy_options_parse(5, bad4, &o, &err), 0);
+	kata_error_free(&err);
+	proxy_options_clear(&o);
+	ck_assert_int_eq(proxy_options_parse(7, watch, &o, &err), 0);
+	ck_assert_int_eq(o.vm_pid.pid, 12);
+	ck_assert_uint_eq(o.vm_pid.start_time, 345);
+	ck_assert_int_eq(o.watch_pid.pid, 67);
+	ck_assert_uint_eq(o.watch_pid.start_time, 0);
+	proxy_options_clear(&o);
+	ck_assert_int_lt(proxy_options_parse(5, bad5, &o, &err), 0);
+	kata_error_free(&err);
+	proxy_options_clear(&o);
+	ck_assert_int_lt(proxy_options_parse(7, bad6, &o, &err), 0);
 	proxy_options_clear(&o);
 }
 END_TEST
