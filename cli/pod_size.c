@@ -14,9 +14,8 @@ static int annotation_u32(char *const *annotations, const char *key, uint32_t mi
                           uint32_t *value, bool *found, kata_error_t *err)
 {
 	*found = false;
-	for (size_t i = 0; annotations != NULL && annotations[i] != NULL &&
-	                   annotations[i + 1] != NULL;
-	     i += 2) {
+	for (size_t i = 0;
+	     annotations != NULL && annotations[i] != NULL && annotations[i + 1] != NULL; i += 2) {
 		const char *text = annotations[i + 1];
 		char *end;
 		unsigned long long v;
@@ -28,8 +27,8 @@ static int annotation_u32(char *const *annotations, const char *key, uint32_t mi
 		if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v < min ||
 		    v > max)
 			return kata_error_set(err, EINVAL,
-			                      "annotation %s: `%s` is not a number from %u to %u", key,
-			                      text, min, max);
+			                      "annotation %s: `%s` is not a number from %u to %u",
+			                      key, text, min, max);
 		*value = (uint32_t)v;
 		*found = true;
 	}
