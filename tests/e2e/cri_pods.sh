@@ -160,7 +160,7 @@ container_config() {
 	local pod=$1 name=$2 memory=$3 args
 	shift 3
 	# (jq would take an argument such as -c for its own option: the args go in as JSON)
-	args=$(printf '%s\0' "$@" | jq -Rs 'split("\u0000")[:-1]')
+	args=$("$PY" -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@")
 	# pid CONTAINER: the kubelet's default (the pod's pid namespace is shareProcessNamespace)
 	jq -n --arg name "$name" --arg image "$BUSYBOX_IMAGE" --argjson memory "$memory" \
 		--argjson args "$args" '{
