@@ -195,7 +195,7 @@ KATA_POD=
 RUNC_POD=
 
 case_kata_pod() {
-	local web client out boot_web boot_client host_boot ids id c0 c42 c137 oom
+	local web client out boot_web boot_client host_boot ids id c0 c42 c137 oom nooom
 	pod_config kpod
 	if ! KATA_POD=$(cri runp "$WORK/kpod-pod.json" kata 2>"$WORK/runp.err"); then
 		fail "RunPodSandbox with handler kata" "$(cat "$WORK/runp.err")"
@@ -241,8 +241,10 @@ case_kata_pod() {
 	c42=$(run_container "$KATA_POD" kpod exit42 0 sh -c 'exit 42')
 	c137=$(run_container "$KATA_POD" kpod killed 0 sleep 100000)
 	oom=$(run_container "$KATA_POD" kpod oom $((32 << 20)) dd if=/dev/zero of=/dev/null bs=64M count=1)
+	# the same without a limit fits in the VM: the limit is what kills
+	nooom=$(run_container "$KATA_POD" kpod nolimit 0 dd if=/dev/zero of=/dev/null bs=64M count=1)
 	cri stop "$c137" 0 >/dev/null 2>&1
-	for id in "$c0" "$c42" "$c137" "$oom"; do
+	for id in "$c0" "$c42" "$c137" "$oom" "$nooom"; do
 		wait_for "$id exited" 120 exited "$id"
 	done
 	check_eq "ContainerStatus: exit code 0" "CONTAINER_EXITED 0" \
@@ -253,11 +255,13 @@ case_kata_pod() {
 		"$(status_field "$c137" state) $(status_field "$c137" exit_code)"
 	check_eq "the container over its memory limit is OOM-killed (137)" "CONTAINER_EXITED 137" \
 		"$(status_field "$oom" state) $(status_field "$oom" exit_code)"
-	check_eq "kata pod: still one VM with six containers" 1 "$(vm_count "$KATA_POD")"
+	check_eq "... the same without a limit exits 0" "CONTAINER_EXITED 0" \
+		"$(status_field "$nooom" state) $(status_field "$nooom" exit_code)"
+	check_eq "kata pod: still one VM with seven containers" 1 "$(vm_count "$KATA_POD")"
 	check_eq "kata pod: the others still run" "CONTAINER_RUNNING CONTAINER_RUNNING" \
 		"$(status_field "$web" state) $(status_field "$client" state)"
 
-	ids="$web $client $c0 $c42 $c137 $oom"
+	ids="$web $client $c0 $c42 $c137 $oom $nooom"
 	for id in $ids; do
 		cri stop "$id" 10 >/dev/null 2>&1
 		if ! out=$(cri rm "$id" 2>&1); then fail "RemoveContainer $id" "$out"; fi
