@@ -138,7 +138,7 @@ $(BUILD)/obj-faults/cli/fault_point.o: cli/fault_point.c
 $(BUILD)/tests/tools/kata-runtime-faults: $(call objs,cli/main.c) \
 		$(BUILD)/obj-faults/cli/fault_point.o $(LIBCLI) $(LIBBACKENDS) $(LIBCONFIG) $(LIBKATA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(MNL_LIBS)
 
 $(BUILD)/kata-proxy: $(call objs,proxy/main.c) $(LIBPROXY) $(LIBKATA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)

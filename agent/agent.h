@@ -3,6 +3,7 @@
 #ifndef KATA_AGENT_AGENT_H
 #define KATA_AGENT_AGENT_H
 
+#include "agent_proto.h"
 #include "bytequeue.h"
 #include "channel.h"
 #include "error.h"
@@ -118,6 +119,9 @@ void agent_reap_children(struct agent *a);
 /* --- containers (container.c) ------------------------------------------------------------- */
 struct agent_container *agent_container_find(struct agent *a, const char *id);
 void agent_container_free(struct agent_container *c);
+/* A namespace path AGENT_POD_NS_PREFIX ID/NAME (lib/agent_proto.h) resolved to
+ * /proc/PID/ns/NAME of container ID's running init; any other path is returned as it is. */
+char *agent_pod_namespace_path(struct agent *a, const char *path, kata_error_t *err);
 /* Kills every process of every container with SIGKILL and waits for them (DESTROYPOD). */
 void agent_kill_everything(struct agent *a);
 

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -104,6 +105,41 @@ static int mount_share(const char *tag, const char *fstype, kata_error_t *err)
 	if (strcmp(type, "9p") == 0)
 		limit_9p_read_ahead();
 	return 0;
+}
+
+char *agent_pod_namespace_path(struct agent *a, const char *path, kata_error_t *err)
+{
+	static const char *const names[] = { "ipc", "uts", "pid" };
+	size_t prefix = strlen(AGENT_POD_NS_PREFIX);
+	cleanup_free char *id = NULL;
+	const char *slash, *name;
+	struct agent_container *c;
+
+	if (strncmp(path, AGENT_POD_NS_PREFIX, prefix) != 0)
+		return xstrdup(path);
+	slash = strchr(path + prefix, '/');
+	if (slash == NULL || slash == path + prefix) {
+		kata_error_set(err, EINVAL, "namespace path `%s`: expected %sID/NAME", path,
+		               AGENT_POD_NS_PREFIX);
+		return NULL;
+	}
+	id = xstrndup(path + prefix, (size_t)(slash - path - (ptrdiff_t)prefix));
+	name = slash + 1;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(name, names[i]) != 0)
+			continue;
+		c = agent_container_find(a, id);
+		if (c == NULL || c->init == NULL || c->init->exited) {
+			kata_error_set(err, ESRCH,
+			               "namespace `%s`: the pod's container `%s` is not running",
+			               name, id);
+			return NULL;
+		}
+		return xasprintf("/proc/%d/ns/%s", (int)c->init_pid, name);
+	}
+	kata_error_set(err, EINVAL,
+	               "namespace path `%s`: only ipc, uts and pid are shared in a pod", path);
+	return NULL;
 }
 
 int agent_cmd_startpod(struct agent *a, json_object *req, json_object **result, kata_error_t *err)

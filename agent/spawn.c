@@ -347,6 +347,7 @@ int agent_spawn_init(struct agent *a, struct agent_container *c,
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
 	int join_fds[OCI_NS_TYPES];
 	size_t n_join = 0;
+	cleanup_close int pidns = -1;
 	struct spawn_stdio s;
 	int sync[2] = { -1, -1 };
 	pid_t pid;
@@ -355,22 +356,27 @@ int agent_spawn_init(struct agent *a, struct agent_container *c,
 	for (size_t i = 0; lx && i < lx->n_namespaces; i++) {
 		const struct oci_namespace *ns = &lx->namespaces[i];
 		int flag = oci_namespace_clone_flag(ns->type);
+		cleanup_free char *path = NULL;
+		int fd;
 
 		if (ns->path == NULL) {
 			flags |= (unsigned long)flag;
 			continue;
 		}
-		if (ns->type == OCI_NS_PID) {
-			kata_error_set(err, ENOTSUP, "joining a pid namespace is not supported");
+		path = agent_pod_namespace_path(a, ns->path, err);
+		if (path == NULL)
 			goto out;
-		}
 		flags &= ~(unsigned long)flag;
-		join_fds[n_join] = open(ns->path, O_RDONLY | O_CLOEXEC);
-		if (join_fds[n_join] < 0) {
-			kata_error_sys(err, "open namespace %s", ns->path);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			kata_error_sys(err, "open namespace %s", path);
 			goto out;
 		}
-		n_join++;
+		/* A pid namespace is entered by the parent: the child is born in it. */
+		if (ns->type == OCI_NS_PID)
+			pidns = fd;
+		else
+			join_fds[n_join++] = fd;
 	}
 	c->has_userns = (flags & CLONE_NEWUSER) != 0;
 	c->has_netns = (flags & CLONE_NEWNET) != 0;
@@ -380,7 +386,13 @@ int agent_spawn_init(struct agent *a, struct agent_container *c,
 		kata_error_sys(err, "socketpair");
 		goto out_stdio;
 	}
+	if (pidns >= 0 && setns(pidns, CLONE_NEWPID) < 0) {
+		kata_error_sys(err, "enter the shared pid namespace");
+		goto out_stdio;
+	}
 	pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pidns >= 0 && pid != 0 && setns(a->own_pidns_fd, CLONE_NEWPID) < 0)
+		agent_fatal("cannot return to the agent's pid namespace: %m");
 	if (pid < 0) {
 		kata_error_sys(err, "clone");
 		goto out_stdio;

@@ -3,7 +3,7 @@
 #   make bench               every figure, printed as one table and written as JSON to
 #                            $(BUILD)/bench/results.json (docs/performance.md reads it)
 #   make bench BENCH_QUICK=1 fewer repetitions (a quick look, not for the docs)
-#   make bench BENCH_ONLY="cold exec"   only some sections (cold exec memory streams fs density net)
+#   make bench BENCH_ONLY="cold exec"   only some sections (cold exec memory streams fs density net pod)
 
 BENCH_OUT := $(BUILD)/bench
 BENCH_HOST_TOOLS := $(BENCH_OUT)/bench-run $(BENCH_OUT)/bench-floor $(BENCH_OUT)/bench-echo

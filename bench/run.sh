@@ -4,7 +4,7 @@
 #
 # usage: bench/run.sh [BUILD]       (BUILD defaults to build)
 # env:   BENCH_QUICK=1   3 runs instead of 5, fewer repetitions elsewhere
-#        BENCH_ONLY="cold exec memory streams fs density net"   a subset of the sections
+#        BENCH_ONLY="cold exec memory streams fs density net pod"   a subset of the sections
 #        BENCH_RUNS=N    runs per figure (default 5)
 #        RUNC=PATH       the runc to compare with (default: runc on PATH; none: no runc rows)
 # Every figure is the median of its runs after a warm-up, with min and max; where it has a
@@ -26,6 +26,8 @@ bench_dir=$(cd "$(dirname "$0")" && pwd)
 . "$bench_dir/density.sh"
 # shellcheck source=bench/net.sh
 . "$bench_dir/net.sh"
+# shellcheck source=bench/pod.sh
+. "$bench_dir/pod.sh"
 # shellcheck source=bench/report.sh
 . "$bench_dir/report.sh"
 
@@ -40,7 +42,7 @@ for f in "$RUNTIME" "$CONFIG" "$BUILD/guest/vmlinux" "$BUILD/guest/kata-initrd.i
 done
 [ -n "$RUNC" ] || note "runc not installed: no runc baselines"
 
-sections=${BENCH_ONLY:-cold exec memory streams fs density net}
+sections=${BENCH_ONLY:-cold exec memory streams fs density net pod}
 began=$EPOCHREALTIME
 for s in $sections; do
 	case "$s" in
@@ -49,8 +51,9 @@ for s in $sections; do
 	streams) section_streams ;;
 	fs) section_fs ;;
 	net) section_net ;;
+	pod) section_pod ;;
 	memory | density) [[ " $sections " == *" density "* && $s == memory ]] || section_density ;;
-	*) die "unknown section $s (cold exec memory streams fs density net)" ;;
+	*) die "unknown section $s (cold exec memory streams fs density net pod)" ;;
 	esac
 done
 elapsed=$(awk -v a="$began" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "network.h"
 #include "oci_spec.h"
+#include "pod.h"
 #include "rootfs_check.h"
 #include "sandbox.h"
 #include "share.h"
@@ -187,7 +188,8 @@ static int startpod_add_host_facts(json_object *startpod, kata_error_t *err)
 }
 
 static int create_in_guest(const struct kata_config *config, struct container_record *record,
-                           const struct oci_spec *spec, struct shim_launch *launch, bool start_now,
+                           const struct oci_spec *spec, const char *pod_sandbox,
+                           struct shim_launch *launch, bool start_now,
                            const struct sandbox_checkpoint *cp, kata_error_t *err)
 {
 	struct proxy_conn *conn = agent_connect(&record->sandbox, AGENT_CALL_TIMEOUT_MS, err);
@@ -200,7 +202,10 @@ static int create_in_guest(const struct kata_config *config, struct container_re
 
 	if (conn == NULL)
 		return -1;
-	if (proxy_register_vm(conn, record->id, NULL, NULL, NULL, 1, &tokens, err) < 0)
+	/* A container of a pod joins the VM its sandbox registered and started (cli/pod.h). */
+	if (pod_sandbox != NULL
+	            ? proxy_attach_vm(conn, record->sandbox.id, 1, &tokens, err) < 0
+	            : proxy_register_vm(conn, record->id, NULL, NULL, NULL, 1, &tokens, err) < 0)
 		goto out;
 	if (tokens.count < 1) {
 		kata_error_set(err, EPROTO, "the proxy handed out no token");
@@ -219,8 +224,9 @@ static int create_in_guest(const struct kata_config *config, struct container_re
 	    startpod_add_host_facts(startpod, err) < 0)
 		goto out;
 	fault_point("registered");
-	if (dialect_startpod(config, startpod, err) < 0 ||
-	    hyper(conn, "startpod", NULL, startpod, err) < 0)
+	/* A container of a pod joins the VM its sandbox container set up. */
+	if (pod_sandbox == NULL && (dialect_startpod(config, startpod, err) < 0 ||
+	                            hyper(conn, "startpod", NULL, startpod, err) < 0))
 		goto out;
 	fault_point("pod-started");
 	if (config->agent.dialect == KATA_DIALECT_HYPERSTART) {
@@ -236,6 +242,9 @@ static int create_in_guest(const struct kata_config *config, struct container_re
 		json_add_string(newcontainer, "id", record->id);
 		json_add_string(newcontainer, "rootfs", rootfs);
 		json_object_object_add(newcontainer, "oci", guest_spec_json(spec));
+		if (pod_sandbox != NULL)
+			pod_guest_namespaces(json_object_object_get(newcontainer, "oci"),
+			                     pod_sandbox);
 		json_object_object_add(newcontainer, "process",
 		                       init_process_json(spec->process, record->id));
 	}
@@ -339,27 +348,20 @@ static void warn_guest_hooks(const struct oci_hooks *hooks)
 		            "the container's namespaces, inside the VM");
 }
 
-/* Every step saves the record, so that a create that fails or is killed half-way can be
- * undone by its own error path or by `delete --force`. */
-static int create_steps(struct cli_context *ctx, const struct create_options *opts,
-                        struct state_handle *handle, struct container_record *record,
-                        struct oci_spec *spec, bool *started, kata_error_t *err)
+/* The container's own VM: its sandbox directory, rootfs, network, VM and proxy. */
+static int boot_own_vm(struct cli_context *ctx, struct state_handle *handle,
+                       struct container_record *record, struct oci_spec *spec,
+                       const struct sandbox_checkpoint *cp, kata_error_t *err)
 {
 	struct sandbox_record *sb = &record->sandbox;
 	struct sandbox_resources resources;
 	cleanup_free char *rootfs = NULL;
-	cleanup_json json_object *oci_state = NULL;
-	struct shim_launch launch = { 0 };
 	struct create_checkpoint saved = { handle, record };
-	struct sandbox_checkpoint cp = { save_checkpoint, &saved };
 	struct network_checkpoint net_cp = { save_checkpoint, &saved };
 	__attribute__((cleanup(network_nics_clear))) struct network_nics nics = { .n = 0 };
-	bool start_now = opts->start && can_start_at_once(ctx->config, spec);
-	int ret = -1;
+	int ret;
 
-	fault_point("state-dir");
-	if (container_save(handle, record, err) < 0 ||
-	    sandbox_prepare(ctx->root, record->id, sb, err) < 0 ||
+	if (sandbox_prepare(ctx->root, record->id, sb, err) < 0 ||
 	    container_save(handle, record, err) < 0)
 		return -1;
 	fault_point("sandbox-prepared");
@@ -374,6 +376,8 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 		return -1;
 	fault_point("rootfs-shared");
 	sandbox_size_for(ctx->config, spec, &resources);
+	if (pod_size_from_annotations(record->annotations, ctx->config, &resources, err) < 0)
+		return -1;
 	sb->vcpus = resources.vcpus;
 	sb->memory_mib = resources.memory_mib;
 	ret = network_setup(ctx->config, spec, &sb->network, &net_cp, &nics, err);
@@ -382,8 +386,35 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 		return -1;
 	resources.nics = nics.nics;
 	resources.n_nics = nics.n;
-	ret = sandbox_boot(ctx->config, sb, &resources, ctx->log_path, ctx->debug, &cp, err);
+	ret = sandbox_boot(ctx->config, sb, &resources, ctx->log_path, ctx->debug, cp, err);
 	container_save(handle, record, NULL);
+	return ret;
+}
+
+/* Every step saves the record, so that a create that fails or is killed half-way can be
+ * undone by its own error path or by `delete --force`. A container of a pod (pod_sandbox,
+ * locked by the caller) joins its sandbox's VM instead of booting one. */
+static int create_steps(struct cli_context *ctx, const struct create_options *opts,
+                        struct state_handle *handle, struct container_record *record,
+                        struct oci_spec *spec, const struct container_record *pod_sandbox,
+                        bool *started, kata_error_t *err)
+{
+	cleanup_json json_object *oci_state = NULL;
+	struct shim_launch launch = { 0 };
+	struct create_checkpoint saved = { handle, record };
+	struct sandbox_checkpoint cp = { save_checkpoint, &saved };
+	bool start_now = opts->start && can_start_at_once(ctx->config, spec);
+	int ret = -1;
+
+	fault_point("state-dir");
+	if (container_save(handle, record, err) < 0)
+		return -1;
+	if (pod_sandbox != NULL) {
+		ret = pod_container_join(pod_sandbox, record, spec, err);
+		container_save(handle, record, NULL);
+	} else {
+		ret = boot_own_vm(ctx, handle, record, spec, &cp, err);
+	}
 	if (ret < 0)
 		return -1;
 	launch.container = record->id;
@@ -393,7 +424,9 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 	launch.pid_file = opts->pid_file;
 	launch.debug = ctx->debug;
 	shim_launch_caller_console_size(&launch, spec->process);
-	ret = create_in_guest(ctx->config, record, spec, &launch, start_now, &cp, err);
+	ret = create_in_guest(ctx->config, record, spec,
+	                      pod_sandbox != NULL ? pod_sandbox->id : NULL, &launch, start_now, &cp,
+	                      err);
 	if (ret < 0)
 		return -1;
 	record->saved_status = start_now ? CONTAINER_RUNNING : CONTAINER_CREATED;
@@ -416,23 +449,27 @@ int container_create(struct cli_context *ctx, const struct create_options *opts,
                      struct process_id *shim, bool *started, kata_error_t *err)
 {
 	struct container_record record = { 0 };
+	struct container_record pod_sandbox = { 0 };
 	struct state_handle handle;
+	struct state_handle pod_handle = { .lock_fd = -1 };
+	struct pod_ref pod = { 0 };
 	cleanup_free char *bundle = NULL;
 	struct oci_spec *spec = NULL;
-	int ret;
+	int ret = -1;
 
 	if (cli_load_config(ctx, err) < 0)
 		return -1;
 	if (load_bundle(opts->bundle, &bundle, &spec, err) < 0 ||
 	    shim_launch_check_terminal(spec->process->terminal, opts->console_socket,
-	                               runs_in_foreground(opts), err) < 0) {
-		oci_spec_free(spec);
-		return -1;
-	}
-	if (state_create(ctx->root, opts->id, &handle, err) < 0) {
-		oci_spec_free(spec);
-		return -1;
-	}
+	                               runs_in_foreground(opts), err) < 0 ||
+	    pod_ref_from_annotations(spec->annotations, opts->id, &pod, err) < 0)
+		goto out;
+	/* The pod first, then the container: the order every pod operation takes. */
+	if (pod.role == POD_CONTAINER &&
+	    pod_sandbox_lock(ctx->root, pod.sandbox_id, &pod_handle, &pod_sandbox, err) < 0)
+		goto out;
+	if (state_create(ctx->root, opts->id, &handle, err) < 0)
+		goto out;
 	kata_log_set_field("container", opts->id);
 	record.id = xstrdup(opts->id);
 	record.bundle = steal_pointer(&bundle);
@@ -443,7 +480,8 @@ int container_create(struct cli_context *ctx, const struct create_options *opts,
 	record.annotations = spec->annotations;
 	spec->annotations = NULL;
 	*started = false;
-	ret = create_steps(ctx, opts, &handle, &record, spec, started, err);
+	ret = create_steps(ctx, opts, &handle, &record, spec,
+	                   pod.role == POD_CONTAINER ? &pod_sandbox : NULL, started, err);
 	if (ret < 0) {
 		/* Undo everything: a failed create leaves no record. What the undo could not
 		 * remove is named here; the sandbox directory, whose name (root, id) fixes, is
@@ -451,7 +489,9 @@ int container_create(struct cli_context *ctx, const struct create_options *opts,
 		kata_error_t undo_err = NULL;
 		if (record.shim.pid > 0)
 			process_signal(&record.shim, SIGKILL, NULL);
-		if (sandbox_teardown(ctx->config, &record.sandbox, &undo_err) < 0) {
+		if (pod.role == POD_CONTAINER
+		            ? pod_container_undo(ctx, &record, true, &undo_err) < 0
+		            : sandbox_teardown(ctx->config, &record.sandbox, &undo_err) < 0) {
 			log_warning("undo create: %s (delete --force %s removes the rest)",
 			            undo_err->message, opts->id);
 			kata_error_free(&undo_err);
@@ -462,8 +502,13 @@ int container_create(struct cli_context *ctx, const struct create_options *opts,
 		*shim = record.shim;
 		state_unlock(&handle);
 	}
-	oci_spec_free(spec);
 	container_record_clear(&record);
+out:
+	if (pod_handle.lock_fd >= 0)
+		state_unlock(&pod_handle);
+	container_record_clear(&pod_sandbox);
+	pod_ref_clear(&pod);
+	oci_spec_free(spec);
 	return ret;
 }
 

@@ -13,11 +13,12 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "oci_spec.h"
+#include "pod.h"
 #include "sandbox.h"
 
 #define SHIM_EXIT_TIMEOUT_MS 2000
 
-static void run_poststop_hooks(const struct container_record *record)
+void container_run_poststop_hooks(const struct container_record *record)
 {
 	cleanup_free char *path = NULL;
 	cleanup_error kata_error_t err = NULL;
@@ -103,8 +104,11 @@ int container_delete(struct cli_context *ctx, const char *id, bool force, kata_e
 	enum container_status status;
 	kata_error_t config_err = NULL;
 	kata_error_t open_err = NULL;
+	cleanup_free char *pod_sandbox = pod_sandbox_of(ctx->root, id);
 	int ret;
 
+	if (pod_sandbox != NULL)
+		return pod_container_delete(ctx, id, pod_sandbox, force, err);
 	if (state_open(ctx->root, id, &handle, &open_err) < 0) {
 		if (force && open_err->errno_value == ENOENT) {
 			kata_error_free(&open_err);
@@ -128,6 +132,10 @@ int container_delete(struct cli_context *ctx, const char *id, bool force, kata_e
 		               id, container_status_name(status));
 		goto fail;
 	}
+	/* A pod's containers go before its VM (with --force, running ones too). */
+	if (pod_record_is_sandbox(&record) &&
+	    pod_sandbox_remove_containers(ctx, id, force, err) < 0)
+		goto fail;
 	complete_sandbox(ctx->root, id, &record.sandbox);
 	if (lifecycle_load_config(ctx, &record, &config_err) < 0) {
 		if (!force) {
@@ -146,7 +154,7 @@ int container_delete(struct cli_context *ctx, const char *id, bool force, kata_e
 	/* With the VM gone the shim exits by itself; make sure of it. */
 	if (record.shim.pid > 0)
 		process_terminate(&record.shim, SHIM_EXIT_TIMEOUT_MS, NULL);
-	run_poststop_hooks(&record);
+	container_run_poststop_hooks(&record);
 	fault_point("delete-torn-down");
 	/* --force removes the record whatever was left: what was is named in the error, and
 	 * a later delete --force finds it by the sandbox directory. */

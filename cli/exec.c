@@ -226,7 +226,7 @@ static int exec_in_guest(const struct kata_config *config, const struct containe
 	conn = agent_connect(&record->sandbox, AGENT_CALL_TIMEOUT_MS, err);
 	if (conn == NULL)
 		return -1;
-	if (proxy_attach_vm(conn, record->id, 1, tokens, err) < 0 || tokens->count < 1) {
+	if (proxy_attach_vm(conn, record->sandbox.id, 1, tokens, err) < 0 || tokens->count < 1) {
 		proxy_conn_close(conn);
 		return kata_error_wrap(err, "attach to the VM");
 	}

@@ -48,8 +48,11 @@ static int container_kill(struct cli_context *ctx, const char *id, int signo, bo
 	kata_log_set_field("container", id);
 	status = container_current_status(&record);
 	if (status == CONTAINER_STOPPED || status == CONTAINER_CREATING) {
-		kata_error_set(err, ESRCH, "container `%s` is %s: no process to signal", id,
-		               container_status_name(status));
+		/* "container not running": what containerd's runc shim takes for a process that
+		 * is already gone (as runc says it), not for a failure. */
+		kata_error_set(err, ESRCH,
+		               "container `%s` is %s: container not running, no process to signal",
+		               id, container_status_name(status));
 		goto out;
 	}
 	if (status == CONTAINER_PAUSED) {

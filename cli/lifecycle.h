@@ -29,6 +29,9 @@ int container_start(struct cli_context *ctx, const char *id, kata_error_t *err);
 /* Removes the container and its sandbox; force: whatever state it is in. */
 int container_delete(struct cli_context *ctx, const char *id, bool force, kata_error_t *err);
 
+/* The poststop hooks of the container's bundle (failures are logged). */
+void container_run_poststop_hooks(const struct container_record *record);
+
 /* Loads the configuration the container was created with (its record names it), so that
  * later calls agree with create even if the system's file changed meanwhile. */
 int lifecycle_load_config(struct cli_context *ctx, const struct container_record *record,

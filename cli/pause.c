@@ -3,7 +3,9 @@
 
 #include "hypervisor.h"
 #include "lifecycle.h"
+#include "cleanup.h"
 #include "log.h"
+#include "pod.h"
 
 static int set_paused(struct cli_context *ctx, int argc, char **argv, bool pause, kata_error_t *err)
 {
@@ -12,6 +14,7 @@ static int set_paused(struct cli_context *ctx, int argc, char **argv, bool pause
 	struct state_handle handle;
 	enum container_status status;
 	struct hypervisor *hv = NULL;
+	cleanup_free char *pod_sandbox = NULL;
 	int ret = -1;
 
 	if (argc != 2)
@@ -21,6 +24,7 @@ static int set_paused(struct cli_context *ctx, int argc, char **argv, bool pause
 		return -1;
 	kata_log_set_field("container", argv[1]);
 	status = container_current_status(&record);
+	pod_sandbox = pod_record_sandbox_id(&record);
 	if (status != want) {
 		kata_error_set(err, EINVAL, "container `%s` is %s, not %s", argv[1],
 		               container_status_name(status), container_status_name(want));
@@ -28,6 +32,10 @@ static int set_paused(struct cli_context *ctx, int argc, char **argv, bool pause
 	}
 	if (lifecycle_load_config(ctx, &record, err) < 0)
 		goto out;
+	if (pod_sandbox != NULL || pod_record_is_sandbox(&record))
+		log_warning(
+		        "%s of container `%s` %s the whole VM of its pod (every container in it)",
+		        argv[0], argv[1], pause ? "pauses" : "resumes");
 	hv = hypervisor_restore(ctx->config, record.sandbox.hypervisor, err);
 	if (hv == NULL)
 		goto out;

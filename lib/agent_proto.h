@@ -32,6 +32,11 @@
  * before it creates anything (lib/state.h), and the agent refuses a longer one on the wire. */
 #define AGENT_ID_MAX 128
 
+/* In NEWCONTAINER's spec, a namespace path AGENT_POD_NS_PREFIX "ID/NAME" (NAME: ipc, uts,
+ * pid) names the namespace of container ID of the same VM: a pod's containers share the
+ * namespaces of its sandbox container that way (docs/pods.md). */
+#define AGENT_POD_NS_PREFIX "/run/kata-containers/containers/"
+
 #define AGENT_CTL_CHANNEL_NAME "sh.hyper.channel.0"
 #define AGENT_IO_CHANNEL_NAME  "sh.hyper.channel.1"
 

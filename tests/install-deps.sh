@@ -11,6 +11,7 @@ PACKAGES="
 	busybox-static cpio gzip lz4 kmod
 	linux-source-6.1 patch bc bison flex libelf-dev libssl-dev xz-utils dwarves
 	podman containerd runc containernetworking-plugins iperf3
+	python3-grpcio python3-grpc-tools
 	libvirt-daemon-system libvirt-daemon libvirt-clients
 	iproute2 socat procps psmisc util-linux jq python3
 	golang-go golang-github-opencontainers-runtime-tools-dev golang-github-opencontainers-specs-dev
