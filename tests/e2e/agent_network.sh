@@ -217,9 +217,12 @@ check "TCP host -> guest (IPv4)" t_tcp_in
 t_tcp_out() { # ADDRESS SOCAT_LISTEN
 	local file=$AGENT_DIR/tcp-out
 	rm -f "$file"
-	socat -u "$2,reuseaddr" "OPEN:$file,creat" &
+	timeout 60 socat -u "$2,reuseaddr" "OPEN:$file,creat" &
 	local listener=$!
-	sleep 0.5
+	for _ in $(seq 50); do
+		ss -ltnH "sport = :7778" | grep -q . && break
+		sleep 0.1
+	done
 	gexec_ok /bin/sh -c "echo hello from the guest | nc $1 7778" || { kill $listener; return 1; }
 	wait $listener
 	grep -qx "hello from the guest" "$file" || { echo "host got: $(cat "$file")"; return 1; }

@@ -147,12 +147,12 @@ case_web_server_and_client() {
 	}
 	before=$(pod_links "$web_pod")
 	id=$(new_id web)
-	ctr_run "$web_pod" -d -- "$id" /bin/httpd -f -p 80 -h /etc >/dev/null 2>&1
+	ctr_run "$web_pod" -d -- "$id" /usr/sbin/httpd -f -p 80 -h /etc >/dev/null 2>&1
 	if ! wait_for "$id running" 60 task_running "$id"; then
 		fail "ctr run -d httpd" "the task never ran"
 		return
 	fi
-	body=$(http_get "http://$web_ip/hostname" 120)
+	body=$(http_get "$web_ip" 80 /hostname 120)
 	check_eq "containerd + CNI: the web server in the VM answers at $web_ip" kata "$(tr -d '\n' <<<"$body")"
 
 	out=$("${CTR[@]}" task exec --exec-id e1 "$id" /bin/sh -c \
@@ -169,8 +169,9 @@ case_web_server_and_client() {
 		return
 	}
 	client=$(new_id client)
-	out=$(ctr_run "$client_pod" --rm -- "$client" /bin/wget -q -T 30 -O - "http://$web_ip/hostname" 2>&1)
-	check_eq "a second container reaches the first at $web_ip" kata "$(tr -d '\n' <<<"$out")"
+	out=$(ctr_run "$client_pod" --rm -- "$client" /bin/sh -c \
+		'printf "GET /hostname HTTP/1.0\r\n\r\n" | nc -w 30 "$0" 80' "$web_ip" 2>&1)
+	check_eq "a second container reaches the first at $web_ip" kata "$(tail -n 1 <<<"$out" | tr -d '\r')"
 	check_nothing_left "ctr run --rm of the client" "$client"
 
 	remove "$id"
