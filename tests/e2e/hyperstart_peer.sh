@@ -10,9 +10,9 @@
 set -u
 . "$(dirname "$0")/lib/runtime.sh"
 
-PEER_DIR=$(cd "$SRCDIR/.." && pwd)/shared/peers/hyperstart
+PEER_DIR=$(dirname "$SRCDIR")/shared/peers/hyperstart
 if [ ! -x "$PEER_DIR/hyperstart" ]; then
-	skip "hyperstart peer" "$PEER_DIR/hyperstart is not present (runV's agent, built as SOURCE.md there says)"
+	skip "hyperstart peer" "$PEER_DIR/hyperstart is not present (runV's agent beside the checkout, as ../shared/peers/hyperstart/SOURCE.md says)"
 	exit 0
 fi
 rt_init
