@@ -100,3 +100,60 @@ void proxy_hyperstart_stdout_ended(struct proxy *proxy, struct proxy_token *toke
 		          token->container, token->process, path);
 	}
 }
+
+/* hyperstart sends the end of a process's stdout only when it reaps the process, which the
+ * real v1.1.0 never did in this project's guest: so the status files are also looked for
+ * every STATUS_POLL_MS. A file is taken once it has been seen on two polls in a row with no
+ * output of the process between them, so that output still on its way comes first. A
+ * process sent SIGKILL (whose kata-hyperstart-wait writes nothing) ends after
+ * KILL_POLLS polls. */
+#define STATUS_POLL_MS 200
+#define KILL_POLLS     5
+
+static void poll_token(struct proxy *proxy, struct proxy_token *token)
+{
+	cleanup_free char *path = NULL;
+	int status;
+
+	if (!token->bound || token->exited || !safe_name(token->container) ||
+	    !safe_name(token->process))
+		return;
+	path = xasprintf("%s/%s/.kata-status/%s", proxy->opts->share_dir, token->container,
+	                 token->process);
+	status = read_status_file(path);
+	if (status < 0) {
+		if (token->sigkill_sent && ++token->kill_polls >= KILL_POLLS) {
+			token->stdio_eof = true; /* the end hyperstart does not send */
+			proxy_io_process_finished(proxy, token, 128 + SIGKILL);
+		}
+		return;
+	}
+	if (token->status_seen == status && token->frames_at_status == token->frames_in) {
+		unlink(path);
+		token->stdio_eof = true; /* the end hyperstart does not send */
+		proxy_io_process_finished(proxy, token, status);
+		return;
+	}
+	token->status_seen = status;
+	token->frames_at_status = token->frames_in;
+}
+
+static void status_tick(struct event_timer *timer, void *data)
+{
+	struct proxy *proxy = data;
+	struct proxy_token *next;
+
+	for (struct proxy_token *t = proxy->tokens; t != NULL; t = next) {
+		next = t->next;
+		poll_token(proxy, t);
+	}
+}
+
+int proxy_hyperstart_watch(struct proxy *proxy, kata_error_t *err)
+{
+	if (proxy->opts->dialect != PROXY_DIALECT_HYPERSTART || proxy->opts->share_dir == NULL)
+		return 0;
+	proxy->status_timer = event_timer_add(proxy->loop, STATUS_POLL_MS, STATUS_POLL_MS,
+	                                      status_tick, proxy, err);
+	return proxy->status_timer != NULL ? 0 : -1;
+}

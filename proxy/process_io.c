@@ -141,6 +141,8 @@ void proxy_io_from_agent(struct proxy *proxy, uint64_t seq, const unsigned char 
 		return;
 	}
 	is_stderr = seq == token->stderr_seq;
+	if (len > 0)
+		token->frames_in++;
 	if (proxy->opts->dialect == PROXY_DIALECT_CC && !is_stderr && token->stdio_eof) {
 		/* Clear Containers' agent: one byte of exit status after stdout's end */
 		if (len == 1)

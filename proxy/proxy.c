@@ -296,7 +296,7 @@ int proxy_init(struct proxy *proxy, struct proxy_options *opts, kata_error_t *er
 		return -1;
 	if (opts->console != NULL)
 		open_console(proxy, opts->console);
-	if (proxy_watch_start(proxy, err) < 0)
+	if (proxy_watch_start(proxy, err) < 0 || proxy_hyperstart_watch(proxy, err) < 0)
 		return -1;
 	log_info("serving %s (dialect %s)", opts->listen_socket, proxy_dialect_name(opts->dialect));
 	return 0;
@@ -325,6 +325,7 @@ void proxy_fini(struct proxy *proxy)
 	}
 	proxy_frame_buffer_free(&proxy->console_in);
 	event_timer_free(proxy->accept_timer);
+	event_timer_free(proxy->status_timer);
 	event_loop_free(proxy->loop);
 	free(proxy->container_id);
 	memset(proxy, 0, sizeof(*proxy));

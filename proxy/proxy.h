@@ -157,6 +157,10 @@ struct proxy_token {
 	bool exit_queued;  /* ProcessExited is in the backlog or sent */
 	bool killed;       /* SIGKILL sent because its shim vanished */
 	bool sigkill_sent; /* the hyperstart dialect: SIGKILL passed to the agent for it */
+	/* the hyperstart dialect: its status file as last seen (-1: none), output since */
+	int status_seen;
+	uint64_t frames_in, frames_at_status;
+	unsigned kill_polls;
 };
 
 struct proxy_token *proxy_token_new(struct proxy *proxy, kata_error_t *err);
@@ -225,6 +229,8 @@ void proxy_hyperstart_note_kill(struct proxy *proxy, uint32_t code, json_object 
 int proxy_hyperstart_status(const struct proxy *proxy, const struct proxy_token *token, int status);
 /* The end of a process's stdout: its status from kata-hyperstart-wait's file, if there. */
 void proxy_hyperstart_stdout_ended(struct proxy *proxy, struct proxy_token *token);
+/* Starts looking for exit status files every so often (-share-dir given). */
+int proxy_hyperstart_watch(struct proxy *proxy, kata_error_t *err);
 
 void proxy_request_signal_process(struct proxy *proxy, const char *container, const char *process,
                                   int signo);
@@ -285,6 +291,7 @@ struct proxy {
 	int vm_pidfd;             /* -1: none */
 	struct event_fd *watched; /* the watched process's pidfd, readable when it exits */
 	struct event_timer *shutdown_timer;
+	struct event_timer *status_timer; /* the hyperstart dialect: exit status files */
 };
 
 int proxy_init(struct proxy *proxy, struct proxy_options *opts, kata_error_t *err);

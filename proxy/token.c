@@ -61,6 +61,7 @@ struct proxy_token *proxy_token_new(struct proxy *proxy, kata_error_t *err)
 	if (proxy->token_count >= PROXY_MAX_TOKENS)
 		return kata_error_set(err, ENOSPC, "too many tokens (%d)", PROXY_MAX_TOKENS), NULL;
 	token = xzalloc(sizeof(*token));
+	token->status_seen = -1;
 	if (proxy_token_generate(token->token, err) < 0) {
 		free(token);
 		return NULL;

@@ -20,11 +20,12 @@
  *
  * The hyperstart mode behaves as runV's hyperstart v1.1.0 did with this runtime: it refuses
  * (ERROR, no payload) a message with a key or of a code hyperstart does not know
- * (fake_hyperstart.h); it never reports a process's end (the real one did not reap them
- * under this project's guest kernel), and only its stdout gets an EOF. A process whose args
+ * (fake_hyperstart.h); it never reports a process's end, nor sends the EOF of its output
+ * (the real one did not reap them in this project's guest, and sends both when it reaps).
+ * A process whose args
  * start with kata-hyperstart-wait's path and options ("--status=/dev/.kata-status/NAME",
  * then "--", then the steps) has its exit status written to
- * SHARE_DIR/CONTAINER/.kata-status/NAME before that EOF, as that program does (128+N for a
+ * SHARE_DIR/CONTAINER/.kata-status/NAME as it ends, as that program does (128+N for a
  * death by signal N; nothing when SIGKILL killed it). KILLCONTAINER signals the container's
  * init (the process named after the container), and SIGKILL all of the container's
  * processes.
