@@ -214,6 +214,7 @@ static json_object *record_json(const char *netns, const struct netns_view *view
 		json_add_string(e, "device", ep->link.name);
 		json_object_object_add(e, "index", json_object_new_int64(ep->link.ifindex));
 		json_add_string(e, "tap", ep->tap);
+		json_object_object_add(e, "txqlen", json_object_new_int64(ep->link.txqlen));
 		json_object_array_add(endpoints, e);
 		json_object_array_add(interfaces, interface_json(view, ep));
 	}
@@ -239,6 +240,7 @@ static int remove_endpoints(struct mnl_socket *nl, json_object *endpoints, kata_
 		json_object *e = json_object_array_get_idx(endpoints, i);
 		cleanup_free char *device = NULL, *tap = NULL;
 		int32_t index = 0;
+		uint32_t txqlen = 0, now = 0;
 		kata_error_t step = NULL;
 		int found;
 
@@ -249,6 +251,12 @@ static int remove_endpoints(struct mnl_socket *nl, json_object *endpoints, kata_
 		found = nl_link_index(nl, device, &step);
 		if (found < 0 ||
 		    (found > 0 && found == index && nl_ingress_delete(nl, found, &step) < 0))
+			goto next;
+		/* a record without txqlen is from before the set-up read it: nothing to restore */
+		if (found > 0 && found == index && json_object_object_get_ex(e, "txqlen", NULL) &&
+		    (json_get_uint32(e, "txqlen", "endpoints", true, &txqlen, &step) < 0 ||
+		     nl_link_txqlen(nl, found, &now, &step) < 0 ||
+		     (now != txqlen && nl_link_set_txqlen(nl, found, txqlen, &step) < 0)))
 			goto next;
 		found = nl_link_index(nl, tap, &step);
 		if (found > 0 && nl_link_delete(nl, found, &step) < 0 &&
@@ -286,6 +294,8 @@ static int plumb_endpoint(struct mnl_socket *nl, const struct endpoint *ep,
 	if (nl_link_set_mtu_up(nl, tap_index, ep->link.mtu, err) < 0 ||
 	    nl_ingress_add(nl, tap_index, err) < 0 ||
 	    nl_ingress_add(nl, ep->link.ifindex, err) < 0 ||
+	    /* the qdisc gave a queue length of 0 one of 1000: the engine's veth keeps its own */
+	    nl_link_set_txqlen(nl, ep->link.ifindex, ep->link.txqlen, err) < 0 ||
 	    nl_redirect_add(nl, ep->link.ifindex, tap_index, err) < 0 ||
 	    nl_redirect_add(nl, tap_index, ep->link.ifindex, err) < 0)
 		return kata_error_wrap(err, "join to tap `%s`", ep->tap);

@@ -111,6 +111,10 @@ static int link_attr(const struct nlattr *attr, void *data)
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
 			link->mtu = mnl_attr_get_u32(attr);
 		break;
+	case IFLA_TXQLEN:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+			link->txqlen = mnl_attr_get_u32(attr);
+		break;
 	case IFLA_ADDRESS:
 		if (mnl_attr_get_payload_len(attr) == sizeof(link->mac)) {
 			memcpy(link->mac, mnl_attr_get_payload(attr), sizeof(link->mac));
@@ -186,6 +190,34 @@ int nl_link_set_mtu_up(struct mnl_socket *nl, int ifindex, uint32_t mtu, kata_er
 	ifi->ifi_change = IFF_UP;
 	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	return nl_talk(nl, nlh, NULL, NULL, "set link up", err);
+}
+
+int nl_link_set_txqlen(struct mnl_socket *nl, int ifindex, uint32_t txqlen, kata_error_t *err)
+{
+	char buf[NL_SEND_SIZE];
+	struct nlmsghdr *nlh = nl_header(buf, RTM_NEWLINK, NLM_F_ACK);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	mnl_attr_put_u32(nlh, IFLA_TXQLEN, txqlen);
+	return nl_talk(nl, nlh, NULL, NULL, "set transmit queue length", err);
+}
+
+int nl_link_txqlen(struct mnl_socket *nl, int ifindex, uint32_t *txqlen, kata_error_t *err)
+{
+	cleanup_free struct nl_link *links = NULL;
+	size_t n = 0;
+
+	if (nl_links(nl, &links, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (links[i].ifindex == ifindex) {
+			*txqlen = links[i].txqlen;
+			return 0;
+		}
+	}
+	return kata_error_set(err, ENODEV, "no link with index %d", ifindex);
 }
 
 int nl_link_delete(struct mnl_socket *nl, int ifindex, kata_error_t *err)

@@ -22,6 +22,7 @@ struct nl_link {
 	uint16_t type;  /* ARPHRD_* */
 	uint32_t flags; /* IFF_* */
 	uint32_t mtu;
+	uint32_t txqlen; /* the kernel sets 0 to 1000 when an ingress qdisc is added */
 	uint8_t mac[6];
 	bool has_mac;
 };
@@ -57,6 +58,9 @@ int nl_routes(struct mnl_socket *nl, struct nl_route **routes, size_t *n, kata_e
 int nl_link_index(struct mnl_socket *nl, const char *name, kata_error_t *err);
 
 int nl_link_set_mtu_up(struct mnl_socket *nl, int ifindex, uint32_t mtu, kata_error_t *err);
+int nl_link_set_txqlen(struct mnl_socket *nl, int ifindex, uint32_t txqlen, kata_error_t *err);
+/* The link's transmit queue length; 0 found too. */
+int nl_link_txqlen(struct mnl_socket *nl, int ifindex, uint32_t *txqlen, kata_error_t *err);
 int nl_link_delete(struct mnl_socket *nl, int ifindex, kata_error_t *err);
 
 /* Whether the link has an ingress qdisc. */

@@ -93,7 +93,8 @@ if ! wait_for "containerd" 30 ctr --address "$SOCK" version; then
 fi
 CTR=(ctr --address "$SOCK")
 
-# new_pod NAME: a pod's namespace with the bridge plugin's veth in it; prints its IPv4 address.
+# new_pod NAME: a pod's namespace with the bridge plugin's veth in it; sets POD_IP to its IPv4
+# address. (Not in a subshell: the cleanup must know the namespace.)
 new_pod() {
 	local pod="kata-e2e-pod-$1-$$" result
 	PODS+=("$pod")
@@ -102,7 +103,7 @@ new_pod() {
 		echo "CNI ADD failed: $result" >&2
 		return 1
 	}
-	jq -r '.ips[] | select(.version == "4") | .address' <<<"$result" | cut -d/ -f1
+	POD_IP=$(jq -r '.ips[] | select(.version == "4") | .address' <<<"$result" | cut -d/ -f1)
 }
 
 ctr_run() { # ctr_run POD [ctr options] -- ID COMMAND...
@@ -141,18 +142,19 @@ pod_links() {
 case_web_server_and_client() {
 	local web_pod web_ip id before out body client_pod client
 	web_pod=kata-e2e-pod-web-$$
-	web_ip=$(new_pod web) || {
+	new_pod web || {
 		fail "CNI bridge: pod namespace" "see above"
 		return
 	}
+	web_ip=$POD_IP
 	before=$(pod_links "$web_pod")
 	id=$(new_id web)
-	ctr_run "$web_pod" -d -- "$id" /bin/httpd -f -p 80 -h /etc >/dev/null 2>&1
+	ctr_run "$web_pod" -d -- "$id" /usr/sbin/httpd -f -p 80 -h /etc >/dev/null 2>&1
 	if ! wait_for "$id running" 60 task_running "$id"; then
 		fail "ctr run -d httpd" "the task never ran"
 		return
 	fi
-	body=$(http_get "http://$web_ip/hostname" 120)
+	body=$(http_get "$web_ip" 80 /hostname 120)
 	check_eq "containerd + CNI: the web server in the VM answers at $web_ip" kata "$(tr -d '\n' <<<"$body")"
 
 	out=$("${CTR[@]}" task exec --exec-id e1 "$id" /bin/sh -c \
@@ -164,13 +166,14 @@ case_web_server_and_client() {
 	check_contains "the IPv6 default route arrives" "default via fd00:6b62:$SUB::1 dev eth0" "$out"
 
 	client_pod=kata-e2e-pod-client-$$
-	new_pod client >/dev/null || {
+	new_pod client || {
 		fail "CNI bridge: client pod" "see above"
 		return
 	}
 	client=$(new_id client)
-	out=$(ctr_run "$client_pod" --rm -- "$client" /bin/wget -q -T 30 -O - "http://$web_ip/hostname" 2>&1)
-	check_eq "a second container reaches the first at $web_ip" kata "$(tr -d '\n' <<<"$out")"
+	out=$(ctr_run "$client_pod" --rm -- "$client" /bin/sh -c \
+		'printf "GET /hostname HTTP/1.0\r\n\r\n" | nc -w 30 "$0" 80' "$web_ip" 2>&1)
+	check_eq "a second container reaches the first at $web_ip" kata "$(tail -n 1 <<<"$out" | tr -d '\r')"
 	check_nothing_left "ctr run --rm of the client" "$client"
 
 	remove "$id"

@@ -109,6 +109,8 @@ static void setup(void)
 	    "mtu 1400 && ip link set eth0 netns %d && ip link set peer0 up",
 	    (int)ns_holder);
 	run_in("ip link set lo up");
+	/* as the CNI bridge plugin makes it: adding an ingress qdisc changes that to 1000 */
+	run_in("ip link set eth0 txqueuelen 0");
 	run_in("ip addr add 10.88.0.5/16 dev eth0");
 	run_in("ip -6 addr add fd00::5/64 dev eth0 nodad");
 	run_in("ip link set eth0 up");
@@ -436,10 +438,11 @@ START_TEST(test_teardown_after_a_half_made_setup)
 	cleanup_free char *before = eth0_state();
 	cleanup_free char *after = NULL;
 
-	text = xasprintf("{\"model\":\"tcfilter\",\"netns\":\"%s\",\"endpoints\":[{\"device\":"
-	                 "\"eth0\",\"index\":%d,\"tap\":\"tap0_kata\"},{\"device\":\"eth1\","
-	                 "\"index\":99,\"tap\":\"tap1_kata\"}]}",
-	                 ctr_ns, atoi(index));
+	text = xasprintf(
+	        "{\"model\":\"tcfilter\",\"netns\":\"%s\",\"endpoints\":[{\"device\":"
+	        "\"eth0\",\"index\":%d,\"tap\":\"tap0_kata\",\"txqlen\":0},{\"device\":\"eth1\","
+	        "\"index\":99,\"tap\":\"tap1_kata\"}]}",
+	        ctr_ns, atoi(index));
 	record = json_tokener_parse(text);
 	ck_assert_ptr_nonnull(record);
 	run_in("ip tuntap add tap0_kata mode tap && tc qdisc add dev eth0 ingress");

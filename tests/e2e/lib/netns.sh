@@ -20,15 +20,21 @@ netns_delete() {
 	TEST_NETNS=
 }
 
-# Polls an HTTP URL from inside the test's namespace until it answers with a body, for at most
-# $2 seconds; prints the body.
+# http_get HOST PORT PATH SECONDS: polls an HTTP server from inside the test's namespace until
+# it answers, for at most SECONDS; prints the body. (bash's /dev/tcp: Debian's static busybox
+# wget crashes in its resolver, and curl is not a dependency.)
 http_get() {
-	local url=$1 seconds=$2 i body
+	local host=$1 port=$2 path=$3 seconds=$4 i reply
 	for ((i = 0; i < seconds * 2; i++)); do
-		body=$("${IN_NETNS[@]}" busybox wget -q -T 2 -O - "$url" 2>/dev/null) && {
-			printf '%s' "$body"
+		reply=$(timeout 5 "${IN_NETNS[@]}" bash -c 'exec 3<>"/dev/tcp/$0/$1" &&
+			printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$2" "$0" >&3 && cat <&3' \
+			"$host" "$port" "$path" 2>/dev/null)
+		case "$reply" in
+		"HTTP/1."*" 200 "*)
+			printf '%s' "${reply#*$'\r\n\r\n'}"
 			return 0
-		}
+			;;
+		esac
 		sleep 0.5
 	done
 	return 1
