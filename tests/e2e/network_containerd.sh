@@ -93,7 +93,8 @@ if ! wait_for "containerd" 30 ctr --address "$SOCK" version; then
 fi
 CTR=(ctr --address "$SOCK")
 
-# new_pod NAME: a pod's namespace with the bridge plugin's veth in it; prints its IPv4 address.
+# new_pod NAME: a pod's namespace with the bridge plugin's veth in it; sets POD_IP to its IPv4
+# address. (Not in a subshell: the cleanup must know the namespace.)
 new_pod() {
 	local pod="kata-e2e-pod-$1-$$" result
 	PODS+=("$pod")
@@ -102,7 +103,7 @@ new_pod() {
 		echo "CNI ADD failed: $result" >&2
 		return 1
 	}
-	jq -r '.ips[] | select(.version == "4") | .address' <<<"$result" | cut -d/ -f1
+	POD_IP=$(jq -r '.ips[] | select(.version == "4") | .address' <<<"$result" | cut -d/ -f1)
 }
 
 ctr_run() { # ctr_run POD [ctr options] -- ID COMMAND...
@@ -141,10 +142,11 @@ pod_links() {
 case_web_server_and_client() {
 	local web_pod web_ip id before out body client_pod client
 	web_pod=kata-e2e-pod-web-$$
-	web_ip=$(new_pod web) || {
+	new_pod web || {
 		fail "CNI bridge: pod namespace" "see above"
 		return
 	}
+	web_ip=$POD_IP
 	before=$(pod_links "$web_pod")
 	id=$(new_id web)
 	ctr_run "$web_pod" -d -- "$id" /usr/sbin/httpd -f -p 80 -h /etc >/dev/null 2>&1
@@ -164,7 +166,7 @@ case_web_server_and_client() {
 	check_contains "the IPv6 default route arrives" "default via fd00:6b62:$SUB::1 dev eth0" "$out"
 
 	client_pod=kata-e2e-pod-client-$$
-	new_pod client >/dev/null || {
+	new_pod client || {
 		fail "CNI bridge: client pod" "see above"
 		return
 	}

@@ -61,8 +61,9 @@ remove_and_check() {
 case_web_server() {
 	local n ip mac netns body inside filters out
 	n=$(new_name web)
-	if ! out=$("${PODMAN[@]}" run -d --name "$n" --hostname kata-web "${OPTS[@]}" \
-		-p "127.0.0.1:$PORT:80" /usr/sbin/httpd -f -p 80 -h /etc 2>&1); then
+	# --rootfs DIR takes the first argument after the options: -p goes before it.
+	if ! out=$("${PODMAN[@]}" run -d --name "$n" --hostname kata-web -p "127.0.0.1:$PORT:80" \
+		"${OPTS[@]}" /usr/sbin/httpd -f -p 80 -h /etc 2>&1); then
 		fail "podman run -p: httpd" "podman run failed: $out"
 		return
 	fi
