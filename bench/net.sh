@@ -29,7 +29,8 @@ net_namespace() {
 # net_pod NAME HOST-ADDRESS POD-ADDRESS: a pod's namespace whose eth0 is a veth to the host
 # namespace, as an engine leaves it.
 net_pod() {
-	local pod=$1 host_side="v${1: -10}"
+	local pod=$1
+	local host_side="v${pod: -10}"
 	net_namespace "$pod"
 	ip -n "$NET_HOST_NS" link add "$host_side" type veth peer name eth0 netns "$pod" ||
 		die "veth for $pod"
@@ -80,7 +81,8 @@ net_measure() {
 # One round of kata: the tcfilter path from the host side, then, in the same VM, the tap
 # alone: the runtime's filters and the veth removed and the host's address put on the tap.
 net_kata_round() {
-	local r=$1 pod="kbnet$$-$r" id="net$$-$r"
+	local r=$1
+	local pod="kbnet$$-$r" id="net$$-$r"
 	net_pod "$pod" 10.99.0.1 10.99.0.2
 	net_spec "$pod"
 	kata_run_detached "$CONFIG" "$id" "$WORK/bundles/net" || die "kata run: $(head -c 300 "$WORK/$id.err")"
@@ -93,7 +95,8 @@ net_kata_round() {
 }
 
 net_runc_round() {
-	local r=$1 pod="kbrnet$$-$r" id="netrunc$$-$r"
+	local r=$1
+	local pod="kbrnet$$-$r" id="netrunc$$-$r"
 	net_pod "$pod" 10.99.1.1 10.99.1.2
 	net_spec "$pod"
 	runc_run_detached "$id" "$WORK/bundles/net" || die "runc run: $(head -c 300 "$WORK/$id.err")"
@@ -102,7 +105,7 @@ net_runc_round() {
 }
 
 section_net() {
-	local r
+	local r s
 	command -v iperf3 >/dev/null || die "net: needs iperf3 (make deps)"
 	NET_HOST_NS="kbnethost$$"
 	net_namespace "$NET_HOST_NS"
