@@ -353,8 +353,10 @@ check_nothing_left "a /proc symlink" "$ID"
 
 # A create refused by its backend (libvirt takes no microvm) leaves no record.
 LV_CONFIG=$TMP/libvirt-microvm.toml
-sed -e 's|^\[hypervisor.qemu\]|[hypervisor.libvirt]|' \
-	-e 's|^machine_type = .*|machine_type = "microvm"|' "$CONFIG" >"$LV_CONFIG"
+# (the shipped file leaves machine_type out: microvm for qemu, q35 for libvirt)
+sed -e '/^machine_type = /d' \
+	-e 's|^\[hypervisor.qemu\]|[hypervisor.libvirt]\nmachine_type = "microvm"|' \
+	"$CONFIG" >"$LV_CONFIG"
 new_id libvirt-refused
 CONFIG=$LV_CONFIG kr_detached "$ID" create --bundle "$TMP/sleeper" "$ID"
 check_contains "a create the libvirt backend refuses: error" "microvm" "$(detached_error "$ID")"

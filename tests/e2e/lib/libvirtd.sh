@@ -38,7 +38,8 @@ LIBVIRTD_MOUNTED=
 LIBVIRTD_MADE_RUN_DIR=
 LIBVIRTD_MADE_USER=
 LIBVIRTD_HOST=
-LIBVIRTD_STATE_DIRS="/var/lib/libvirt /var/log/libvirt /var/cache/libvirt"
+# /run/libvirt too: when it was there before (not made here), what the daemon adds to it goes.
+LIBVIRTD_STATE_DIRS="/run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt"
 
 libvirtd_log() { echo "libvirtd.sh: $*" >&2; }
 
