@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,17 +31,15 @@ int64_t harness_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* The test directory and all in it: sockets, the log, the hyperstart share's status files. */
 static void remove_dir(const char *dir)
 {
-	static const char *const names[] = { "proxy.sock", "ctl.sock", "io.sock", "proxy.log",
-		                             "console.sock" };
-	char path[128];
-
-	for (size_t i = 0; i < 5; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		unlink(path);
-	}
-	rmdir(dir);
+	nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 static void remove_dir_at_exit(void)
