@@ -3,13 +3,13 @@
 #include "cleanup.h"
 #include "json_util.h"
 #include "proxy_frame.h"
+#include "unix_socket.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,28 +38,11 @@ void proxy_io_tokens_clear(struct proxy_io_tokens *io)
 
 struct proxy_conn *proxy_conn_connect(const char *socket_path, int timeout_ms, kata_error_t *err)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int64_t deadline = now_ms() + timeout_ms;
 	struct proxy_conn *conn;
-	int fd;
+	int fd = unix_socket_connect(socket_path, timeout_ms, err);
 
-	if (strlen(socket_path) >= sizeof(addr.sun_path))
-		return kata_error_set(err, ENAMETOOLONG, "proxy socket path too long"), NULL;
-	strcpy(addr.sun_path, socket_path);
-	for (;;) {
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return kata_error_sys(err, "socket"), NULL;
-		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
-			break;
-		if ((errno != ENOENT && errno != ECONNREFUSED) || now_ms() >= deadline) {
-			kata_error_sys(err, "connect to the proxy at `%s`", socket_path);
-			close(fd);
-			return NULL;
-		}
-		close(fd);
-		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000 }, NULL);
-	}
+	if (fd < 0)
+		return kata_error_wrap(err, "the proxy"), NULL;
 	conn = xzalloc(sizeof(*conn));
 	conn->fd = fd;
 	conn->timeout_ms = timeout_ms;

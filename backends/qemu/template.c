@@ -24,6 +24,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "process.h"
+#include "unix_socket.h"
 
 #define TEMPLATE_START_TIMEOUT_MS 30000
 #define TEMPLATE_READY_TIMEOUT_MS 60000 /* boot under TCG on a busy host */
@@ -279,26 +280,6 @@ static void remove_template_files(const struct template_files *f)
 		log_warning("template: rmdir %s: %m", f->share);
 }
 
-static int connect_unix(const char *path, int timeout_ms, kata_error_t *err)
-{
-	int64_t deadline = process_now_ms() + timeout_ms;
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-	for (;;) {
-		cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		struct timespec ts = { .tv_sec = 0, .tv_nsec = 10 * 1000 * 1000 };
-
-		if (fd < 0)
-			return kata_error_sys(err, "socket");
-		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
-			return steal_fd(&fd);
-		if (process_now_ms() >= deadline)
-			return kata_error_sys(err, "connect %s", path);
-		nanosleep(&ts, NULL);
-	}
-}
-
 /* Reads the template's console until the agent says it is ready (its READY is queued for
  * the first host to open the control port: a clone's proxy). */
 static int wait_agent_ready(int console_fd, const struct process_id *qemu, int timeout_ms,
@@ -394,7 +375,7 @@ static int build_locked(const struct kata_config *config, kata_error_t *err)
 	if (launch_daemonizing(argv, TEMPLATE_START_TIMEOUT_MS, err) < 0 ||
 	    read_pid_file(f.pid, &pid, err) < 0 || process_identify(pid, &qemu, err) < 0)
 		goto out;
-	if ((console_fd = connect_unix(f.console, TEMPLATE_QMP_TIMEOUT_MS, err)) < 0 ||
+	if ((console_fd = unix_socket_connect(f.console, TEMPLATE_QMP_TIMEOUT_MS, err)) < 0 ||
 	    (qmp = qmp_connect(f.qmp, TEMPLATE_QMP_TIMEOUT_MS, err)) == NULL ||
 	    qmp_execute(qmp, "cont", NULL, NULL, TEMPLATE_QMP_TIMEOUT_MS, err) < 0 ||
 	    wait_agent_ready(console_fd, &qemu, TEMPLATE_READY_TIMEOUT_MS, err) < 0 ||
