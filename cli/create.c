@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "agent_call.h"
@@ -162,31 +160,6 @@ static int start_shim(const struct kata_config *config, struct container_record 
  * start); with start_now, starts it too on the same connection. Without a terminal the
  * shim is started while the guest still boots, off the path that waits for it: until the
  * process exists the proxy keeps what the shim sends. */
-/* Fresh entropy and the host's clock (docs/agent-protocol.md): the VM may be a clone of a
- * template, which wakes with the template's RNG state and time (docs/templating.md). */
-static int startpod_add_host_facts(json_object *startpod, kata_error_t *err)
-{
-	unsigned char entropy[64];
-	char hex[2 * sizeof(entropy) + 1];
-	struct timespec now;
-	json_object *when = json_object_new_object();
-
-	if (getrandom(entropy, sizeof(entropy), 0) != (ssize_t)sizeof(entropy)) {
-		json_object_put(when);
-		return kata_error_sys(err, "getrandom");
-	}
-	for (size_t i = 0; i < sizeof(entropy); i++)
-		snprintf(hex + 2 * i, 3, "%02x", entropy[i]);
-	explicit_bzero(entropy, sizeof(entropy));
-	json_add_string(startpod, "entropy", hex);
-	explicit_bzero(hex, sizeof(hex));
-	clock_gettime(CLOCK_REALTIME, &now);
-	json_object_object_add(when, "sec", json_object_new_int64((int64_t)now.tv_sec));
-	json_object_object_add(when, "nsec", json_object_new_int64(now.tv_nsec));
-	json_object_object_add(startpod, "hostTime", when);
-	return 0;
-}
-
 static int create_in_guest(const struct kata_config *config, struct container_record *record,
                            const struct oci_spec *spec, const char *pod_sandbox,
                            struct shim_launch *launch, bool start_now,
@@ -220,9 +193,6 @@ static int create_in_guest(const struct kata_config *config, struct container_re
 	json_add_string(startpod, "hostname", spec->hostname ?: record->id);
 	json_add_string(startpod, "shareDir", "kataShared");
 	network_startpod_add(startpod, record->sandbox.network);
-	if (config->agent.dialect == KATA_DIALECT_KATA &&
-	    startpod_add_host_facts(startpod, err) < 0)
-		goto out;
 	fault_point("registered");
 	/* A container of a pod joins the VM its sandbox container set up. */
 	if (pod_sandbox == NULL && (dialect_startpod(config, startpod, err) < 0 ||

@@ -2,7 +2,35 @@
 #include "json_util.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+/* Fresh entropy and the host's clock (docs/agent-protocol.md): the VM may be a clone of a
+ * template, which wakes with the template's RNG state and time (docs/templating.md). */
+static int startpod_add_host_facts(json_object *startpod, kata_error_t *err)
+{
+	unsigned char entropy[64];
+	char hex[2 * sizeof(entropy) + 1];
+	struct timespec now;
+	json_object *when = json_object_new_object();
+
+	if (getrandom(entropy, sizeof(entropy), 0) != (ssize_t)sizeof(entropy)) {
+		json_object_put(when);
+		return kata_error_sys(err, "getrandom");
+	}
+	for (size_t i = 0; i < sizeof(entropy); i++)
+		snprintf(hex + 2 * i, 3, "%02x", entropy[i]);
+	explicit_bzero(entropy, sizeof(entropy));
+	json_add_string(startpod, "entropy", hex);
+	explicit_bzero(hex, sizeof(hex));
+	clock_gettime(CLOCK_REALTIME, &now);
+	json_object_object_add(when, "sec", json_object_new_int64((int64_t)now.tv_sec));
+	json_object_object_add(when, "nsec", json_object_new_int64(now.tv_nsec));
+	json_object_object_add(startpod, "hostTime", when);
+	return 0;
+}
 
 int dialect_startpod(const struct kata_config *config, json_object *startpod, kata_error_t *err)
 {
@@ -17,6 +45,8 @@ int dialect_startpod(const struct kata_config *config, json_object *startpod, ka
 		return 0;
 	}
 	json_add_string(startpod, "shareFsType", virtio_fs ? "virtiofs" : "9p");
+	if (config->agent.dialect == KATA_DIALECT_KATA)
+		return startpod_add_host_facts(startpod, err);
 	return 0;
 }
 
