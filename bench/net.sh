@@ -42,15 +42,20 @@ net_pod() {
 
 # A copy of the test rootfs with iperf3 and the libraries it loads, serving iperf3 on 5201
 # and a TCP echo (busybox nc running cat) on 7; its network namespace is set per run.
+# /tmp is a tmpfs: iperf3 keeps each stream's buffer in a file it makes there and maps
+# shared, which the VM's 9p-shared rootfs refuses (the data connection then fails and the
+# server closes the control connection: "control socket has closed unexpectedly").
 net_bundle() {
 	local dir=$WORK/bundles/net lib
 	bundle net --copy "$dir" /bin/sh -c 'nc -ll -p 7 -e cat & exec iperf3 -s'
+	jq '.mounts += [{destination: "/tmp", type: "tmpfs", source: "tmpfs",
+		options: ["nosuid", "nodev", "mode=1777"]}]' "$dir/config.json" >"$dir/config.json.new" &&
+		mv -f "$dir/config.json.new" "$dir/config.json"
 	cp /usr/bin/iperf3 "$dir/rootfs/bin/iperf3"
 	for lib in $(ldd /usr/bin/iperf3 | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }'); do
 		mkdir -p "$dir/rootfs$(dirname "$lib")"
 		cp -L "$lib" "$dir/rootfs$lib"
 	done
-	mkdir -p "$dir/rootfs/tmp"
 }
 
 # net_spec POD: the bundle's config.json, joined to the pod's namespace.

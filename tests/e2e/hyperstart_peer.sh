@@ -9,6 +9,7 @@
 # hyperstart v1.1.0 reports no process's end in this guest (docs/dialects.md).
 set -u
 . "$(dirname "$0")/lib/runtime.sh"
+. "$(dirname "$0")/lib/netns.sh"
 
 PEER_DIR=$(dirname "$SRCDIR")/shared/peers/hyperstart
 if [ ! -x "$PEER_DIR/hyperstart" ]; then
@@ -30,6 +31,15 @@ if ! grep -q '^dialect = "hyperstart"' "$TMP/hyperstart.toml"; then
 	rt_finish
 fi
 CONFIG=$TMP/hyperstart.toml
+
+# The namespaces of the network case: a "host" side (the test's) and the container's.
+POD_NETNS=
+hs_cleanup() {
+	rt_cleanup
+	[ -n "$POD_NETNS" ] && ip netns del "$POD_NETNS" 2>/dev/null
+	netns_delete
+}
+trap hs_cleanup EXIT
 
 # file_has FILE TEXT: FILE contains TEXT.
 file_has() { grep -qF -- "$2" "$1" 2>/dev/null; }
@@ -221,10 +231,107 @@ case_exec() {
 	finish "exec" "$cid"
 }
 
+# A signal from the shim (SIGNALPROCESS, which hyperstart sends to a process group) reaches
+# the program once: a trap counts SIGUSR1.
+case_signal_once() {
+	local id shim
+	new_id signals
+	id=$ID
+	make_bundle "$TMP/$id" sh -c 'n=0; trap "n=\$((n+1)); echo usr1=\$n" USR1; echo ready
+		while :; do sleep 1 & wait; done'
+	if ! kr_detached "$id" run -d --bundle "$TMP/$id" "$id"; then
+		fail "run -d (signals)" "$(detached_error "$id")"
+		return
+	fi
+	wait_for "the trap" 60 file_has "$TMP/$id.out" "ready"
+	shim=$(state_field "$id" pid)
+	kill -USR1 "$shim"
+	wait_for "the first signal" 30 file_has "$TMP/$id.out" "usr1=1"
+	sleep 3
+	kill -USR1 "$shim"
+	wait_for "the second signal" 30 file_has "$TMP/$id.out" "usr1=2"
+	sleep 3
+	check_eq "a signal from the shim reaches the program once" $'ready\nusr1=1\nusr1=2' \
+		"$(cat "$TMP/$id.out")"
+	finish "signals" "$id"
+}
+
+# The container's network through hyperstart's STARTPOD interfaces and routes: a namespace
+# made here with a veth (MTU 1400) whose peer is the test's side; the guest NIC gets the
+# veth's name, address, MTU and MAC and the default route; TCP and ICMP both ways.
+case_network() {
+	local id out mac before
+	netns_create "kata-e2e-hsnet-$$" || {
+		fail "network namespace" "ip netns add failed"
+		return
+	}
+	POD_NETNS="kata-e2e-hspod-$$"
+	if ! { ip netns add "$POD_NETNS" &&
+		ip -n "$TEST_NETNS" link add "hs-$$" mtu 1400 type veth peer name eth0 mtu 1400 netns "$POD_NETNS" &&
+		ip -n "$TEST_NETNS" addr add 10.67.1.1/24 dev "hs-$$" &&
+		ip -n "$TEST_NETNS" link set "hs-$$" up &&
+		ip -n "$POD_NETNS" link set lo up &&
+		ip -n "$POD_NETNS" addr add 10.67.1.2/24 dev eth0 &&
+		ip -n "$POD_NETNS" link set eth0 up &&
+		ip -n "$POD_NETNS" route add default via 10.67.1.1; }; then
+		fail "the container's network namespace" "ip failed"
+		return
+	fi
+	before=$(ip -n "$POD_NETNS" -o link show eth0 | sed 's/state [A-Z]* //')
+	mac=$(ip -n "$POD_NETNS" -o link show eth0 | sed -n 's|.*link/ether \([^ ]*\).*|\1|p')
+	new_id net
+	id=$ID
+	make_bundle "$TMP/$id" /usr/sbin/httpd -f -p 80 -h /etc &&
+		bundle_edit "$TMP/$id" '.linux.namespaces = ([.linux.namespaces[] | select(.type != "network")]
+			+ [{type: "network", path: $p}])' --arg p "/run/netns/$POD_NETNS"
+	if ! kr_detached "$id" run -d --bundle "$TMP/$id" "$id"; then
+		fail "run -d in a network namespace" "$(detached_error "$id")"
+		return
+	fi
+	out=$(http_get 10.67.1.2 80 /hostname 120)
+	check_eq "TCP from the veth's peer to the container (httpd)" kata "$(tr -d '\n' <<<"$out")"
+	out=$(kr exec "$id" sh -c 'ip -o addr show dev eth0; cat /sys/class/net/eth0/mtu /sys/class/net/eth0/address; ip route' 2>&1 </dev/null)
+	check_contains "the guest's eth0 has the veth's address" "inet 10.67.1.2/24" "$out"
+	check_contains "the guest's eth0 has the veth's MTU" $'\n1400\n' "$out"
+	check_contains "the guest's eth0 has the veth's MAC" "$mac" "$out"
+	check_contains "the guest has the default route" "default via 10.67.1.1 dev eth0" "$out"
+	out=$("${IN_NETNS[@]}" busybox ping -c 1 -W 10 10.67.1.2 2>&1)
+	check_contains "ICMP: the guest answers a ping from the veth's peer" "1 packets received" "$out"
+	out=$(kr exec "$id" ping -c 1 -W 10 10.67.1.1 2>&1 </dev/null)
+	check_contains "ICMP: the guest pings the veth's peer" "1 packets received" "$out"
+	"${IN_NETNS[@]}" timeout 60 busybox nc -l -p 7070 >"$TMP/nc.out" 2>&1 &
+	track_bg "$!"
+	sleep 1
+	kr exec "$id" sh -c 'echo from-the-guest | nc -w 5 10.67.1.1 7070' >/dev/null 2>&1 </dev/null
+	wait_for "the guest's TCP connection" 20 file_has "$TMP/nc.out" "from-the-guest"
+	check_eq "TCP from the guest to the veth's peer" "from-the-guest" "$(cat "$TMP/nc.out")"
+	finish "network" "$id"
+	check_eq "after delete the veth is as it was" "$before" \
+		"$(ip -n "$POD_NETNS" -o link show eth0 | sed 's/state [A-Z]* //')"
+	check_eq "after delete no tap is left" "" "$(kata_taps_in "/run/netns/$POD_NETNS")"
+	check_eq "after delete no filter is left" "" "$(ip netns exec "$POD_NETNS" tc qdisc show dev eth0 ingress 2>&1)"
+	ip -n "$POD_NETNS" -6 addr add fd00:6b67::2/64 dev eth0 nodad
+	new_id net6
+	make_bundle "$TMP/$ID" /bin/true &&
+		bundle_edit "$TMP/$ID" '.linux.namespaces = ([.linux.namespaces[] | select(.type != "network")]
+			+ [{type: "network", path: $p}])' --arg p "/run/netns/$POD_NETNS"
+	out=$(kr create --bundle "$TMP/$ID" "$ID" 2>&1)
+	check_eq "an IPv6 address: create fails" 1 "$?"
+	check_contains "... naming the address and the dialect" \
+		"interface \`eth0\`: address fd00:6b67::2/64: not possible with the hyperstart dialect" "$out"
+	check_nothing_left "create with an IPv6 address" "$ID"
+	check_eq "... and no tap is left" "" "$(kata_taps_in "/run/netns/$POD_NETNS")"
+	ip netns del "$POD_NETNS"
+	POD_NETNS=
+	netns_delete
+}
+
 case_run_output
 case_run_statuses
 case_run_process
 case_bind_mounts
 case_lifecycle
 case_exec
+case_signal_once
+case_network
 rt_finish
