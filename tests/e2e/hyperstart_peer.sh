@@ -4,7 +4,9 @@
 # run and exec with output on both streams and exit statuses (0, N, 128+N),
 # create/start/state/kill/delete, exec with and without a terminal (window size), stdin
 # with its EOF, the 9p-shared rootfs, bind mounts, environment, working directory, user;
-# and the operations hyperstart has no message for fail naming the dialect. SKIP without
+# a signal from the shim reaching the program once; orphans reaped (no zombie of the
+# container's programs); networking (IPv4) through hyperstart's STARTPOD interfaces and
+# routes; and the operations hyperstart has no message for fail naming the dialect. SKIP without
 # the peer. The statuses come through kata-hyperstart-wait's files in the share, since
 # hyperstart v1.1.0 reports no process's end in this guest (docs/dialects.md).
 set -u
@@ -255,6 +257,42 @@ case_signal_once() {
 	finish "signals" "$id"
 }
 
+# A daemon's orphan is reaped: the container's shell starts a loop in the background from a
+# shell that exits at once, so the loop is an orphan in the pod's pid namespace, whose init
+# (hyperstart's) reaps it when it ends. What stays a zombie is only what hyperstart itself
+# started (kata-hyperstart-wait, one per ended process) and a helper of its own
+# (docs/dialects.md), never a program of the container.
+case_orphan_reaped() {
+	local id pid out
+	new_id orphan
+	id=$ID
+	make_bundle --copy "$TMP/$id" sh -c \
+		'sh -c "(while [ ! -e /tmp/orphan-go ]; do sleep 1; done) & echo orphan=\$!"; exec sleep 1000'
+	if ! kr_detached "$id" run -d --bundle "$TMP/$id" "$id"; then
+		fail "run -d (orphan)" "$(detached_error "$id")"
+		return
+	fi
+	wait_for "the orphan's pid" 60 file_has "$TMP/$id.out" "orphan="
+	pid=$(sed -n 's/^orphan=\([0-9]*\).*/\1/p' "$TMP/$id.out")
+	# let it end, then look for it for up to 30 s
+	out=$(kr exec "$id" sh -c 'p=$1
+		[ -e /proc/$p ] && echo "running: $(cut -d" " -f2-3 /proc/$p/stat)"
+		touch /tmp/orphan-go
+		i=0
+		while [ -e /proc/$p ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done
+		if [ -e /proc/$p ]; then echo "left: $(cat /proc/$p/stat)"; else echo gone; fi' \
+		sh "$pid" 2>&1 </dev/null)
+	check_contains "an orphan of the container's program runs" "running: (sh) S" "$out"
+	check_contains "... and is reaped when it ends: no zombie" "gone" "$out"
+	kr exec "$id" sh -c 'exit 3' </dev/null >/dev/null 2>&1
+	out=$(kr exec "$id" sh -c 'cat /proc/[0-9]*/stat | awk "\$3 == \"Z\" { print \$2 }"; echo listed' \
+		2>/dev/null </dev/null)
+	check_contains "the processes listed" listed "$out"
+	check_eq "the zombies are hyperstart's and kata-hyperstart-wait's only" "" \
+		"$(grep -v -x -e '(kata-hyperstart)' -e '(init)' -e listed <<<"$out")"
+	finish "orphan" "$id"
+}
+
 # The container's network through hyperstart's STARTPOD interfaces and routes: a namespace
 # made here with a veth (MTU 1400) whose peer is the test's side; the guest NIC gets the
 # veth's name, address, MTU and MAC and the default route; TCP and ICMP both ways.
@@ -332,5 +370,6 @@ case_bind_mounts
 case_lifecycle
 case_exec
 case_signal_once
+case_orphan_reaped
 case_network
 rt_finish
