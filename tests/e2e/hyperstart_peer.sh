@@ -144,7 +144,7 @@ case_bind_mounts() {
 }
 
 case_lifecycle() {
-	local out status id
+	local out status id op
 	new_id life
 	id=$ID
 	make_bundle "$TMP/$id" sh -c 'echo started; sleep 1000'
@@ -168,6 +168,16 @@ case_lifecycle() {
 	else
 		fail "ps: refused, naming the dialect" "exit $status: $out"
 	fi
+	for op in "update --memory 268435456:update" "events --stats:events --stats"; do
+		# shellcheck disable=SC2086 # the operation's words
+		out=$(kr ${op%%:*} "$id" 2>&1)
+		status=$?
+		if [ $status -ne 0 ] && [[ "$out" == *"${op#*:}: not possible with the hyperstart dialect"* ]]; then
+			pass "${op#*:}: refused, naming the dialect"
+		else
+			fail "${op#*:}: refused, naming the dialect" "exit $status: $out"
+		fi
+	done
 	out=$(kr kill "$id" TERM 2>&1)
 	check_eq "kill TERM: accepted" "" "$out"
 	if wait_status "$id" stopped 30 2>/dev/null; then
@@ -179,6 +189,17 @@ case_lifecycle() {
 	check_eq "delete" "" "$out"
 	check_nothing_left "lifecycle" "$id"
 }
+
+# exec_has_process ID WORD: a live process of the container has WORD in its command line
+# (a zombie's is empty).
+exec_has_process() {
+	kr exec "$1" sh -c 'for f in /proc/[0-9]*/cmdline; do
+		[ "$(tr "\0" " " <"$f" 2>/dev/null)" = "sleep $0 " ] && exit 0; done; exit 1' \
+		"$2" </dev/null >/dev/null 2>&1
+}
+
+# not COMMAND...: COMMAND fails.
+not() { ! "$@"; }
 
 case_exec() {
 	local cid out rpid
@@ -230,6 +251,22 @@ case_exec() {
 	check_contains "exec --tty: window size from the shim" "rows=40" "$out"
 	check_contains "exec --tty: window size (columns)" "cols=120" "$out"
 	kill "$rpid" 2>/dev/null
+
+	# killing an exec's shim kills its process (the proxy's SIGNALPROCESS 9)
+	kr exec --detach --pid-file "$TMP/e4.pid" "$cid" sh -c 'exec sleep 4242' \
+		>/dev/null 2>&1 </dev/null
+	wait_for "the process" 60 exec_has_process "$cid" 4242
+	if exec_has_process "$cid" 4242; then
+		pass "exec: the process runs"
+	else
+		fail "exec: the process runs" "no sleep 4242 in the container"
+	fi
+	kill -KILL "$(cat "$TMP/e4.pid")"
+	if wait_for "the process's end" 30 not exec_has_process "$cid" 4242; then
+		pass "killing an exec's shim kills its process"
+	else
+		fail "killing an exec's shim kills its process" "sleep 4242 still runs"
+	fi
 	finish "exec" "$cid"
 }
 
