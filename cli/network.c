@@ -347,12 +347,23 @@ out:
 	return ret;
 }
 
-int network_setup(const struct kata_config *config, const struct oci_spec *spec,
-                  json_object **record, const struct network_checkpoint *cp,
-                  struct network_nics *nics, kata_error_t *err)
+bool network_wants_own_netns(const struct kata_config *config, const struct oci_spec *spec)
 {
 	const char *model = config->runtime.internetworking_model;
 	const struct oci_namespace *ns = oci_spec_namespace(spec, OCI_NS_NETWORK);
+
+	if (model == NULL || strcmp(model, "none") == 0 || config->runtime.disable_new_netns ||
+	    ns == NULL || ns->path != NULL || spec->hooks == NULL)
+		return false;
+	return spec->hooks->lists[OCI_HOOK_PRESTART].n_hooks > 0 ||
+	       spec->hooks->lists[OCI_HOOK_CREATE_RUNTIME].n_hooks > 0;
+}
+
+int network_setup_at(const struct kata_config *config, const char *netns_path, json_object **record,
+                     const struct network_checkpoint *cp, struct network_nics *nics,
+                     kata_error_t *err)
+{
+	const char *model = config->runtime.internetworking_model;
 	int saved = -1;
 	int ret;
 
@@ -360,21 +371,30 @@ int network_setup(const struct kata_config *config, const struct oci_spec *spec,
 	memset(nics, 0, sizeof(*nics));
 	for (size_t i = 0; i < NETWORK_MAX_INTERFACES; i++)
 		nics->nics[i].tap_fd = -1;
-	if (model == NULL || strcmp(model, "none") == 0 || ns == NULL || ns->path == NULL)
+	if (model == NULL || strcmp(model, "none") == 0 || netns_path == NULL)
 		return 0;
 	if (strcmp(model, "tcfilter") != 0)
 		return kata_error_set(err, ENOTSUP,
 		                      "network: internetworking_model `%s` is not supported yet "
 		                      "(tcfilter or none)",
 		                      model);
-	if (netns_enter(ns->path, &saved, err) < 0)
+	if (netns_enter(netns_path, &saved, err) < 0)
 		return kata_error_wrap(err, "network");
-	ret = setup_in_netns(ns->path, record, cp, nics, err);
+	ret = setup_in_netns(netns_path, record, cp, nics, err);
 	if (netns_return(&saved, ret < 0 ? NULL : err) < 0) {
 		network_nics_clear(nics);
 		ret = -1;
 	}
-	return ret < 0 ? kata_error_wrap(err, "network namespace `%s`", ns->path) : 0;
+	return ret < 0 ? kata_error_wrap(err, "network namespace `%s`", netns_path) : 0;
+}
+
+int network_setup(const struct kata_config *config, const struct oci_spec *spec,
+                  json_object **record, const struct network_checkpoint *cp,
+                  struct network_nics *nics, kata_error_t *err)
+{
+	const struct oci_namespace *ns = oci_spec_namespace(spec, OCI_NS_NETWORK);
+
+	return network_setup_at(config, ns != NULL ? ns->path : NULL, record, cp, nics, err);
 }
 
 int network_teardown(json_object *record, kata_error_t *err)

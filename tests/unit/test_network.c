@@ -16,7 +16,9 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -473,6 +475,103 @@ START_TEST(test_teardown_after_the_engine_removed_the_namespace)
 }
 END_TEST
 
+/* The namespace create makes for Docker's hook: new, bind-mounted on a file (in a mount
+ * namespace of the test's own, gone with it), the runtime staying in its own; the hooks'
+ * process stands in it and is reaped when let go. */
+START_TEST(test_own_netns_and_its_holder)
+{
+	cleanup_error kata_error_t err = NULL;
+	char dir[] = "/tmp/kata-test-netns-XXXXXX";
+	cleanup_free char *path = NULL, *proc = NULL;
+	struct netns_holder holder;
+	struct stat made, self, held;
+	pid_t pid;
+
+	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
+	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path = xasprintf("%s/netns", dir);
+	ck_assert_msg(netns_create_at(path, &err) == 0, "%s", err != NULL ? err->message : "");
+	ck_assert_int_eq(stat(path, &made), 0);
+	ck_assert_int_eq(stat("/proc/thread-self/ns/net", &self), 0);
+	ck_assert(made.st_ino != self.st_ino);
+	/* the same file again: refused, the first left as it was */
+	ck_assert_int_eq(netns_create_at(path, &err), -1);
+	ck_assert_msg(strstr(err->message, "File exists") != NULL, "%s", err->message);
+	kata_error_free(&err);
+	ck_assert_int_eq(stat(path, &held), 0);
+	ck_assert_uint_eq(held.st_ino, made.st_ino);
+
+	ck_assert_msg(netns_holder_start(path, &holder, &err) == 0, "%s", err->message);
+	pid = holder.pid;
+	proc = xasprintf("/proc/%d/ns/net", (int)pid);
+	ck_assert_int_eq(stat(proc, &held), 0);
+	ck_assert_uint_eq(held.st_ino, made.st_ino);
+	netns_holder_stop(&holder);
+	ck_assert_int_eq(kill(pid, 0), -1); /* reaped, not a zombie */
+	netns_holder_stop(&holder);         /* harmless twice */
+
+	/* without a path it stays in the runtime's */
+	ck_assert_int_eq(netns_holder_start(NULL, &holder, &err), 0);
+	free(proc);
+	proc = xasprintf("/proc/%d/ns/net", (int)holder.pid);
+	ck_assert_int_eq(stat(proc, &held), 0);
+	ck_assert_uint_eq(held.st_ino, self.st_ino);
+	netns_holder_stop(&holder);
+
+	/* not a namespace: a clear error, no process left */
+	ck_assert_int_eq(netns_holder_start(dir, &holder, &err), -1);
+	ck_assert_msg(strstr(err->message, "could not enter") != NULL, "%s", err->message);
+	ck_assert_int_eq(holder.pid, -1);
+	kata_error_free(&err);
+	ck_assert_int_eq(netns_holder_start("/run/netns/kata-test-no-such", &holder, &err), -1);
+	ck_assert_int_eq(holder.pid, -1);
+
+	ck_assert_int_eq(umount2(path, MNT_DETACH), 0);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+static bool wants_own(const char *model, bool disabled, const char *netns, const char *hooks)
+{
+	cleanup_error kata_error_t err = NULL;
+	cleanup_free char *text =
+	        xasprintf("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+	                  "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},%s"
+	                  "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}%s]}}",
+	                  hooks, netns);
+	struct oci_spec *spec = oci_spec_parse(text, strlen(text), &err);
+	bool wants;
+
+	ck_assert_msg(spec != NULL, "%s", err != NULL ? err->message : "");
+	config.runtime.internetworking_model = (char *)model;
+	config.runtime.disable_new_netns = disabled;
+	wants = network_wants_own_netns(&config, spec);
+	oci_spec_free(spec);
+	return wants;
+}
+
+/* Made only when the spec asks for a new namespace and hooks are there to fill it. */
+START_TEST(test_when_the_runtime_makes_the_namespace)
+{
+	const char *new_ns = ",{\"type\":\"network\"}";
+	const char *path = ",{\"type\":\"network\",\"path\":\"/run/netns/x\"}";
+	const char *prestart = "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]},";
+	const char *create_runtime = "\"hooks\":{\"createRuntime\":[{\"path\":\"/bin/true\"}]},";
+	const char *poststart = "\"hooks\":{\"poststart\":[{\"path\":\"/bin/true\"}]},";
+
+	ck_assert(wants_own("tcfilter", false, new_ns, prestart));
+	ck_assert(wants_own("tcfilter", false, new_ns, create_runtime));
+	ck_assert(!wants_own("tcfilter", false, new_ns, poststart));
+	ck_assert(!wants_own("tcfilter", false, new_ns, ""));
+	ck_assert(!wants_own("tcfilter", false, path, prestart));
+	ck_assert(!wants_own("tcfilter", false, "", prestart)); /* the host's network */
+	ck_assert(!wants_own("none", false, new_ns, prestart));
+	ck_assert(!wants_own("tcfilter", true, new_ns, prestart));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("network");
@@ -489,6 +588,11 @@ int main(void)
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_teardown_after_a_half_made_setup);
 	tcase_add_test(tc, test_teardown_after_the_engine_removed_the_namespace);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("own namespace");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_own_netns_and_its_holder);
+	tcase_add_test(tc, test_when_the_runtime_makes_the_namespace);
 	suite_add_tcase(s, tc);
 	runner = srunner_create(s);
 	/* every test unshares a network namespace of its own: it must run in its own process */
