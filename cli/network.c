@@ -1,5 +1,6 @@
-/* internetworking_model = "tcfilter": each interface of the container's network namespace
- * joined to a tap by two tc redirects, the tap given to the VM (network.h). */
+/* The container's network namespace carried into the VM (network.h): each interface joined
+ * to a tap by two tc redirects (internetworking_model = "tcfilter"), or given a macvtap in
+ * passthru mode ("macvtap"), the tap given to the VM. */
 #include <net/if.h> /* before the linux/ headers */
 #include <errno.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ struct netns_view {
 	size_t n_routes;
 	struct endpoint endpoints[NETWORK_MAX_INTERFACES];
 	size_t n_endpoints;
+	bool macvtap; /* the model: macvtap, or tcfilter */
 };
 
 static void netns_view_clear(struct netns_view *view)
@@ -79,12 +81,18 @@ static int pick_endpoint(struct mnl_socket *nl, struct netns_view *view, const s
 		                      "interface `%s`: a %s device cannot be carried into the VM "
 		                      "(veth, macvlan and ipvlan can)",
 		                      link->name, link->kind[0] ? link->kind : "physical");
+	/* A macvtap on a macvlan would sit on the macvlan's own lower device, outside. */
+	if (view->macvtap && strcmp(link->kind, "veth") != 0)
+		return kata_error_set(err, ENOTSUP,
+		                      "interface `%s`: internetworking_model macvtap carries "
+		                      "veth devices only, not a %s device",
+		                      link->name, link->kind);
 	if (!link->has_mac)
 		return kata_error_set(err, EINVAL, "interface `%s`: no MAC address", link->name);
 	if (view->n_endpoints == NETWORK_MAX_INTERFACES)
 		return kata_error_set(err, E2BIG, "interface `%s`: more than %d interfaces",
 		                      link->name, NETWORK_MAX_INTERFACES);
-	if (nl_has_ingress(nl, link->ifindex, &has_ingress, err) < 0)
+	if (!view->macvtap && nl_has_ingress(nl, link->ifindex, &has_ingress, err) < 0)
 		return kata_error_wrap(err, "interface `%s`", link->name);
 	/* delete removes the ingress qdisc it finds: it must be ours alone. */
 	if (has_ingress)
@@ -205,7 +213,7 @@ static json_object *record_json(const char *netns, const struct netns_view *view
 	json_object *endpoints = json_object_new_array();
 	json_object *interfaces = json_object_new_array();
 
-	json_add_string(rec, "model", "tcfilter");
+	json_add_string(rec, "model", view->macvtap ? "macvtap" : "tcfilter");
 	json_add_string(rec, "netns", netns);
 	for (size_t i = 0; i < view->n_endpoints; i++) {
 		const struct endpoint *ep = &view->endpoints[i];
@@ -226,10 +234,11 @@ static json_object *record_json(const char *netns, const struct netns_view *view
 
 /* --- making and removing -------------------------------------------------------------- */
 
-/* Removes the tap and the veth's ingress qdisc (with its filters) of every endpoint the
- * record names, in the current namespace. The veth is matched by name and index, so that
- * another interface that took the name is left alone. */
-static int remove_endpoints(struct mnl_socket *nl, json_object *endpoints, kata_error_t *err)
+/* Removes the tap (or macvtap) and, with tcfilter, the veth's ingress qdisc (with its
+ * filters) of every endpoint the record names, in the current namespace. The veth is matched
+ * by name and index, so that another interface that took the name is left alone. */
+static int remove_endpoints(struct mnl_socket *nl, json_object *endpoints, bool tcfilter,
+                            kata_error_t *err)
 {
 	size_t n = json_object_is_type(endpoints, json_type_array)
 	                   ? json_object_array_length(endpoints)
@@ -248,7 +257,7 @@ static int remove_endpoints(struct mnl_socket *nl, json_object *endpoints, kata_
 		    json_get_string(e, "tap", "endpoints", true, &tap, &step) < 0 ||
 		    json_get_int32(e, "index", "endpoints", true, &index, &step) < 0)
 			goto next;
-		found = nl_link_index(nl, device, &step);
+		found = tcfilter ? nl_link_index(nl, device, &step) : 0;
 		if (found < 0 ||
 		    (found > 0 && found == index && nl_ingress_delete(nl, found, &step) < 0))
 			goto next;
@@ -275,6 +284,25 @@ static int remove_endpoints(struct mnl_socket *nl, json_object *endpoints, kata_
 		kata_error_move(err, &first);
 		return -1;
 	}
+	return 0;
+}
+
+/* The macvtap takes the veth's MAC address and every frame arriving on it; what the guest
+ * sends leaves through the veth. */
+static int plumb_macvtap(struct mnl_socket *nl, const struct endpoint *ep,
+                         struct hypervisor_nic *nic, kata_error_t *err)
+{
+	int index = 0;
+	cleanup_close int fd =
+	        network_macvtap_open(nl, ep->link.ifindex, ep->link.mac, ep->tap, &index, err);
+
+	if (fd < 0)
+		return -1;
+	if (nl_link_set_mtu_up(nl, index, ep->link.mtu, err) < 0)
+		return kata_error_wrap(err, "macvtap `%s`", ep->tap);
+	nic->tap_fd = steal_fd(&fd);
+	network_format_mac(ep->link.mac, nic->mac);
+	nic->mtu = ep->link.mtu;
 	return 0;
 }
 
@@ -305,12 +333,12 @@ static int plumb_endpoint(struct mnl_socket *nl, const struct endpoint *ep,
 	return 0;
 }
 
-static int setup_in_netns(const char *netns, json_object **record,
+static int setup_in_netns(const char *netns, bool macvtap, json_object **record,
                           const struct network_checkpoint *cp, struct network_nics *nics,
                           kata_error_t *err)
 {
 	struct mnl_socket *nl = nl_open(err);
-	struct netns_view view = { 0 };
+	struct netns_view view = { .macvtap = macvtap };
 	int ret = -1;
 
 	if (nl == NULL)
@@ -324,7 +352,8 @@ static int setup_in_netns(const char *netns, json_object **record,
 	if (cp != NULL && cp->save != NULL)
 		cp->save(cp->opaque); /* delete --force must know the taps before they exist */
 	for (size_t i = 0; i < view.n_endpoints && ret == 0; i++) {
-		ret = plumb_endpoint(nl, &view.endpoints[i], &nics->nics[i], err);
+		ret = macvtap ? plumb_macvtap(nl, &view.endpoints[i], &nics->nics[i], err)
+		              : plumb_endpoint(nl, &view.endpoints[i], &nics->nics[i], err);
 		if (ret < 0)
 			kata_error_wrap(err, "interface `%s`", view.endpoints[i].link.name);
 		else
@@ -336,7 +365,7 @@ static int setup_in_netns(const char *netns, json_object **record,
 
 		network_nics_clear(nics);
 		json_object_object_get_ex(*record, "endpoints", &endpoints);
-		if (remove_endpoints(nl, endpoints, &undo_err) < 0) {
+		if (remove_endpoints(nl, endpoints, !macvtap, &undo_err) < 0) {
 			log_warning("undo network set-up: %s", undo_err->message);
 			kata_error_free(&undo_err);
 		}
@@ -373,14 +402,14 @@ int network_setup_at(const struct kata_config *config, const char *netns_path, j
 		nics->nics[i].tap_fd = -1;
 	if (model == NULL || strcmp(model, "none") == 0 || netns_path == NULL)
 		return 0;
-	if (strcmp(model, "tcfilter") != 0)
+	if (strcmp(model, "tcfilter") != 0 && strcmp(model, "macvtap") != 0)
 		return kata_error_set(err, ENOTSUP,
 		                      "network: internetworking_model `%s` is not supported yet "
-		                      "(tcfilter or none)",
+		                      "(tcfilter, macvtap or none)",
 		                      model);
 	if (netns_enter(netns_path, &saved, err) < 0)
 		return kata_error_wrap(err, "network");
-	ret = setup_in_netns(netns_path, record, cp, nics, err);
+	ret = setup_in_netns(netns_path, strcmp(model, "macvtap") == 0, record, cp, nics, err);
 	if (netns_return(&saved, ret < 0 ? NULL : err) < 0) {
 		network_nics_clear(nics);
 		ret = -1;
@@ -399,7 +428,7 @@ int network_setup(const struct kata_config *config, const struct oci_spec *spec,
 
 int network_teardown(json_object *record, kata_error_t *err)
 {
-	cleanup_free char *netns = NULL;
+	cleanup_free char *netns = NULL, *model = NULL;
 	json_object *endpoints = NULL;
 	struct mnl_socket *nl;
 	kata_error_t enter_err = NULL;
@@ -409,6 +438,7 @@ int network_teardown(json_object *record, kata_error_t *err)
 	if (record == NULL)
 		return 0;
 	if (json_get_string(record, "netns", "network", true, &netns, err) < 0 ||
+	    json_get_string(record, "model", "network", false, &model, err) < 0 ||
 	    json_get_array(record, "endpoints", "network", false, &endpoints, err) < 0)
 		return kata_error_wrap(err, "network");
 	if (netns_enter(netns, &saved, &enter_err) < 0) {
@@ -421,7 +451,9 @@ int network_teardown(json_object *record, kata_error_t *err)
 		return kata_error_wrap(err, "network");
 	}
 	nl = nl_open(err);
-	ret = nl == NULL ? -1 : remove_endpoints(nl, endpoints, err);
+	ret = nl == NULL ? -1
+	                 : remove_endpoints(nl, endpoints,
+	                                    model == NULL || strcmp(model, "macvtap") != 0, err);
 	nl_close(nl);
 	if (netns_return(&saved, ret < 0 ? NULL : err) < 0)
 		ret = -1;

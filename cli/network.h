@@ -1,6 +1,7 @@
 /* The container's network in its VM (docs/network.md): for every interface the engine put
  * in the container's network namespace, a tap in that namespace joined to it by tc
- * redirects (internetworking_model = "tcfilter"), a virtio-net device on the tap, and the
+ * redirects (internetworking_model = "tcfilter") or a macvtap on it ("macvtap"), a
+ * virtio-net device on the tap, and the
  * interface's addresses and routes handed to the agent in STARTPOD.
  *
  * What was made is kept as JSON in the sandbox's record (sandbox_record.network), written
@@ -94,6 +95,13 @@ void netns_holder_stop(struct netns_holder *holder);
 /* Creates a tap named name in the current network namespace (with a vnet header, as qemu
  * uses it); it lives as long as the returned fd (or a copy) is open. */
 int network_tap_open(const char *name, kata_error_t *err);
+
+/* Creates a macvtap named name in passthru mode on the link lower_ifindex (whose MAC address
+ * is mac) in the current network namespace and opens its /dev/tapN; *ifindex is N, the
+ * macvtap's index. The macvtap outlives the fd: nl_link_delete removes it. */
+struct mnl_socket;
+int network_macvtap_open(struct mnl_socket *nl, int lower_ifindex, const unsigned char mac[6],
+                         const char *name, int *ifindex, kata_error_t *err);
 
 /* "02:42:ac:11:00:02" */
 void network_format_mac(const unsigned char mac[6], char out[18]);

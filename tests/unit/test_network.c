@@ -417,7 +417,7 @@ START_TEST(test_refusals)
 	assert_refused("tcfilter", "/run/netns/kata-test-no-such-netns",
 	               "network namespace `/run/netns/kata-test-no-such-netns`: No such file");
 	assert_refused("tcfilter", "/proc/self/ns/uts", "`/proc/self/ns/uts`: enter");
-	assert_refused("macvtap", ctr_ns, "internetworking_model `macvtap` is not supported");
+	assert_refused("bridged", ctr_ns, "internetworking_model `bridged` is not supported");
 	run_in("ip link add br0 type bridge && ip link set br0 up");
 	assert_refused("tcfilter", ctr_ns,
 	               "interface `br0`: a bridge device cannot be carried into the VM");
@@ -461,6 +461,88 @@ START_TEST(test_teardown_after_a_half_made_setup)
 	free(left);
 	left = output("tc qdisc show dev eth0");
 	ck_assert_msg(strstr(left, "ingress") != NULL, "%s", left);
+}
+END_TEST
+
+/* Whether this kernel makes macvtap devices (CONFIG_MACVTAP). */
+static bool kernel_has_macvtap(void)
+{
+	return system("ip link add kata-mvt-probe link peer0 type macvtap mode passthru "
+	              ">/dev/null 2>&1 && ip link del kata-mvt-probe") == 0;
+}
+
+/* internetworking_model = "macvtap": a macvtap in passthru mode on the veth, with its MAC and
+ * MTU; its /dev/tapN carries frames both ways; teardown leaves the veth as it was. */
+START_TEST(test_macvtap_plumbs_carries_and_is_removed)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct oci_spec *spec = spec_with_netns(ctr_ns);
+	struct network_nics nics;
+	cleanup_json json_object *record = NULL;
+	cleanup_free char *before = eth0_state();
+	cleanup_free char *links = NULL, *after = NULL, *qdiscs = NULL;
+	cleanup_close int peer = -1;
+	unsigned char frame[VNET_HDR_LEN + 128] = { 0 };
+	json_object *model = NULL;
+	size_t len;
+
+	if (!kernel_has_macvtap()) {
+		printf("SKIP macvtap: this kernel makes no macvtap devices (CONFIG_MACVTAP)\n");
+		oci_spec_free(spec);
+		return;
+	}
+	config.runtime.internetworking_model = "macvtap";
+	ck_assert_msg(network_setup(&config, spec, &record, NULL, &nics, &err) == 0, "%s",
+	              err->message);
+	ck_assert_uint_eq(nics.n, 1);
+	ck_assert_int_ge(nics.nics[0].tap_fd, 0);
+	ck_assert_str_eq(nics.nics[0].mac, "02:42:ac:11:00:02");
+	ck_assert_uint_eq(nics.nics[0].mtu, 1400);
+	ck_assert(json_object_object_get_ex(record, "model", &model));
+	ck_assert_str_eq(json_object_get_string(model), "macvtap");
+	links = output("ip -d -o link show tap0_kata");
+	ck_assert_msg(strstr(links, "tap0_kata@eth0") && strstr(links, "macvtap mode passthru") &&
+	                      strstr(links, "mtu 1400") && strstr(links, ",UP") &&
+	                      strstr(links, "02:42:ac:11:00:02"),
+	              "%s", links);
+	/* no tc plumbing with this model */
+	qdiscs = output("tc qdisc show dev eth0");
+	ck_assert_msg(strstr(qdiscs, "ingress") == NULL, "%s", qdiscs);
+
+	peer = packet_socket("peer0");
+	len = make_frame(frame + VNET_HDR_LEN, "from the guest");
+	ck_assert_int_eq(write(nics.nics[0].tap_fd, frame, VNET_HDR_LEN + len),
+	                 (ssize_t)(VNET_HDR_LEN + len));
+	ck_assert(receive(peer, 0, "from the guest"));
+	len = make_frame(frame, "to the guest");
+	ck_assert_int_eq(write(peer, frame, len), (ssize_t)len);
+	ck_assert(receive(nics.nics[0].tap_fd, VNET_HDR_LEN, "to the guest"));
+
+	network_nics_clear(&nics);
+	ck_assert_msg(network_teardown(record, &err) == 0, "%s", err->message);
+	free(links);
+	links = output("ip -o link show");
+	ck_assert_msg(strstr(links, "tap0_kata") == NULL, "%s", links);
+	after = eth0_state(); /* its promiscuity back to 0 too */
+	ck_assert_str_eq(before, after);
+	ck_assert_msg(network_teardown(record, &err) == 0, "%s", err->message);
+	oci_spec_free(spec);
+}
+END_TEST
+
+START_TEST(test_macvtap_refusals)
+{
+	if (!kernel_has_macvtap()) {
+		printf("SKIP macvtap: this kernel makes no macvtap devices (CONFIG_MACVTAP)\n");
+		return;
+	}
+	/* its macvtap would sit on the macvlan's lower device, outside the namespace */
+	run_in("ip link add mv0 link eth0 type macvlan && ip link set mv0 up");
+	assert_refused("macvtap", ctr_ns,
+	               "interface `mv0`: internetworking_model macvtap carries veth devices "
+	               "only, not a macvlan device");
+	run_in("ip link del mv0 && ip tuntap add tap0_kata mode tap");
+	assert_refused("macvtap", ctr_ns, "a link named `tap0_kata` exists already");
 }
 END_TEST
 
@@ -588,6 +670,12 @@ int main(void)
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_teardown_after_a_half_made_setup);
 	tcase_add_test(tc, test_teardown_after_the_engine_removed_the_namespace);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("macvtap");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_macvtap_plumbs_carries_and_is_removed);
+	tcase_add_test(tc, test_macvtap_refusals);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("own namespace");
 	tcase_set_timeout(tc, 30);
