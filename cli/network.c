@@ -381,11 +381,78 @@ bool network_wants_own_netns(const struct kata_config *config, const struct oci_
 	const char *model = config->runtime.internetworking_model;
 	const struct oci_namespace *ns = oci_spec_namespace(spec, OCI_NS_NETWORK);
 
-	if (model == NULL || strcmp(model, "none") == 0 || config->runtime.disable_new_netns ||
-	    ns == NULL || ns->path != NULL || spec->hooks == NULL)
-		return false;
-	return spec->hooks->lists[OCI_HOOK_PRESTART].n_hooks > 0 ||
-	       spec->hooks->lists[OCI_HOOK_CREATE_RUNTIME].n_hooks > 0;
+	return model != NULL && strcmp(model, "none") != 0 && !config->runtime.disable_new_netns &&
+	       ns != NULL && ns->path == NULL;
+}
+
+static bool endpoint_recorded(json_object *endpoints, const char *name)
+{
+	size_t n = json_object_is_type(endpoints, json_type_array)
+	                   ? json_object_array_length(endpoints)
+	                   : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(endpoints, i), *v = NULL;
+
+		if ((json_object_object_get_ex(e, "device", &v) &&
+		     strcmp(json_object_get_string(v), name) == 0) ||
+		    (json_object_object_get_ex(e, "tap", &v) &&
+		     strcmp(json_object_get_string(v), name) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* The first interface of the namespace that create would have carried and did not. */
+static int find_new_interface(struct mnl_socket *nl, json_object *record, char *name,
+                              kata_error_t *err)
+{
+	cleanup_free struct nl_link *links = NULL;
+	json_object *endpoints = NULL;
+	size_t n = 0;
+
+	if (record != NULL)
+		json_object_object_get_ex(record, "endpoints", &endpoints);
+	if (nl_links(nl, &links, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct nl_link *link = &links[i];
+
+		if ((link->flags & IFF_LOOPBACK) ||
+		    (link->type != ARPHRD_ETHER && !(link->flags & IFF_UP)) ||
+		    endpoint_recorded(endpoints, link->name))
+			continue;
+		snprintf(name, IFNAMSIZ, "%s", link->name);
+		return 1;
+	}
+	return 0;
+}
+
+int network_check_unchanged(const char *netns, json_object *record, kata_error_t *err)
+{
+	char name[IFNAMSIZ] = "";
+	struct mnl_socket *nl;
+	int saved = -1;
+	int found;
+
+	if (netns_enter(netns, &saved, err) < 0)
+		return kata_error_wrap(err, "network");
+	nl = nl_open(err);
+	found = nl == NULL ? -1 : find_new_interface(nl, record, name, err);
+	nl_close(nl);
+	if (netns_return(&saved, found < 0 ? NULL : err) < 0)
+		return -1;
+	if (found < 0)
+		return kata_error_wrap(err, "network namespace `%s`", netns);
+	if (found > 0)
+		return kata_error_set(
+		        err, ENOTSUP,
+		        "interface `%s` appeared in the container's network namespace "
+		        "after create (as `ctr run --cni` does): the VM's network "
+		        "cards were made when it booted, at create; prepare the "
+		        "namespace before create (docs/network.md)",
+		        name);
+	return 0;
 }
 
 int network_setup_at(const struct kata_config *config, const char *netns_path, json_object **record,

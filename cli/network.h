@@ -42,10 +42,16 @@ struct network_checkpoint {
 #define NETWORK_OWN_NETNS_FILE "netns"
 
 /* Whether create makes the container's network namespace itself: the spec asks for a new
- * one (a `network` namespace without a path), something is there to fill it before the VM
- * boots (prestart or createRuntime hooks: Docker's libnetwork-setkey), the model is not
- * "none" and disable_new_netns is not set. */
+ * one (a `network` namespace without a path), the model is not "none" and disable_new_netns
+ * is not set. The hooks fill it before the VM boots (Docker's libnetwork-setkey); the shim
+ * starts in it, so that the pid the engine sees is in a namespace of the container's own,
+ * never the engine's. */
 bool network_wants_own_netns(const struct kata_config *config, const struct oci_spec *spec);
+
+/* At start: fails, naming it, when the namespace at netns has an interface that create would
+ * have carried into the VM and did not (record: what it carried; NULL: nothing), as when
+ * `ctr run --cni` runs CNI between create and start. */
+int network_check_unchanged(const char *netns, json_object *record, kata_error_t *err);
 
 /* Plumbs the spec's network namespace (linux.namespaces, type network, with a path) for the
  * VM. *record is set before anything is made (NULL when there is nothing to do: no

@@ -546,6 +546,39 @@ START_TEST(test_macvtap_refusals)
 }
 END_TEST
 
+/* At start: an interface create did not carry (ctr run --cni adds one between create and
+ * start) is refused by name; what create carried, its taps, lo and down tunnels are not. */
+START_TEST(test_start_finds_interfaces_added_after_create)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct oci_spec *spec = spec_with_netns(ctr_ns);
+	struct network_nics nics;
+	cleanup_json json_object *record = NULL;
+
+	ck_assert_msg(network_setup(&config, spec, &record, NULL, &nics, &err) == 0, "%s",
+	              err->message);
+	ck_assert_msg(network_check_unchanged(ctr_ns, record, &err) == 0, "%s", err->message);
+	run("ip link add eth1 type veth peer name peer1 && ip link set eth1 netns %d",
+	    (int)ns_holder);
+	ck_assert_int_eq(network_check_unchanged(ctr_ns, record, &err), -1);
+	ck_assert_msg(strstr(err->message, "interface `eth1` appeared in the container's network "
+	                                   "namespace after create") != NULL,
+	              "%s", err->message);
+	kata_error_free(&err);
+	ck_assert_int_eq(network_teardown(record, &err), 0);
+	network_nics_clear(&nics);
+	/* nothing carried at create: the engine's eth0 is new */
+	ck_assert_int_eq(network_check_unchanged(ctr_ns, NULL, &err), -1);
+	ck_assert_msg(strstr(err->message, "interface `eth0`") != NULL, "%s", err->message);
+	kata_error_free(&err);
+	run_in("ip link del eth1 && ip link del eth0");
+	ck_assert_msg(network_check_unchanged(ctr_ns, NULL, &err) == 0, "%s", err->message);
+	ck_assert_int_eq(network_check_unchanged("/run/netns/kata-test-no-such-netns", NULL, &err),
+	                 -1);
+	oci_spec_free(spec);
+}
+END_TEST
+
 START_TEST(test_teardown_after_the_engine_removed_the_namespace)
 {
 	cleanup_error kata_error_t err = NULL;
@@ -634,7 +667,7 @@ static bool wants_own(const char *model, bool disabled, const char *netns, const
 	return wants;
 }
 
-/* Made only when the spec asks for a new namespace and hooks are there to fill it. */
+/* Made whenever the spec asks for a new namespace, unless the network is turned off. */
 START_TEST(test_when_the_runtime_makes_the_namespace)
 {
 	const char *new_ns = ",{\"type\":\"network\"}";
@@ -645,8 +678,9 @@ START_TEST(test_when_the_runtime_makes_the_namespace)
 
 	ck_assert(wants_own("tcfilter", false, new_ns, prestart));
 	ck_assert(wants_own("tcfilter", false, new_ns, create_runtime));
-	ck_assert(!wants_own("tcfilter", false, new_ns, poststart));
-	ck_assert(!wants_own("tcfilter", false, new_ns, ""));
+	ck_assert(wants_own("tcfilter", false, new_ns, poststart));
+	ck_assert(wants_own("tcfilter", false, new_ns, "")); /* ctr run --cni fills it later */
+	ck_assert(wants_own("macvtap", false, new_ns, ""));
 	ck_assert(!wants_own("tcfilter", false, path, prestart));
 	ck_assert(!wants_own("tcfilter", false, "", prestart)); /* the host's network */
 	ck_assert(!wants_own("none", false, new_ns, prestart));
@@ -670,6 +704,7 @@ int main(void)
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_teardown_after_a_half_made_setup);
 	tcase_add_test(tc, test_teardown_after_the_engine_removed_the_namespace);
+	tcase_add_test(tc, test_start_finds_interfaces_added_after_create);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("macvtap");
 	tcase_add_checked_fixture(tc, setup, teardown);
