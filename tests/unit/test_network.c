@@ -334,28 +334,33 @@ static bool receive(int fd, size_t skip, const char *payload)
 	return false;
 }
 
+/* Frames cross between the VM's end (tap_fd, as qemu uses it) and the veth's peer, peer0. */
+static void assert_frames_cross(int tap_fd)
+{
+	cleanup_close int peer = packet_socket("peer0");
+	unsigned char frame[VNET_HDR_LEN + 128] = { 0 };
+	size_t len;
+
+	/* what the guest sends (a vnet header, then the frame) leaves through the veth */
+	len = make_frame(frame + VNET_HDR_LEN, "from the guest");
+	ck_assert_int_eq(write(tap_fd, frame, VNET_HDR_LEN + len), (ssize_t)(VNET_HDR_LEN + len));
+	ck_assert(receive(peer, 0, "from the guest"));
+	/* what arrives on the veth reaches the guest */
+	len = make_frame(frame, "to the guest");
+	ck_assert_int_eq(write(peer, frame, len), (ssize_t)len);
+	ck_assert(receive(tap_fd, VNET_HDR_LEN, "to the guest"));
+}
+
 START_TEST(test_frames_cross_both_ways)
 {
 	cleanup_error kata_error_t err = NULL;
 	struct oci_spec *spec = spec_with_netns(ctr_ns);
 	struct network_nics nics;
 	cleanup_json json_object *record = NULL;
-	cleanup_close int peer = -1;
-	unsigned char frame[VNET_HDR_LEN + 128] = { 0 };
-	size_t len;
 
 	ck_assert_msg(network_setup(&config, spec, &record, NULL, &nics, &err) == 0, "%s",
 	              err->message);
-	peer = packet_socket("peer0");
-	/* what the guest sends (a vnet header, then the frame) leaves through the veth */
-	len = make_frame(frame + VNET_HDR_LEN, "from the guest");
-	ck_assert_int_eq(write(nics.nics[0].tap_fd, frame, VNET_HDR_LEN + len),
-	                 (ssize_t)(VNET_HDR_LEN + len));
-	ck_assert(receive(peer, 0, "from the guest"));
-	/* what arrives on the veth reaches the guest */
-	len = make_frame(frame, "to the guest");
-	ck_assert_int_eq(write(peer, frame, len), (ssize_t)len);
-	ck_assert(receive(nics.nics[0].tap_fd, VNET_HDR_LEN, "to the guest"));
+	assert_frames_cross(nics.nics[0].tap_fd);
 	ck_assert_int_eq(network_teardown(record, &err), 0);
 	network_nics_clear(&nics);
 	oci_spec_free(spec);
@@ -481,10 +486,7 @@ START_TEST(test_macvtap_plumbs_carries_and_is_removed)
 	cleanup_json json_object *record = NULL;
 	cleanup_free char *before = eth0_state();
 	cleanup_free char *links = NULL, *after = NULL, *qdiscs = NULL;
-	cleanup_close int peer = -1;
-	unsigned char frame[VNET_HDR_LEN + 128] = { 0 };
 	json_object *model = NULL;
-	size_t len;
 
 	if (!kernel_has_macvtap()) {
 		printf("SKIP macvtap: this kernel makes no macvtap devices (CONFIG_MACVTAP)\n");
@@ -509,14 +511,7 @@ START_TEST(test_macvtap_plumbs_carries_and_is_removed)
 	qdiscs = output("tc qdisc show dev eth0");
 	ck_assert_msg(strstr(qdiscs, "ingress") == NULL, "%s", qdiscs);
 
-	peer = packet_socket("peer0");
-	len = make_frame(frame + VNET_HDR_LEN, "from the guest");
-	ck_assert_int_eq(write(nics.nics[0].tap_fd, frame, VNET_HDR_LEN + len),
-	                 (ssize_t)(VNET_HDR_LEN + len));
-	ck_assert(receive(peer, 0, "from the guest"));
-	len = make_frame(frame, "to the guest");
-	ck_assert_int_eq(write(peer, frame, len), (ssize_t)len);
-	ck_assert(receive(nics.nics[0].tap_fd, VNET_HDR_LEN, "to the guest"));
+	assert_frames_cross(nics.nics[0].tap_fd);
 
 	network_nics_clear(&nics);
 	ck_assert_msg(network_teardown(record, &err) == 0, "%s", err->message);
