@@ -90,7 +90,8 @@ struct agent {
 };
 
 /* --- control channel (control.c) ----------------------------------------------------- */
-void agent_ctl_frame(void *opaque, enum agent_frame_event event, uint64_t id,
+/* Frame callbacks of the channels (lib/agent_frame.h): they always take the next frame. */
+bool agent_ctl_frame(void *opaque, enum agent_frame_event event, uint64_t id,
                      const unsigned char *payload, size_t length);
 /* The answers queued for the host went down: take commands again. */
 void agent_ctl_drained(struct agent_channel *ch, void *opaque);
@@ -98,7 +99,7 @@ void agent_send_ctl(struct agent *a, uint32_t code, const void *payload, size_t 
 void agent_send_ctl_json(struct agent *a, uint32_t code, json_object *obj);
 
 /* --- I/O channel and processes (process.c) ---------------------------------------------- */
-void agent_io_frame(void *opaque, enum agent_frame_event event, uint64_t id,
+bool agent_io_frame(void *opaque, enum agent_frame_event event, uint64_t id,
                     const unsigned char *payload, size_t length);
 void agent_io_drained(struct agent_channel *ch, void *opaque);
 /* Registers a started process; takes its fds (-1 when absent). */

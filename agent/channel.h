@@ -5,7 +5,7 @@
 #define KATA_AGENT_CHANNEL_H
 
 #include "bytequeue.h"
-#include "frame.h"
+#include "agent_frame.h"
 #include "loop.h"
 
 #include <stdbool.h>

@@ -5,7 +5,7 @@
 
 #include "agent_proto.h"
 #include "cleanup.h"
-#include "frame.h"
+#include "agent_frame.h"
 #include "json_util.h"
 #include "log.h"
 #include "relay.h"
@@ -298,8 +298,8 @@ static void handle_credit(struct agent *a, const unsigned char *payload, size_t 
 		log_warning("io: credit frame of %zu bytes ignored", length);
 		return;
 	}
-	seq = agent_get_u64(payload);
-	bytes = agent_get_u32(payload + 8);
+	seq = get_be64(payload);
+	bytes = get_be32(payload + 8);
 	for (struct agent_process *p = a->processes; p; p = p->next) {
 		struct agent_stream *s = NULL;
 
@@ -317,7 +317,7 @@ static void handle_credit(struct agent *a, const unsigned char *payload, size_t 
 	}
 }
 
-void agent_io_frame(void *opaque, enum agent_frame_event event, uint64_t seq,
+bool agent_io_frame(void *opaque, enum agent_frame_event event, uint64_t seq,
                     const unsigned char *payload, size_t length)
 {
 	struct agent *a = opaque;
@@ -325,11 +325,11 @@ void agent_io_frame(void *opaque, enum agent_frame_event event, uint64_t seq,
 	if (event != AGENT_FRAME_OK) {
 		log_warning("io: malformed frame (seq %llu, length %zu) dropped",
 		            (unsigned long long)seq, length);
-		return;
+		return true;
 	}
 	if (seq == AGENT_IO_CREDIT_SEQ) {
 		handle_credit(a, payload, length);
-		return;
+		return true;
 	}
 	for (struct agent_process *p = a->processes; p; p = p->next) {
 		if (p->out.seq != seq || p->stdin_fd < 0)
@@ -340,9 +340,10 @@ void agent_io_frame(void *opaque, enum agent_frame_event event, uint64_t seq,
 			bytequeue_append(&p->stdin_queue, payload, length);
 		}
 		stdin_flush(p);
-		return;
+		return true;
 	}
 	log_debug("io: %zu bytes for unknown stream %llu dropped", length, (unsigned long long)seq);
+	return true;
 }
 
 /* --- the table ----------------------------------------------------------------------------- */

@@ -10,7 +10,7 @@
 #include "relay.h"
 
 #include "agent_proto.h"
-#include "frame.h"
+#include "agent_frame.h"
 #include "spawn.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* The agent's frame decoder and encoders (agent/frame.c) and its byte queue. */
+/* The agent's frame decoder and encoders (lib/agent_frame.c) and its byte queue. */
 #include <check.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "agent/bytequeue.h"
-#include "agent/frame.h"
+#include "agent_frame.h"
 #include "agent_proto.h"
 #include "cleanup.h"
 
@@ -18,7 +18,7 @@ struct seen {
 	char payload[16][256];
 };
 
-static void record(void *opaque, enum agent_frame_event event, uint64_t id,
+static bool record(void *opaque, enum agent_frame_event event, uint64_t id,
                    const unsigned char *payload, size_t length)
 {
 	struct seen *s = opaque;
@@ -33,6 +33,7 @@ static void record(void *opaque, enum agent_frame_event event, uint64_t id,
 		ck_assert_int_eq(payload[length], '\0');
 	}
 	s->n++;
+	return true;
 }
 
 /* Bytes of WIRE-SAMPLES.md: GETVERSION then PING, as the host sends them. */
@@ -65,8 +66,8 @@ START_TEST(test_ctl_frame_byte_by_byte)
 	agent_frame_put_ctl_header(frame, AGENT_STARTPOD, sizeof(json) - 1);
 	memcpy(frame + 8, json, sizeof(json) - 1);
 	/* The sample's header: code 1, length 26. */
-	ck_assert_uint_eq(agent_get_u32(frame), 1);
-	ck_assert_uint_eq(agent_get_u32(frame + 4), 26);
+	ck_assert_uint_eq(get_be32(frame), 1);
+	ck_assert_uint_eq(get_be32(frame + 4), 26);
 	agent_frame_decoder_init_ctl(&d);
 	for (size_t i = 0; i < sizeof(frame); i++)
 		agent_frame_feed(&d, frame + i, 1, record, &s);
@@ -127,8 +128,8 @@ START_TEST(test_too_long_is_skipped)
 	struct agent_frame_decoder d;
 	struct seen s = { 0 };
 
-	agent_put_u32(header, AGENT_NEWCONTAINER);
-	agent_put_u32(header + 4, length);
+	put_be32(header, AGENT_NEWCONTAINER);
+	put_be32(header + 4, length);
 	agent_frame_decoder_init_ctl(&d);
 	agent_frame_feed(&d, header, 8, record, &s);
 	ck_assert_int_eq(s.n, 1);

@@ -211,30 +211,30 @@ START_TEST(test_agent_noise_is_survived)
 
 	start(FAKE_AGENT_KATA, NULL, 1);
 	/* an ACK nobody asked for, an unknown code, a malformed event, an event for nobody */
-	agent_put_u32(frame, AGENT_ACK);
-	agent_put_u32(frame + 4, 8);
+	put_be32(frame, AGENT_ACK);
+	put_be32(frame + 4, 8);
 	fake_agent_send_raw(h.agent, false, frame, 8);
-	agent_put_u32(frame, 77);
-	agent_put_u32(frame + 4, 10);
+	put_be32(frame, 77);
+	put_be32(frame + 4, 10);
 	memcpy(frame + 8, "xx", 2);
 	fake_agent_send_raw(h.agent, false, frame, 10);
-	agent_put_u32(frame, AGENT_PROCESSASYNCEVENT);
-	agent_put_u32(frame + 4, 8 + 5);
+	put_be32(frame, AGENT_PROCESSASYNCEVENT);
+	put_be32(frame + 4, 8 + 5);
 	memcpy(frame + 8, "{\"a\":", 5);
 	fake_agent_send_raw(h.agent, false, frame, 13);
 	static const char ev[] = "{\"container\":\"x\",\"process\":\"y\",\"event\":\"finished\","
 	                         "\"status\":1}";
-	agent_put_u32(frame, AGENT_PROCESSASYNCEVENT);
-	agent_put_u32(frame + 4, 8 + sizeof(ev) - 1);
+	put_be32(frame, AGENT_PROCESSASYNCEVENT);
+	put_be32(frame + 4, 8 + sizeof(ev) - 1);
 	fake_agent_send_raw(h.agent, false, frame, 8);
 	fake_agent_send_raw(h.agent, false, ev, sizeof(ev) - 1);
 	/* I/O for an unknown stream, a credit frame from the guest */
-	agent_put_u64(frame, 999);
-	agent_put_u32(frame + 8, 12 + 3);
+	put_be64(frame, 999);
+	put_be32(frame + 8, 12 + 3);
 	memcpy(frame + 12, "abc", 3);
 	fake_agent_send_raw(h.agent, true, frame, 15);
-	agent_put_u64(frame, 0);
-	agent_put_u32(frame + 8, 12 + 12);
+	put_be64(frame, 0);
+	put_be32(frame + 8, 12 + 12);
 	memset(frame + 12, 0xff, 12);
 	fake_agent_send_raw(h.agent, true, frame, 24);
 	usleep(100 * 1000);
@@ -260,11 +260,11 @@ static void broken_framing(bool io_channel, uint32_t length)
 	ck_assert_int_eq(shim_connect(&shim, h.socket_path, io.tokens[0]), 0);
 	exec_steps(io.tokens[0], "p1", steps);
 	if (io_channel) {
-		agent_put_u64(frame, 1);
-		agent_put_u32(frame + 8, length);
+		put_be64(frame, 1);
+		put_be32(frame + 8, length);
 	} else {
-		agent_put_u32(frame, AGENT_ACK);
-		agent_put_u32(frame + 4, length);
+		put_be32(frame, AGENT_ACK);
+		put_be32(frame + 4, length);
 	}
 	fake_agent_send_raw(h.agent, io_channel, frame, io_channel ? 12 : 8);
 	ck_assert_int_eq(shim_wait_exit(&shim, WAIT_MS), 255);
