@@ -84,7 +84,7 @@ void shim_reconnect_start(struct shim *s)
 	cleanup_error kata_error_t err = NULL;
 
 	s->proxy_lost = false;
-	shim_frame_reader_reset(&s->reader); /* a new connection starts on a frame */
+	proxy_frame_buffer_reset(&s->reader); /* a new connection starts on a frame */
 	log_info("proxy: connection lost, reconnecting");
 	if (arm_retries(s, &err) < 0)
 		shim_fail(s, SHIM_EXIT_PROXY_LOST, "reconnect: %s", err->message);
