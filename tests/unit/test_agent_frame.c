@@ -36,6 +36,13 @@ static bool record(void *opaque, enum agent_frame_event event, uint64_t id,
 	return true;
 }
 
+static bool record_payload_pointer(void *opaque, enum agent_frame_event event, uint64_t id,
+                                   const unsigned char *payload, size_t length)
+{
+	*(const unsigned char **)opaque = payload;
+	return true;
+}
+
 /* Bytes of WIRE-SAMPLES.md: GETVERSION then PING, as the host sends them. */
 static const unsigned char getversion_ping[] = { 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 12, 0, 0, 0, 8 };
 
@@ -166,6 +173,106 @@ START_TEST(test_huge_length_no_allocation)
 }
 END_TEST
 
+START_TEST(test_split_anywhere)
+{
+	/* The I/O sample, then a credit and an end of stream: every cut into two reads gives
+	 * the same three frames, as bytes from a virtio-serial port come in any pieces. */
+	unsigned char bytes[18 + 24 + 12];
+	unsigned char credit[12];
+
+	agent_frame_put_io_header(bytes, 1, 6);
+	memcpy(bytes + 12, "hello\n", 6);
+	put_be64(credit, 1);
+	put_be32(credit + 8, 4096);
+	agent_frame_put_io_header(bytes + 18, AGENT_IO_CREDIT_SEQ, sizeof(credit));
+	memcpy(bytes + 30, credit, sizeof(credit));
+	agent_frame_put_io_header(bytes + 42, 1, 0);
+	for (size_t cut = 0; cut <= sizeof(bytes); cut++) {
+		struct agent_frame_decoder d;
+		struct seen s = { 0 };
+
+		agent_frame_decoder_init_io(&d);
+		agent_frame_feed(&d, bytes, cut, record, &s);
+		agent_frame_feed(&d, bytes + cut, sizeof(bytes) - cut, record, &s);
+		ck_assert_int_eq(s.n, 3);
+		ck_assert_uint_eq(s.id[0], 1);
+		ck_assert_mem_eq(s.payload[0], "hello\n", 6);
+		ck_assert_uint_eq(s.id[1], AGENT_IO_CREDIT_SEQ);
+		ck_assert_uint_eq(s.len[1], 12);
+		ck_assert_mem_eq(s.payload[1], credit, 12);
+		ck_assert_uint_eq(s.len[2], 0);
+		ck_assert_ptr_null(d.payload);
+		ck_assert_uint_eq(d.header_have, 0);
+		agent_frame_decoder_free(&d);
+	}
+}
+END_TEST
+
+START_TEST(test_io_maximum_is_the_bound)
+{
+	/* A payload of AGENT_IO_MAX_PAYLOAD is a frame; one byte more is refused. */
+	unsigned char header[12];
+	unsigned char *payload = xzalloc(AGENT_IO_MAX_PAYLOAD + 1);
+	struct agent_frame_decoder d;
+	struct seen s = { 0 };
+
+	agent_frame_decoder_init_io(&d);
+	agent_frame_put_io_header(header, 5, AGENT_IO_MAX_PAYLOAD);
+	agent_frame_feed(&d, header, 12, record, &s);
+	agent_frame_feed(&d, payload, AGENT_IO_MAX_PAYLOAD, record, &s);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_int_eq(s.event[0], AGENT_FRAME_OK);
+	ck_assert_uint_eq(s.len[0], AGENT_IO_MAX_PAYLOAD);
+	agent_frame_put_io_header(header, 5, AGENT_IO_MAX_PAYLOAD + 1);
+	agent_frame_feed(&d, header, 12, record, &s);
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_int_eq(s.event[1], AGENT_FRAME_TOO_LONG);
+	ck_assert_uint_eq(s.len[1], AGENT_IO_MAX_FRAME + 1);
+	ck_assert_ptr_null(d.payload);
+	free(payload);
+	agent_frame_decoder_free(&d);
+}
+END_TEST
+
+/* The host's way: the first refused frame ends the reading. */
+static bool record_until_refused(void *opaque, enum agent_frame_event event, uint64_t id,
+                                 const unsigned char *payload, size_t length)
+{
+	record(opaque, event, id, payload, length);
+	return event == AGENT_FRAME_OK;
+}
+
+START_TEST(test_stop_drops_the_rest)
+{
+	/* READY, a frame claiming 2 GiB, then PING: the PING is never seen. */
+	static const unsigned char bytes[] = { 0,    0, 0, 8, 0, 0, 0, 8,  0, 0, 0, 9,
+		                               0x80, 0, 0, 0, 0, 0, 0, 12, 0, 0, 0, 8 };
+	struct agent_frame_decoder d;
+	struct seen s = { 0 };
+
+	agent_frame_decoder_init_ctl(&d);
+	ck_assert_uint_eq(agent_frame_feed(&d, bytes, sizeof(bytes), record_until_refused, &s), 2);
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_uint_eq(s.id[0], AGENT_READY);
+	ck_assert_int_eq(s.event[1], AGENT_FRAME_TOO_LONG);
+	ck_assert_uint_eq(s.len[1], 0x80000000u);
+	agent_frame_decoder_free(&d);
+}
+END_TEST
+
+START_TEST(test_empty_payload_is_not_null)
+{
+	struct agent_frame_decoder d;
+	const unsigned char *seen_payload = NULL;
+
+	agent_frame_decoder_init_ctl(&d);
+	agent_frame_feed(&d, getversion_ping, 8, record_payload_pointer, &seen_payload);
+	ck_assert_ptr_nonnull(seen_payload);
+	ck_assert_int_eq(seen_payload[0], '\0');
+	agent_frame_decoder_free(&d);
+}
+END_TEST
+
 START_TEST(test_reset_drops_partial)
 {
 	struct agent_frame_decoder d;
@@ -241,6 +348,10 @@ static Suite *frame_suite(void)
 	tcase_add_test(tc, test_too_short_is_header_only);
 	tcase_add_test(tc, test_too_long_is_skipped);
 	tcase_add_test(tc, test_huge_length_no_allocation);
+	tcase_add_test(tc, test_split_anywhere);
+	tcase_add_test(tc, test_io_maximum_is_the_bound);
+	tcase_add_test(tc, test_stop_drops_the_rest);
+	tcase_add_test(tc, test_empty_payload_is_not_null);
 	tcase_add_test(tc, test_reset_drops_partial);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("bytequeue");
