@@ -1,5 +1,7 @@
 #include "fake_proxy.h"
+#include "byte_order.h"
 #include "cleanup.h"
+#include "proxy_frame.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -182,15 +184,12 @@ void fake_proxy_queue_frame_ext(struct fake_proxy *fp, uint16_t version, uint8_t
 {
 	uint8_t h[PROXY_HEADER_SIZE] = { 0 };
 
-	h[PROXY_VERSION_OFFSET] = version >> 8;
-	h[PROXY_VERSION_OFFSET + 1] = version & 0xff;
+	/* Any version and header length, good or not: the shim's reader is under test. */
+	put_be16(h + PROXY_VERSION_OFFSET, version);
 	h[PROXY_HEADER_LENGTH_OFFSET] = header_words;
 	h[PROXY_FLAGS_TYPE_OFFSET] = (flags & PROXY_FLAGS_MASK) | (type & PROXY_TYPE_MASK);
 	h[PROXY_OPCODE_OFFSET] = opcode;
-	h[PROXY_PAYLOAD_LENGTH_OFFSET] = length >> 24;
-	h[PROXY_PAYLOAD_LENGTH_OFFSET + 1] = (length >> 16) & 0xff;
-	h[PROXY_PAYLOAD_LENGTH_OFFSET + 2] = (length >> 8) & 0xff;
-	h[PROXY_PAYLOAD_LENGTH_OFFSET + 3] = length & 0xff;
+	put_be32(h + PROXY_PAYLOAD_LENGTH_OFFSET, length);
 	fake_proxy_queue_raw(fp, h, sizeof(h));
 	if (payload != NULL && length > 0)
 		fake_proxy_queue_raw(fp, payload, length);
@@ -240,29 +239,25 @@ size_t fake_proxy_unsent(const struct fake_proxy *fp)
 
 /* --- pumping --------------------------------------------------------------------------- */
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void parse_frames(struct fake_proxy *fp)
 {
 	size_t off = 0;
 
-	while (fp->in_len - off >= PROXY_HEADER_SIZE) {
+	for (;;) {
 		const uint8_t *h = fp->in + off;
+		cleanup_error kata_error_t err = NULL;
+		struct proxy_frame pf;
 		struct fake_proxy_frame *f;
-		uint32_t length = be32(h + PROXY_PAYLOAD_LENGTH_OFFSET);
-		size_t header_size = h[PROXY_HEADER_LENGTH_OFFSET] * 4u;
+		ssize_t n =
+		        proxy_frame_decode(h, fp->in_len - off, FAKE_PROXY_MAX_FRAME, &pf, &err);
 
-		if (header_size < PROXY_HEADER_SIZE)
-			header_size = PROXY_HEADER_SIZE;
-		if (length > FAKE_PROXY_MAX_FRAME) {
+		if (n < 0) {
+			/* not a frame: the client under test is broken */
 			fake_proxy_disconnect(fp);
 			fp->client_closed = true;
 			return;
 		}
-		if (fp->in_len - off < header_size + length)
+		if (n == 0)
 			break;
 		if (fp->frame_count == fp->frame_cap) {
 			fp->frame_cap = fp->frame_cap ? fp->frame_cap * 2 : 64;
@@ -272,16 +267,16 @@ static void parse_frames(struct fake_proxy *fp)
 		memset(f, 0, sizeof(*f));
 		f->connection = fp->connections;
 		memcpy(f->header, h, PROXY_HEADER_SIZE);
-		f->version = (uint16_t)(h[0] << 8 | h[1]);
-		f->header_words = h[PROXY_HEADER_LENGTH_OFFSET];
-		f->flags = h[PROXY_FLAGS_TYPE_OFFSET] & PROXY_FLAGS_MASK;
-		f->type = h[PROXY_FLAGS_TYPE_OFFSET] & PROXY_TYPE_MASK;
-		f->opcode = h[PROXY_OPCODE_OFFSET];
-		f->length = length;
-		f->payload = xmalloc((size_t)length + 1);
-		memcpy(f->payload, h + header_size, length);
-		f->payload[length] = '\0';
-		off += header_size + length;
+		f->version = pf.version;
+		f->header_words = pf.header_words;
+		f->flags = pf.flags;
+		f->type = pf.type;
+		f->opcode = pf.opcode;
+		f->length = pf.payload_length;
+		f->payload = xmalloc((size_t)pf.payload_length + 1);
+		memcpy(f->payload, pf.payload, pf.payload_length);
+		f->payload[pf.payload_length] = '\0';
+		off += (size_t)n;
 	}
 	memmove(fp->in, fp->in + off, fp->in_len - off);
 	fp->in_len -= off;
