@@ -47,8 +47,8 @@ void agent_frame_decoder_reset(struct agent_frame_decoder *d);
 void agent_frame_decoder_free(struct agent_frame_decoder *d);
 
 /* Feeds len bytes; calls cb once per complete frame or framing error, in order, until it
- * returns false. The callback must not feed, reset or free the same decoder. Returns the
- * number of callbacks made. */
+ * returns false. The callback must not feed the same decoder; it may reset or free it (the
+ * peer went away) only if it then returns false. Returns the number of callbacks made. */
 size_t agent_frame_feed(struct agent_frame_decoder *d, const unsigned char *buf, size_t len,
                         agent_frame_cb cb, void *opaque);
 
