@@ -32,7 +32,4 @@ int process_signal(const struct process_id *proc, int sig, kata_error_t *err);
 /* SIGTERM, wait up to term_ms, then SIGKILL and wait (bounded). */
 int process_terminate(const struct process_id *proc, int term_ms, kata_error_t *err);
 
-/* Monotonic milliseconds, for deadlines. */
-int64_t process_now_ms(void);
-
 #endif

@@ -23,9 +23,6 @@ int launch_daemonizing_fds(char *const argv[], const int *fds, size_t n_fds, int
 int launch_detached(char *const argv[], const char *log_path, struct process_id *proc,
                     kata_error_t *err);
 
-/* Runs argv as a direct child, stdout+stderr to log_path; for the accelerator probe. */
-pid_t launch_child(char *const argv[], const char *log_path, kata_error_t *err);
-
 /* Reads a pid file written by a daemon. */
 int read_pid_file(const char *path, pid_t *pid, kata_error_t *err);
 
