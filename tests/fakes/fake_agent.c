@@ -3,6 +3,7 @@
 #include "fake_hyperstart.h"
 #include "agent_proto.h"
 #include "cleanup.h"
+#include "fd_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -102,14 +103,6 @@ struct fake_agent {
 	} credits[256];
 	size_t ncredits;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void wake(struct fake_agent *a)
 {

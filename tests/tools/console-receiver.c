@@ -32,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd_util.h"
+
 #define NAME_MAX_LEN 256
 #define BUF_SIZE     4096
 
@@ -44,14 +46,6 @@ struct receiver_options {
 	long timeout_ms;
 	bool relay_stdin;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void die(const char *what)
 {
@@ -146,24 +140,18 @@ static int listen_on(const char *path)
 }
 
 /* Waits until fd is readable or the deadline passes (then exits with status 2). */
-static void wait_readable(int fd, long long deadline)
+static void wait_readable(int fd, int64_t deadline)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	cleanup_error kata_error_t err = NULL;
 
-	for (;;) {
-		long long left = deadline - now_ms();
-		int n;
-
-		if (left <= 0) {
-			fprintf(stderr, "console-receiver: timed out waiting for the console\n");
-			exit(2);
-		}
-		n = poll(&p, 1, (int)left);
-		if (n > 0)
-			return;
-		if (n < 0 && errno != EINTR)
-			die("poll");
+	if (fd_wait(fd, POLLIN, deadline, &err) == 0)
+		return;
+	if (err->errno_value == ETIMEDOUT) {
+		fprintf(stderr, "console-receiver: timed out waiting for the console\n");
+		exit(2);
 	}
+	errno = err->errno_value;
+	die("poll");
 }
 
 /* Receives one fd with SCM_RIGHTS; the message's bytes are the pty's name. */
