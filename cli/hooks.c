@@ -40,7 +40,8 @@ static int run_hook(const struct oci_hook *hook, const char *state_text, kata_er
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return kata_error_sys(err, "pipe");
-	pid = launch_program(hook->args != NULL && hook->args[0] != NULL ? hook->args : default_argv,
+	pid = launch_program(hook->args != NULL && hook->args[0] != NULL ? hook->args
+	                                                                 : default_argv,
 	                     &(const struct launch_setup){
 	                             .in = fds[0],
 	                             .out = LAUNCH_INHERIT,

@@ -226,8 +226,8 @@ json_object *json_parse_file(const char *path, size_t max_size, kata_error_t *er
 
 int json_write_file_atomic(const char *path, json_object *obj, mode_t mode, kata_error_t *err)
 {
-	const char *text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-	                                                               JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text = json_object_to_json_string_ext(
+	        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
 	return file_write_atomic(path, text, strlen(text), mode, err);
 }

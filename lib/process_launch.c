@@ -295,7 +295,7 @@ static bool read_output(int fd, struct launch_result *result, size_t max_output)
 	if (n <= 0)
 		return false;
 	take = (size_t)n < max_output - result->output_len ? (size_t)n
-	                                                    : max_output - result->output_len;
+	                                                   : max_output - result->output_len;
 	memcpy(result->output + result->output_len, chunk, take);
 	result->output_len += take;
 	return true;

@@ -26,10 +26,10 @@ struct launch_setup {
 	const char *log_path; /* opened O_APPEND|O_NOFOLLOW, created 0600 */
 	const int *keep_fds;  /* keep_fds[i] is open in the program as keep_first + i */
 	size_t n_keep_fds;
-	int keep_first;       /* >= 3 when n_keep_fds > 0 */
-	const char *path;     /* the program to execute; NULL: argv[0] */
-	char *const *envp;    /* NULL: this process's environment */
-	bool own_group;       /* its own process group: a kill reaches what it started too */
+	int keep_first;    /* >= 3 when n_keep_fds > 0 */
+	const char *path;  /* the program to execute; NULL: argv[0] */
+	char *const *envp; /* NULL: this process's environment */
+	bool own_group;    /* its own process group: a kill reaches what it started too */
 };
 
 /* Starts argv as a daemon: its own session, double fork (reparented away from the caller,

@@ -211,12 +211,11 @@ static int boot_under_kvm(const struct kata_config *config, bool *booted, char *
 		remove_probe_dir(dir);
 		return kata_error_wrap(err, "accelerator probe");
 	}
-	pid = launch_program(argv,
-	                     &(const struct launch_setup){ .in = LAUNCH_NULL,
-	                                                   .out = LAUNCH_LOG,
-	                                                   .err = LAUNCH_LOG,
-	                                                   .log_path = log },
-	                     err);
+	pid = launch_program(
+	        argv,
+	        &(const struct launch_setup){
+	                .in = LAUNCH_NULL, .out = LAUNCH_LOG, .err = LAUNCH_LOG, .log_path = log },
+	        err);
 	if (pid < 0) {
 		remove_probe_dir(dir);
 		return kata_error_wrap(err, "accelerator probe");
@@ -230,7 +229,8 @@ static int boot_under_kvm(const struct kata_config *config, bool *booted, char *
 			*booted = true;
 			break;
 		}
-		waited = launch_wait(pid, next_look < deadline ? next_look : deadline, &status, NULL);
+		waited = launch_wait(pid, next_look < deadline ? next_look : deadline, &status,
+		                     NULL);
 		if (waited != 0) {
 			exited = waited == 1;
 			break;

@@ -151,8 +151,8 @@ static void fill_config(struct kata_config *config, const struct options *o)
 static int save_state(struct hypervisor *hv, const char *path, kata_error_t *err)
 {
 	json_object *saved = hypervisor_save(hv);
-	const char *text = json_object_to_json_string_ext(saved, JSON_C_TO_STRING_PRETTY |
-	                                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text = json_object_to_json_string_ext(
+	        saved, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	int ret = file_write_atomic(path, text, strlen(text), 0644, err);
 
 	json_object_put(saved);

@@ -163,7 +163,8 @@ START_TEST(test_atomic_write_is_old_or_new_never_a_part)
 		ck_assert_int_ge(fd, 0);
 		n = read(fd, buf, CONTENT_SIZE + 1);
 		ck_assert_int_eq(n, CONTENT_SIZE);
-		ck_assert_msg(memcmp(buf, a, CONTENT_SIZE) == 0 || memcmp(buf, b, CONTENT_SIZE) == 0,
+		ck_assert_msg(memcmp(buf, a, CONTENT_SIZE) == 0 ||
+		                      memcmp(buf, b, CONTENT_SIZE) == 0,
 		              "read a mix of old and new content");
 		reads++;
 	}

@@ -253,9 +253,8 @@ START_TEST(test_run_kills_and_reaps_an_overrun)
 	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
 	ck_assert_int_eq(errno, ECHILD);
 	/* the grandchild got the SIGKILL too (gone, or a zombie its new parent has not reaped) */
-	for (int i = 0; i < 200 && process_read_stat(sleeper, &state, &start_time) == 0 &&
-	                state != 'Z';
-	     i++)
+	for (int i = 0;
+	     i < 200 && process_read_stat(sleeper, &state, &start_time) == 0 && state != 'Z'; i++)
 		usleep(10000);
 	ck_assert_msg(process_read_stat(sleeper, &state, &start_time) < 0 || state == 'Z',
 	              "the sleep %d survived (state %c)", sleeper, state);
@@ -314,9 +313,8 @@ START_TEST(test_wait_until_deadline_then_exit)
 
 	ck_assert_int_eq(pipe2(to_child, O_CLOEXEC), 0);
 	pid = launch_program(argv,
-	                     &(const struct launch_setup){ .in = to_child[0],
-	                                                   .out = LAUNCH_NULL,
-	                                                   .err = LAUNCH_INHERIT },
+	                     &(const struct launch_setup){
+	                             .in = to_child[0], .out = LAUNCH_NULL, .err = LAUNCH_INHERIT },
 	                     NULL);
 	ck_assert_int_gt(pid, 0);
 	close(to_child[0]);
@@ -342,8 +340,8 @@ START_TEST(test_exec_failure_is_status_127)
 	                            10000, 256, &run, NULL),
 	                 0);
 	ck_assert(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 127);
-	ck_assert_msg(strstr(run.output, "exec /nonexistent/program: No such file") != NULL,
-	              "%s", run.output);
+	ck_assert_msg(strstr(run.output, "exec /nonexistent/program: No such file") != NULL, "%s",
+	              run.output);
 	free(run.output);
 }
 END_TEST
