@@ -186,21 +186,6 @@ static int receive_console(int conn, char *name, size_t name_size)
 	return fd;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void write_name_file(const char *path, const char *name)
 {
 	FILE *f = fopen(path, "w");
@@ -229,7 +214,7 @@ static int relay(int master, const struct receiver_options *o, long long deadlin
 		int ready;
 
 		if (input_pending && now >= input_at) {
-			if (write_all(master, o->input, strlen(o->input)) < 0)
+			if (fd_write_all(master, o->input, strlen(o->input)) < 0)
 				die("write to the terminal");
 			input_pending = false;
 		}
@@ -252,16 +237,16 @@ static int relay(int master, const struct receiver_options *o, long long deadlin
 				return 0;
 			if (n < 0 && errno != EINTR && errno != EAGAIN)
 				die("read the terminal");
-			if (n > 0 && write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+			if (n > 0 && fd_write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
 				die("write stdout");
 		}
 		if (stdin_open && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
 			n = read(STDIN_FILENO, buf, sizeof(buf));
-			if (n > 0 && write_all(master, buf, (size_t)n) < 0)
+			if (n > 0 && fd_write_all(master, buf, (size_t)n) < 0)
 				die("write to the terminal");
 			if (n == 0) {
 				/* The terminal's end-of-file character, as a person would type it. */
-				if (write_all(master, "\x04", 1) < 0)
+				if (fd_write_all(master, "\x04", 1) < 0)
 					die("write to the terminal");
 				stdin_open = false;
 			}

@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "fd_util.h"
 #include "process_launch.h"
+#include "state.h"
 #include "unix_socket.h"
 
 #define CONTENT_SIZE 8192
@@ -39,16 +40,7 @@ static void make_test_dir(void)
 
 static void remove_base(void)
 {
-	char *argv[] = { "/bin/rm", "-rf", base, NULL };
-	int status = 0;
-	pid_t pid = launch_program(argv,
-	                           &(const struct launch_setup){ .in = LAUNCH_NULL,
-	                                                         .out = LAUNCH_INHERIT,
-	                                                         .err = LAUNCH_INHERIT },
-	                           NULL);
-
-	if (pid > 0)
-		waitpid(pid, &status, 0);
+	remove_tree(base, NULL);
 }
 
 static size_t entries_in(const char *path)

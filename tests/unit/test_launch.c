@@ -16,6 +16,7 @@
 #include "fd_util.h"
 #include "process.h"
 #include "process_launch.h"
+#include "state.h"
 
 /* An fd the test leaves inheritable on purpose: the launcher must not pass it on. */
 #define STRAY_FD 20
@@ -29,16 +30,7 @@ static void setup_dir(void)
 
 static void remove_dir(void)
 {
-	char *argv[] = { "/bin/rm", "-rf", dir, NULL };
-	int status = 0;
-	pid_t pid = launch_program(argv,
-	                           &(const struct launch_setup){ .in = LAUNCH_NULL,
-	                                                         .out = LAUNCH_INHERIT,
-	                                                         .err = LAUNCH_INHERIT },
-	                           NULL);
-
-	if (pid > 0)
-		waitpid(pid, &status, 0);
+	remove_tree(dir, NULL);
 	strcpy(dir, "/tmp/kata-test-launch-XXXXXX");
 }
 
@@ -55,6 +47,17 @@ static char *read_text(const char *path)
 	if (f != NULL)
 		text[fread(text, 1, 4095, f)] = '\0';
 	return text;
+}
+
+/* Runs argv with stdin on /dev/null; it must start. */
+static void run_program(char *argv[], int out, int err, bool own_group, int timeout_ms,
+                        size_t max_output, struct launch_result *run)
+{
+	const struct launch_setup setup = {
+		.in = LAUNCH_NULL, .out = out, .err = err, .own_group = own_group
+	};
+
+	ck_assert_int_eq(launch_run(argv, &setup, timeout_ms, max_output, run, NULL), 0);
 }
 
 /* Reads fd until EOF (every writer gone) within timeout_ms; false on timeout. */
@@ -150,12 +153,7 @@ START_TEST(test_program_starts_with_no_signal_blocked_or_ignored)
 	sigprocmask(SIG_BLOCK, &block, NULL);
 	sigaction(SIGUSR2, &ignore, NULL);
 	sigaction(SIGHUP, &ignore, NULL);
-	ck_assert_int_eq(launch_run(argv,
-	                            &(const struct launch_setup){ .in = LAUNCH_NULL,
-	                                                          .out = LAUNCH_CAPTURE,
-	                                                          .err = LAUNCH_INHERIT },
-	                            10000, 256, &run, NULL),
-	                 0);
+	run_program(argv, LAUNCH_CAPTURE, LAUNCH_INHERIT, false, 10000, 256, &run);
 	ck_assert(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0);
 	ck_assert_str_eq(run.output, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
 	free(run.output);
@@ -236,13 +234,7 @@ START_TEST(test_run_kills_and_reaps_an_overrun)
 	uint64_t start_time;
 	pid_t sleeper;
 
-	ck_assert_int_eq(launch_run(argv,
-	                            &(const struct launch_setup){ .in = LAUNCH_NULL,
-	                                                          .out = LAUNCH_CAPTURE,
-	                                                          .err = LAUNCH_INHERIT,
-	                                                          .own_group = true },
-	                            300, 64, &run, NULL),
-	                 0);
+	run_program(argv, LAUNCH_CAPTURE, LAUNCH_INHERIT, true, 300, 64, &run);
 	ck_assert(run.timed_out);
 	ck_assert_int_lt(now_ms() - started, 5000);
 	ck_assert(WIFSIGNALED(run.status) && WTERMSIG(run.status) == SIGKILL);
@@ -266,12 +258,7 @@ START_TEST(test_run_captures_bounded_output_and_status)
 	char *argv[] = { "/bin/sh", "-c", "printf 0123456789abcdef; echo oops >&2; exit 3", NULL };
 	struct launch_result run;
 
-	ck_assert_int_eq(launch_run(argv,
-	                            &(const struct launch_setup){ .in = LAUNCH_NULL,
-	                                                          .out = LAUNCH_CAPTURE,
-	                                                          .err = LAUNCH_NULL },
-	                            10000, 10, &run, NULL),
-	                 0);
+	run_program(argv, LAUNCH_CAPTURE, LAUNCH_NULL, false, 10000, 10, &run);
 	ck_assert(!run.timed_out);
 	ck_assert(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 3);
 	ck_assert_uint_eq(run.output_len, 10);
@@ -288,12 +275,7 @@ START_TEST(test_run_does_not_wait_for_a_daemon_holding_the_output)
 	int64_t started = now_ms();
 	pid_t sleeper;
 
-	ck_assert_int_eq(launch_run(argv,
-	                            &(const struct launch_setup){ .in = LAUNCH_NULL,
-	                                                          .out = LAUNCH_NULL,
-	                                                          .err = LAUNCH_CAPTURE },
-	                            20000, 64, &run, NULL),
-	                 0);
+	run_program(argv, LAUNCH_NULL, LAUNCH_CAPTURE, false, 20000, 64, &run);
 	sleeper = (pid_t)atoi(run.output);
 	free(run.output);
 	ck_assert_int_gt(sleeper, 0);
@@ -333,12 +315,7 @@ START_TEST(test_exec_failure_is_status_127)
 	char *argv[] = { "/nonexistent/program", NULL };
 	struct launch_result run;
 
-	ck_assert_int_eq(launch_run(argv,
-	                            &(const struct launch_setup){ .in = LAUNCH_NULL,
-	                                                          .out = LAUNCH_NULL,
-	                                                          .err = LAUNCH_CAPTURE },
-	                            10000, 256, &run, NULL),
-	                 0);
+	run_program(argv, LAUNCH_NULL, LAUNCH_CAPTURE, false, 10000, 256, &run);
 	ck_assert(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 127);
 	ck_assert_msg(strstr(run.output, "exec /nonexistent/program: No such file") != NULL, "%s",
 	              run.output);
