@@ -34,14 +34,32 @@ struct child_streams {
 	int capture_fd;
 };
 
+/* The C library refuses to touch the signals it reserves for itself (32 and 33 in glibc),
+ * yet an ignored one is inherited across exec: the kernel is told directly. All-zero past
+ * the handler (no flags, no restorer, empty mask) is the same on every architecture. */
+static void reset_reserved_signal(int sig)
+{
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		unsigned long mask;
+	} kernel_action = { .handler = NULL }; /* SIG_DFL */
+
+	(void)syscall(SYS_rt_sigaction, sig, &kernel_action, NULL, sizeof(kernel_action.mask));
+}
+
 void launch_reset_signals(void)
 {
 	sigset_t none;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL); /* fails harmlessly for SIGKILL, SIGSTOP and RT gaps */
+	for (int sig = 1; sig < NSIG; sig++) {
+		/* fails harmlessly for SIGKILL and SIGSTOP */
+		if (signal(sig, SIG_DFL) == SIG_ERR && sig > SIGSYS && sig < SIGRTMIN)
+			reset_reserved_signal(sig);
+	}
 }
 
 static int stream_source(int choice, int target, const struct child_streams *c)
