@@ -91,6 +91,20 @@ int process_identify(pid_t pid, struct process_id *proc, kata_error_t *err)
 	return 0;
 }
 
+int process_start_daemon(char *const argv[], const struct launch_setup *setup,
+                         struct process_id *proc, kata_error_t *err)
+{
+	pid_t pid;
+
+	if (launch_daemon(argv, setup, &pid, err) < 0)
+		return -1;
+	if (process_identify(pid, proc, err) < 0) {
+		/* only when init reaped it already: it exited at once */
+		return kata_error_wrap(err, "%s exited at once", argv[0]);
+	}
+	return 0;
+}
+
 static int pidfd_open_checked(const struct process_id *proc)
 {
 #ifdef SYS_pidfd_open

@@ -185,7 +185,14 @@ static int start_proxy(const struct kata_config *config, struct sandbox_record *
 		argv[n++] = watch_pid;
 	}
 	argv[n] = NULL;
-	if (spawn_daemon(argv, log_path != NULL ? NULL : own_log, &sb->proxy, err) < 0)
+	/* its own log only when it has no --log of its own */
+	if (process_start_daemon(
+	            argv,
+	            &(const struct launch_setup){ .in = LAUNCH_NULL,
+	                                          .out = LAUNCH_NULL,
+	                                          .err = LAUNCH_LOG,
+	                                          .log_path = log_path != NULL ? NULL : own_log },
+	            &sb->proxy, err) < 0)
 		return kata_error_wrap(err, "start kata-proxy");
 	return 0;
 }

@@ -13,7 +13,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -24,24 +23,6 @@ static int move_fd(int fd, int target)
 	if (fd == target)
 		return fcntl(fd, F_SETFD, 0);
 	return dup2(fd, target) < 0 ? -1 : 0;
-}
-
-int spawn_daemon(char *const argv[], const char *log_path, struct process_id *daemon,
-                 kata_error_t *err)
-{
-	const struct launch_setup setup = {
-		.in = LAUNCH_NULL,
-		.out = LAUNCH_NULL,
-		.err = LAUNCH_LOG,
-		.log_path = log_path,
-	};
-	pid_t pid;
-
-	if (launch_daemon(argv, &setup, &pid, err) < 0)
-		return -1;
-	if (process_identify(pid, daemon, err) < 0)
-		return kata_error_wrap(err, "start `%s`", argv[0]);
-	return 0;
 }
 
 static void shim_child_setup(const struct shim_stdio *stdio)

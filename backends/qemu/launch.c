@@ -53,27 +53,6 @@ int launch_daemonizing_fds(char *const argv[], const int *fds, size_t n_fds, int
 	                      WEXITSTATUS(run.status), len ? ": " : "", output);
 }
 
-int launch_detached(char *const argv[], const char *log_path, struct process_id *proc,
-                    kata_error_t *err)
-{
-	const struct launch_setup setup = {
-		.in = LAUNCH_NULL,
-		.out = LAUNCH_LOG,
-		.err = LAUNCH_LOG,
-		.log_path = log_path,
-	};
-	pid_t pid;
-
-	if (launch_daemon(argv, &setup, &pid, err) < 0)
-		return -1;
-	if (process_identify(pid, proc, err) < 0) {
-		/* It exited already (exec failure): the zombie's stat is still readable, so
-		 * this only happens when init reaped it. */
-		return kata_error_wrap(err, "%s exited at once", argv[0]);
-	}
-	return 0;
-}
-
 int read_pid_file(const char *path, pid_t *pid, kata_error_t *err)
 {
 	char buf[32];

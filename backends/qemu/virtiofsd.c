@@ -105,7 +105,12 @@ int virtiofsd_start(char *const argv[], const char *socket_path, const char *log
 	int64_t deadline = now_ms() + timeout_ms;
 
 	unlink(socket_path);
-	if (launch_detached(argv, log_path, proc, err) < 0)
+	if (process_start_daemon(argv,
+	                         &(const struct launch_setup){ .in = LAUNCH_NULL,
+	                                                       .out = LAUNCH_LOG,
+	                                                       .err = LAUNCH_LOG,
+	                                                       .log_path = log_path },
+	                         proc, err) < 0)
 		return kata_error_wrap(err, "virtiofsd");
 	for (;;) {
 		struct timespec ts = { .tv_sec = 0, .tv_nsec = 5 * 1000 * 1000 };
