@@ -108,10 +108,6 @@ exec_child(char *const argv[], const struct launch_setup *s, const struct child_
 	launch_reset_signals();
 	if (s->own_group)
 		setpgid(0, 0);
-	if (s->n_keep_fds > LAUNCH_MAX_KEEP || (s->n_keep_fds > 0 && s->keep_first < 3)) {
-		errno = EINVAL;
-		child_fail("keep fds for", program);
-	}
 	sources[0] = stream_source(s->in, STDIN_FILENO, c);
 	sources[1] = stream_source(s->out, STDOUT_FILENO, c);
 	sources[2] = stream_source(s->err, STDERR_FILENO, c);
@@ -178,12 +174,27 @@ static void close_streams(struct child_streams *c)
 	c->null_fd = c->log_fd = -1;
 }
 
+/* What the child could only report by exiting 127 is refused here, with a clear error. */
+static int check_setup(char *const argv[], const struct launch_setup *s, bool capture,
+                       kata_error_t *err)
+{
+	if (s->n_keep_fds > LAUNCH_MAX_KEEP || (s->n_keep_fds > 0 && s->keep_first < 3))
+		return kata_error_set(err, EINVAL, "start `%s`: %zu fds kept from %d", argv[0],
+		                      s->n_keep_fds, s->keep_first);
+	if (!capture && wants(s, LAUNCH_CAPTURE))
+		return kata_error_set(err, EINVAL, "start `%s`: output captured only by launch_run",
+		                      argv[0]);
+	return 0;
+}
+
 static pid_t fork_program(char *const argv[], const struct launch_setup *setup, int capture_fd,
                           kata_error_t *err)
 {
 	struct child_streams c = { -1, -1, capture_fd };
 	pid_t pid;
 
+	if (check_setup(argv, setup, capture_fd >= 0, err) < 0)
+		return -1;
 	if (open_streams(setup, &c, err) < 0) {
 		close_streams(&c);
 		return -1;
@@ -211,6 +222,8 @@ int launch_daemon(char *const argv[], const struct launch_setup *setup, pid_t *p
 	int pipefd[2];
 	ssize_t n;
 
+	if (check_setup(argv, setup, false, err) < 0)
+		return -1;
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return kata_error_sys(err, "pipe");
 	rd = pipefd[0];

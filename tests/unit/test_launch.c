@@ -323,6 +323,39 @@ START_TEST(test_exec_failure_is_status_127)
 }
 END_TEST
 
+START_TEST(test_bad_setups_are_refused_before_fork)
+{
+	char *argv[] = { "/bin/true", NULL };
+	int fds[1] = { 0 };
+	cleanup_error kata_error_t err = NULL;
+	pid_t pid = -1;
+
+	ck_assert_int_eq(launch_program(argv,
+	                                &(const struct launch_setup){ .in = LAUNCH_NULL,
+	                                                              .out = LAUNCH_CAPTURE,
+	                                                              .err = LAUNCH_NULL },
+	                                &err),
+	                 -1);
+	ck_assert_int_eq(err->errno_value, EINVAL);
+	kata_error_free(&err);
+	/* kept fds may not land on 0-2 */
+	ck_assert_int_eq(launch_daemon(argv,
+	                               &(const struct launch_setup){ .in = LAUNCH_NULL,
+	                                                             .out = LAUNCH_NULL,
+	                                                             .err = LAUNCH_NULL,
+	                                                             .keep_fds = fds,
+	                                                             .n_keep_fds = 1,
+	                                                             .keep_first = 2 },
+	                               &pid, &err),
+	                 -1);
+	ck_assert_int_eq(err->errno_value, EINVAL);
+	ck_assert_int_eq(pid, -1);
+	/* nothing was started */
+	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+	ck_assert_int_eq(errno, ECHILD);
+}
+END_TEST
+
 static Suite *launch_suite(void)
 {
 	Suite *s = suite_create("launch");
@@ -339,6 +372,7 @@ static Suite *launch_suite(void)
 	tcase_add_test(tc, test_run_does_not_wait_for_a_daemon_holding_the_output);
 	tcase_add_test(tc, test_wait_until_deadline_then_exit);
 	tcase_add_test(tc, test_exec_failure_is_status_127);
+	tcase_add_test(tc, test_bad_setups_are_refused_before_fork);
 	suite_add_tcase(s, tc);
 	return s;
 }
