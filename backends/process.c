@@ -14,14 +14,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-
-int64_t process_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "fd_util.h"
 
 int process_read_stat(pid_t pid, char *state, uint64_t *start_time)
 {
@@ -98,6 +91,20 @@ int process_identify(pid_t pid, struct process_id *proc, kata_error_t *err)
 	return 0;
 }
 
+int process_start_daemon(char *const argv[], const struct launch_setup *setup,
+                         struct process_id *proc, kata_error_t *err)
+{
+	pid_t pid;
+
+	if (launch_daemon(argv, setup, &pid, err) < 0)
+		return -1;
+	if (process_identify(pid, proc, err) < 0) {
+		/* only when init reaped it already: it exited at once */
+		return kata_error_wrap(err, "%s exited at once", argv[0]);
+	}
+	return 0;
+}
+
 static int pidfd_open_checked(const struct process_id *proc)
 {
 #ifdef SYS_pidfd_open
@@ -120,14 +127,14 @@ static int pidfd_open_checked(const struct process_id *proc)
 
 int process_wait_gone(const struct process_id *proc, int timeout_ms)
 {
-	int64_t deadline = process_now_ms() + timeout_ms;
+	int64_t deadline = now_ms() + timeout_ms;
 	cleanup_close int pidfd = -1;
 
 	if (!process_is_alive(proc))
 		return 0;
 	pidfd = pidfd_open_checked(proc);
 	for (;;) {
-		int64_t left = deadline - process_now_ms();
+		int64_t left = deadline - now_ms();
 
 		if (!process_is_alive(proc))
 			return 0;

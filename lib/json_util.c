@@ -1,4 +1,5 @@
 #include "json_util.h"
+#include "fd_util.h"
 #include "cleanup.h"
 
 #include <errno.h>
@@ -223,59 +224,12 @@ json_object *json_parse_file(const char *path, size_t max_size, kata_error_t *er
 	return obj;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int json_write_file_atomic(const char *path, json_object *obj, mode_t mode, kata_error_t *err)
 {
-	cleanup_free char *dir_copy = xstrdup(path);
-	cleanup_free char *base_copy = xstrdup(path);
-	cleanup_free char *tmp = NULL;
-	cleanup_close int fd = -1;
-	cleanup_close int dirfd = -1;
-	const char *dir = dirname(dir_copy);
-	const char *text;
-	size_t len;
+	const char *text = json_object_to_json_string_ext(
+	        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
-	tmp = xasprintf("%s/.%s.XXXXXX", dir, basename(base_copy));
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return kata_error_sys(err, "%s: create temporary file", path);
-	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-	                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
-	len = strlen(text);
-	if (fchmod(fd, mode) < 0 || write_all(fd, text, len) < 0 || fsync(fd) < 0) {
-		kata_error_sys(err, "%s: write", tmp);
-		unlink(tmp);
-		return -1;
-	}
-	if (close(steal_fd(&fd)) < 0) {
-		kata_error_sys(err, "%s: close", tmp);
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) < 0) {
-		kata_error_sys(err, "%s: rename", path);
-		unlink(tmp);
-		return -1;
-	}
-	/* The rename itself must survive a crash too. */
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd >= 0)
-		(void)fsync(dirfd);
-	return 0;
+	return file_write_atomic(path, text, strlen(text), mode, err);
 }
 
 /* --- typed values ------------------------------------------------------------------------ */

@@ -4,6 +4,7 @@
 #include "agent_frame.h"
 #include "agent_proto.h"
 #include "cleanup.h"
+#include "fd_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,14 +106,6 @@ struct fake_agent {
 	} credits[256];
 	size_t ncredits;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void wake(struct fake_agent *a)
 {

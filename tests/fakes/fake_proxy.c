@@ -1,6 +1,7 @@
 #include "fake_proxy.h"
 #include "byte_order.h"
 #include "cleanup.h"
+#include "fd_util.h"
 #include "proxy_frame.h"
 
 #include <errno.h>
@@ -40,14 +41,6 @@ struct fake_proxy {
 	struct fake_capture *captures[FAKE_PROXY_MAX_CAPTURES];
 	int capture_count;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct fake_proxy *fake_proxy_new(const char *socket_path, kata_error_t *err)
 {
@@ -387,8 +380,8 @@ void fake_proxy_pump_once(struct fake_proxy *fp, int timeout_ms)
 
 void fake_proxy_pump_for(struct fake_proxy *fp, int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
-	uint64_t now;
+	int64_t end = now_ms() + ms;
+	int64_t now;
 
 	while ((now = now_ms()) < end)
 		fake_proxy_pump_once(fp, (int)(end - now));
@@ -397,8 +390,8 @@ void fake_proxy_pump_for(struct fake_proxy *fp, int ms)
 bool fake_proxy_pump_until(struct fake_proxy *fp, int timeout_ms,
                            bool (*done)(struct fake_proxy *fp, void *data), void *data)
 {
-	uint64_t end = now_ms() + (uint64_t)timeout_ms;
-	uint64_t now;
+	int64_t end = now_ms() + timeout_ms;
+	int64_t now;
 
 	while (!done(fp, data)) {
 		now = now_ms();
@@ -575,7 +568,7 @@ int fake_client_write_stdin(struct fake_proxy *fp, struct fake_client *client, c
                             size_t len, int timeout_ms)
 {
 	const uint8_t *p = data;
-	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+	int64_t end = now_ms() + timeout_ms;
 
 	while (len > 0) {
 		ssize_t n = write(client->stdin_fd, p, len);

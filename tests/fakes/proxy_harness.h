@@ -13,6 +13,7 @@
 #include "fake_agent.h"
 #include "proxy_client.h"
 #include "proxy_frame.h"
+#include "fd_util.h"
 
 struct proxy_harness {
 	char dir[64];
@@ -68,7 +69,5 @@ void shim_pump(struct test_shim *s, int timeout_ms);
 int shim_wait_exit(struct test_shim *s, int timeout_ms);
 /* Pumps until n responses arrived. */
 bool shim_wait_responses(struct test_shim *s, int n, int timeout_ms);
-
-int64_t harness_now_ms(void);
 
 #endif

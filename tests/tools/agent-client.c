@@ -35,6 +35,8 @@
  */
 #include "agent_frame.h"
 #include "agent_proto.h"
+#include "error.h"
+#include "unix_socket.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -107,18 +109,12 @@ static void *xrealloc_(void *p, size_t n)
 
 static int connect_unix(const char *path)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0 || strlen(path) >= sizeof(addr.sun_path))
-		die("socket %s", path);
-	strcpy(addr.sun_path, path);
+	cleanup_error kata_error_t err = NULL;
 	/* qemu may still be creating its sockets. */
-	for (int i = 0; connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0; i++) {
-		if (i > 500)
-			die("connect %s: %s", path, strerror(errno));
-		usleep(20000);
-	}
+	int fd = unix_socket_connect(path, 10000, &err);
+
+	if (fd < 0)
+		die("%s", err->message);
 	return fd;
 }
 

@@ -61,10 +61,10 @@ static void exec_steps(const char *token, const char *id, const char *const *ste
 /* Reads whatever the proxy sends within timeout_ms. */
 static size_t read_raw(int fd, unsigned char *buf, size_t cap, size_t want, int timeout_ms)
 {
-	int64_t deadline = harness_now_ms() + timeout_ms;
+	int64_t deadline = now_ms() + timeout_ms;
 	size_t len = 0;
 
-	while (len < want && harness_now_ms() < deadline) {
+	while (len < want && now_ms() < deadline) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 		if (poll(&pfd, 1, 20) <= 0)
@@ -327,8 +327,8 @@ START_TEST(test_command_flood_is_bounded)
 	ck_assert_int_eq(shim_connect(&s, h.socket_path, NULL), 0);
 	for (int i = 0; i < 300; i++)
 		ck_assert_int_eq(shim_send(&s, 0, 3, ping, strlen(ping)), 0);
-	deadline = harness_now_ms() + 3000;
-	while (s.responses < 44 && harness_now_ms() < deadline)
+	deadline = now_ms() + 3000;
+	while (s.responses < 44 && now_ms() < deadline)
 		shim_pump(&s, 20);
 	/* 256 wait for the agent; the rest are refused at once */
 	ck_assert_int_eq(s.responses, 44);
