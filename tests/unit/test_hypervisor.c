@@ -231,6 +231,46 @@ START_TEST(test_reused_pid_is_not_ours)
 }
 END_TEST
 
+/* The one saved form of a process_id, as the container record and the qemu state use it. */
+START_TEST(test_process_id_json)
+{
+	struct process_id proc = { .pid = 4242, .start_time = 987654321 }, back = { 1, 1 };
+	cleanup_error kata_error_t err = NULL;
+	json_object *obj = json_object_new_object();
+
+	json_object_object_add(obj, "daemon", process_id_to_json(&proc));
+	json_object_object_add(obj, "none", NULL);
+	ck_assert_int_eq(process_id_from_json(obj, "daemon", "sb", &back, &err), 1);
+	ck_assert_int_eq(back.pid, 4242);
+	ck_assert_uint_eq(back.start_time, 987654321);
+	ck_assert_int_eq(process_id_from_json(obj, "none", "sb", &back, &err), 0);
+	ck_assert_int_eq(back.pid, 0);
+	ck_assert_uint_eq(back.start_time, 0);
+	ck_assert_int_eq(process_id_from_json(obj, "missing", "sb", &back, &err), 0);
+
+	static const struct {
+		const char *json, *message;
+	} bad[] = {
+		{ "{\"pid\": -4, \"start_time\": 1}",
+		  "sb.daemon.pid: -4 out of range [0, 4194304]" },
+		{ "{\"pid\": 4194305, \"start_time\": 1}",
+		  "sb.daemon.pid: 4194305 out of range [0, 4194304]" },
+		{ "{\"pid\": 7}", "sb.daemon.start_time: required field is missing" },
+		{ "{\"pid\": 7, \"start_time\": -1}",
+		  "sb.daemon.start_time: -1 out of range [0, 18446744073709551615]" },
+		{ "[7, 1]", "sb.daemon: expected an object, got an array" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_object_object_add(obj, "daemon", json_tokener_parse(bad[i].json));
+		ck_assert_int_eq(process_id_from_json(obj, "daemon", "sb", &back, &err), -1);
+		ck_assert_str_eq(err->message, bad[i].message);
+		ck_assert_int_eq(back.pid, 0);
+		kata_error_free(&err);
+	}
+	json_object_put(obj);
+}
+END_TEST
+
 START_TEST(test_terminate_escalates)
 {
 	struct process_id proc;
@@ -598,6 +638,7 @@ int main(void)
 	tc = tcase_create("process");
 	tcase_add_test(tc, test_zombie_is_not_alive);
 	tcase_add_test(tc, test_reused_pid_is_not_ours);
+	tcase_add_test(tc, test_process_id_json);
 	tcase_add_test(tc, test_terminate_escalates);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("qemu");
