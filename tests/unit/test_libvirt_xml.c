@@ -367,7 +367,7 @@ START_TEST(test_saved_state)
 		{ "ctl_channel", "7", "expected a string" },
 		{ "phase", "\"exploded\"", "unknown phase" },
 		{ "created_dir", "\"yes\"", "expected a boolean" },
-		{ "uri", NULL, "\"uri\" missing" },
+		{ "uri", NULL, "uri: required field is missing" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cleanup_error kata_error_t e = NULL;
