@@ -207,6 +207,14 @@ struct hypervisor *hypervisor_restore(const struct kata_config *config, json_obj
 	return steal_pointer(&hv);
 }
 
+int hypervisor_check(struct hypervisor *hv, hypervisor_check_report_fn report, void *opaque,
+                     unsigned int flags, kata_error_t *err)
+{
+	if (hv->ops->check == NULL)
+		return 0;
+	return CALL_OP(hv, check, flags, err, report, opaque);
+}
+
 const char *hypervisor_state_name(enum hypervisor_state state)
 {
 	switch (state) {
