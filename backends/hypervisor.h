@@ -1,5 +1,5 @@
-/* The hypervisor abstraction: one table of operations per backend (qemu, libvirt, fake),
- * picked by name at run time (docs/hypervisor.md).
+/* The hypervisor abstraction: one table of operations per backend (qemu, libvirt; the tests
+ * add a fake, tests/fakes/fake_hypervisor.h), picked by name at run time (docs/hypervisor.md).
  *
  * The runtime is short-lived: one process creates and starts a sandbox's VM, another
  * pauses it, a third stops it. So a backend keeps nothing in memory that it cannot write
@@ -125,7 +125,7 @@ struct hypervisor {
 	void *priv;                       /* the backend's own state */
 };
 
-/* The registry. Names: "qemu", "libvirt" (when built in), "fake". */
+/* The registry. Built in: "qemu", "libvirt"; others only once registered. */
 const struct hypervisor_ops *hypervisor_find_ops(const char *name);
 /* Registers a backend (e.g. libvirt from its own file); a later one with the same name wins. */
 void hypervisor_register(const struct hypervisor_ops *ops);

@@ -30,6 +30,7 @@
 #include "error.h"
 #include "hypervisor.h"
 #include "log.h"
+#include "tests/fakes/fake_hypervisor.h"
 
 struct options {
 	const char *backend, *kernel, *initrd, *dir, *shared, *fs, *machine, *accel, *params;
@@ -370,6 +371,7 @@ int main(int argc, char **argv)
 
 	if (getenv("HV_DRIVER_DEBUG") != NULL)
 		kata_log_init("hv-driver", NULL, KATA_LOG_TEXT, KATA_LOG_DEBUG, NULL);
+	hypervisor_register(&fake_hypervisor_ops); /* --backend fake */
 	if (run(argc, argv, &err) < 0) {
 		fprintf(stderr, "hv-driver: %s\n", err != NULL ? err->message : "failed");
 		return 1;

@@ -1,4 +1,5 @@
-/* The hypervisor layer: the registry and checked wrappers, the fake backend, process
+/* The hypervisor layer: the registry and checked wrappers, the fake backend (which the
+ * shipped runtime does not have: registered here), process
  * liveness (zombies, reused pids), the qemu backend's operations against a fake QMP server
  * standing in for qemu (pause/resume/state/stop, kill -9 -> crashed, cleanup), its state
  * saved and restored, start failures, and the accelerator probe with scripted "qemu"s. */
@@ -20,6 +21,7 @@
 #include "hypervisor.h"
 #include "process.h"
 #include "qemu/qemu_backend.h"
+#include "tests/fakes/fake_hypervisor.h"
 #include "tests/fakes/fake_qmp.h"
 
 static char test_dir[] = "/tmp/kata-test-hv-XXXXXX";
@@ -65,7 +67,10 @@ START_TEST(test_registry)
 
 	base_config(&config, "fake");
 	ck_assert_ptr_nonnull(hypervisor_find_ops("qemu"));
-	ck_assert_ptr_nonnull(hypervisor_find_ops("fake"));
+	ck_assert_ptr_nonnull(hypervisor_find_ops("libvirt"));
+	ck_assert_ptr_null(hypervisor_find_ops("fake")); /* not built in */
+	hypervisor_register(&fake_hypervisor_ops);
+	ck_assert_ptr_eq(hypervisor_find_ops("fake"), &fake_hypervisor_ops);
 	ck_assert_ptr_null(hypervisor_find_ops("firecracker"));
 	ck_assert_ptr_null(hypervisor_new("firecracker", &config, &err));
 	ck_assert_int_eq(err->errno_value, ENOENT);
@@ -117,6 +122,7 @@ START_TEST(test_fake_backend_lifecycle)
 	struct stat st;
 
 	base_config(&config, "fake");
+	hypervisor_register(&fake_hypervisor_ops);
 	hv = hypervisor_new("fake", &config, &err);
 	ck_assert_int_eq(hypervisor_create(hv, &params, 0, &err), 0);
 	ck_assert_int_eq(stat(dir, &st), 0);
@@ -139,11 +145,11 @@ START_TEST(test_fake_backend_lifecycle)
 	ck_assert_int_eq(hypervisor_resume(again, 0, &err), 0);
 	ck_assert_int_eq(state_of(again), HYPERVISOR_STATE_RUNNING);
 
-	setenv("KATA_FAKE_HYPERVISOR_FAIL", "pause,stop", 1);
+	setenv(FAKE_HYPERVISOR_ENV_FAIL, "pause,stop", 1);
 	ck_assert_int_eq(hypervisor_stop(again, 0, &err), -1);
 	ck_assert_str_eq(err->message, "fake: stop: injected failure");
 	kata_error_free(&err);
-	unsetenv("KATA_FAKE_HYPERVISOR_FAIL");
+	unsetenv(FAKE_HYPERVISOR_ENV_FAIL);
 
 	ck_assert_int_eq(hypervisor_stop(again, 0, &err), 0);
 	ck_assert_int_eq(state_of(again), HYPERVISOR_STATE_STOPPED);
