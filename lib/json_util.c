@@ -427,6 +427,28 @@ int json_get_absolute_path(json_object *obj, const char *key, const char *path, 
 	return 1;
 }
 
+int json_get_enum(json_object *obj, const char *key, const char *path, bool required,
+                  const char *const *names, size_t n_names, int *out, kata_error_t *err)
+{
+	cleanup_free char *value = NULL;
+	cleanup_free char *p = NULL;
+	cleanup_json json_object *escaped = NULL;
+	int r = json_get_string(obj, key, path, required, &value, err);
+
+	if (r <= 0)
+		return r;
+	for (size_t i = 0; i < n_names; i++) {
+		if (strcmp(value, names[i]) == 0) {
+			*out = (int)i;
+			return 1;
+		}
+	}
+	p = json_path_key(path, key);
+	escaped = json_object_new_string(value); /* shown as JSON: no raw control characters */
+	return kata_error_set(err, EINVAL, "%s: unknown value %s", p,
+	                      json_object_to_json_string(escaped));
+}
+
 static int get_typed(json_object *obj, const char *key, const char *path, bool required,
                      enum json_type type, json_object **out, kata_error_t *err)
 {

@@ -88,6 +88,9 @@ int json_get_uint16(json_object *obj, const char *key, const char *path, bool re
  * or exec(). */
 int json_get_absolute_path(json_object *obj, const char *key, const char *path, bool required,
                            char **out, kata_error_t *err);
+/* A string that must be one of names[0..n_names): *out is its index. */
+int json_get_enum(json_object *obj, const char *key, const char *path, bool required,
+                  const char *const *names, size_t n_names, int *out, kata_error_t *err);
 /* A NULL-terminated vector of strings (empty array: a vector holding only NULL). */
 int json_get_string_array(json_object *obj, const char *key, const char *path, bool required,
                           char ***out, kata_error_t *err);

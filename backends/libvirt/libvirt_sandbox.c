@@ -31,6 +31,7 @@ void libvirt_sandbox_free(struct libvirt_sandbox *sb)
 }
 
 static const char *const phase_names[] = { "created", "started", "stopped" };
+#define PHASE_COUNT (sizeof(phase_names) / sizeof(phase_names[0]))
 
 bool libvirt_uuid_is_valid(const char *s)
 {
@@ -74,15 +75,11 @@ json_object *libvirt_sandbox_to_json(const struct libvirt_sandbox *sb)
 struct libvirt_sandbox *libvirt_sandbox_from_json(json_object *obj, kata_error_t *err)
 {
 	struct libvirt_sandbox *sb = xzalloc(sizeof(*sb));
-	cleanup_free char *phase = NULL;
-	bool found = false;
+	int phase = 0;
 
-	if (!json_object_is_type(obj, json_type_object)) {
-		kata_error_set(err, EINVAL, "saved libvirt state: expected an object");
-		goto fail;
-	}
 	/* Paths are handed to unlink() and rmdir(): absolute ones only. */
-	if (json_get_string(obj, "id", "", true, &sb->id, err) < 0 ||
+	if (json_check_type(obj, json_type_object, "", err) < 0 ||
+	    json_get_string(obj, "id", "", true, &sb->id, err) < 0 ||
 	    json_get_string(obj, "name", "", true, &sb->name, err) < 0 ||
 	    json_get_string(obj, "uuid", "", true, &sb->uuid, err) < 0 ||
 	    json_get_string(obj, "uri", "", true, &sb->uri, err) < 0 ||
@@ -90,7 +87,7 @@ struct libvirt_sandbox *libvirt_sandbox_from_json(json_object *obj, kata_error_t
 	    json_get_absolute_path(obj, "shared_dir", "", false, &sb->shared_dir, err) < 0 ||
 	    json_get_bool(obj, "created_dir", "", false, &sb->created_dir, err) < 0 ||
 	    json_get_bool(obj, "debug", "", false, &sb->debug, err) < 0 ||
-	    json_get_string(obj, "phase", "", true, &phase, err) < 0 ||
+	    json_get_enum(obj, "phase", "", true, phase_names, PHASE_COUNT, &phase, err) < 0 ||
 	    json_get_absolute_path(obj, "ctl_channel", "", true, &sb->channel_paths[0], err) < 0 ||
 	    json_get_absolute_path(obj, "io_channel", "", true, &sb->channel_paths[1], err) < 0 ||
 	    json_get_absolute_path(obj, "console", "", true, &sb->console_path, err) < 0 ||
@@ -107,16 +104,7 @@ struct libvirt_sandbox *libvirt_sandbox_from_json(json_object *obj, kata_error_t
 		kata_error_set(err, EINVAL, "saved libvirt state: \"uuid\": not a uuid");
 		goto fail;
 	}
-	for (size_t i = 0; i < sizeof(phase_names) / sizeof(phase_names[0]); i++) {
-		if (strcmp(phase, phase_names[i]) == 0) {
-			sb->phase = (enum libvirt_phase)i;
-			found = true;
-		}
-	}
-	if (!found) {
-		kata_error_set(err, EINVAL, "saved libvirt state: unknown phase '%s'", phase);
-		goto fail;
-	}
+	sb->phase = (enum libvirt_phase)phase;
 	return sb;
 fail:
 	libvirt_sandbox_free(sb);

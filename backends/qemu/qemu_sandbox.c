@@ -32,6 +32,7 @@ void qemu_sandbox_free(struct qemu_sandbox *sb)
 }
 
 static const char *const phase_names[] = { "created", "started", "stopped" };
+#define PHASE_COUNT (sizeof(phase_names) / sizeof(phase_names[0]))
 
 /* No argv is longer; a saved one that is (or is empty) was not written by the runtime. */
 #define MAX_SAVED_ARGS 4096
@@ -82,20 +83,16 @@ static int get_argv(json_object *obj, const char *key, bool required, char ***ou
 struct qemu_sandbox *qemu_sandbox_from_json(json_object *obj, kata_error_t *err)
 {
 	struct qemu_sandbox *sb = xzalloc(sizeof(*sb));
-	cleanup_free char *phase = NULL;
-	bool found = false;
+	int phase = 0;
 
-	if (!json_object_is_type(obj, json_type_object)) {
-		kata_error_set(err, EINVAL, "saved qemu state: expected an object");
-		goto fail;
-	}
 	/* Paths are handed to open(), unlink() and exec(): absolute ones only. */
-	if (json_get_string(obj, "id", "", true, &sb->id, err) < 0 ||
+	if (json_check_type(obj, json_type_object, "", err) < 0 ||
+	    json_get_string(obj, "id", "", true, &sb->id, err) < 0 ||
 	    json_get_absolute_path(obj, "dir", "", true, &sb->dir, err) < 0 ||
 	    json_get_absolute_path(obj, "shared_dir", "", false, &sb->shared_dir, err) < 0 ||
 	    json_get_bool(obj, "created_dir", "", false, &sb->created_dir, err) < 0 ||
 	    json_get_bool(obj, "debug", "", false, &sb->debug, err) < 0 ||
-	    json_get_string(obj, "phase", "", true, &phase, err) < 0 ||
+	    json_get_enum(obj, "phase", "", true, phase_names, PHASE_COUNT, &phase, err) < 0 ||
 	    json_get_absolute_path(obj, "qmp", "", true, &sb->qmp_path, err) < 0 ||
 	    json_get_absolute_path(obj, "ctl_channel", "", true, &sb->channel_paths[0], err) < 0 ||
 	    json_get_absolute_path(obj, "io_channel", "", true, &sb->channel_paths[1], err) < 0 ||
@@ -113,16 +110,7 @@ struct qemu_sandbox *qemu_sandbox_from_json(json_object *obj, kata_error_t *err)
 		kata_error_wrap(err, "saved qemu state");
 		goto fail;
 	}
-	for (size_t i = 0; i < sizeof(phase_names) / sizeof(phase_names[0]); i++) {
-		if (strcmp(phase, phase_names[i]) == 0) {
-			sb->phase = (enum qemu_phase)i;
-			found = true;
-		}
-	}
-	if (!found) {
-		kata_error_set(err, EINVAL, "saved qemu state: unknown phase '%s'", phase);
-		goto fail;
-	}
+	sb->phase = (enum qemu_phase)phase;
 	return sb;
 fail:
 	qemu_sandbox_free(sb);

@@ -147,6 +147,8 @@ static const struct type_case type_cases[] = {
 	{ "nul", "string", "p.nul: string contains a NUL character" },
 	{ "s", "absolute_path", "p.s: expected an absolute path" },
 	{ "i", "absolute_path", "p.i: expected a string, got an integer" },
+	{ "s", "enum", "p.s: unknown value \"text\"" },
+	{ "b", "enum", "p.b: expected a string, got a boolean" },
 };
 
 static int call_getter(json_object *obj, const struct type_case *c, kata_error_t *err)
@@ -173,6 +175,11 @@ static int call_getter(json_object *obj, const struct type_case *c, kata_error_t
 		return json_get_uint32(obj, c->key, "p", true, &u32, err);
 	if (strcmp(c->getter, "uint16") == 0)
 		return json_get_uint16(obj, c->key, "p", true, &u16, err);
+	static const char *const names[] = { "one", "two" };
+	int index;
+
+	if (strcmp(c->getter, "enum") == 0)
+		return json_get_enum(obj, c->key, "p", true, names, 2, &index, err);
 	if (strcmp(c->getter, "absolute_path") == 0)
 		return json_get_absolute_path(obj, c->key, "p", true, &s, err);
 	if (strcmp(c->getter, "bool") == 0)
@@ -298,6 +305,23 @@ START_TEST(test_absolute_path)
 	ck_assert_ptr_null(untouched);
 	ck_assert_int_eq(json_get_absolute_path(obj, "missing", "", true, &untouched, &err), -1);
 	ck_assert_str_eq(err->message, "missing: required field is missing");
+}
+END_TEST
+
+START_TEST(test_enum)
+{
+	static const char *const names[] = { "created", "started", "stopped" };
+	cleanup_json json_object *obj = parse("{\"phase\": \"started\", \"odd\": \"a\\nb\"}");
+	cleanup_error kata_error_t err = NULL;
+	int index = -1;
+
+	ck_assert_int_eq(json_get_enum(obj, "phase", "", true, names, 3, &index, &err), 1);
+	ck_assert_int_eq(index, 1);
+	ck_assert_int_eq(json_get_enum(obj, "missing", "", false, names, 3, &index, &err), 0);
+	ck_assert_int_eq(index, 1);
+	/* An unknown value is shown escaped, as JSON. */
+	ck_assert_int_eq(json_get_enum(obj, "odd", "sb", true, names, 3, &index, &err), -1);
+	ck_assert_str_eq(err->message, "sb.odd: unknown value \"a\\nb\"");
 }
 END_TEST
 
@@ -457,6 +481,7 @@ static Suite *json_util_suite(void)
 	tcase_add_test(tc, test_parse_refuses_deep_nesting);
 	tcase_add_test(tc, test_parse_depth_bound);
 	tcase_add_test(tc, test_absolute_path);
+	tcase_add_test(tc, test_enum);
 	tcase_add_test(tc, test_file_roundtrip_atomic);
 	tcase_add_test(tc, test_file_errors);
 	tcase_add_test(tc, test_builders);
