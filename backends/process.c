@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "fd_util.h"
+#include "json_util.h"
 
 int process_read_stat(pid_t pid, char *state, uint64_t *start_time)
 {
@@ -192,4 +193,38 @@ int process_terminate(const struct process_id *proc, int term_ms, kata_error_t *
 		return kata_error_set(err, ETIMEDOUT, "process %d did not die after SIGKILL",
 		                      (int)proc->pid);
 	return 0;
+}
+
+json_object *process_id_to_json(const struct process_id *proc)
+{
+	json_object *obj = json_object_new_object();
+
+	json_object_object_add(obj, "pid", json_object_new_int(proc->pid));
+	json_object_object_add(obj, "start_time", json_object_new_uint64(proc->start_time));
+	return obj;
+}
+
+int process_id_from_json(json_object *obj, const char *key, const char *path,
+                         struct process_id *proc, kata_error_t *err)
+{
+	cleanup_free char *sub_path = json_path_key(path, key);
+	json_object *sub = NULL;
+	int32_t pid = 0;
+	int present;
+
+	proc->pid = 0;
+	proc->start_time = 0;
+	present = json_get_object(obj, key, path, false, &sub, err);
+	if (present <= 0)
+		return present;
+	if (json_get_int32(sub, "pid", sub_path, true, &pid, err) < 0 ||
+	    json_get_uint64(sub, "start_time", sub_path, true, &proc->start_time, err) < 0)
+		return -1;
+	if (pid < 0 || pid > PROCESS_PID_MAX) {
+		proc->start_time = 0;
+		return kata_error_set(err, ERANGE, "%s.pid: %d out of range [0, %d]", sub_path, pid,
+		                      PROCESS_PID_MAX);
+	}
+	proc->pid = pid;
+	return 1;
 }

@@ -8,6 +8,7 @@
 #ifndef KATA_BACKENDS_PROCESS_H
 #define KATA_BACKENDS_PROCESS_H
 
+#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -19,6 +20,17 @@ struct process_id {
 	pid_t pid;
 	uint64_t start_time; /* clock ticks after boot; 0: unknown, not checked */
 };
+
+/* The largest pid Linux hands out (PID_MAX_LIMIT on 64-bit); a saved one above it is refused. */
+#define PROCESS_PID_MAX 4194304
+
+/* The saved form of a process_id, wherever one is recorded: {"pid": N, "start_time": T}. */
+json_object *process_id_to_json(const struct process_id *proc);
+/* Reads obj[key] (path: obj's own, for errors, as in json_util.h). Returns 1, or 0 with *proc
+ * zeroed when the key is absent or null, or -1 when it is not {pid in [0, PROCESS_PID_MAX],
+ * start_time}. */
+int process_id_from_json(json_object *obj, const char *key, const char *path,
+                         struct process_id *proc, kata_error_t *err);
 
 /* Reads state letter and start time. Returns -1 (errno ENOENT/ESRCH) if there is no such pid. */
 int process_read_stat(pid_t pid, char *state, uint64_t *start_time);

@@ -11,27 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *json_type_label(json_object *value)
-{
-	switch (json_object_get_type(value)) {
-	case json_type_null:
-		return "null";
-	case json_type_boolean:
-		return "a boolean";
-	case json_type_double:
-		return "a number";
-	case json_type_int:
-		return "an integer";
-	case json_type_object:
-		return "an object";
-	case json_type_array:
-		return "an array";
-	case json_type_string:
-		return "a string";
-	}
-	return "an unknown type";
-}
-
 static const char *type_label(enum json_type type)
 {
 	switch (type) {
@@ -51,6 +30,11 @@ static const char *type_label(enum json_type type)
 		return "a string";
 	}
 	return "an unknown type";
+}
+
+const char *json_type_label(json_object *value)
+{
+	return type_label(json_object_get_type(value));
 }
 
 /* The path of the document root is shown as "(root)" rather than as nothing. */
@@ -103,6 +87,11 @@ static bool is_json_space(char c)
 
 json_object *json_parse_text(const char *text, size_t len, kata_error_t *err)
 {
+	return json_parse_text_depth(text, len, JSON_MAX_DEPTH, err);
+}
+
+json_object *json_parse_text_depth(const char *text, size_t len, int max_depth, kata_error_t *err)
+{
 	json_tokener *tok;
 	json_object *obj;
 	enum json_tokener_error jerr;
@@ -117,7 +106,9 @@ json_object *json_parse_text(const char *text, size_t len, kata_error_t *err)
 	if (nul != NULL)
 		return syntax_error(err, text, (size_t)(nul - text), "NUL byte in JSON text"), NULL;
 
-	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	if (max_depth < 1 || max_depth > JSON_MAX_DEPTH)
+		max_depth = JSON_MAX_DEPTH;
+	tok = json_tokener_new_ex(max_depth);
 	if (tok == NULL)
 		abort();
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
@@ -373,6 +364,44 @@ DEFINE_GETTER(uint64, uint64_t)
 DEFINE_GETTER(int32, int32_t)
 DEFINE_GETTER(uint32, uint32_t)
 DEFINE_GETTER(uint16, uint16_t)
+
+int json_get_absolute_path(json_object *obj, const char *key, const char *path, bool required,
+                           char **out, kata_error_t *err)
+{
+	cleanup_free char *value = NULL;
+	int r = json_get_string(obj, key, path, required, &value, err);
+
+	if (r <= 0)
+		return r;
+	if (value[0] != '/') {
+		cleanup_free char *p = json_path_key(path, key);
+		return kata_error_set(err, EINVAL, "%s: expected an absolute path", p);
+	}
+	*out = steal_pointer(&value);
+	return 1;
+}
+
+int json_get_enum(json_object *obj, const char *key, const char *path, bool required,
+                  const char *const *names, size_t n_names, int *out, kata_error_t *err)
+{
+	cleanup_free char *value = NULL;
+	cleanup_free char *p = NULL;
+	cleanup_json json_object *escaped = NULL;
+	int r = json_get_string(obj, key, path, required, &value, err);
+
+	if (r <= 0)
+		return r;
+	for (size_t i = 0; i < n_names; i++) {
+		if (strcmp(value, names[i]) == 0) {
+			*out = (int)i;
+			return 1;
+		}
+	}
+	p = json_path_key(path, key);
+	escaped = json_object_new_string(value); /* shown as JSON: no raw control characters */
+	return kata_error_set(err, EINVAL, "%s: unknown value %s", p,
+	                      json_object_to_json_string(escaped));
+}
 
 static int get_typed(json_object *obj, const char *key, const char *path, bool required,
                      enum json_type type, json_object **out, kata_error_t *err)

@@ -5,6 +5,7 @@
 #include "backends.h"
 #include "launch.h"
 #include "qemu_backend.h"
+#include "machine.h"
 #include "qemu_cmdline.h"
 
 #include <errno.h>
@@ -38,7 +39,7 @@ char *accel_cache_key(const struct kata_config *config, kata_error_t *err)
 		kata_error_sys(err, "guest kernel %s", hc->kernel != NULL ? hc->kernel : "(none)");
 		return NULL;
 	}
-	binary = qemu_binary(hc, err);
+	binary = machine_qemu_binary(hc, err);
 	if (binary == NULL)
 		return NULL;
 	if (uname(&uts) < 0) {
@@ -48,7 +49,7 @@ char *accel_cache_key(const struct kata_config *config, kata_error_t *err)
 	return xasprintf("host=%s kernel=%s size=%lld mtime=%lld.%09ld qemu=%s machine=%s",
 	                 uts.release, hc->kernel, (long long)st.st_size,
 	                 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, binary,
-	                 qemu_machine_type(hc));
+	                 kata_machine_type(hc));
 }
 
 bool accel_console_shows_boot(const char *console, size_t len)

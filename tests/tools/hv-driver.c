@@ -32,6 +32,7 @@
 #include "log.h"
 #include "fd_util.h"
 #include "unix_socket.h"
+#include "tests/fakes/fake_hypervisor.h"
 
 struct options {
 	const char *backend, *kernel, *initrd, *dir, *shared, *fs, *machine, *accel, *params;
@@ -363,6 +364,7 @@ int main(int argc, char **argv)
 
 	if (getenv("HV_DRIVER_DEBUG") != NULL)
 		kata_log_init("hv-driver", NULL, KATA_LOG_TEXT, KATA_LOG_DEBUG, NULL);
+	hypervisor_register(&fake_hypervisor_ops); /* --backend fake */
 	if (run(argc, argv, &err) < 0) {
 		fprintf(stderr, "hv-driver: %s\n", err != NULL ? err->message : "failed");
 		return 1;

@@ -365,9 +365,9 @@ START_TEST(test_saved_state)
 		{ "uuid", "\"0b4e1f2a-5c3d-4e6f-8a9b-0c1d2e3f4a5g\"", "not a uuid" },
 		{ "dir", "\"relative/dir\"", "absolute path" },
 		{ "ctl_channel", "7", "expected a string" },
-		{ "phase", "\"exploded\"", "unknown phase" },
+		{ "phase", "\"exploded\"", "phase: unknown value \"exploded\"" },
 		{ "created_dir", "\"yes\"", "expected a boolean" },
-		{ "uri", NULL, "\"uri\" missing" },
+		{ "uri", NULL, "uri: required field is missing" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cleanup_error kata_error_t e = NULL;

@@ -276,9 +276,19 @@ START_TEST(test_message_parser)
 	qmp_message_clear(&msg);
 
 	static const char *const bad[] = {
-		"[1, 2]",         "\"return\"",         "{\"return\": {}} {}",
-		"{\"event\": 5}", "{\"error\": \"x\"}", "{\"QMP\": []}",
-		"{\"other\": 1}", "{\"return\": ",      "",
+		"[1, 2]",
+		"\"return\"",
+		"{\"return\": {}} {}",
+		"{\"event\": 5}",
+		"{\"error\": \"x\"}",
+		"{\"QMP\": []}",
+		"{\"other\": 1}",
+		"{\"return\": ",
+		"",
+		/* json_util's strict parser: what qemu never sends is refused too. */
+		"{\"return\": [1,]}",
+		"{\"return\": {},}",
+		"{\"return\": \"\xff\"}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ck_assert_msg(qmp_message_parse(bad[i], strlen(bad[i]), &msg, &err) == -1, "%s",
