@@ -1,12 +1,15 @@
-/* Unit tests of lib/event: fds, hang-up after drain, back-pressure, signals, children,
- * timers. */
+/* Unit tests of lib/event: fds, hang-up after drain, back-pressure, a peer that comes
+ * back, signals, children, timers. */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -413,6 +416,180 @@ START_TEST(test_timers)
 }
 END_TEST
 
+/* --- a peer that hangs up and comes back ----------------------------------------------- */
+
+/* A pty is the stand-in for a virtio-serial port: its master polls as hung up while no
+ * slave is open and stops when one is opened again. */
+struct port {
+	struct reader r;
+	int reconnects;
+	char slave_path[64];
+	int slave;
+};
+
+static void port_reconnected(struct event_fd *efd, void *data)
+{
+	struct port *p = data;
+
+	p->reconnects++;
+}
+
+static const struct event_fd_ops port_ops = {
+	.readable = reader_readable,
+	.hangup = reader_hangup,
+	.reconnected = port_reconnected,
+};
+
+static int open_slave(struct port *p)
+{
+	struct termios t;
+	int fd = open(p->slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(tcgetattr(fd, &t), 0);
+	cfmakeraw(&t);
+	ck_assert_int_eq(tcsetattr(fd, TCSANOW, &t), 0);
+	return fd;
+}
+
+static int open_port(struct port *p)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	ck_assert_int_ge(master, 0);
+	ck_assert_int_eq(unlockpt(master), 0);
+	ck_assert_int_eq(ptsname_r(master, p->slave_path, sizeof(p->slave_path)), 0);
+	p->slave = open_slave(p);
+	return master;
+}
+
+/* Runs the loop until *counter reaches want (at most about two seconds). */
+static void run_until(struct event_loop *loop, const int *counter, int want)
+{
+	for (int i = 0; i < 100 && *counter < want; i++)
+		run_for(loop, 1);
+	ck_assert_int_eq(*counter, want);
+}
+
+static void read_slave(int fd, const char *want)
+{
+	char buf[64] = { 0 };
+	size_t len = strlen(want), got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, buf + got, len - got);
+		ck_assert_int_gt(n, 0);
+		got += (size_t)n;
+	}
+	ck_assert_str_eq(buf, want);
+}
+
+START_TEST(test_reconnect_keeps_queue)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct port p = { 0 };
+	int master = open_port(&p);
+	struct event_fd *efd = event_fd_add(loop, master, &port_ops, &p, EVENT_FD_RECONNECTS, &err);
+
+	ck_assert_ptr_nonnull(efd);
+	event_fd_set_write_limit(efd, SIZE_MAX);
+	ck_assert(!event_fd_is_hung_up(efd));
+
+	/* What the peer sent before it went is read before the hang-up. */
+	ck_assert_int_eq(write(p.slave, "abc", 3), 3);
+	close(p.slave);
+	run_until(loop, &p.r.hangups, 1);
+	ck_assert_uint_eq(p.r.len_at_hangup, 3);
+	ck_assert(memcmp(p.r.got, "abc", 3) == 0);
+	ck_assert(event_fd_is_hung_up(efd));
+
+	/* Writes while it is away queue; nothing is lost or failed. */
+	ck_assert_int_eq(event_fd_write(efd, "hello ", 6, &err), 0);
+	ck_assert_int_eq(event_fd_write(efd, "again", 5, &err), 0);
+	ck_assert_uint_eq(event_fd_queued(efd), 11);
+	run_for(loop, 3);
+	ck_assert_int_eq(p.r.hangups, 1);
+	ck_assert_int_eq(p.reconnects, 0);
+	ck_assert_uint_eq(event_fd_queued(efd), 11);
+
+	/* It comes back: the queue goes out and reading resumes. */
+	p.slave = open_slave(&p);
+	run_until(loop, &p.reconnects, 1);
+	ck_assert(!event_fd_is_hung_up(efd));
+	ck_assert_uint_eq(event_fd_queued(efd), 0);
+	read_slave(p.slave, "hello again");
+	ck_assert_int_eq(write(p.slave, "xyz", 3), 3);
+	for (int i = 0; i < 100 && p.r.len < 6; i++)
+		run_for(loop, 1);
+	ck_assert_uint_eq(p.r.len, 6);
+	ck_assert(memcmp(p.r.got + 3, "xyz", 3) == 0);
+
+	/* Each hang-up is told. */
+	close(p.slave);
+	run_until(loop, &p.r.hangups, 2);
+	p.slave = open_slave(&p);
+	run_until(loop, &p.reconnects, 2);
+
+	close(p.slave);
+	event_loop_free(loop);
+}
+END_TEST
+
+START_TEST(test_reconnect_starts_away)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct port p = { 0 };
+	int master = open_port(&p);
+	struct event_fd *efd;
+
+	close(p.slave);
+	efd = event_fd_add(loop, master, &port_ops, &p, EVENT_FD_RECONNECTS, &err);
+	ck_assert_ptr_nonnull(efd);
+	ck_assert(event_fd_is_hung_up(efd));
+	ck_assert_int_eq(event_fd_write(efd, "ready", 5, &err), 0);
+	run_for(loop, 3);
+	/* Away from the start is no hang-up. */
+	ck_assert_int_eq(p.r.hangups, 0);
+	ck_assert_uint_eq(event_fd_queued(efd), 5);
+
+	p.slave = open_slave(&p);
+	run_until(loop, &p.reconnects, 1);
+	read_slave(p.slave, "ready");
+
+	close(p.slave);
+	event_loop_free(loop);
+}
+END_TEST
+
+START_TEST(test_reconnect_paused_reading)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct port p = { 0 };
+	int master = open_port(&p);
+	struct event_fd *efd = event_fd_add(loop, master, &port_ops, &p, EVENT_FD_RECONNECTS, &err);
+
+	ck_assert_ptr_nonnull(efd);
+	/* With reading paused, a hang-up is seen all the same (nothing spins meanwhile). */
+	event_fd_set_reading(efd, false);
+	close(p.slave);
+	run_until(loop, &p.r.hangups, 1);
+	p.slave = open_slave(&p);
+	run_until(loop, &p.reconnects, 1);
+	ck_assert(!event_fd_is_reading(efd));
+	event_fd_set_reading(efd, true);
+	ck_assert_int_eq(write(p.slave, "go", 2), 2);
+	for (int i = 0; i < 100 && p.r.len < 2; i++)
+		run_for(loop, 1);
+	ck_assert_uint_eq(p.r.len, 2);
+
+	close(p.slave);
+	event_loop_free(loop);
+}
+END_TEST
+
 static Suite *event_suite(void)
 {
 	Suite *s = suite_create("event");
@@ -426,6 +603,9 @@ static Suite *event_suite(void)
 	tcase_add_test(tc, test_write_to_dead_peer_is_hangup);
 	tcase_add_test(tc, test_close_when_flushed);
 	tcase_add_test(tc, test_close_other_fd_from_callback);
+	tcase_add_test(tc, test_reconnect_keeps_queue);
+	tcase_add_test(tc, test_reconnect_starts_away);
+	tcase_add_test(tc, test_reconnect_paused_reading);
 	tcase_add_test(tc, test_signal_via_signalfd);
 	tcase_add_test(tc, test_child_watched_before_exit);
 	tcase_add_test(tc, test_child_reaped_before_watch);
