@@ -214,9 +214,9 @@ static void child_close_agent_fds(struct agent *a)
 	}
 	for (struct agent_container *c = a->containers; c; c = c->next)
 		close_fd(&c->sync_fd);
-	close_fd(&a->ctl.fd);
-	close_fd(&a->io.fd);
-	close_fd(&a->signal_fd);
+	/* The loop's own descriptors (epoll, signalfd) are close-on-exec. */
+	close(agent_channel_fd(&a->ctl));
+	close(agent_channel_fd(&a->io));
 }
 
 static void child_reset_signals(void)
