@@ -158,9 +158,11 @@ $(BUILD)/kata-agent: $(call objs,agent/main.c) $(LIBAGENT) $(LIBKATA)
 # --- tests --------------------------------------------------------------------------------
 TEST_ARCHIVES := $(LIBFAKES) $(LIBCLI) $(LIBBACKENDS) $(LIBCONFIG) $(LIBPROXY) $(LIBSHIM) \
 	$(LIBAGENT) $(LIBKATA)
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_ARCHIVES)
+# Each unit test program is its test_X.o and the one main() (tests/unit/check_main.h).
+CHECK_MAIN := $(BUILD)/obj/tests/unit/check_main.o
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CHECK_MAIN) $(TEST_ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(CHECK_LIBS) $(TEST_VIRT_LIBS) $(PKG_LIBS) $(MNL_LIBS) -lpthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CHECK_MAIN) $(TEST_ARCHIVES) $(CHECK_LIBS) $(TEST_VIRT_LIBS) $(PKG_LIBS) $(MNL_LIBS) -lpthread
 # These tests talk to libvirt or parse XML with libxml2 themselves.
 $(BUILD)/tests/test_libvirt_api $(BUILD)/tests/test_libvirt_xml: TEST_VIRT_LIBS := $(VIRT_LIBS)
 

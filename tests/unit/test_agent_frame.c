@@ -1,5 +1,5 @@
 /* The agent's frame decoder and encoders (agent/frame.c). */
-#include <check.h>
+#include "check_main.h"
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,13 +199,4 @@ static Suite *frame_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(frame_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = frame_suite };

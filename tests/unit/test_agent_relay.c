@@ -2,7 +2,7 @@
  * whose other end plays the host, and the process's output is a pipe. What arrives must be
  * well-formed frames carrying every byte in order, also when the channel fills up and the
  * rest goes through the channel's queue. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -192,12 +192,10 @@ START_TEST(test_no_host)
 }
 END_TEST
 
-int main(void)
+static Suite *agent_relay_suite(void)
 {
 	Suite *s = suite_create("agent_relay");
 	TCase *tc = tcase_create("relay");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_frames_in_order);
@@ -206,9 +204,7 @@ int main(void)
 	tcase_add_test(tc, test_end_of_file);
 	tcase_add_test(tc, test_no_host);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+const struct unit_test unit_test = { .suite = agent_relay_suite };

@@ -1,6 +1,6 @@
 /* The agent's stream engine and control dispatch without a VM: the two channels are
  * socketpairs whose other ends play the host, processes are pipes with a made-up pid. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -359,13 +359,4 @@ static Suite *streams_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(streams_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = streams_suite };

@@ -1,6 +1,6 @@
 /* Unit tests of lib/event: fds, hang-up after drain, back-pressure, a peer that comes
  * back, signals, children, timers. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -614,13 +614,4 @@ static Suite *event_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(event_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = event_suite };

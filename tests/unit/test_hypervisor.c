@@ -2,7 +2,7 @@
  * liveness (zombies, reused pids), the qemu backend's operations against a fake QMP server
  * standing in for qemu (pause/resume/state/stop, kill -9 -> crashed, cleanup), its state
  * saved and restored, start failures, and the accelerator probe with scripted "qemu"s. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -581,15 +581,11 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
-int main(void)
+static Suite *hypervisor_suite(void)
 {
 	Suite *s = suite_create("hypervisor");
 	TCase *tc;
-	SRunner *runner;
-	int failed;
 
-	if (mkdtemp(test_dir) == NULL)
-		return EXIT_FAILURE;
 	tc = tcase_create("registry");
 	tcase_add_test(tc, test_registry);
 	tcase_add_test(tc, test_fake_backend_lifecycle);
@@ -614,11 +610,24 @@ int main(void)
 	tcase_add_test(tc, test_probe_hang_means_tcg);
 	tcase_add_test(tc, test_probe_exit_means_tcg);
 	suite_add_tcase(s, tc);
-
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	nftw(test_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
+
+static int make_test_dir(void)
+{
+	if (mkdtemp(test_dir) == NULL) {
+		return -1;
+	}
+	return 0;
+}
+
+static void remove_test_dir(void)
+{
+	nftw(test_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+const struct unit_test unit_test = {
+	.suite = hypervisor_suite,
+	.begin = make_test_dir,
+	.end = remove_test_dir,
+};

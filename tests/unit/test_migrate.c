@@ -3,7 +3,7 @@
  * a reason, the output loads with this runtime, runV's flags override a loaded
  * configuration, and the agent dialect's configuration values. The sample files are
  * tests/migration/; guest assets are stand-in files in a temporary directory. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -673,18 +673,22 @@ static Suite *migrate_suite(void)
 	return s;
 }
 
-int main(void)
+static int make_test_dir(void)
 {
-	SRunner *runner = srunner_create(migrate_suite());
-	int failed;
-
 	if (mkdtemp(basedir) == NULL) {
 		perror(basedir);
-		return EXIT_FAILURE;
+		return -1;
 	}
-	srunner_run_all(runner, CK_NORMAL);
-	nftw(basedir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return 0;
 }
+
+static void remove_test_dir(void)
+{
+	nftw(basedir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const struct unit_test unit_test = {
+	.suite = migrate_suite,
+	.begin = make_test_dir,
+	.end = remove_test_dir,
+};

@@ -1,6 +1,6 @@
 /* The QMP client against the scripted fake QMP server: normal answers, QMP errors, events
  * between replies, a peer that hangs, closes mid-message, sends garbage or too much. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -299,15 +299,11 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
-int main(void)
+static Suite *qmp_suite(void)
 {
-	SRunner *runner;
 	Suite *s = suite_create("qmp");
 	TCase *tc = tcase_create("client");
-	int failed;
 
-	if (mkdtemp(test_dir) == NULL)
-		return EXIT_FAILURE;
 	tcase_add_test(tc, test_handshake_and_query_status);
 	tcase_add_test(tc, test_error_reply_carries_desc);
 	tcase_add_test(tc, test_hanging_peer_times_out);
@@ -322,11 +318,24 @@ int main(void)
 	tc = tcase_create("parser");
 	tcase_add_test(tc, test_message_parser);
 	suite_add_tcase(s, tc);
-
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	nftw(test_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
+
+static int make_test_dir(void)
+{
+	if (mkdtemp(test_dir) == NULL) {
+		return -1;
+	}
+	return 0;
+}
+
+static void remove_test_dir(void)
+{
+	nftw(test_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+const struct unit_test unit_test = {
+	.suite = qmp_suite,
+	.begin = make_test_dir,
+	.end = remove_test_dir,
+};

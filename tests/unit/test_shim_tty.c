@@ -3,7 +3,7 @@
 #include "tests/fakes/fake_proxy.h"
 #include "cleanup.h"
 
-#include <check.h>
+#include "check_main.h"
 #include <fcntl.h>
 #include <limits.h>
 #include <pty.h>
@@ -201,18 +201,19 @@ static Suite *shim_tty_suite(void)
 	return s;
 }
 
-int main(void)
+static int make_base_dir(void)
 {
-	SRunner *runner;
-	int failed;
-
 	base_dir = fake_test_dir_create("kata-shim-tty");
-	if (base_dir == NULL)
-		return EXIT_FAILURE;
-	runner = srunner_create(shim_tty_suite());
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	fake_test_dir_remove(base_dir);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return base_dir != NULL ? 0 : -1;
 }
+
+static void remove_base_dir(void)
+{
+	fake_test_dir_remove(base_dir);
+}
+
+const struct unit_test unit_test = {
+	.suite = shim_tty_suite,
+	.begin = make_base_dir,
+	.end = remove_base_dir,
+};
