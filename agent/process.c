@@ -9,7 +9,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "relay.h"
-#include "spawn.h"
+#include "child_spawn.h"
 
 #include <errno.h>
 #include <stdlib.h>

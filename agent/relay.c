@@ -11,7 +11,7 @@
 
 #include "agent_proto.h"
 #include "frame.h"
-#include "spawn.h"
+#include "child_spawn.h"
 
 #include <errno.h>
 #include <stdbool.h>

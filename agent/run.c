@@ -5,7 +5,7 @@
 #include "agent_proto.h"
 #include "cleanup.h"
 #include "log.h"
-#include "network.h"
+#include "guest_network.h"
 #include "run.h"
 
 #include <errno.h>

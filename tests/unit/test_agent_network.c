@@ -1,4 +1,4 @@
-/* STARTPOD's "interfaces" and "routes" (agent/network_parse.c): hyperstart's keys read
+/* STARTPOD's "interfaces" and "routes" (agent/guest_network_parse.c): hyperstart's keys read
  * into struct agent_net_config, and every kind of bad input refused with a message that
  * names the interface or route. Pure parsing: nothing here touches netlink. */
 #include <arpa/inet.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "agent/network.h"
+#include "agent/guest_network.h"
 #include "agent/request.h"
 #include "cleanup.h"
 #include "json_util.h"

@@ -20,7 +20,7 @@
 #include "qemu/qmp.h"
 #include "qemu/template.h"
 #include "hypervisor.h"
-#include "agent/host_facts.h"
+#include "agent/startpod_facts.h"
 
 static char dir[] = "/tmp/kata-test-template.XXXXXX";
 

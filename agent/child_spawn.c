@@ -5,13 +5,13 @@
  *   child -> agent  'R' ready: set up, waiting for 'S' (init only)
  *                   'E' + message: failed, the child exits 127
  * The child's end is close-on-exec: end of file after 'G' or 'S' means the exec worked. */
-#include "spawn.h"
+#include "child_spawn.h"
 
 #include "cgroup.h"
 #include "child.h"
 #include "cleanup.h"
 #include "log.h"
-#include "network.h"
+#include "guest_network.h"
 
 #include <errno.h>
 #include <fcntl.h>
