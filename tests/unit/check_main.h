@@ -24,6 +24,11 @@ struct unit_test {
 	int (*begin)(void);
 	/* Optional, after the suite ran, whatever its result. */
 	void (*end)(void);
+	/* Optional: a directory /tmp/TEST_DIR.XXXXXX for the whole program, made before the
+	 * suite and removed with everything in it after: Check's fork mode runs neither
+	 * teardown nor atexit handlers when a test fails (its process _exits), so what the
+	 * tests leave below it goes all the same. Its path is unit_test_dir. */
+	const char *test_dir;
 	/* Not root: report no checks (a passing run) rather than fail. */
 	bool needs_root;
 	/* Every test in a process of its own whatever CK_FORK says (tests that unshare). */
@@ -34,5 +39,7 @@ struct unit_test {
 };
 
 extern const struct unit_test unit_test;
+/* The directory made for unit_test.test_dir (NULL without one). */
+extern const char *unit_test_dir;
 
 #endif

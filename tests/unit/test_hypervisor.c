@@ -5,7 +5,6 @@
 #include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +21,9 @@
 #include "qemu/qemu_backend.h"
 #include "tests/fakes/fake_qmp.h"
 
-static char test_dir[] = "/tmp/kata-test-hv-XXXXXX";
-
 static char *test_path(const char *name)
 {
-	return xasprintf("%s/%s", test_dir, name);
+	return xasprintf("%s/%s", unit_test_dir, name);
 }
 
 static void write_file(const char *path, const char *text, mode_t mode)
@@ -443,7 +440,7 @@ START_TEST(test_qemu_create_refuses_long_socket_paths)
 	struct hypervisor *hv;
 	struct stat st;
 
-	snprintf(long_dir, sizeof(long_dir), "%s/%0120d", test_dir, 7);
+	snprintf(long_dir, sizeof(long_dir), "%s/%0120d", unit_test_dir, 7);
 	base_config(&config, "qemu");
 	hv = hypervisor_new(NULL, &config, &err);
 	ck_assert_int_eq(hypervisor_create(hv, &params, 0, &err), -1);
@@ -576,11 +573,6 @@ START_TEST(test_probe_exit_means_tcg)
 }
 END_TEST
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static Suite *hypervisor_suite(void)
 {
 	Suite *s = suite_create("hypervisor");
@@ -613,21 +605,7 @@ static Suite *hypervisor_suite(void)
 	return s;
 }
 
-static int make_test_dir(void)
-{
-	if (mkdtemp(test_dir) == NULL) {
-		return -1;
-	}
-	return 0;
-}
-
-static void remove_test_dir(void)
-{
-	nftw(test_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
 const struct unit_test unit_test = {
 	.suite = hypervisor_suite,
-	.begin = make_test_dir,
-	.end = remove_test_dir,
+	.test_dir = "kata-test-hv",
 };

@@ -6,6 +6,7 @@
 #include "check_main.h"
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,7 @@
 
 /* One directory for the run, removed by the parent even when a test fails (Check skips
  * a failed test's teardown); one subdirectory per test. */
-static char basedir[] = "/tmp/kata-test-migrate.XXXXXX";
-static char tmpdir[sizeof(basedir) + 16];
+static char tmpdir[PATH_MAX];
 static char *kernel, *initrd;
 static struct migrate_base base;
 
@@ -61,7 +61,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", basedir);
+	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", unit_test_dir);
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	kernel = xasprintf("%s/vmlinux", tmpdir);
 	initrd = xasprintf("%s/kata-initrd.img", tmpdir);
@@ -673,22 +673,7 @@ static Suite *migrate_suite(void)
 	return s;
 }
 
-static int make_test_dir(void)
-{
-	if (mkdtemp(basedir) == NULL) {
-		perror(basedir);
-		return -1;
-	}
-	return 0;
-}
-
-static void remove_test_dir(void)
-{
-	nftw(basedir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 const struct unit_test unit_test = {
 	.suite = migrate_suite,
-	.begin = make_test_dir,
-	.end = remove_test_dir,
+	.test_dir = "kata-test-migrate",
 };

@@ -2,7 +2,6 @@
  * between replies, a peer that hangs, closes mid-message, sends garbage or too much. */
 #include "check_main.h"
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +13,11 @@
 #include "qemu/qmp.h"
 #include "qemu/qmp_message.h"
 
-static char test_dir[] = "/tmp/kata-test-qmp-XXXXXX";
-
 #define N(script) (sizeof(script) / sizeof((script)[0]))
 
 static char *socket_path(const char *name)
 {
-	return xasprintf("%s/%s.sock", test_dir, name);
+	return xasprintf("%s/%s.sock", unit_test_dir, name);
 }
 
 START_TEST(test_handshake_and_query_status)
@@ -294,11 +291,6 @@ START_TEST(test_message_parser)
 }
 END_TEST
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static Suite *qmp_suite(void)
 {
 	Suite *s = suite_create("qmp");
@@ -321,21 +313,7 @@ static Suite *qmp_suite(void)
 	return s;
 }
 
-static int make_test_dir(void)
-{
-	if (mkdtemp(test_dir) == NULL) {
-		return -1;
-	}
-	return 0;
-}
-
-static void remove_test_dir(void)
-{
-	nftw(test_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
 const struct unit_test unit_test = {
 	.suite = qmp_suite,
-	.begin = make_test_dir,
-	.end = remove_test_dir,
+	.test_dir = "kata-test-qmp",
 };

@@ -18,7 +18,6 @@
 #define WAIT_MS   5000
 #define FILE_SIZE (100 * 1024)
 
-static char *base_dir; /* made and removed by main(): see fake_test_dir_create() */
 static char test_dir[64];
 static char shim_path[PATH_MAX];
 static char uri[128];
@@ -58,7 +57,7 @@ static void setup(void)
 	client.stdin_fd = client.out.fd = client.err.fd = -1;
 	bin = xasprintf("%s/kata-shim", build != NULL ? build : "build");
 	ck_assert_msg(realpath(bin, shim_path) != NULL, "no kata-shim at %s", bin);
-	snprintf(test_dir, sizeof(test_dir), "%s/t.XXXXXX", base_dir);
+	snprintf(test_dir, sizeof(test_dir), "%s/t.XXXXXX", unit_test_dir);
 	ck_assert_ptr_nonnull(mkdtemp(test_dir));
 	atexit(cleanup_all); /* a failed check exits the test's process */
 	sock = test_file("proxy.sock");
@@ -464,19 +463,7 @@ static Suite *shim_suite(void)
 	return s;
 }
 
-static int make_base_dir(void)
-{
-	base_dir = fake_test_dir_create("kata-shim-test");
-	return base_dir != NULL ? 0 : -1;
-}
-
-static void remove_base_dir(void)
-{
-	fake_test_dir_remove(base_dir);
-}
-
 const struct unit_test unit_test = {
 	.suite = shim_suite,
-	.begin = make_base_dir,
-	.end = remove_base_dir,
+	.test_dir = "kata-shim-test",
 };

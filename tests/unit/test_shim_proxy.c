@@ -16,7 +16,6 @@
 #define TOKEN   "aGVsbG8gd29ybGQh"
 #define WAIT_MS 5000
 
-static char *base_dir; /* made and removed by main(): see fake_test_dir_create() */
 static char test_dir[64];
 static char shim_path[PATH_MAX];
 static char uri[128];
@@ -43,7 +42,7 @@ static void setup(void)
 	memset(&client, 0, sizeof(client));
 	client.stdin_fd = client.out.fd = client.err.fd = -1;
 	ck_assert_msg(realpath(bin, shim_path) != NULL, "no kata-shim at %s", bin);
-	snprintf(test_dir, sizeof(test_dir), "%s/t.XXXXXX", base_dir);
+	snprintf(test_dir, sizeof(test_dir), "%s/t.XXXXXX", unit_test_dir);
 	ck_assert_ptr_nonnull(mkdtemp(test_dir));
 	atexit(cleanup_all);
 	sock = xasprintf("%s/proxy.sock", test_dir);
@@ -335,19 +334,7 @@ static Suite *shim_proxy_suite(void)
 	return s;
 }
 
-static int make_base_dir(void)
-{
-	base_dir = fake_test_dir_create("kata-shim-proxy");
-	return base_dir != NULL ? 0 : -1;
-}
-
-static void remove_base_dir(void)
-{
-	fake_test_dir_remove(base_dir);
-}
-
 const struct unit_test unit_test = {
 	.suite = shim_proxy_suite,
-	.begin = make_base_dir,
-	.end = remove_base_dir,
+	.test_dir = "kata-shim-proxy",
 };
