@@ -452,15 +452,24 @@ static int open_slave(struct port *p)
 	return fd;
 }
 
-static int open_port(struct port *p)
+/* A port watched by loop, its host end (the slave) open or not. */
+static struct event_fd *add_port(struct event_loop *loop, struct port *p, bool host_there)
 {
+	kata_error_t err = NULL;
 	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	struct event_fd *efd;
 
 	ck_assert_int_ge(master, 0);
 	ck_assert_int_eq(unlockpt(master), 0);
 	ck_assert_int_eq(ptsname_r(master, p->slave_path, sizeof(p->slave_path)), 0);
 	p->slave = open_slave(p);
-	return master;
+	if (!host_there)
+		close(p->slave);
+	efd = event_fd_add(loop, master, &port_ops, p, EVENT_FD_RECONNECTS, &err);
+	ck_assert_ptr_nonnull(efd);
+	event_fd_set_write_limit(efd, SIZE_MAX);
+	ck_assert(event_fd_is_hung_up(efd) == !host_there);
+	return efd;
 }
 
 /* Runs the loop until *counter reaches want (at most about two seconds). */
@@ -469,6 +478,14 @@ static void run_until(struct event_loop *loop, const int *counter, int want)
 	for (int i = 0; i < 100 && *counter < want; i++)
 		run_for(loop, 1);
 	ck_assert_int_eq(*counter, want);
+}
+
+/* Runs the loop until the reader has len bytes. */
+static void run_until_read(struct event_loop *loop, const struct reader *r, size_t len)
+{
+	for (int i = 0; i < 100 && r->len < len; i++)
+		run_for(loop, 1);
+	ck_assert_uint_eq(r->len, len);
 }
 
 static void read_slave(int fd, const char *want)
@@ -489,12 +506,7 @@ START_TEST(test_reconnect_keeps_queue)
 	kata_error_t err = NULL;
 	struct event_loop *loop = event_loop_new(&err);
 	struct port p = { 0 };
-	int master = open_port(&p);
-	struct event_fd *efd = event_fd_add(loop, master, &port_ops, &p, EVENT_FD_RECONNECTS, &err);
-
-	ck_assert_ptr_nonnull(efd);
-	event_fd_set_write_limit(efd, SIZE_MAX);
-	ck_assert(!event_fd_is_hung_up(efd));
+	struct event_fd *efd = add_port(loop, &p, true);
 
 	/* What the peer sent before it went is read before the hang-up. */
 	ck_assert_int_eq(write(p.slave, "abc", 3), 3);
@@ -520,9 +532,7 @@ START_TEST(test_reconnect_keeps_queue)
 	ck_assert_uint_eq(event_fd_queued(efd), 0);
 	read_slave(p.slave, "hello again");
 	ck_assert_int_eq(write(p.slave, "xyz", 3), 3);
-	for (int i = 0; i < 100 && p.r.len < 6; i++)
-		run_for(loop, 1);
-	ck_assert_uint_eq(p.r.len, 6);
+	run_until_read(loop, &p.r, 6);
 	ck_assert(memcmp(p.r.got + 3, "xyz", 3) == 0);
 
 	/* Each hang-up is told. */
@@ -541,13 +551,8 @@ START_TEST(test_reconnect_starts_away)
 	kata_error_t err = NULL;
 	struct event_loop *loop = event_loop_new(&err);
 	struct port p = { 0 };
-	int master = open_port(&p);
-	struct event_fd *efd;
+	struct event_fd *efd = add_port(loop, &p, false);
 
-	close(p.slave);
-	efd = event_fd_add(loop, master, &port_ops, &p, EVENT_FD_RECONNECTS, &err);
-	ck_assert_ptr_nonnull(efd);
-	ck_assert(event_fd_is_hung_up(efd));
 	ck_assert_int_eq(event_fd_write(efd, "ready", 5, &err), 0);
 	run_for(loop, 3);
 	/* Away from the start is no hang-up. */
@@ -568,10 +573,8 @@ START_TEST(test_reconnect_paused_reading)
 	kata_error_t err = NULL;
 	struct event_loop *loop = event_loop_new(&err);
 	struct port p = { 0 };
-	int master = open_port(&p);
-	struct event_fd *efd = event_fd_add(loop, master, &port_ops, &p, EVENT_FD_RECONNECTS, &err);
+	struct event_fd *efd = add_port(loop, &p, true);
 
-	ck_assert_ptr_nonnull(efd);
 	/* With reading paused, a hang-up is seen all the same (nothing spins meanwhile). */
 	event_fd_set_reading(efd, false);
 	close(p.slave);
@@ -581,9 +584,7 @@ START_TEST(test_reconnect_paused_reading)
 	ck_assert(!event_fd_is_reading(efd));
 	event_fd_set_reading(efd, true);
 	ck_assert_int_eq(write(p.slave, "go", 2), 2);
-	for (int i = 0; i < 100 && p.r.len < 2; i++)
-		run_for(loop, 1);
-	ck_assert_uint_eq(p.r.len, 2);
+	run_until_read(loop, &p.r, 2);
 
 	close(p.slave);
 	event_loop_free(loop);
