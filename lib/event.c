@@ -733,6 +733,14 @@ int event_loop_reap_children(struct event_loop *loop)
 	return count;
 }
 
+/* A child pid is still ours (running, or exited and not reaped yet). */
+static bool child_not_reaped(pid_t pid)
+{
+	siginfo_t info = { 0 };
+
+	return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
 void event_loop_watch_child(struct event_loop *loop, pid_t pid, event_child_fn fn, void *data)
 {
 	struct child_watch *w = xzalloc(sizeof(*w));
@@ -743,12 +751,18 @@ void event_loop_watch_child(struct event_loop *loop, pid_t pid, event_child_fn f
 	for (size_t i = 0; i < loop->unclaimed_count; i++) {
 		if (loop->unclaimed[i].pid != pid)
 			continue;
-		w->exited = true;
-		w->status = loop->unclaimed[i].status;
+		/* A child of that pid not reaped yet is a new one (the pid was reused): the
+		 * status remembered is its predecessor's. */
+		bool stale = child_not_reaped(pid);
+
+		if (!stale) {
+			w->exited = true;
+			w->status = loop->unclaimed[i].status;
+			loop->pending = true;
+		}
 		memmove(&loop->unclaimed[i], &loop->unclaimed[i + 1],
 		        (loop->unclaimed_count - i - 1) * sizeof(loop->unclaimed[0]));
 		loop->unclaimed_count--;
-		loop->pending = true;
 		break;
 	}
 	w->next = loop->children;

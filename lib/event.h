@@ -155,7 +155,9 @@ int event_loop_handle_sigchld(struct event_loop *loop, kata_error_t *err);
 /* Reaps every exited child now and dispatches the statuses; returns how many. */
 int event_loop_reap_children(struct event_loop *loop);
 /* Calls fn once with pid's exit status. If it was reaped already, fn is called from the
- * next iteration of the loop (never from inside this call). */
+ * next iteration of the loop (never from inside this call). A status remembered for pid
+ * while a child of that pid still runs belonged to an earlier child (the pid was reused):
+ * it is dropped, not handed over. */
 void event_loop_watch_child(struct event_loop *loop, pid_t pid, event_child_fn fn, void *data);
 /* Stops watching pid (the status, if it comes later, is then remembered as unclaimed). */
 void event_loop_unwatch_child(struct event_loop *loop, pid_t pid);

@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sched.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -378,6 +380,43 @@ START_TEST(test_child_reaped_before_watch)
 }
 END_TEST
 
+/* A pid reused by a new child: the status remembered for the old one is not the new one's.
+ * The new child gets the old pid with clone3's set_tid (root only). */
+START_TEST(test_child_reused_pid_not_stale)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop;
+	struct child_result c = { 0 };
+	pid_t pid, again;
+	int reaped = 0;
+	struct clone_args args = { .exit_signal = SIGCHLD, .set_tid_size = 1 };
+
+	if (geteuid() != 0)
+		return; /* set_tid needs CAP_SYS_ADMIN */
+	loop = event_loop_new(&err);
+	ck_assert_int_eq(event_loop_handle_sigchld(loop, &err), 0);
+	pid = spawn_exit(3);
+	for (int i = 0; i < 200 && reaped == 0; i++) {
+		reaped = event_loop_reap_children(loop);
+		if (reaped == 0)
+			usleep(5000);
+	}
+	ck_assert_int_eq(reaped, 1);
+	args.set_tid = (uint64_t)(uintptr_t)&pid;
+	again = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (again == 0) {
+		usleep(100000);
+		_exit(9);
+	}
+	ck_assert_int_eq(again, pid);
+	event_loop_watch_child(loop, pid, on_child, &c);
+	ck_assert_int_eq(event_loop_run(loop, &err), 0);
+	ck_assert_int_eq(c.calls, 1);
+	ck_assert(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 9);
+	event_loop_free(loop);
+}
+END_TEST
+
 struct ticks {
 	int count;
 	int stop_at;
@@ -610,6 +649,7 @@ static Suite *event_suite(void)
 	tcase_add_test(tc, test_signal_via_signalfd);
 	tcase_add_test(tc, test_child_watched_before_exit);
 	tcase_add_test(tc, test_child_reaped_before_watch);
+	tcase_add_test(tc, test_child_reused_pid_not_stale);
 	tcase_add_test(tc, test_timers);
 	suite_add_tcase(s, tc);
 	return s;
