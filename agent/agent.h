@@ -110,7 +110,6 @@ void agent_process_exited(struct agent_process *p, int wait_status);
 void agent_process_free(struct agent_process *p);
 /* Pauses the I/O channel while some process has too much stdin queued (process.c). */
 void agent_update_stdin_hold(struct agent *a);
-void agent_reap_children(struct agent *a);
 
 /* --- containers (container.c) ------------------------------------------------------------- */
 struct agent_container *agent_container_find(struct agent *a, const char *id);

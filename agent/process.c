@@ -377,6 +377,12 @@ static void stream_init(struct agent_stream *s, struct agent_process *p, int fd,
 	s->eof_sent = fd < 0;
 }
 
+/* The loop reaped the process (lib/event reaps every child of the agent). */
+static void process_reaped(struct event_loop *loop, pid_t pid, int status, void *data)
+{
+	agent_process_exited(data, status);
+}
+
 struct agent_process *agent_process_add(struct agent *a, struct agent_container *c, const char *id,
                                         pid_t pid, bool terminal, int stdin_fd, int stdout_fd,
                                         int stderr_fd, int pty_master, uint64_t stdio_seq,
@@ -398,6 +404,7 @@ struct agent_process *agent_process_add(struct agent *a, struct agent_container 
 	stream_init(&p->err, p, stderr_fd, stderr_seq, false);
 	if (terminal)
 		p->err.eof_sent = false;
+	event_loop_watch_child(a->loop, pid, process_reaped, p);
 	stream_update(&p->out);
 	stream_update(&p->err);
 	return p;
@@ -434,6 +441,9 @@ void agent_process_exited(struct agent_process *p, int wait_status)
 	if (p->exited)
 		return;
 	p->exited = true;
+	/* Reaped by the agent itself (container.c): the loop's watch goes (reaped by the loop:
+	 * it went already). */
+	event_loop_unwatch_child(p->agent->loop, p->pid);
 	if (WIFSIGNALED(wait_status))
 		p->status = 128 + WTERMSIG(wait_status);
 	else
@@ -457,6 +467,8 @@ void agent_process_free(struct agent_process *p)
 	}
 	if (p->container && p->container->init == p)
 		p->container->init = NULL;
+	if (!p->exited)
+		event_loop_unwatch_child(a->loop, p->pid);
 	stream_close(&p->out);
 	stream_close(&p->err);
 	stdin_close(p);
@@ -465,19 +477,4 @@ void agent_process_free(struct agent_process *p)
 	free(p->id);
 	free(p);
 	agent_update_stdin_hold(a);
-}
-
-void agent_reap_children(struct agent *a)
-{
-	for (;;) {
-		int status;
-		pid_t pid = waitpid(-1, &status, WNOHANG);
-		struct agent_process *p;
-
-		if (pid <= 0)
-			break;
-		p = agent_process_by_pid(a, pid);
-		if (p != NULL)
-			agent_process_exited(p, status);
-	}
 }

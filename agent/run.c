@@ -38,11 +38,6 @@ static enum kata_log_level level_from_cmdline(void)
 	return debug ? KATA_LOG_DEBUG : KATA_LOG_INFO;
 }
 
-static void on_sigchld(struct event_loop *loop, const struct signalfd_siginfo *info, void *data)
-{
-	agent_reap_children(data);
-}
-
 static int open_channel(struct agent *a, struct agent_channel *ch, const char *name, bool io,
                         kata_error_t *err)
 {
@@ -108,11 +103,12 @@ static int setup(struct agent *a, kata_error_t *err)
 	}
 	/* Orphans of the guest come to us, and we reap them all. */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	/* The loop ignores SIGPIPE; SIGCHLD is blocked and read from its signalfd. */
+	/* The loop ignores SIGPIPE and reaps every child on SIGCHLD (blocked, read from its
+	 * signalfd); the statuses of processes go to agent_process_exited(). */
 	a->loop = event_loop_new(err);
 	if (a->loop == NULL)
 		return -1;
-	if (event_loop_add_signal(a->loop, SIGCHLD, on_sigchld, a, err) < 0)
+	if (event_loop_handle_sigchld(a->loop, err) < 0)
 		return -1;
 	a->own_pidns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 	if (a->own_pidns_fd < 0)
