@@ -354,22 +354,29 @@ START_TEST(test_child_watched_before_exit)
 }
 END_TEST
 
-START_TEST(test_child_reaped_before_watch)
+/* Waits for one child to exit and reaps it with nobody watching it. */
+static void reap_one(struct event_loop *loop)
 {
-	kata_error_t err = NULL;
-	struct event_loop *loop = event_loop_new(&err);
-	struct child_result c = { 0 };
-	pid_t pid;
 	int reaped = 0;
 
-	ck_assert_int_eq(event_loop_handle_sigchld(loop, &err), 0);
-	pid = spawn_exit(3);
 	for (int i = 0; i < 200 && reaped == 0; i++) {
 		reaped = event_loop_reap_children(loop);
 		if (reaped == 0)
 			usleep(5000);
 	}
 	ck_assert_int_eq(reaped, 1);
+}
+
+START_TEST(test_child_reaped_before_watch)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct child_result c = { 0 };
+	pid_t pid;
+
+	ck_assert_int_eq(event_loop_handle_sigchld(loop, &err), 0);
+	pid = spawn_exit(3);
+	reap_one(loop);
 	/* watching a pid already reaped: the status is delivered by the loop, not inline */
 	event_loop_watch_child(loop, pid, on_child, &c);
 	ck_assert_int_eq(c.calls, 0);
@@ -388,7 +395,6 @@ START_TEST(test_child_reused_pid_not_stale)
 	struct event_loop *loop;
 	struct child_result c = { 0 };
 	pid_t pid, again;
-	int reaped = 0;
 	struct clone_args args = { .exit_signal = SIGCHLD, .set_tid_size = 1 };
 
 	if (geteuid() != 0)
@@ -396,12 +402,7 @@ START_TEST(test_child_reused_pid_not_stale)
 	loop = event_loop_new(&err);
 	ck_assert_int_eq(event_loop_handle_sigchld(loop, &err), 0);
 	pid = spawn_exit(3);
-	for (int i = 0; i < 200 && reaped == 0; i++) {
-		reaped = event_loop_reap_children(loop);
-		if (reaped == 0)
-			usleep(5000);
-	}
-	ck_assert_int_eq(reaped, 1);
+	reap_one(loop);
 	args.set_tid = (uint64_t)(uintptr_t)&pid;
 	again = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	if (again == 0) {
