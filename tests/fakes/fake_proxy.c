@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -617,34 +616,4 @@ void fake_client_release(struct fake_proxy *fp, struct fake_client *client)
 	}
 	fake_capture_free(&client->out);
 	fake_capture_free(&client->err);
-}
-
-/* --- a directory for a whole test program ---------------------------------------------- */
-
-char *fake_test_dir_create(const char *prefix)
-{
-	char *dir = xasprintf("/tmp/%s.XXXXXX", prefix);
-
-	if (mkdtemp(dir) == NULL) {
-		free(dir);
-		return NULL;
-	}
-	return dir;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-void fake_test_dir_remove(char *dir)
-{
-	if (dir == NULL)
-		return;
-	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
 }

@@ -42,9 +42,10 @@ static void remove_dir_at_exit(void)
 		remove_dir(cleanup_dir);
 }
 
-void harness_runner_begin(void)
+int harness_runner_begin(void)
 {
 	runner_pid = getpid();
+	return 0;
 }
 
 int harness_mkdtemp(char dir[64])

@@ -1,11 +1,10 @@
-/* The agent's frame decoder and encoders (lib/agent_frame.c) and its byte queue. */
-#include <check.h>
+/* The agent wire's frame decoder and encoders (lib/agent_frame.c). */
+#include "check_main.h"
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/bytequeue.h"
 #include "agent_frame.h"
 #include "agent_proto.h"
 #include "cleanup.h"
@@ -292,51 +291,6 @@ START_TEST(test_reset_drops_partial)
 }
 END_TEST
 
-START_TEST(test_bytequeue)
-{
-	struct bytequeue q = { 0 };
-	int fds[2];
-	char buf[64];
-
-	ck_assert_int_eq(pipe2(fds, O_NONBLOCK), 0);
-	bytequeue_append(&q, "hello ", 6);
-	bytequeue_append(&q, "world", 5);
-	ck_assert_uint_eq(bytequeue_len(&q), 11);
-	ck_assert_int_eq(bytequeue_flush(&q, fds[1]), 11);
-	ck_assert_uint_eq(bytequeue_len(&q), 0);
-	ck_assert_int_eq(read(fds[0], buf, sizeof(buf)), 11);
-	ck_assert_mem_eq(buf, "hello world", 11);
-
-	/* A full pipe keeps the rest queued, in order. */
-	{
-		size_t total = 1 << 20;
-		unsigned char *big = xmalloc(total);
-		size_t got = 0;
-
-		for (size_t i = 0; i < total; i++)
-			big[i] = (unsigned char)(i * 7);
-		bytequeue_append(&q, big, total);
-		ck_assert_int_gt(bytequeue_flush(&q, fds[1]), 0);
-		ck_assert_uint_gt(bytequeue_len(&q), 0);
-		while (got < total) {
-			unsigned char chunk[65536];
-			ssize_t n = read(fds[0], chunk, sizeof(chunk));
-
-			if (n > 0) {
-				ck_assert_mem_eq(chunk, big + got, (size_t)n);
-				got += (size_t)n;
-			}
-			bytequeue_flush(&q, fds[1]);
-		}
-		ck_assert_uint_eq(bytequeue_len(&q), 0);
-		free(big);
-	}
-	bytequeue_clear(&q);
-	close(fds[0]);
-	close(fds[1]);
-}
-END_TEST
-
 static Suite *frame_suite(void)
 {
 	Suite *s = suite_create("agent_frame");
@@ -354,19 +308,7 @@ static Suite *frame_suite(void)
 	tcase_add_test(tc, test_empty_payload_is_not_null);
 	tcase_add_test(tc, test_reset_drops_partial);
 	suite_add_tcase(s, tc);
-	tc = tcase_create("bytequeue");
-	tcase_add_test(tc, test_bytequeue);
-	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(frame_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = frame_suite };

@@ -1,6 +1,6 @@
 /* The agent's stream engine and control dispatch without a VM: the two channels are
  * socketpairs whose other ends play the host, processes are pipes with a made-up pid. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -43,7 +43,7 @@ static void setup(void)
 	fx->host_io = io[0];
 	fcntl(ctl[1], F_SETFL, O_NONBLOCK);
 	fcntl(io[1], F_SETFL, O_NONBLOCK);
-	fx->a.loop = agent_loop_new(&err);
+	fx->a.loop = event_loop_new(&err);
 	ck_assert_ptr_nonnull(fx->a.loop);
 	ck_assert_int_eq(agent_channel_open(&fx->a.ctl, fx->a.loop, "ctl", ctl[1], false, &ctl_ops,
 	                                    &fx->a, &err),
@@ -51,7 +51,7 @@ static void setup(void)
 	ck_assert_int_eq(
 	        agent_channel_open(&fx->a.io, fx->a.loop, "io", io[1], true, &io_ops, &fx->a, &err),
 	        0);
-	ck_assert(fx->a.ctl.host_connected);
+	ck_assert(agent_channel_host_connected(&fx->a.ctl));
 	fx->c.agent = &fx->a;
 	fx->c.id = xstrdup("c1");
 	fx->c.sync_fd = -1;
@@ -72,7 +72,7 @@ static void teardown(void)
 		agent_process_free(fx->a.processes);
 	agent_channel_close(&fx->a.ctl);
 	agent_channel_close(&fx->a.io);
-	agent_loop_free(fx->a.loop);
+	event_loop_free(fx->a.loop);
 	close(fx->host_ctl);
 	close(fx->host_io);
 	if (fx->in[0] >= 0)
@@ -92,7 +92,7 @@ static void spin(int rounds)
 		cleanup_error kata_error_t err = NULL;
 		ssize_t n;
 
-		ck_assert_int_ge(agent_loop_run_once(fx->a.loop, 5, &err), 0);
+		ck_assert_int_ge(event_loop_run_once(fx->a.loop, 5, &err), 0);
 		while ((n = recv(fx->host_ctl, fx->ctl_buf + fx->ctl_len,
 		                 sizeof(fx->ctl_buf) - fx->ctl_len, MSG_DONTWAIT)) > 0)
 			fx->ctl_len += (size_t)n;
@@ -359,13 +359,4 @@ static Suite *streams_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(streams_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = streams_suite };

@@ -1,6 +1,6 @@
 /* kata-env's output (TOML that parses back to the same values, JSON) and the host facts
  * helpers behind kata-env and kata-check: kernel banners, bounded program runs. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -297,13 +297,4 @@ static Suite *cli_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(cli_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = cli_suite };

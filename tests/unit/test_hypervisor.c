@@ -3,10 +3,9 @@
  * liveness (zombies, reused pids), the qemu backend's operations against a fake QMP server
  * standing in for qemu (pause/resume/state/stop, kill -9 -> crashed, cleanup), its state
  * saved and restored, start failures, and the accelerator probe with scripted "qemu"s. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +23,9 @@
 #include "tests/fakes/fake_hypervisor.h"
 #include "tests/fakes/fake_qmp.h"
 
-static char test_dir[] = "/tmp/kata-test-hv-XXXXXX";
-
 static char *test_path(const char *name)
 {
-	return xasprintf("%s/%s", test_dir, name);
+	return xasprintf("%s/%s", unit_test_dir, name);
 }
 
 static void write_file(const char *path, const char *text, mode_t mode)
@@ -489,7 +486,7 @@ START_TEST(test_qemu_create_refuses_long_socket_paths)
 	struct hypervisor *hv;
 	struct stat st;
 
-	snprintf(long_dir, sizeof(long_dir), "%s/%0120d", test_dir, 7);
+	snprintf(long_dir, sizeof(long_dir), "%s/%0120d", unit_test_dir, 7);
 	base_config(&config, "qemu");
 	hv = hypervisor_new(NULL, &config, &err);
 	ck_assert_int_eq(hypervisor_create(hv, &params, 0, &err), -1);
@@ -622,20 +619,11 @@ START_TEST(test_probe_exit_means_tcg)
 }
 END_TEST
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-int main(void)
+static Suite *hypervisor_suite(void)
 {
 	Suite *s = suite_create("hypervisor");
 	TCase *tc;
-	SRunner *runner;
-	int failed;
 
-	if (mkdtemp(test_dir) == NULL)
-		return EXIT_FAILURE;
 	tc = tcase_create("registry");
 	tcase_add_test(tc, test_registry);
 	tcase_add_test(tc, test_fake_backend_lifecycle);
@@ -661,11 +649,10 @@ int main(void)
 	tcase_add_test(tc, test_probe_hang_means_tcg);
 	tcase_add_test(tc, test_probe_exit_means_tcg);
 	suite_add_tcase(s, tc);
-
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	nftw(test_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
+
+const struct unit_test unit_test = {
+	.suite = hypervisor_suite,
+	.test_dir = "kata-test-hv",
+};

@@ -1,5 +1,5 @@
 /* lib/json_util: typed getters with path-naming errors, bounded parsing, atomic writes. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -489,13 +489,4 @@ static Suite *json_util_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(json_util_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = json_util_suite };

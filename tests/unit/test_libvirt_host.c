@@ -1,7 +1,7 @@
 /* kata-check's look at the host's libvirt: which user qemu runs as, whether that user can
  * open /dev/kvm, and the libvirt backend's check operation as kata-check calls it through
  * the ops table (backends/libvirt/libvirt_host.c). */
-#include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,21 +140,17 @@ START_TEST(test_backend_check)
 }
 END_TEST
 
-int main(void)
+static Suite *libvirt_host_suite(void)
 {
 	Suite *s = suite_create("libvirt_host");
 	TCase *tc = tcase_create("check");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_qemu_user);
 	tcase_add_test(tc, test_kvm_access);
 	tcase_add_test(tc, test_backend_check);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
+
+const struct unit_test unit_test = { .suite = libvirt_host_suite };

@@ -1,6 +1,6 @@
 /* kata-proxy, the real binary, against the fake agent: commands, tokens, rewriting,
  * output and exit codes, signals, the shim's death, the VM's death. */
-#include <check.h>
+#include "check_main.h"
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -680,15 +680,8 @@ static Suite *proxy_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(proxy_suite());
-	int failed;
-
-	harness_runner_begin();
-	srunner_run_all(sr, CK_NORMAL);
-	harness_runner_end();
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = {
+	.suite = proxy_suite,
+	.begin = harness_runner_begin,
+	.end = harness_runner_end,
+};

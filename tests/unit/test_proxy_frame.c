@@ -1,6 +1,6 @@
 /* Pure parts of the proxy: frame codec (against WIRE-SAMPLES.md), accumulation buffer,
  * tokens, command line, agent command names, process rewriting. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <stdio.h>
 #include <json-c/json.h>
@@ -519,13 +519,4 @@ static Suite *proxy_frame_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(proxy_frame_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = proxy_frame_suite };

@@ -1,6 +1,6 @@
 /* kata-proxy against hostile peers: malformed, oversized, truncated and wrong-version
  * frames from clients, and from the guest; and the wire bytes of WIRE-SAMPLES.md. */
-#include <check.h>
+#include "check_main.h"
 #include <json-c/json.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -448,15 +448,8 @@ static Suite *proxy_hostile_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(proxy_hostile_suite());
-	int failed;
-
-	harness_runner_begin();
-	srunner_run_all(sr, CK_NORMAL);
-	harness_runner_end();
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = {
+	.suite = proxy_hostile_suite,
+	.begin = harness_runner_begin,
+	.end = harness_runner_end,
+};

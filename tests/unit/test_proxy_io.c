@@ -1,6 +1,6 @@
 /* kata-proxy under load: several MiB through several processes at once, a stalled shim
  * that must not stall another, stdin volume, and the no-credit dialect's bound. */
-#include <check.h>
+#include "check_main.h"
 #include <json-c/json.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -240,15 +240,8 @@ static Suite *proxy_io_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(proxy_io_suite());
-	int failed;
-
-	harness_runner_begin();
-	srunner_run_all(sr, CK_NORMAL);
-	harness_runner_end();
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = {
+	.suite = proxy_io_suite,
+	.begin = harness_runner_begin,
+	.end = harness_runner_end,
+};

@@ -8,7 +8,7 @@
 #include "shim/stdfd.h"
 #include "cleanup.h"
 
-#include <check.h>
+#include "check_main.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -211,13 +211,4 @@ static Suite *shim_units_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(shim_units_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = shim_units_suite };
