@@ -1,5 +1,6 @@
 /* `kata-runtime start ID`: lets a created container run its program. */
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "agent_call.h"
@@ -52,12 +53,14 @@ static int start_deferred(struct container_record *record, kata_error_t *err)
 
 /* A namespace the runtime made at create (network.h) may have been filled since, by an engine
  * that configures the network between create and start: refused, rather than a container
- * started without the network it was given. */
+ * started without the network it was given. A container of a pod has its sandbox's VM and
+ * network, checked when the sandbox started. */
 static int check_own_netns(const struct container_record *record, kata_error_t *err)
 {
 	cleanup_free char *netns = NULL;
 
-	if (record->sandbox.dir == NULL)
+	if (record->sandbox.dir == NULL || record->sandbox.id == NULL ||
+	    strcmp(record->sandbox.id, record->id) != 0)
 		return 0;
 	netns = xasprintf("%s/" NETWORK_OWN_NETNS_FILE, record->sandbox.dir);
 	if (access(netns, F_OK) < 0)
