@@ -228,6 +228,7 @@ case_ctr_run_cni() {
 	"${CTR[@]}" task rm -f "$id" >/dev/null 2>&1
 	"${CTR[@]}" container rm "$id" >/dev/null 2>&1
 	check_nothing_left "ctr run --cni under kata-runtime" "$id"
+	check_eq "ctr's CNI DEL released the container's address" "" "$(grep -rl -- "$id" "$WORK/ipam")"
 	# The shim, whose pid ctr hands to CNI, stood in a namespace of the container's own:
 	# containerd's namespace got no eth0, address or route from the plugin.
 	check_eq "containerd's namespace has the links it had" "$before" "$(engine_links)"
