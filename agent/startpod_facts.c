@@ -57,9 +57,11 @@ int agent_parse_host_facts(json_object *req, struct agent_host_facts *out, kata_
 
 static int reseed(const unsigned char *bytes, size_t len, kata_error_t *err)
 {
-	struct {
+	/* The header and its flexible buf[] with room for the bytes (a union: a struct with a
+	 * flexible array may not be followed by another member). */
+	union {
 		struct rand_pool_info info;
-		unsigned char buf[AGENT_ENTROPY_MAX_BYTES];
+		unsigned char room[sizeof(struct rand_pool_info) + AGENT_ENTROPY_MAX_BYTES];
 	} pool;
 	cleanup_close int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
 
@@ -68,7 +70,7 @@ static int reseed(const unsigned char *bytes, size_t len, kata_error_t *err)
 	memset(&pool, 0, sizeof(pool));
 	pool.info.entropy_count = (int)(len * 8);
 	pool.info.buf_size = (int)len;
-	memcpy(pool.buf, bytes, len);
+	memcpy(pool.info.buf, bytes, len);
 	/* Credited, then the CRNG reseeded now rather than at its next interval: what a
 	 * clone draws after this differs from what its template and siblings draw. */
 	if (ioctl(fd, RNDADDENTROPY, &pool) < 0)
