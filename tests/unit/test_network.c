@@ -142,6 +142,19 @@ static struct oci_spec *spec_with_netns(const char *path)
 	return spec;
 }
 
+/* The container's namespace plumbed with the configured model; the record. */
+static json_object *plumbed(struct network_nics *nics)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct oci_spec *spec = spec_with_netns(ctr_ns);
+	json_object *record = NULL;
+
+	ck_assert_msg(network_setup(&config, spec, &record, NULL, nics, &err) == 0, "%s",
+	              err->message);
+	oci_spec_free(spec);
+	return record;
+}
+
 static int saves;
 static void count_save(void *opaque)
 {
@@ -234,7 +247,6 @@ static bool has_route(json_object *routes, const char *dest, const char *gateway
 START_TEST(test_startpod_keys)
 {
 	cleanup_error kata_error_t err = NULL;
-	struct oci_spec *spec = spec_with_netns(ctr_ns);
 	struct network_nics nics;
 	cleanup_json json_object *record = NULL;
 	cleanup_json json_object *startpod = json_object_new_object();
@@ -242,8 +254,7 @@ START_TEST(test_startpod_keys)
 	json_object *iface, *addrs, *routes = NULL;
 
 	run_in("ip route add 192.168.7.0/24 dev eth0");
-	ck_assert_msg(network_setup(&config, spec, &record, NULL, &nics, &err) == 0, "%s",
-	              err->message);
+	record = plumbed(&nics);
 	network_startpod_add(startpod, record);
 	iface = path_get(startpod, "interfaces", 0, NULL);
 	ck_assert_str_eq(json_object_get_string(path_get(startpod, "interfaces", 0, "device")),
@@ -282,7 +293,6 @@ START_TEST(test_startpod_keys)
 	ck_assert_int_eq(json_object_object_length(empty), 0);
 	ck_assert_int_eq(network_teardown(record, &err), 0);
 	network_nics_clear(&nics);
-	oci_spec_free(spec);
 }
 END_TEST
 
@@ -354,16 +364,13 @@ static void assert_frames_cross(int tap_fd)
 START_TEST(test_frames_cross_both_ways)
 {
 	cleanup_error kata_error_t err = NULL;
-	struct oci_spec *spec = spec_with_netns(ctr_ns);
 	struct network_nics nics;
 	cleanup_json json_object *record = NULL;
 
-	ck_assert_msg(network_setup(&config, spec, &record, NULL, &nics, &err) == 0, "%s",
-	              err->message);
+	record = plumbed(&nics);
 	assert_frames_cross(nics.nics[0].tap_fd);
 	ck_assert_int_eq(network_teardown(record, &err), 0);
 	network_nics_clear(&nics);
-	oci_spec_free(spec);
 }
 END_TEST
 
@@ -481,7 +488,6 @@ static bool kernel_has_macvtap(void)
 START_TEST(test_macvtap_plumbs_carries_and_is_removed)
 {
 	cleanup_error kata_error_t err = NULL;
-	struct oci_spec *spec = spec_with_netns(ctr_ns);
 	struct network_nics nics;
 	cleanup_json json_object *record = NULL;
 	cleanup_free char *before = eth0_state();
@@ -490,12 +496,10 @@ START_TEST(test_macvtap_plumbs_carries_and_is_removed)
 
 	if (!kernel_has_macvtap()) {
 		printf("SKIP macvtap: this kernel makes no macvtap devices (CONFIG_MACVTAP)\n");
-		oci_spec_free(spec);
 		return;
 	}
 	config.runtime.internetworking_model = "macvtap";
-	ck_assert_msg(network_setup(&config, spec, &record, NULL, &nics, &err) == 0, "%s",
-	              err->message);
+	record = plumbed(&nics);
 	ck_assert_uint_eq(nics.n, 1);
 	ck_assert_int_ge(nics.nics[0].tap_fd, 0);
 	ck_assert_str_eq(nics.nics[0].mac, "02:42:ac:11:00:02");
@@ -521,7 +525,6 @@ START_TEST(test_macvtap_plumbs_carries_and_is_removed)
 	after = eth0_state(); /* its promiscuity back to 0 too */
 	ck_assert_str_eq(before, after);
 	ck_assert_msg(network_teardown(record, &err) == 0, "%s", err->message);
-	oci_spec_free(spec);
 }
 END_TEST
 
@@ -546,12 +549,10 @@ END_TEST
 START_TEST(test_start_finds_interfaces_added_after_create)
 {
 	cleanup_error kata_error_t err = NULL;
-	struct oci_spec *spec = spec_with_netns(ctr_ns);
 	struct network_nics nics;
 	cleanup_json json_object *record = NULL;
 
-	ck_assert_msg(network_setup(&config, spec, &record, NULL, &nics, &err) == 0, "%s",
-	              err->message);
+	record = plumbed(&nics);
 	ck_assert_msg(network_check_unchanged(ctr_ns, record, &err) == 0, "%s", err->message);
 	run("ip link add eth1 type veth peer name peer1 && ip link set eth1 netns %d",
 	    (int)ns_holder);
@@ -570,7 +571,6 @@ START_TEST(test_start_finds_interfaces_added_after_create)
 	ck_assert_msg(network_check_unchanged(ctr_ns, NULL, &err) == 0, "%s", err->message);
 	ck_assert_int_eq(network_check_unchanged("/run/netns/kata-test-no-such-netns", NULL, &err),
 	                 -1);
-	oci_spec_free(spec);
 }
 END_TEST
 
