@@ -10,8 +10,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+/* How long hot-plugged CPUs and memory may take to appear in the guest (TCG is slow). */
+#define AGENT_ONLINE_TIMEOUT_MS 20000
 
 int agent_cmd_updatecontainer(struct agent *a, json_object *req, json_object **result,
                               kata_error_t *err)
@@ -77,16 +82,115 @@ static int online_all(const char *dir, const char *prefix, const char *file, con
 	return n;
 }
 
+/* "0-2,4" (the kernel's cpu list format): how many CPUs it names. */
+static uint32_t count_cpu_list(const char *list)
+{
+	uint32_t n = 0;
+
+	while (*list != '\0' && *list != '\n') {
+		char *end;
+		unsigned long first = strtoul(list, &end, 10), last = first;
+
+		if (end == list)
+			break;
+		if (*end == '-')
+			last = strtoul(end + 1, &end, 10);
+		if (last >= first && last - first < 4096)
+			n += (uint32_t)(last - first + 1);
+		list = *end == ',' ? end + 1 : end;
+		if (*end != ',')
+			break;
+	}
+	return n;
+}
+
+static uint32_t online_cpus(void)
+{
+	char list[1024] = "";
+	cleanup_close int fd = open("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd >= 0 ? read(fd, list, sizeof(list) - 1) : -1;
+
+	return len > 0 ? count_cpu_list(list) : 0;
+}
+
+/* MiB in online memory blocks: the boot memory rounded up to whole blocks, plus every
+ * hot-plugged DIMM (the host makes those whole blocks). */
+static uint64_t online_memory_mib(void)
+{
+	cleanup_closedir DIR *d = opendir("/sys/devices/system/memory");
+	char text[64] = "";
+	cleanup_close int fd =
+	        open("/sys/devices/system/memory/block_size_bytes", O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+	uint64_t block = len > 0 ? strtoull(text, NULL, 16) : 0, blocks = 0;
+	struct dirent *de;
+
+	if (d == NULL || block == 0)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		cleanup_free char *path = NULL;
+		cleanup_close int state_fd = -1;
+		char state[16] = "";
+
+		if (strncmp(de->d_name, "memory", 6) != 0 || de->d_name[6] < '0' ||
+		    de->d_name[6] > '9')
+			continue;
+		path = xasprintf("/sys/devices/system/memory/%s/state", de->d_name);
+		state_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (state_fd >= 0 && read(state_fd, state, sizeof(state) - 1) > 0 &&
+		    strncmp(state, "online", 6) == 0)
+			blocks++;
+	}
+	return blocks * block / (1024 * 1024);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Optional {"cpus": N, "memoryMiB": M}: what the host hot-plugged, in all. ACPI announces a
+ * new CPU or DIMM a moment after qemu's device_add returns, so the agent onlines what is
+ * there until it sees that much, within AGENT_ONLINE_TIMEOUT_MS. Without them (hyperstart's
+ * form), it onlines what is there once. Answers how many CPUs and memory blocks it onlined
+ * and what the guest sees online. */
 int agent_cmd_onlinecpumem(struct agent *a, json_object *req, json_object **result,
                            kata_error_t *err)
 {
-	int cpus = online_all("/sys/devices/system/cpu", "cpu", "online", "0", "1");
-	int memory =
-	        online_all("/sys/devices/system/memory", "memory", "state", "offline", "online");
+	uint32_t want_cpus = 0, want_mib = 0;
+	uint64_t deadline = now_ms() + AGENT_ONLINE_TIMEOUT_MS;
+	uint32_t cpus;
+	uint64_t mib;
+	int onlined_cpus = 0, onlined_memory = 0;
+	const struct timespec pause = { .tv_sec = 0, .tv_nsec = 20 * 1000000L };
 
-	log_info("onlined %d cpus and %d memory blocks", cpus, memory);
+	if (req != NULL && json_object_is_type(req, json_type_object) &&
+	    (json_get_uint32(req, "cpus", "", false, &want_cpus, err) < 0 ||
+	     json_get_uint32(req, "memoryMiB", "", false, &want_mib, err) < 0))
+		return kata_error_wrap(err, "ONLINECPUMEM");
+	for (;;) {
+		onlined_cpus += online_all("/sys/devices/system/cpu", "cpu", "online", "0", "1");
+		onlined_memory += online_all("/sys/devices/system/memory", "memory", "state",
+		                             "offline", "online");
+		cpus = online_cpus();
+		mib = online_memory_mib();
+		if ((cpus >= want_cpus && mib >= want_mib) || now_ms() >= deadline)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	log_info("onlined %d cpus and %d memory blocks: %u cpus, %llu MiB online", onlined_cpus,
+	         onlined_memory, cpus, (unsigned long long)mib);
+	if (cpus < want_cpus || mib < want_mib)
+		return kata_error_set(err, ETIMEDOUT,
+		                      "the guest sees %u CPUs and %llu MiB online, not %u and %u",
+		                      cpus, (unsigned long long)mib, want_cpus, want_mib);
 	*result = json_object_new_object();
-	json_object_object_add(*result, "cpus", json_object_new_int(cpus));
-	json_object_object_add(*result, "memory", json_object_new_int(memory));
+	json_object_object_add(*result, "cpus", json_object_new_int(onlined_cpus));
+	json_object_object_add(*result, "memory", json_object_new_int(onlined_memory));
+	json_object_object_add(*result, "onlineCpus", json_object_new_int64(cpus));
+	json_object_object_add(*result, "onlineMemoryMiB", json_object_new_int64((int64_t)mib));
 	return 0;
 }
