@@ -128,6 +128,18 @@ static void cpuset_inherit(const char *parent, const char *child)
 	}
 }
 
+int agent_cgroup_cpuset_follow_online(kata_error_t *err)
+{
+	cleanup_free char *root = xasprintf("%s/cpuset/cpuset.cpus", agent_cgroup_root);
+	cleanup_free char *parent =
+	        xasprintf("%s/cpuset/%s/cpuset.cpus", agent_cgroup_root, AGENT_CGROUP_PARENT);
+	cleanup_free char *cpus = read_small_file(root);
+
+	if (cpus == NULL || cpus[0] == '\0' || access(parent, F_OK) < 0)
+		return 0; /* no cpuset, or no container yet: the first one inherits the root's */
+	return write_file(parent, cpus, err);
+}
+
 static int set_int(const char *id, const char *controller, const char *file, int64_t value,
                    kata_error_t *err)
 {

@@ -25,6 +25,10 @@ int agent_cgroup_enter(const char *id, pid_t pid, kata_error_t *err);
 int agent_cgroup_procs(const char *id, pid_t **pids, size_t *n, kata_error_t *err);
 /* Best effort: the directories go once their processes have. */
 void agent_cgroup_remove(const char *id);
+/* Hot-plugged CPUs: the root cpuset follows the online CPUs, a cgroup v1 child does not. Gives
+ * the containers' parent the root's CPUs, so that containers created from now on can use
+ * them (those already there keep their cpuset). */
+int agent_cgroup_cpuset_follow_online(kata_error_t *err);
 /* {"memory": {"usage", "max_usage", "limit"}, "cpu": {"usage", "user", "system"},
  *  "pids": {"current", "limit"}}; absent controllers are left out. */
 json_object *agent_cgroup_stats(const char *id);

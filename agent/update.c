@@ -183,6 +183,8 @@ int agent_cmd_onlinecpumem(struct agent *a, json_object *req, json_object **resu
 	}
 	log_info("onlined %d cpus and %d memory blocks: %u cpus, %llu MiB online", onlined_cpus,
 	         onlined_memory, cpus, (unsigned long long)mib);
+	if ((onlined_cpus > 0 || want_cpus > 0) && agent_cgroup_cpuset_follow_online(err) < 0)
+		return kata_error_wrap(err, "ONLINECPUMEM");
 	if (cpus < want_cpus || mib < want_mib)
 		return kata_error_set(err, ETIMEDOUT,
 		                      "the guest sees %u CPUs and %llu MiB online, not %u and %u",
