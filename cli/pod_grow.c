@@ -66,8 +66,7 @@ int pod_container_grow(const struct kata_config *config, struct container_record
 	pod_growth_for(spec, &vcpus, &memory_mib);
 	if (vcpus == 0 && memory_mib == 0)
 		return 0;
-	if (config->hypervisor.name != NULL && strcmp(config->hypervisor.name, "qemu") == 0 &&
-	    strcmp(kata_machine_type(&config->hypervisor), "microvm") == 0) {
+	if (strcmp(kata_machine_type(&config->hypervisor), "microvm") == 0) {
 		log_debug("container `%s` asks for %u vCPUs and %u MiB: microvm cannot hot-plug, "
 		          "the pod was sized at boot",
 		          record->id, vcpus, memory_mib);

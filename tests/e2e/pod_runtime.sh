@@ -300,7 +300,83 @@ case_crash() {
 	fi
 }
 
+# q35 grows the pod's VM as its containers come (docs/pods.md, "Sizing"): a container with a
+# CPU quota of 2 CPUs and a 256 MiB limit hot-plugs 2 vCPUs and a 256 MiB DIMM, the guest
+# sees them before the container starts, and the container's own cgroup still holds it to
+# its limits; a container asking more than maxcpus is refused at create and changes nothing.
+case_grow() {
+	local saved=$CONFIG sb c big out cpus0 mem0 cpus1 mem1
+	sed -e '/^\[hypervisor.qemu\]/a machine_type = "q35"' \
+		-e 's/^default_maxvcpus = .*/default_maxvcpus = 4/' "$saved" >"$TMP/q35.toml"
+	CONFIG=$TMP/q35.toml
+	new_id gsb
+	sb=$ID
+	new_id grow
+	c=$ID
+	new_id big
+	big=$ID
+	pod_bundle "$TMP/gsb" sandbox "$sb" cri probe sleep 1000
+	pod_bundle "$TMP/grow" container "$sb" cri probe sleep 1000
+	bundle_edit "$TMP/grow" '.linux.resources.cpu = {"quota": 200000, "period": 100000}
+		| .linux.resources.memory = {"limit": 268435456}'
+	pod_bundle "$TMP/big" container "$sb" cri probe sleep 1000
+	bundle_edit "$TMP/big" '.linux.resources.cpu = {"quota": 200000, "period": 100000}'
+	if ! create_start "$sb" "$TMP/gsb"; then
+		fail "grow: q35 sandbox" "$(detached_error "$sb")"
+		CONFIG=$saved
+		return
+	fi
+	cpus0=$(kr_exec "$sb" nproc)
+	mem0=$(kr_exec "$sb" sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
+	check_eq "grow: the sandbox's VM boots with 1 vCPU" 1 "$cpus0"
+	if create_start "$c" "$TMP/grow"; then pass "grow: create and start with 2 CPUs and 256 MiB"; else
+		fail "grow: create and start with 2 CPUs and 256 MiB" "$(detached_error "$c")"
+		CONFIG=$saved
+		return
+	fi
+	cpus1=$(kr_exec "$c" nproc)
+	mem1=$(kr_exec "$sb" sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
+	check_eq "grow: the guest has 3 vCPUs online" 3 "$cpus1"
+	if [ -n "$mem0" ] && [ -n "$mem1" ] && [ "$((mem1 - mem0))" -ge $((250 * 1024)) ] &&
+		[ "$((mem1 - mem0))" -le $((256 * 1024)) ]; then
+		pass "grow: the guest's MemTotal grew by 256 MiB"
+	else
+		fail "grow: the guest's MemTotal grew by 256 MiB" "$mem0 kB before, $mem1 kB after"
+	fi
+	out=$(kr_exec "$c" probe cgroup)
+	check_contains "grow: the container's cgroup has its memory limit" "memory_limit=268435456" "$out"
+	check_contains "grow: the container's cgroup has its CPU quota" "cpu_quota=200000" "$out"
+	# 300 MiB fits in the grown VM but not in the container's cgroup: the OOM killer of
+	# the cgroup ends it
+	out=$(kr exec "$c" dd if=/dev/zero of=/dev/null bs=300M count=1 </dev/null >/dev/null 2>&1
+		echo $?)
+	check_eq "grow: the container's memory limit holds (OOM kill, 137)" 137 "$out"
+	check_eq "grow: the sandbox still runs" running "$(state_field "$sb" status)"
+	# one vCPU is left below maxcpus=4: 2 more are refused, with nothing plugged
+	if kr_detached "$big" create --bundle "$TMP/big" "$big"; then
+		fail "grow: a container past maxcpus is refused" "create succeeded"
+	else
+		out=$(detached_error "$big")
+		check_contains "grow: a container past maxcpus is refused, named" "\`$big\`" "$out"
+		check_contains "grow: the refusal says why" "no room for 2 more vCPUs" "$out"
+	fi
+	if no_state "$big"; then pass "grow: the refused container left no state"; else
+		fail "grow: the refused container left no state" "$(ls "$ROOT")"
+	fi
+	check_eq "grow: the refusal plugged nothing" 3 "$(kr_exec "$sb" nproc)"
+	check_eq "grow: the container runs on" running "$(state_field "$c" status)"
+	if out=$(kr delete --force "$sb" 2>&1); then pass "grow: delete --force of the sandbox"; else
+		fail "grow: delete --force of the sandbox" "$out"
+	fi
+	check_nothing_left "grow" "$sb"
+	if no_state "$c" && no_processes_left "$c"; then pass "grow: the container went with it"; else
+		fail "grow: the container went with it" "$(ls "$ROOT")"
+	fi
+	CONFIG=$saved
+}
+
 case_pod
 case_concurrent
 case_crash
+case_grow
 rt_finish
