@@ -1,9 +1,8 @@
 /* vCPU and memory hot-plug (backends/qemu/qemu_hotplug.c) against the scripted fake QMP
  * server: the command sequences and their arguments, and the refusals that must change
  * nothing (maxcpus reached, no memory slot, maxmem, a DIMM qemu refuses). */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,8 +11,6 @@
 #include "tests/fakes/fake_qmp.h"
 #include "qemu/qemu_hotplug.h"
 #include "qemu/qmp.h"
-
-static char test_dir[] = "/tmp/kata-test-hotplug-XXXXXX";
 
 #define N(script) (sizeof(script) / sizeof((script)[0]))
 #define RET(json) "{\"return\": " json ", \"id\": @ID@}\r\n"
@@ -50,7 +47,7 @@ static char test_dir[] = "/tmp/kata-test-hotplug-XXXXXX";
 static int grow(const char *name, const struct fake_qmp_step *script, size_t n, uint32_t vcpus,
                 uint32_t mib, struct hypervisor_size *size, kata_error_t *err)
 {
-	cleanup_free char *path = xasprintf("%s/%s.sock", test_dir, name);
+	cleanup_free char *path = xasprintf("%s/%s.sock", unit_test_dir, name);
 	struct fake_qmp *fq = fake_qmp_start(path, script, n);
 	struct qmp *qmp = qmp_connect(path, 2000, err);
 	int ret;
@@ -245,20 +242,11 @@ START_TEST(test_malformed_cpu_list)
 }
 END_TEST
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static Suite *qemu_hotplug_suite(void)
 {
-	return remove(path);
-}
-
-int main(void)
-{
-	SRunner *runner;
 	Suite *s = suite_create("qemu_hotplug");
 	TCase *tc = tcase_create("grow");
-	int failed;
 
-	if (mkdtemp(test_dir) == NULL)
-		return EXIT_FAILURE;
 	tcase_add_test(tc, test_two_cpus_and_a_dimm);
 	tcase_add_test(tc, test_memory_rounded_to_blocks);
 	tcase_add_test(tc, test_maxcpus_reached_changes_nothing);
@@ -268,10 +256,10 @@ int main(void)
 	tcase_add_test(tc, test_refused_dimm_is_undone);
 	tcase_add_test(tc, test_malformed_cpu_list);
 	suite_add_tcase(s, tc);
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	nftw(test_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
+
+const struct unit_test unit_test = {
+	.suite = qemu_hotplug_suite,
+	.test_dir = "kata-test-hotplug",
+};
