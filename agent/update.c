@@ -3,6 +3,7 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "fd_util.h"
 #include "json_util.h"
 #include "log.h"
 #include "request.h"
@@ -12,11 +13,12 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-/* How long hot-plugged CPUs and memory may take to appear in the guest (TCG is slow). */
+/* How long hot-plugged CPUs and memory may take to appear in the guest (TCG is slow), and
+ * how often the agent looks meanwhile. */
 #define AGENT_ONLINE_TIMEOUT_MS 20000
+#define AGENT_ONLINE_POLL_MS    20
 
 int agent_cmd_updatecontainer(struct agent *a, json_object *req, json_object **result,
                               kata_error_t *err)
@@ -144,55 +146,91 @@ static uint64_t online_memory_mib(void)
 	return blocks * block / (1024 * 1024);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
+/* ONLINECPUMEM waiting on the loop for hot-plugged devices to appear. */
+struct agent_online_wait {
+	struct event_timer *timer;
+	uint32_t want_cpus, want_mib;
+	int64_t deadline; /* now_ms() */
+	int onlined_cpus, onlined_memory;
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+/* Onlines what is there; true once the guest sees what is wanted. */
+static bool online_step(struct agent_online_wait *w, uint32_t *cpus, uint64_t *mib)
+{
+	w->onlined_cpus += online_all("/sys/devices/system/cpu", "cpu", "online", "0", "1");
+	w->onlined_memory +=
+	        online_all("/sys/devices/system/memory", "memory", "state", "offline", "online");
+	*cpus = online_cpus();
+	*mib = online_memory_mib();
+	return *cpus >= w->want_cpus && *mib >= w->want_mib;
+}
+
+/* The answer: what was onlined and what the guest sees, or why not enough. */
+static int online_result(const struct agent_online_wait *w, uint32_t cpus, uint64_t mib,
+                         json_object **result, kata_error_t *err)
+{
+	log_info("onlined %d cpus and %d memory blocks: %u cpus, %llu MiB online", w->onlined_cpus,
+	         w->onlined_memory, cpus, (unsigned long long)mib);
+	if ((w->onlined_cpus > 0 || w->want_cpus > 0) && agent_cgroup_cpuset_follow_online(err) < 0)
+		return -1;
+	if (cpus < w->want_cpus || mib < w->want_mib)
+		return kata_error_set(err, ETIMEDOUT,
+		                      "the guest sees %u CPUs and %llu MiB online, not %u and %u",
+		                      cpus, (unsigned long long)mib, w->want_cpus, w->want_mib);
+	*result = json_object_new_object();
+	json_object_object_add(*result, "cpus", json_object_new_int(w->onlined_cpus));
+	json_object_object_add(*result, "memory", json_object_new_int(w->onlined_memory));
+	json_object_object_add(*result, "onlineCpus", json_object_new_int64(cpus));
+	json_object_object_add(*result, "onlineMemoryMiB", json_object_new_int64((int64_t)mib));
+	return 0;
+}
+
+static void online_tick(struct event_timer *timer, void *data)
+{
+	struct agent *a = data;
+	struct agent_online_wait *w = a->online_wait;
+	cleanup_error kata_error_t err = NULL;
+	cleanup_json json_object *result = NULL;
+	uint32_t cpus;
+	uint64_t mib;
+
+	if (!online_step(w, &cpus, &mib) && now_ms() < w->deadline)
+		return;
+	if (online_result(w, cpus, mib, &result, &err) < 0)
+		kata_error_wrap(&err, "ONLINECPUMEM");
+	a->online_wait = NULL;
+	event_timer_free(w->timer);
+	free(w);
+	agent_ctl_answer(a, result, err);
 }
 
 /* Optional {"cpus": N, "memoryMiB": M}: what the host hot-plugged, in all. ACPI announces a
  * new CPU or DIMM a moment after qemu's device_add returns, so the agent onlines what is
- * there until it sees that much, within AGENT_ONLINE_TIMEOUT_MS. Without them (hyperstart's
- * form), it onlines what is there once. Answers how many CPUs and memory blocks it onlined
- * and what the guest sees online. */
+ * there every AGENT_ONLINE_POLL_MS, from its loop, until it sees that much, within
+ * AGENT_ONLINE_TIMEOUT_MS. Without them (hyperstart's form), it onlines what is there once.
+ * Answers how many CPUs and memory blocks it onlined and what the guest sees online. */
 int agent_cmd_onlinecpumem(struct agent *a, json_object *req, json_object **result,
                            kata_error_t *err)
 {
-	uint32_t want_cpus = 0, want_mib = 0;
-	uint64_t deadline = now_ms() + AGENT_ONLINE_TIMEOUT_MS;
+	struct agent_online_wait first = { 0 }, *w;
 	uint32_t cpus;
 	uint64_t mib;
-	int onlined_cpus = 0, onlined_memory = 0;
-	const struct timespec pause = { .tv_sec = 0, .tv_nsec = 20 * 1000000L };
 
-	if (req != NULL && json_object_is_type(req, json_type_object) &&
-	    (json_get_uint32(req, "cpus", "", false, &want_cpus, err) < 0 ||
-	     json_get_uint32(req, "memoryMiB", "", false, &want_mib, err) < 0))
-		return kata_error_wrap(err, "ONLINECPUMEM");
-	for (;;) {
-		onlined_cpus += online_all("/sys/devices/system/cpu", "cpu", "online", "0", "1");
-		onlined_memory += online_all("/sys/devices/system/memory", "memory", "state",
-		                             "offline", "online");
-		cpus = online_cpus();
-		mib = online_memory_mib();
-		if ((cpus >= want_cpus && mib >= want_mib) || now_ms() >= deadline)
-			break;
-		nanosleep(&pause, NULL);
+	if (req != NULL && (json_check_type(req, json_type_object, "ONLINECPUMEM", err) < 0 ||
+	                    json_get_uint32(req, "cpus", "", false, &first.want_cpus, err) < 0 ||
+	                    json_get_uint32(req, "memoryMiB", "", false, &first.want_mib, err) < 0))
+		return -1;
+	if (online_step(&first, &cpus, &mib))
+		return online_result(&first, cpus, mib, result, err);
+	w = xmalloc(sizeof(*w));
+	*w = first;
+	w->deadline = now_ms() + AGENT_ONLINE_TIMEOUT_MS;
+	w->timer = event_timer_add(a->loop, AGENT_ONLINE_POLL_MS, AGENT_ONLINE_POLL_MS, online_tick,
+	                           a, err);
+	if (w->timer == NULL) {
+		free(w);
+		return -1;
 	}
-	log_info("onlined %d cpus and %d memory blocks: %u cpus, %llu MiB online", onlined_cpus,
-	         onlined_memory, cpus, (unsigned long long)mib);
-	if ((onlined_cpus > 0 || want_cpus > 0) && agent_cgroup_cpuset_follow_online(err) < 0)
-		return kata_error_wrap(err, "ONLINECPUMEM");
-	if (cpus < want_cpus || mib < want_mib)
-		return kata_error_set(err, ETIMEDOUT,
-		                      "the guest sees %u CPUs and %llu MiB online, not %u and %u",
-		                      cpus, (unsigned long long)mib, want_cpus, want_mib);
-	*result = json_object_new_object();
-	json_object_object_add(*result, "cpus", json_object_new_int(onlined_cpus));
-	json_object_object_add(*result, "memory", json_object_new_int(onlined_memory));
-	json_object_object_add(*result, "onlineCpus", json_object_new_int64(cpus));
-	json_object_object_add(*result, "onlineMemoryMiB", json_object_new_int64((int64_t)mib));
-	return 0;
+	a->online_wait = w;
+	return AGENT_CMD_LATER;
 }
