@@ -46,7 +46,8 @@ struct agent_process {
 	bool init; /* the container's first process */
 	bool terminal;
 	bool exited;
-	int status; /* exit code, 128+N for a death by signal N */
+	int status;      /* exit code, 128+N for a death by signal N */
+	bool oom_killed; /* killed by its container's memory cgroup (reported as oomKilled) */
 	bool reported;
 	int stdin_fd;
 	bool stdin_close_pending;
@@ -68,6 +69,7 @@ struct agent_container {
 	bool started;
 	bool has_userns;
 	bool has_netns; /* a network namespace of its own, whose lo the init brings up */
+	uint64_t oom_kills_reported; /* its memory cgroup's OOM kills the exit reports named */
 	struct agent_container *next;
 };
 

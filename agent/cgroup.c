@@ -309,6 +309,24 @@ void agent_cgroup_remove(const char *id)
 	}
 }
 
+uint64_t agent_cgroup_oom_kills(const char *id)
+{
+	cleanup_free char *path = xasprintf("%s/memory/%s/%s/memory.oom_control", agent_cgroup_root,
+	                                    AGENT_CGROUP_PARENT, id);
+	cleanup_free char *text = read_small_file(path);
+	const char *line = text;
+
+	/* "oom_kill_disable 0\nunder_oom 0\noom_kill 1" */
+	while (line != NULL && *line != '\0') {
+		if (strncmp(line, "oom_kill ", 9) == 0)
+			return strtoull(line + 9, NULL, 10);
+		line = strchr(line, '\n');
+		if (line != NULL)
+			line++;
+	}
+	return 0;
+}
+
 static void add_value(json_object *obj, const char *key, const char *id, const char *controller,
                       const char *file)
 {

@@ -29,6 +29,9 @@ void agent_cgroup_remove(const char *id);
  * the containers' parent the root's CPUs, so that containers created from now on can use
  * them (those already there keep their cpuset). */
 int agent_cgroup_cpuset_follow_online(kata_error_t *err);
+/* How many of the container's processes its memory cgroup's OOM killer has killed
+ * (memory.oom_control's oom_kill); 0 without a memory controller. */
+uint64_t agent_cgroup_oom_kills(const char *id);
 /* {"memory": {"usage", "max_usage", "limit"}, "cpu": {"usage", "user", "system"},
  *  "pids": {"current", "limit"}}; absent controllers are left out. */
 json_object *agent_cgroup_stats(const char *id);
