@@ -359,6 +359,8 @@ json_object *agent_cgroup_stats(const char *id)
 		add_value(m, "max_usage", id, "memory", "memory.max_usage_in_bytes");
 		add_value(m, "limit", id, "memory", "memory.limit_in_bytes");
 		add_value(m, "failcnt", id, "memory", "memory.failcnt");
+		json_object_object_add(m, "oom_kills",
+		                       json_object_new_int64((int64_t)agent_cgroup_oom_kills(id)));
 		json_object_object_add(stats, "memory", m);
 	}
 	if (have("cpuacct")) {

@@ -32,7 +32,7 @@ int agent_cgroup_cpuset_follow_online(kata_error_t *err);
 /* How many of the container's processes its memory cgroup's OOM killer has killed
  * (memory.oom_control's oom_kill); 0 without a memory controller. */
 uint64_t agent_cgroup_oom_kills(const char *id);
-/* {"memory": {"usage", "max_usage", "limit"}, "cpu": {"usage", "user", "system"},
+/* {"memory": {"usage", "max_usage", "limit", "failcnt", "oom_kills"}, "cpu": {"usage", "user", "system"},
  *  "pids": {"current", "limit"}}; absent controllers are left out. */
 json_object *agent_cgroup_stats(const char *id);
 /* Writes a value to one control file of the container ("memory", "memory.limit_in_bytes"). */

@@ -305,7 +305,7 @@ case_crash() {
 # sees them before the container starts, and the container's own cgroup still holds it to
 # its limits; a container asking more than maxcpus is refused at create and changes nothing.
 case_grow() {
-	local saved=$CONFIG sb c big out cpus0 mem0 cpus1 mem1
+	local saved=$CONFIG sb c big out cpus0 mem0 cpus1 mem1 evpid
 	sed -e '/^\[hypervisor.qemu\]/a machine_type = "q35"' \
 		-e 's/^default_maxvcpus = .*/default_maxvcpus = 4/' "$saved" >"$TMP/q35.toml"
 	CONFIG=$TMP/q35.toml
@@ -326,17 +326,18 @@ case_grow() {
 		CONFIG=$saved
 		return
 	fi
-	cpus0=$(kr_exec "$sb" nproc)
+	cpus0=$(kr_exec "$sb" cat /sys/devices/system/cpu/online)
 	mem0=$(kr_exec "$sb" sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
-	check_eq "grow: the sandbox's VM boots with 1 vCPU" 1 "$cpus0"
+	check_eq "grow: the sandbox's VM boots with 1 vCPU online" 0 "$cpus0"
 	if create_start "$c" "$TMP/grow"; then pass "grow: create and start with 2 CPUs and 256 MiB"; else
 		fail "grow: create and start with 2 CPUs and 256 MiB" "$(detached_error "$c")"
 		CONFIG=$saved
 		return
 	fi
-	cpus1=$(kr_exec "$c" nproc)
+	cpus1=$(kr_exec "$sb" cat /sys/devices/system/cpu/online)
 	mem1=$(kr_exec "$sb" sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
-	check_eq "grow: the guest has 3 vCPUs online" 3 "$cpus1"
+	check_eq "grow: the guest has 3 vCPUs online" 0-2 "$cpus1"
+	check_eq "grow: the container may use them (nproc)" 3 "$(kr_exec "$c" nproc)"
 	if [ -n "$mem0" ] && [ -n "$mem1" ] && [ "$((mem1 - mem0))" -ge $((250 * 1024)) ] &&
 		[ "$((mem1 - mem0))" -le $((256 * 1024)) ]; then
 		pass "grow: the guest's MemTotal grew by 256 MiB"
@@ -347,10 +348,27 @@ case_grow() {
 	check_contains "grow: the container's cgroup has its memory limit" "memory_limit=268435456" "$out"
 	check_contains "grow: the container's cgroup has its CPU quota" "cpu_quota=200000" "$out"
 	# 300 MiB fits in the grown VM but not in the container's cgroup: the OOM killer of
-	# the cgroup ends it
+	# the cgroup ends it, and `events` says so as runc's does
+	"$RUNTIME" --kata-config "$CONFIG" --root "$ROOT" events --interval 200ms "$c" \
+		>"$TMP/grow.events" 2>&1 &
+	evpid=$!
+	track_bg "$evpid"
+	wait_for "the first stats event" 30 grep -q '"type":"stats"' "$TMP/grow.events"
+	if grep -q '"type":"oom"' "$TMP/grow.events"; then
+		fail "grow: no oom event before the OOM" "$(cat "$TMP/grow.events")"
+	else
+		pass "grow: no oom event before the OOM"
+	fi
 	out=$(kr exec "$c" dd if=/dev/zero of=/dev/null bs=300M count=1 </dev/null >/dev/null 2>&1
 		echo $?)
 	check_eq "grow: the container's memory limit holds (OOM kill, 137)" 137 "$out"
+	if wait_for "the oom event" 30 grep -qF "{\"type\":\"oom\",\"id\":\"$c\"}" "$TMP/grow.events"; then
+		pass "grow: events reports the OOM kill"
+	else
+		fail "grow: events reports the OOM kill" "$(tail -n 3 "$TMP/grow.events")"
+	fi
+	kill "$evpid" 2>/dev/null
+	wait "$evpid" 2>/dev/null
 	check_eq "grow: the sandbox still runs" running "$(state_field "$sb" status)"
 	# one vCPU is left below maxcpus=4: 2 more are refused, with nothing plugged
 	if kr_detached "$big" create --bundle "$TMP/big" "$big"; then
@@ -363,7 +381,7 @@ case_grow() {
 	if no_state "$big"; then pass "grow: the refused container left no state"; else
 		fail "grow: the refused container left no state" "$(ls "$ROOT")"
 	fi
-	check_eq "grow: the refusal plugged nothing" 3 "$(kr_exec "$sb" nproc)"
+	check_eq "grow: the refusal plugged nothing" 0-2 "$(kr_exec "$sb" cat /sys/devices/system/cpu/online)"
 	check_eq "grow: the container runs on" running "$(state_field "$c" status)"
 	if out=$(kr delete --force "$sb" 2>&1); then pass "grow: delete --force of the sandbox"; else
 		fail "grow: delete --force of the sandbox" "$out"
