@@ -1,6 +1,6 @@
 /* The descriptor and file toolkit: the clock, the wait with a deadline, the atomic write
  * (lib/fd_util.h) and the one Unix-socket connect (lib/unix_socket.h). */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -285,13 +285,4 @@ static Suite *fd_util_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(fd_util_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = fd_util_suite };

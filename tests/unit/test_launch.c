@@ -1,6 +1,6 @@
 /* The one launcher (lib/process_launch.h): what a daemon or child really gets (descriptors,
  * signal state, session), and a run with a deadline that kills and reaps an overrun. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -377,13 +377,4 @@ static Suite *launch_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(launch_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = launch_suite };
