@@ -69,7 +69,7 @@ struct agent_container {
 	bool started;
 	bool has_userns;
 	bool has_netns; /* a network namespace of its own, whose lo the init brings up */
-	uint64_t oom_kills_reported; /* its memory cgroup's OOM kills the exit reports named */
+	int64_t oom_kills_reported; /* its memory cgroup's OOM kills the exit reports named */
 	struct agent_container *next;
 };
 

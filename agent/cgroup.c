@@ -309,7 +309,7 @@ void agent_cgroup_remove(const char *id)
 	}
 }
 
-uint64_t agent_cgroup_oom_kills(const char *id)
+int64_t agent_cgroup_oom_kills(const char *id)
 {
 	cleanup_free char *path = xasprintf("%s/memory/%s/%s/memory.oom_control", agent_cgroup_root,
 	                                    AGENT_CGROUP_PARENT, id);
@@ -318,13 +318,19 @@ uint64_t agent_cgroup_oom_kills(const char *id)
 
 	/* "oom_kill_disable 0\nunder_oom 0\noom_kill 1" */
 	while (line != NULL && *line != '\0') {
-		if (strncmp(line, "oom_kill ", 9) == 0)
-			return strtoull(line + 9, NULL, 10);
+		if (strncmp(line, "oom_kill ", 9) == 0) {
+			char *end;
+			long long kills;
+
+			errno = 0;
+			kills = strtoll(line + 9, &end, 10);
+			return errno == 0 && end != line + 9 && kills >= 0 ? kills : -1;
+		}
 		line = strchr(line, '\n');
 		if (line != NULL)
 			line++;
 	}
-	return 0;
+	return -1;
 }
 
 static void add_value(json_object *obj, const char *key, const char *id, const char *controller,
@@ -354,13 +360,15 @@ json_object *agent_cgroup_stats(const char *id)
 
 	if (have("memory")) {
 		json_object *m = json_object_new_object();
+		int64_t oom_kills;
 
 		add_value(m, "usage", id, "memory", "memory.usage_in_bytes");
 		add_value(m, "max_usage", id, "memory", "memory.max_usage_in_bytes");
 		add_value(m, "limit", id, "memory", "memory.limit_in_bytes");
 		add_value(m, "failcnt", id, "memory", "memory.failcnt");
-		json_object_object_add(m, "oom_kills",
-		                       json_object_new_int64((int64_t)agent_cgroup_oom_kills(id)));
+		oom_kills = agent_cgroup_oom_kills(id);
+		if (oom_kills >= 0)
+			json_object_object_add(m, "oom_kills", json_object_new_int64(oom_kills));
 		json_object_object_add(stats, "memory", m);
 	}
 	if (have("cpuacct")) {

@@ -7,6 +7,7 @@
 #include "oci_spec.h"
 
 #include <json-c/json.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* The root of the hierarchies; tests point it elsewhere. */
@@ -30,8 +31,8 @@ void agent_cgroup_remove(const char *id);
  * them (those already there keep their cpuset). */
 int agent_cgroup_cpuset_follow_online(kata_error_t *err);
 /* How many of the container's processes its memory cgroup's OOM killer has killed
- * (memory.oom_control's oom_kill); 0 without a memory controller. */
-uint64_t agent_cgroup_oom_kills(const char *id);
+ * (memory.oom_control's oom_kill, Linux 4.13); -1 when it cannot be read. */
+int64_t agent_cgroup_oom_kills(const char *id);
 /* {"memory": {"usage", "max_usage", "limit", "failcnt", "oom_kills"}, "cpu": {"usage", "user", "system"},
  *  "pids": {"current", "limit"}}; absent controllers are left out. */
 json_object *agent_cgroup_stats(const char *id);

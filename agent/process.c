@@ -448,7 +448,7 @@ bool agent_seq_in_use(struct agent *a, uint64_t seq)
 static void note_oom_kill(struct agent_process *p)
 {
 	struct agent_container *c = p->container;
-	uint64_t kills;
+	int64_t kills;
 
 	if (c == NULL)
 		return;
