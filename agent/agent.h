@@ -157,6 +157,9 @@ int agent_cmd_updatecontainer(struct agent *a, json_object *req, json_object **r
                               kata_error_t *err);
 int agent_cmd_onlinecpumem(struct agent *a, json_object *req, json_object **result,
                            kata_error_t *err);
+/* Where ONLINECPUMEM finds the CPUs and memory blocks: /sys/devices/system; tests point it
+ * elsewhere. */
+extern const char *agent_system_devices_root;
 int agent_cmd_statscontainer(struct agent *a, json_object *req, json_object **result,
                              kata_error_t *err);
 

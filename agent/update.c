@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+const char *agent_system_devices_root = "/sys/devices/system";
+
 /* How long hot-plugged CPUs and memory may take to appear in the guest (TCG is slow), and
  * how often the agent looks meanwhile. */
 #define AGENT_ONLINE_TIMEOUT_MS 20000
@@ -109,7 +111,8 @@ static uint32_t count_cpu_list(const char *list)
 static uint32_t online_cpus(void)
 {
 	char list[1024] = "";
-	cleanup_close int fd = open("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC);
+	cleanup_free char *path = xasprintf("%s/cpu/online", agent_system_devices_root);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t len = fd >= 0 ? read(fd, list, sizeof(list) - 1) : -1;
 
 	return len > 0 ? count_cpu_list(list) : 0;
@@ -119,10 +122,11 @@ static uint32_t online_cpus(void)
  * hot-plugged DIMM (the host makes those whole blocks). */
 static uint64_t online_memory_mib(void)
 {
-	cleanup_closedir DIR *d = opendir("/sys/devices/system/memory");
+	cleanup_free char *dir = xasprintf("%s/memory", agent_system_devices_root);
+	cleanup_free char *size_path = xasprintf("%s/block_size_bytes", dir);
+	cleanup_closedir DIR *d = opendir(dir);
 	char text[64] = "";
-	cleanup_close int fd =
-	        open("/sys/devices/system/memory/block_size_bytes", O_RDONLY | O_CLOEXEC);
+	cleanup_close int fd = open(size_path, O_RDONLY | O_CLOEXEC);
 	ssize_t len = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
 	uint64_t block = len > 0 ? strtoull(text, NULL, 16) : 0, blocks = 0;
 	struct dirent *de;
@@ -137,7 +141,7 @@ static uint64_t online_memory_mib(void)
 		if (strncmp(de->d_name, "memory", 6) != 0 || de->d_name[6] < '0' ||
 		    de->d_name[6] > '9')
 			continue;
-		path = xasprintf("/sys/devices/system/memory/%s/state", de->d_name);
+		path = xasprintf("%s/%s/state", dir, de->d_name);
 		state_fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (state_fd >= 0 && read(state_fd, state, sizeof(state) - 1) > 0 &&
 		    strncmp(state, "online", 6) == 0)
@@ -157,9 +161,11 @@ struct agent_online_wait {
 /* Onlines what is there; true once the guest sees what is wanted. */
 static bool online_step(struct agent_online_wait *w, uint32_t *cpus, uint64_t *mib)
 {
-	w->onlined_cpus += online_all("/sys/devices/system/cpu", "cpu", "online", "0", "1");
-	w->onlined_memory +=
-	        online_all("/sys/devices/system/memory", "memory", "state", "offline", "online");
+	cleanup_free char *cpu_dir = xasprintf("%s/cpu", agent_system_devices_root);
+	cleanup_free char *memory_dir = xasprintf("%s/memory", agent_system_devices_root);
+
+	w->onlined_cpus += online_all(cpu_dir, "cpu", "online", "0", "1");
+	w->onlined_memory += online_all(memory_dir, "memory", "state", "offline", "online");
 	*cpus = online_cpus();
 	*mib = online_memory_mib();
 	return *cpus >= w->want_cpus && *mib >= w->want_mib;
