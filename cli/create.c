@@ -449,6 +449,8 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 		return -1;
 	if (pod_sandbox != NULL) {
 		ret = pod_container_join(pod_sandbox, record, spec, err);
+		if (ret == 0)
+			ret = pod_container_grow(ctx->config, record, spec, err);
 		container_save(handle, record, NULL);
 	} else {
 		ret = boot_own_vm(ctx, handle, record, spec, &cp, &netns, err);
