@@ -1,13 +1,12 @@
 /* kata-agent's state: the two channels to the host, the containers and the processes
- * they run. One thread; everything happens from the reactor (loop.h). */
+ * they run. One thread; everything happens from the event loop (lib/event.h). */
 #ifndef KATA_AGENT_AGENT_H
 #define KATA_AGENT_AGENT_H
 
 #include "agent_proto.h"
-#include "bytequeue.h"
 #include "channel.h"
 #include "error.h"
-#include "loop.h"
+#include "event.h"
 #include "oci_spec.h"
 
 #include <json-c/json.h>
@@ -36,7 +35,7 @@ struct agent_stream {
 	uint64_t window; /* bytes the host still accepts (flow-control credits) */
 	bool eof_sent;
 	bool is_pty;
-	struct agent_watch *watch; /* present only while reading is wanted */
+	struct event_fd *efd; /* once reading was first wanted; owns fd */
 };
 
 struct agent_process {
@@ -47,13 +46,13 @@ struct agent_process {
 	bool init; /* the container's first process */
 	bool terminal;
 	bool exited;
-	int status; /* exit code, 128+N for a death by signal N */
+	int status;      /* exit code, 128+N for a death by signal N */
+	bool oom_killed; /* killed by its container's memory cgroup (reported as oomKilled) */
 	bool reported;
 	int stdin_fd;
-	struct bytequeue stdin_queue;
 	bool stdin_close_pending;
-	struct agent_watch *stdin_watch;
-	int pty_master; /* kept for WINSIZE, -1 without a terminal */
+	struct event_fd *stdin_efd; /* holds the queued stdin, present only while some is */
+	int pty_master;             /* kept for WINSIZE, -1 without a terminal */
 	struct agent_stream out;
 	struct agent_stream err;
 	struct agent_process *next;
@@ -70,35 +69,43 @@ struct agent_container {
 	bool started;
 	bool has_userns;
 	bool has_netns; /* a network namespace of its own, whose lo the init brings up */
+	int64_t oom_kills_reported; /* its memory cgroup's OOM kills the exit reports named */
 	struct agent_container *next;
 };
 
 struct agent {
-	struct agent_loop *loop;
+	struct event_loop *loop;
 	struct agent_channel ctl;
 	struct agent_channel io;
-	int signal_fd;
-	struct agent_watch *signal_watch;
 	int own_pidns_fd; /* to come back after forking into a container's pid namespace */
 	bool pod_started;
 	bool share_mounted;
 	bool streams_paused; /* the I/O channel queue is above AGENT_IO_QUEUE_HIGH */
 	bool stdin_holds_io; /* a process's stdin queue stopped the reading of the I/O channel */
 	bool poweroff_pending;
+	/* A command answers later (agent_ctl_answer): the commands that came meanwhile wait,
+	 * in order, and the control channel is not read. */
+	bool ctl_answer_pending;
+	struct agent_ctl_backlog *ctl_backlog;
+	struct agent_online_wait *online_wait; /* ONLINECPUMEM waiting for devices (update.c) */
 	struct agent_container *containers;
 	struct agent_process *processes;
 };
 
 /* --- control channel (control.c) ----------------------------------------------------- */
-void agent_ctl_frame(void *opaque, enum agent_frame_event event, uint64_t id,
+/* Frame callbacks of the channels (lib/agent_frame.h): they always take the next frame. */
+bool agent_ctl_frame(void *opaque, enum agent_frame_event event, uint64_t id,
                      const unsigned char *payload, size_t length);
 /* The answers queued for the host went down: take commands again. */
 void agent_ctl_drained(struct agent_channel *ch, void *opaque);
 void agent_send_ctl(struct agent *a, uint32_t code, const void *payload, size_t len);
 void agent_send_ctl_json(struct agent *a, uint32_t code, json_object *obj);
+/* The answer of the command that returned AGENT_CMD_LATER: ACK with result (NULL: none)
+ * when err is NULL, ERROR otherwise; then the commands that came meanwhile run. */
+void agent_ctl_answer(struct agent *a, json_object *result, kata_error_t err);
 
 /* --- I/O channel and processes (process.c) ---------------------------------------------- */
-void agent_io_frame(void *opaque, enum agent_frame_event event, uint64_t id,
+bool agent_io_frame(void *opaque, enum agent_frame_event event, uint64_t id,
                     const unsigned char *payload, size_t length);
 void agent_io_drained(struct agent_channel *ch, void *opaque);
 /* Registers a started process; takes its fds (-1 when absent). */
@@ -114,7 +121,6 @@ void agent_process_exited(struct agent_process *p, int wait_status);
 void agent_process_free(struct agent_process *p);
 /* Pauses the I/O channel while some process has too much stdin queued (process.c). */
 void agent_update_stdin_hold(struct agent *a);
-void agent_reap_children(struct agent *a);
 
 /* --- containers (container.c) ------------------------------------------------------------- */
 struct agent_container *agent_container_find(struct agent *a, const char *id);
@@ -126,6 +132,8 @@ char *agent_pod_namespace_path(struct agent *a, const char *path, kata_error_t *
 void agent_kill_everything(struct agent *a);
 
 /* --- commands (cmd_*.c), each answers with a JSON result (NULL for none) or an error --- */
+/* Or, returned by a command that waits on the loop: it calls agent_ctl_answer() later. */
+#define AGENT_CMD_LATER 1
 typedef int (*agent_cmd_fn)(struct agent *a, json_object *req, json_object **result,
                             kata_error_t *err);
 int agent_cmd_startpod(struct agent *a, json_object *req, json_object **result, kata_error_t *err);
@@ -149,6 +157,9 @@ int agent_cmd_updatecontainer(struct agent *a, json_object *req, json_object **r
                               kata_error_t *err);
 int agent_cmd_onlinecpumem(struct agent *a, json_object *req, json_object **result,
                            kata_error_t *err);
+/* Where ONLINECPUMEM finds the CPUs and memory blocks: /sys/devices/system; tests point it
+ * elsewhere. */
+extern const char *agent_system_devices_root;
 int agent_cmd_statscontainer(struct agent *a, json_object *req, json_object **result,
                              kata_error_t *err);
 

@@ -8,12 +8,11 @@
 
 #include "cleanup.h"
 
-/* Built-in backends. The libvirt backend takes its slot here when it lands
- * (&hypervisor_libvirt_ops); others may be added at run time with hypervisor_register(). */
+/* Built-in backends: what kata-runtime ships. Others (the tests' fake) are added at run time
+ * with hypervisor_register(). */
 static const struct hypervisor_ops *builtin_backends[] = {
 	&hypervisor_qemu_ops,
 	&hypervisor_libvirt_ops,
-	&hypervisor_fake_ops,
 };
 
 #define MAX_REGISTERED 8
@@ -123,6 +122,17 @@ int hypervisor_stop(struct hypervisor *hv, unsigned int flags, kata_error_t *err
 	return CALL_OP(hv, stop, flags, err);
 }
 
+int hypervisor_grow(struct hypervisor *hv, uint32_t vcpus, uint32_t memory_mib,
+                    struct hypervisor_size *size, unsigned int flags, kata_error_t *err)
+{
+	if (hv->ops->grow == NULL)
+		return kata_error_set(err, ENOTSUP,
+		                      "the %s backend cannot hot-plug vCPUs or memory (size the "
+		                      "pod at boot: docs/pods.md)",
+		                      hv->ops->name);
+	return CALL_OP(hv, grow, flags, err, vcpus, memory_mib, size);
+}
+
 int hypervisor_pause(struct hypervisor *hv, unsigned int flags, kata_error_t *err)
 {
 	return CALL_OP(hv, pause, flags, err);
@@ -205,6 +215,14 @@ struct hypervisor *hypervisor_restore(const struct kata_config *config, json_obj
 		return NULL;
 	}
 	return steal_pointer(&hv);
+}
+
+int hypervisor_check(struct hypervisor *hv, hypervisor_check_report_fn report, void *opaque,
+                     unsigned int flags, kata_error_t *err)
+{
+	if (hv->ops->check == NULL)
+		return 0;
+	return CALL_OP(hv, check, flags, err, report, opaque);
 }
 
 const char *hypervisor_state_name(enum hypervisor_state state)

@@ -1,5 +1,5 @@
-/* The hypervisor abstraction: one table of operations per backend (qemu, libvirt, fake),
- * picked by name at run time (docs/hypervisor.md).
+/* The hypervisor abstraction: one table of operations per backend (qemu, libvirt; the tests
+ * add a fake, tests/fakes/fake_hypervisor.h), picked by name at run time (docs/hypervisor.md).
  *
  * The runtime is short-lived: one process creates and starts a sandbox's VM, another
  * pauses it, a third stops it. So a backend keeps nothing in memory that it cannot write
@@ -61,8 +61,8 @@ struct hypervisor_sandbox_params {
 	uint32_t memory_mib;    /* 0: the configuration's default_memory */
 	bool debug;             /* console log file, no `quiet` */
 	/* Reserve CPU and memory hotplug capacity (the configuration's default_maxvcpus and
-	 * memory_slots). The runtime hotplugs nothing yet, and the headroom costs boot time
-	 * under TCG (docs/performance.md), so it asks for none. */
+	 * memory_slots) for grow(). The headroom costs boot time under TCG
+	 * (docs/performance.md): the runtime asks for it for a pod's sandbox only. */
 	bool hotplug;
 	const char *kernel_params; /* appended after the configuration's; NULL: none */
 	/* Network cards, in order (eth0 first); their fds must stay open until start(). */
@@ -70,7 +70,24 @@ struct hypervisor_sandbox_params {
 	size_t n_nics;
 };
 
+/* A running VM's size (grow()). */
+struct hypervisor_size {
+	uint32_t vcpus;
+	uint32_t memory_mib;
+};
+
 struct hypervisor;
+
+/* kata-check's verdicts on one thing it looked at. */
+enum hypervisor_check_status {
+	HYPERVISOR_CHECK_OK = 0,
+	HYPERVISOR_CHECK_INFO,
+	HYPERVISOR_CHECK_WARN,
+	HYPERVISOR_CHECK_FAIL, /* no VM can run */
+};
+/* Receives one finding of check(): what was looked at, and what was found (one line). */
+typedef void (*hypervisor_check_report_fn)(void *opaque, enum hypervisor_check_status status,
+                                           const char *what, const char *detail);
 
 struct hypervisor_ops {
 	const char *name;
@@ -100,6 +117,16 @@ struct hypervisor_ops {
 	int (*restore)(struct hypervisor *hv, json_object *saved, unsigned int flags,
 	               kata_error_t *err);
 	void (*free_priv)(struct hypervisor *hv);
+	/* Hot-plugs vcpus vCPUs and memory_mib MiB into the running VM (created with hotplug);
+	 * all or nothing: a refusal (no free CPU or memory slot) changes nothing. *size: the
+	 * VM's size after. NULL: the backend cannot. */
+	int (*grow)(struct hypervisor *hv, uint32_t vcpus, uint32_t memory_mib,
+	            struct hypervisor_size *size, unsigned int flags, kata_error_t *err);
+	/* kata-check: what this backend needs of the host beyond what every backend needs (the
+	 * qemu binary, the guest assets, the accelerator), each finding handed to report; needs
+	 * no sandbox. A failed check is a finding, not an error. NULL: nothing of its own. */
+	int (*check)(struct hypervisor *hv, hypervisor_check_report_fn report, void *opaque,
+	             unsigned int flags, kata_error_t *err);
 };
 
 /* A handle on one sandbox's VM. */
@@ -109,7 +136,7 @@ struct hypervisor {
 	void *priv;                       /* the backend's own state */
 };
 
-/* The registry. Names: "qemu", "libvirt" (when built in), "fake". */
+/* The registry. Built in: "qemu", "libvirt"; others only once registered. */
 const struct hypervisor_ops *hypervisor_find_ops(const char *name);
 /* Registers a backend (e.g. libvirt from its own file); a later one with the same name wins. */
 void hypervisor_register(const struct hypervisor_ops *ops);
@@ -131,6 +158,9 @@ int hypervisor_get_state(struct hypervisor *hv, enum hypervisor_state *state, un
                          kata_error_t *err);
 int hypervisor_cleanup(struct hypervisor *hv, unsigned int flags, kata_error_t *err);
 pid_t hypervisor_pid(struct hypervisor *hv);
+/* ENOTSUP, naming the backend, when it cannot hot-plug. */
+int hypervisor_grow(struct hypervisor *hv, uint32_t vcpus, uint32_t memory_mib,
+                    struct hypervisor_size *size, unsigned int flags, kata_error_t *err);
 bool hypervisor_companion(struct hypervisor *hv, pid_t *pid, uint64_t *start_time);
 const char *hypervisor_channel_path(struct hypervisor *hv, enum hypervisor_channel channel);
 const char *hypervisor_console_path(struct hypervisor *hv);
@@ -142,6 +172,10 @@ struct hypervisor *hypervisor_restore(const struct kata_config *config, json_obj
                                       kata_error_t *err);
 
 const char *hypervisor_state_name(enum hypervisor_state state);
+
+/* The backend's own part of kata-check (see check in hypervisor_ops); 0 when it has none. */
+int hypervisor_check(struct hypervisor *hv, hypervisor_check_report_fn report, void *opaque,
+                     unsigned int flags, kata_error_t *err);
 
 /* VM templating, Kata's factory (docs/templating.md); qemu only. create() makes the
  * template anew, destroy() removes it, status() describes it:

@@ -14,9 +14,10 @@ BENCH_GUEST_TOOLS := $(BENCH_OUT)/vport-writer $(BENCH_OUT)/fsbench
 
 bench-tools: $(BENCH_HOST_TOOLS) $(BENCH_GUEST_TOOLS) $(BENCH_OUT)/channel-initrd.img
 
-$(BENCH_OUT)/bench-%: $(BUILD)/obj/bench/tools/bench-%.o
+# The host tools use the lib's clock (lib/fd_util.h); bench-floor also its agent-wire codec.
+$(BENCH_OUT)/bench-%: $(BUILD)/obj/bench/tools/bench-%.o $(LIBKATA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $<
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBKATA) $(PKG_LIBS)
 
 $(BENCH_OUT)/vport-writer $(BENCH_OUT)/fsbench: $(BENCH_OUT)/%: bench/tools/%.c
 	@mkdir -p $(dir $@)

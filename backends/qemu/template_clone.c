@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "process.h"
+#include "fd_util.h"
 
 #define CLONE_START_TIMEOUT_MS 30000
 #define CLONE_QMP_TIMEOUT_MS   10000
@@ -74,7 +75,7 @@ int qemu_clone_start(const struct kata_config *config, struct qemu_sandbox *sb)
 	cleanup_close int lock = -1;
 	cleanup_qmp struct qmp *qmp = NULL;
 	cleanup_free char *state = NULL;
-	int64_t started = process_now_ms();
+	int64_t started = now_ms();
 	pid_t pid;
 
 	/* Held until the state is loaded: nobody replaces the template under the clone. */
@@ -90,7 +91,7 @@ int qemu_clone_start(const struct kata_config *config, struct qemu_sandbox *sb)
 	if (qmp == NULL || qemu_template_load_state(qmp, state, CLONE_LOAD_TIMEOUT_MS, &err) < 0)
 		goto fail;
 	log_debug("sandbox %s started from the template in %lld ms", sb->id,
-	          (long long)(process_now_ms() - started));
+	          (long long)(now_ms() - started));
 	return 0;
 fail:
 	if (sb->qemu.pid > 0 && !process_is_alive(&sb->qemu))

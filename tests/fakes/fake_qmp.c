@@ -16,6 +16,8 @@
 #include <json-c/json.h>
 
 #include "cleanup.h"
+#include "fd_util.h"
+#include "process_launch.h"
 
 struct server {
 	int listen_fd;
@@ -23,6 +25,7 @@ struct server {
 	char buf[256 * 1024];
 	size_t len;
 	char last_id[64];
+	json_object *last_args; /* the last command's "arguments", or NULL */
 	bool paused;
 };
 
@@ -75,9 +78,13 @@ static const char *read_command(struct server *s)
 			obj = json_tokener_parse(s->buf);
 			s->len -= (size_t)(nl + 1 - s->buf);
 			memmove(s->buf, nl + 1, s->len);
-			json_object *execute = NULL, *id = NULL;
+			json_object *execute = NULL, *id = NULL, *args = NULL;
 			if (obj == NULL || !json_object_object_get_ex(obj, "execute", &execute))
 				fail("not a command: %s", "(unparsable)");
+			json_object_put(s->last_args);
+			s->last_args = json_object_object_get_ex(obj, "arguments", &args)
+			                       ? json_object_get(args)
+			                       : NULL;
 			snprintf(name, sizeof(name), "%s", json_object_get_string(execute));
 			if (json_object_object_get_ex(obj, "id", &id))
 				snprintf(s->last_id, sizeof(s->last_id), "%s",
@@ -158,6 +165,34 @@ static void __attribute__((noreturn)) serve_forever(struct server *s)
 	}
 }
 
+/* FAKE_QMP_EXPECT_ARGS: "NAME {JSON}" */
+static void expect_args(struct server *s, const char *text)
+{
+	const char *space = strchr(text, ' ');
+	size_t name_len = space != NULL ? (size_t)(space - text) : strlen(text);
+	const char *cmd = read_command(s);
+	json_object *want;
+
+	if (cmd == NULL)
+		fail("expected %.*s, got EOF", (int)name_len, text);
+	if (strlen(cmd) != name_len || strncmp(cmd, text, name_len) != 0)
+		fail("unexpected command %s", cmd);
+	want = json_tokener_parse(space != NULL ? space + 1 : "{}");
+	if (want == NULL)
+		fail("bad script arguments: %s", text);
+	json_object_object_foreach(want, key, value)
+	{
+		json_object *got = NULL;
+
+		if (s->last_args == NULL || !json_object_object_get_ex(s->last_args, key, &got) ||
+		    !json_object_equal(got, value))
+			fail("%s: argument %s is %s, expected %s", cmd, key,
+			     got != NULL ? json_object_to_json_string(got) : "absent",
+			     json_object_to_json_string(value));
+	}
+	json_object_put(want);
+}
+
 static void __attribute__((noreturn))
 run_script(struct server *s, const struct fake_qmp_step *script, size_t n)
 {
@@ -176,6 +211,14 @@ run_script(struct server *s, const struct fake_qmp_step *script, size_t n)
 			if (cmd == NULL)
 				fail("expected %s, got EOF", script[i].text);
 			if (strcmp(cmd, script[i].text) != 0)
+				fail("unexpected command %s", cmd);
+			break;
+		case FAKE_QMP_EXPECT_ARGS:
+			expect_args(s, script[i].text);
+			break;
+		case FAKE_QMP_EXPECT_CLOSE:
+			cmd = read_command(s);
+			if (cmd != NULL)
 				fail("unexpected command %s", cmd);
 			break;
 		case FAKE_QMP_HANG:
@@ -230,17 +273,10 @@ int fake_qmp_finish(struct fake_qmp *fq, int timeout_ms)
 {
 	int status;
 
-	for (int waited = 0; waited <= timeout_ms; waited += 10) {
-		pid_t r = waitpid(fq->pid, &status, WNOHANG);
-		struct timespec ts = { .tv_sec = 0, .tv_nsec = 10 * 1000 * 1000 };
-
-		if (r == fq->pid) {
-			fq->pid = -1;
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		}
-		nanosleep(&ts, NULL);
-	}
-	return -1;
+	if (launch_wait(fq->pid, now_ms() + timeout_ms, &status, NULL) != 1)
+		return -1;
+	fq->pid = -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 void fake_qmp_stop(struct fake_qmp *fq)

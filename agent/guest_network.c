@@ -1,6 +1,6 @@
 /* Applies STARTPOD's interfaces and routes with rtnetlink, through libnl-route (Debian
  * ships it as a static library; the agent is fully static). No `ip` child processes. */
-#include "network.h"
+#include "guest_network.h"
 
 #include "cleanup.h"
 #include "log.h"
