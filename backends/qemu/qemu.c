@@ -155,6 +155,7 @@ static int qemu_start(struct hypervisor *hv, unsigned int flags, kata_error_t *e
 	struct qemu_sandbox *sb = sandbox_of(hv, err);
 	cleanup_qmp struct qmp *qmp = NULL;
 	cleanup_free char *status = NULL;
+	bool clone_running = false;
 	pid_t pid;
 
 	if (sb == NULL)
@@ -167,11 +168,15 @@ static int qemu_start(struct hypervisor *hv, unsigned int flags, kata_error_t *e
 	    virtiofsd_start(sb->virtiofsd_argv, sb->virtiofsd_socket, sb->virtiofsd_log,
 	                    &sb->virtiofsd, VIRTIOFSD_START_TIMEOUT_MS, err) < 0)
 		return kata_error_wrap(err, "start");
-	if (sb->boot_argv != NULL && qemu_clone_start(hv->config, sb) < 0) {
-		/* qemu_clone_start() logged why and cleaned up: a normal boot instead. */
-		undo_start(sb);
-		strv_free(sb->argv);
-		sb->argv = steal_pointer(&sb->boot_argv);
+	if (sb->boot_argv != NULL) {
+		if (qemu_clone_start(hv->config, sb) == 0)
+			clone_running = true;
+		else {
+			/* qemu_clone_start() logged why and cleaned up: a normal boot instead. */
+			undo_start(sb);
+			strv_free(sb->argv);
+			sb->argv = steal_pointer(&sb->boot_argv);
+		}
 	}
 	if (sb->qemu.pid <= 0 &&
 	    launch_daemonizing_fds(sb->argv, sb->tap_fds, sb->n_tap_fds, QEMU_NIC_FIRST_FD,
@@ -180,15 +185,19 @@ static int qemu_start(struct hypervisor *hv, unsigned int flags, kata_error_t *e
 	if (sb->qemu.pid <= 0 && (read_pid_file(sb->pid_path, &pid, err) < 0 ||
 	                          process_identify(pid, &sb->qemu, err) < 0))
 		goto fail;
-	qmp = qmp_connect(sb->qmp_path, QEMU_QMP_TIMEOUT_MS, err);
-	if (qmp == NULL)
-		goto fail;
-	status = qmp_query_status(qmp, QEMU_QMP_TIMEOUT_MS, err);
-	if (status == NULL)
-		goto fail;
-	if (strcmp(status, "running") != 0) {
-		kata_error_set(err, EIO, "qemu status is '%s' instead of running", status);
-		goto fail;
+	/* A clone was seen running over its own QMP connection (template_qmp.c): asking again
+	 * on a new one costs a connection and a round trip on every clone's start. */
+	if (!clone_running) {
+		qmp = qmp_connect(sb->qmp_path, QEMU_QMP_TIMEOUT_MS, err);
+		if (qmp == NULL)
+			goto fail;
+		status = qmp_query_status(qmp, QEMU_QMP_TIMEOUT_MS, err);
+		if (status == NULL)
+			goto fail;
+		if (strcmp(status, "running") != 0) {
+			kata_error_set(err, EIO, "qemu status is '%s' instead of running", status);
+			goto fail;
+		}
 	}
 	sb->phase = QEMU_PHASE_STARTED;
 	log_debug("qemu of sandbox %s running, pid %d", sb->id, (int)sb->qemu.pid);
