@@ -32,15 +32,25 @@ static char *exec_uri(const char *command, const char *path, kata_error_t *err)
 	return xasprintf("exec:%s '%s'", command, path);
 }
 
-static int set_ignore_shared(struct qmp *qmp, int timeout_ms, kata_error_t *err)
+static void add_capability(json_object *caps, const char *name)
+{
+	json_object *cap = json_object_new_object();
+
+	json_add_string(cap, "capability", name);
+	json_object_object_add(cap, "state", json_object_new_boolean(true));
+	json_object_array_add(caps, cap);
+}
+
+/* x-ignore-shared, and with events, a MIGRATION event at each change of the migration's
+ * status: what the load waits for instead of asking on a timer. */
+static int set_capabilities(struct qmp *qmp, bool events, int timeout_ms, kata_error_t *err)
 {
 	cleanup_json json_object *args = json_object_new_object();
 	json_object *caps = json_object_new_array();
-	json_object *cap = json_object_new_object();
 
-	json_add_string(cap, "capability", "x-ignore-shared");
-	json_object_object_add(cap, "state", json_object_new_boolean(true));
-	json_object_array_add(caps, cap);
+	add_capability(caps, "x-ignore-shared");
+	if (events)
+		add_capability(caps, "events");
 	json_object_object_add(args, "capabilities", caps);
 	return qmp_execute(qmp, "migrate-set-capabilities", args, NULL, timeout_ms, err);
 }
@@ -73,7 +83,7 @@ int qemu_template_save_state(struct qmp *qmp, const char *state_path, int timeou
 		return -1;
 	json_add_string(args, "uri", uri);
 	if (qmp_execute(qmp, "stop", NULL, NULL, timeout_ms, err) < 0 ||
-	    set_ignore_shared(qmp, timeout_ms, err) < 0 ||
+	    set_capabilities(qmp, false, timeout_ms, err) < 0 ||
 	    qmp_execute(qmp, "migrate", args, NULL, timeout_ms, err) < 0)
 		return kata_error_wrap(err, "template: save");
 	for (;;) {
@@ -105,12 +115,13 @@ int qemu_template_load_state(struct qmp *qmp, const char *state_path, int timeou
 	if (uri == NULL)
 		return -1;
 	json_add_string(args, "uri", uri);
-	if (set_ignore_shared(qmp, timeout_ms, err) < 0 ||
+	if (set_capabilities(qmp, true, timeout_ms, err) < 0 ||
 	    qmp_execute(qmp, "migrate-incoming", args, NULL, timeout_ms, err) < 0)
 		return kata_error_wrap(err, "template: load");
 	/* A stream qemu cannot load makes it exit: the caller sees the connection or the
 	 * process go. The template was paused when saved, so the clone is paused once the
-	 * state is in, and continued here. */
+	 * state is in, and continued here. While it loads, the next MIGRATION event (its
+	 * status changed) is the moment to ask again. */
 	for (;;) {
 		cleanup_free char *status = qmp_query_status(qmp, timeout_ms, err);
 		cleanup_free char *migration = NULL;
@@ -140,6 +151,7 @@ int qemu_template_load_state(struct qmp *qmp, const char *state_path, int timeou
 			                      "template: loading the device state took more than "
 			                      "%d ms (status %s)",
 			                      timeout_ms, status);
-		sleep_ms(POLL_INTERVAL_MS);
+		if (qmp_wait_event(qmp, "MIGRATION", (int)(deadline - now_ms()), err) < 0)
+			return kata_error_wrap(err, "template: load");
 	}
 }

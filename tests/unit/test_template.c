@@ -465,6 +465,9 @@ START_TEST(test_qmp_load_sequence)
 		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
 		{ FAKE_QMP_EXPECT, "query-status" },
 		{ FAKE_QMP_SEND, RETURN("{\"status\": \"inmigrate\", \"running\": false}") },
+		/* asked again only once qemu says the migration's status changed */
+		{ FAKE_QMP_SEND, "{\"event\": \"MIGRATION\", \"data\": {\"status\": "
+		                 "\"completed\"}, \"timestamp\": {}}\r\n" },
 		{ FAKE_QMP_EXPECT, "query-status" },
 		{ FAKE_QMP_SEND, RETURN("{\"status\": \"paused\", \"running\": false}") },
 		{ FAKE_QMP_EXPECT, "query-migrate" },
