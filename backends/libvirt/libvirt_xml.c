@@ -1,6 +1,7 @@
 /* Writing a sandbox's libvirt domain XML (see libvirt_xml.h and docs/libvirt.md). The guest
  * gets the same devices as from the qemu backend, so the same guest image boots. */
 #include "libvirt_xml.h"
+#include "nic_hotplug.h"
 #include "libvirt_dl.h"
 #include "qemu/qemu_cmdline.h"
 
@@ -227,6 +228,33 @@ static void write_cpu_memory(struct writer *x, const struct kata_hypervisor_conf
 		empty_with(x, "cpu", "mode", "host-passthrough");
 }
 
+void libvirt_nic_port_alias(unsigned index, char out[40])
+{
+	char port[32];
+
+	nic_hotplug_port_id(index, port);
+	snprintf(out, 40, "ua-%s", port);
+}
+
+/* One empty pcie-root-port per NIC that start() hot-plugs (q35's root bus takes none); pc
+ * hot-plugs into its root bus. */
+static void write_nic_ports(struct writer *x, const struct kata_hypervisor_config *hc,
+                            const struct libvirt_plan *plan)
+{
+	if (strcmp(qemu_machine_type(hc), "q35") != 0)
+		return;
+	for (uint32_t i = 0; i < plan->nic_ports; i++) {
+		char alias[40];
+
+		libvirt_nic_port_alias(i, alias);
+		start(x, "controller");
+		attr(x, "type", "pci");
+		attr(x, "model", "pcie-root-port");
+		empty_with(x, "alias", "name", alias);
+		end(x);
+	}
+}
+
 static void write_domain(struct writer *x, const struct kata_hypervisor_config *hc,
                          const struct libvirt_plan *plan, const char *emulator, const char *params)
 {
@@ -271,6 +299,7 @@ static void write_domain(struct writer *x, const struct kata_hypervisor_config *
 	attr(x, "model", "none");
 	end(x);
 	write_balloon(x, hc);
+	write_nic_ports(x, hc, plan);
 	end(x); /* devices */
 	/* qemu runs as root, as the qemu backend's does, whatever user qemu.conf names:
 	 * the 9p share must keep the host's ownership. Nothing is relabelled. */
@@ -313,6 +342,9 @@ static int check_plan(const struct kata_hypervisor_config *hc, const struct libv
 		return kata_error_set(err, EINVAL, "no guest kernel configured");
 	if (plan->accelerator != KATA_ACCEL_KVM && plan->accelerator != KATA_ACCEL_TCG)
 		return kata_error_set(err, EINVAL, "accelerator not resolved to kvm or tcg");
+	if (plan->nic_ports > NIC_HOTPLUG_MAX)
+		return kata_error_set(err, EINVAL, "%u NICs: at most %d", plan->nic_ports,
+		                      NIC_HOTPLUG_MAX);
 	if (plan->vcpus == 0 || plan->memory_mib == 0)
 		return kata_error_set(err, EINVAL, "vcpus and memory must not be 0");
 	if (plan->name == NULL || plan->uuid == NULL || plan->channel_paths[0] == NULL ||

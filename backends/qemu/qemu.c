@@ -446,6 +446,7 @@ const struct hypervisor_ops hypervisor_qemu_ops = {
 	.cleanup = qemu_cleanup,
 	.pid = qemu_pid,
 	.companion = qemu_companion,
+	.hotplug_nic = qemu_hotplug_nic,
 	.channel_path = qemu_channel_path,
 	.console_path = qemu_console_path,
 	.console_log_path = qemu_console_log_path,

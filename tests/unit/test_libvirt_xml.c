@@ -15,6 +15,7 @@
 #include "libvirt/libvirt_backend.h"
 #include "libvirt/libvirt_sandbox.h"
 #include "libvirt/libvirt_xml.h"
+#include "nic_hotplug.h"
 
 static struct kata_hypervisor_config hc;
 static struct libvirt_plan plan;
@@ -308,6 +309,44 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+/* NICs are hot-plugged after start: q35 gets one empty pcie-root-port each, with the user
+ * alias the hot-plug names as the bus; pc plugs into its root bus and gets none. */
+START_TEST(test_nic_ports)
+{
+	cleanup_error kata_error_t err = NULL;
+	char *xml;
+	struct doc d;
+
+	{
+		cleanup_free char *none = build();
+
+		d = parse(none);
+		ck_assert_double_eq(count(&d, "/domain/devices/controller[@type='pci']"), 0);
+		doc_free(&d);
+	}
+	plan.nic_ports = 2;
+	xml = build();
+	d = parse(xml);
+	ck_assert_double_eq(count(&d, "/domain/devices/controller[@model='pcie-root-port']"), 2);
+	ck_query(&d, "/domain/devices/controller[@model='pcie-root-port'][1]/@type", "pci");
+	ck_query(&d, "/domain/devices/controller[@model='pcie-root-port'][1]/alias/@name",
+	         "ua-katanicport0");
+	ck_query(&d, "/domain/devices/controller[@model='pcie-root-port'][2]/alias/@name",
+	         "ua-katanicport1");
+	doc_free(&d);
+	free(xml);
+	hc.machine_type = "pc";
+	xml = build();
+	d = parse(xml);
+	ck_assert_double_eq(count(&d, "/domain/devices/controller[@type='pci']"), 0);
+	doc_free(&d);
+	free(xml);
+	plan.nic_ports = NIC_HOTPLUG_MAX + 1;
+	ck_assert_ptr_null(libvirt_domain_xml(&hc, &plan, &err));
+	ck_assert_str_eq(err->message, "9 NICs: at most 8");
+}
+END_TEST
+
 START_TEST(test_state_mapping)
 {
 	ck_assert_int_eq(libvirt_state_from_domain(VIR_DOMAIN_RUNNING, 1),
@@ -399,6 +438,7 @@ int main(void)
 	tcase_add_test(tc, test_no_share);
 	tcase_add_test(tc, test_hostile_values_escaped);
 	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_nic_ports);
 	tcase_add_test(tc, test_state_mapping);
 	tcase_add_test(tc, test_saved_state);
 	suite_add_tcase(s, tc);
