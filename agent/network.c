@@ -286,8 +286,9 @@ static int find_links_waiting(struct nl_sock *sk, const struct agent_net_config 
 		if (missing->errno_value != ENODEV || !any_by_mac(c) ||
 		    monotonic_ms() - start >= AGENT_NET_HOTPLUG_WAIT_MS) {
 			kata_error_move(err, &missing);
-			return waited ? kata_error_wrap(err, "after waiting %d ms for hot-plugged "
-			                                     "devices",
+			return waited ? kata_error_wrap(err,
+			                                "after waiting %d ms for hot-plugged "
+			                                "devices",
 			                                AGENT_NET_HOTPLUG_WAIT_MS)
 			              : -1;
 		}

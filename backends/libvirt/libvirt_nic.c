@@ -56,9 +56,8 @@ static int monitor_execute(void *opaque, const char *command, json_object *args,
 	json_object_object_add(request, "arguments", json_object_get(args));
 	text = xstrdup(json_object_to_json_string_ext(request, JSON_C_TO_STRING_PLAIN));
 	json_object_put(request);
-	if (virt_dl.virDomainQemuMonitorCommandWithFiles(dom, text, fd >= 0 ? 1 : 0,
-	                                                 fd >= 0 ? fds : NULL, NULL, NULL, &reply,
-	                                                 0) < 0)
+	if (virt_dl.virDomainQemuMonitorCommandWithFiles(
+	            dom, text, fd >= 0 ? 1 : 0, fd >= 0 ? fds : NULL, NULL, NULL, &reply, 0) < 0)
 		return libvirt_error(err, command);
 	if (reply == NULL)
 		return kata_error_set(err, EPROTO, "%s: no reply from the monitor", command);
@@ -110,7 +109,8 @@ int libvirt_hotplug_nic(struct hypervisor *hv, const struct hypervisor_nic *nic,
 	if (sb == NULL)
 		return kata_error_set(err, EINVAL, "hotplug_nic: no sandbox");
 	if (sb->phase != LIBVIRT_PHASE_STARTED)
-		return kata_error_set(err, EINVAL, "hotplug_nic: sandbox %s is not started", sb->id);
+		return kata_error_set(err, EINVAL, "hotplug_nic: sandbox %s is not started",
+		                      sb->id);
 	conn = libvirt_connect(sb->uri, err);
 	if (conn == NULL || libvirt_lookup(conn, sb->uuid, &dom, err) < 0)
 		return kata_error_wrap(err, "hotplug_nic");

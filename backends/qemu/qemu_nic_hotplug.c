@@ -34,8 +34,7 @@ int qemu_nic_hotplug_over(const char *qmp_path, const char *machine,
 	char port[32];
 
 	if (strcmp(machine, "q35") != 0 && strcmp(machine, "pc") != 0)
-		return kata_error_set(err, ENOTSUP, "machine type %s has no PCI hot-plug",
-		                      machine);
+		return kata_error_set(err, ENOTSUP, "machine type %s has no PCI hot-plug", machine);
 	qmp = qmp_connect(qmp_path, QEMU_NIC_QMP_TIMEOUT_MS, err);
 	if (qmp == NULL)
 		return -1;
@@ -52,7 +51,8 @@ int qemu_hotplug_nic(struct hypervisor *hv, const struct hypervisor_nic *nic, un
 	if (sb == NULL)
 		return kata_error_set(err, EINVAL, "hotplug_nic: no sandbox");
 	if (sb->phase != QEMU_PHASE_STARTED)
-		return kata_error_set(err, EINVAL, "hotplug_nic: sandbox %s is not started", sb->id);
+		return kata_error_set(err, EINVAL, "hotplug_nic: sandbox %s is not started",
+		                      sb->id);
 	if (qemu_nic_hotplug_over(sb->qmp_path, qemu_machine_type(&hv->config->hypervisor), nic,
 	                          index, err) < 0)
 		return kata_error_wrap(err, "hotplug_nic");

@@ -28,16 +28,14 @@ struct recorder {
 	const char *fail_on; /* the command to answer with an error */
 };
 
-static int record(void *opaque, const char *command, json_object *args, int fd,
-                  kata_error_t *err)
+static int record(void *opaque, const char *command, json_object *args, int fd, kata_error_t *err)
 {
 	struct recorder *r = opaque;
 
 	ck_assert_uint_lt(r->n, 8);
-	r->commands[r->n++] = xasprintf("%s %s%s", command,
-	                                json_object_to_json_string_ext(args,
-	                                                               JSON_C_TO_STRING_PLAIN),
-	                                fd >= 0 ? " +fd" : "");
+	r->commands[r->n++] = xasprintf(
+	        "%s %s%s", command, json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN),
+	        fd >= 0 ? " +fd" : "");
 	if (r->fail_on != NULL && strcmp(r->fail_on, command) == 0)
 		return kata_error_set(err, EIO, "%s: refused by the test", command);
 	return 0;
@@ -50,8 +48,7 @@ static void recorder_clear(struct recorder *r)
 	r->n = 0;
 }
 
-static const struct hypervisor_nic nic = { .tap_fd = 0, .mac = "02:42:ac:11:00:02",
-	                                   .mtu = 1500 };
+static const struct hypervisor_nic nic = { .tap_fd = 0, .mac = "02:42:ac:11:00:02", .mtu = 1500 };
 
 START_TEST(test_sequence_q35)
 {
