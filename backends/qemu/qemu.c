@@ -87,6 +87,7 @@ static int qemu_create(struct hypervisor *hv, const struct hypervisor_sandbox_pa
 		for (size_t i = 0; i < params->n_nics; i++)
 			sb->tap_fds[i] = params->nics[i].tap_fd;
 		sb->n_tap_fds = params->n_nics;
+		sb->nics = params->nics;
 	}
 	if (backend_resolve_accelerator(hv->config, &plan.accelerator, err) < 0)
 		goto fail;
