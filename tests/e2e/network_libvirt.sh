@@ -57,14 +57,6 @@ pod_state() {
 		ip route; tc qdisc show' 2>&1
 }
 
-bundle_in_pod() {
-	local dir=$1 pod=$2
-	shift 2
-	make_bundle "$dir" "$@" &&
-		bundle_edit "$dir" '.linux.namespaces = ([.linux.namespaces[] | select(.type != "network")]
-			+ [{type: "network", path: $p}])' --arg p "/run/netns/$pod"
-}
-
 mac_of() { ip -n "$1" -o link show "$2" | sed -n 's|.*link/ether \([^ ]*\).*|\1|p'; }
 
 domain_xml() { virsh -c "$LIBVIRTD_URI" dumpxml "sandbox-$1" 2>&1; }

@@ -49,15 +49,6 @@ pod_state() {
 		ip route; tc qdisc show; tc filter show dev eth0 ingress; ip -o link | cut -d: -f2' 2>&1
 }
 
-# bundle_in_pod DIR POD ARGS...: a bundle whose container joins the pod's namespace.
-bundle_in_pod() {
-	local dir=$1 pod=$2
-	shift 2
-	make_bundle "$dir" "$@" &&
-		bundle_edit "$dir" '.linux.namespaces = ([.linux.namespaces[] | select(.type != "network")]
-			+ [{type: "network", path: $p}])' --arg p "/run/netns/$pod"
-}
-
 case_web_server() {
 	local before body filters out
 	new_pod web 1 || {

@@ -199,9 +199,7 @@ case_clone_with_nic() {
 		return
 	fi
 	new_id tplnet
-	make_bundle "$TMP/tplnet" /usr/sbin/httpd -f -p 80 -h /etc &&
-		bundle_edit "$TMP/tplnet" '.linux.namespaces = ([.linux.namespaces[] | select(.type != "network")]
-			+ [{type: "network", path: $p}])' --arg p "/run/netns/$NET_POD"
+	bundle_in_pod "$TMP/tplnet" "$NET_POD" /usr/sbin/httpd -f -p 80 -h /etc
 	if ! CONFIG=$cfg kr_detached "$ID" --debug --log "$TMP/tplnet.log" run -d --bundle "$TMP/tplnet" "$ID"; then
 		fail "q35 clone with a NIC: run -d" "$(detached_error "$ID")"
 		return

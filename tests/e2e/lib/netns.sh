@@ -40,6 +40,16 @@ http_get() {
 	return 1
 }
 
+# bundle_in_pod DIR POD ARGS...: a bundle (make_bundle, lib/runtime.sh) whose container joins
+# the network namespace /run/netns/POD.
+bundle_in_pod() {
+	local dir=$1 pod=$2
+	shift 2
+	make_bundle "$dir" "$@" &&
+		bundle_edit "$dir" '.linux.namespaces = ([.linux.namespaces[] | select(.type != "network")]
+			+ [{type: "network", path: $p}])' --arg p "/run/netns/$pod"
+}
+
 # The links of a container's namespace that kata-runtime made (none may outlive it).
 kata_taps_in() {
 	nsenter "--net=$1" ip -o link show 2>/dev/null | grep -o 'tap[0-9]*_kata' || true
