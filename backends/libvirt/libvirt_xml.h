@@ -33,7 +33,7 @@ struct libvirt_plan {
 char *libvirt_domain_xml(const struct kata_hypervisor_config *hc, const struct libvirt_plan *plan,
                          kata_error_t *err);
 
-/* The alias libvirt gives the hot-plug port of NIC index (a user alias: qemu's id too). */
+/* qemu's id of the hot-plug port of NIC index: libvirt's "pci.INDEX" of the controller. */
 void libvirt_nic_port_alias(unsigned index, char out[40]);
 
 #endif

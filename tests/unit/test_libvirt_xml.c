@@ -309,36 +309,49 @@ START_TEST(test_refusals)
 }
 END_TEST
 
-/* NICs are hot-plugged after start: q35 gets one empty pcie-root-port each, with the user
- * alias the hot-plug names as the bus; pc plugs into its root bus and gets none. */
+/* NICs are hot-plugged after start: q35 gets one empty pcie-root-port each at index 1..N
+ * (qemu's "pci.N", the bus the hot-plug names), and the domain's own devices fixed slots on
+ * the root bus so that libvirt puts none of them into those ports; pc plugs into its root bus
+ * and gets none. */
 START_TEST(test_nic_ports)
 {
 	cleanup_error kata_error_t err = NULL;
+	char bus[40];
 	char *xml;
 	struct doc d;
 
-	{
-		cleanup_free char *none = build();
+	hc.reclaim_guest_freed_memory = true;
+	xml = build();
+	d = parse(xml);
+	ck_assert_double_eq(count(&d, "/domain/devices/controller[@type='pci']"), 0);
+	ck_assert_double_eq(count(&d, "/domain/devices//address"), 0);
+	doc_free(&d);
+	free(xml);
 
-		d = parse(none);
-		ck_assert_double_eq(count(&d, "/domain/devices/controller[@type='pci']"), 0);
-		doc_free(&d);
-	}
 	plan.nic_ports = 2;
 	xml = build();
 	d = parse(xml);
 	ck_assert_double_eq(count(&d, "/domain/devices/controller[@model='pcie-root-port']"), 2);
 	ck_query(&d, "/domain/devices/controller[@model='pcie-root-port'][1]/@type", "pci");
-	ck_query(&d, "/domain/devices/controller[@model='pcie-root-port'][1]/alias/@name",
-	         "ua-katanicport0");
-	ck_query(&d, "/domain/devices/controller[@model='pcie-root-port'][2]/alias/@name",
-	         "ua-katanicport1");
+	ck_query(&d, "/domain/devices/controller[@model='pcie-root-port'][1]/@index", "1");
+	ck_query(&d, "/domain/devices/controller[@model='pcie-root-port'][2]/@index", "2");
+	libvirt_nic_port_alias(1, bus);
+	ck_assert_str_eq(bus, "pci.2");
+	/* Every device with a PCI address is on the root bus, each in a slot of its own. */
+	ck_query(&d, "/domain/devices/controller[@type='virtio-serial']/address/@bus", "0x00");
+	ck_query(&d, "/domain/devices/controller[@type='virtio-serial']/address/@slot", "0x0a");
+	ck_query(&d, "/domain/devices/filesystem/address/@slot", "0x0b");
+	ck_query(&d, "/domain/devices/rng/address/@slot", "0x0c");
+	ck_query(&d, "/domain/devices/memballoon/address/@slot", "0x0d");
+	ck_assert_double_eq(count(&d, "/domain/devices//address[@bus!='0x00']"), 0);
 	doc_free(&d);
 	free(xml);
+
 	hc.machine_type = "pc";
 	xml = build();
 	d = parse(xml);
 	ck_assert_double_eq(count(&d, "/domain/devices/controller[@type='pci']"), 0);
+	ck_assert_double_eq(count(&d, "/domain/devices//address"), 0);
 	doc_free(&d);
 	free(xml);
 	plan.nic_ports = NIC_HOTPLUG_MAX + 1;
