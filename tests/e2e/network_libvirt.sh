@@ -57,6 +57,23 @@ pod_state() {
 		ip route; tc qdisc show' 2>&1
 }
 
+# pod_settled POD: waits (at most 10 s) until the pod's veths have their carrier and their
+# IPv6 link-local addresses, past DAD: the kernel adds them a moment after "link set up", and
+# what delete must restore is the state the engine's namespace settles in.
+pod_settled() {
+	local i links
+	links=$(ip -n "$1" -o link show | grep -vc ': lo:')
+	for ((i = 0; i < 100; i++)); do
+		if ! ip -n "$1" link show | grep -q NO-CARRIER &&
+			[ -z "$(ip -n "$1" -6 addr show tentative)" ] &&
+			[ "$(ip -n "$1" -6 -o addr show scope link | wc -l)" -eq "$links" ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
 mac_of() { ip -n "$1" -o link show "$2" | sed -n 's|.*link/ether \([^ ]*\).*|\1|p'; }
 
 domain_xml() { virsh -c "$LIBVIRTD_URI" dumpxml "sandbox-$1" 2>&1; }
@@ -74,6 +91,7 @@ case_hotplugged() {
 		fail "$machine: pod namespace" "ip failed"
 		return
 	}
+	pod_settled "$POD" || fail "$machine: the pod's veths settle" "$(pod_state "$POD")"
 	before=$(pod_state "$POD")
 	bundle_in_pod "$TMP/$machine" "$POD" /usr/sbin/httpd -f -p 80 -h /etc || {
 		fail "$machine: bundle" "make-bundle failed"
