@@ -37,10 +37,19 @@ HARDENING := -fstack-protector-strong -fstack-clash-protection -fcf-protection -
 	-D_FORTIFY_SOURCE=2
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(CFLAGS) $(SANITIZE) \
-	-I. -Ilib -Iconfig -Ibackends $(PKG_CFLAGS) \
+	-Ilib $(PKG_CFLAGS) \
 	-DKATA_VERSION='"$(VERSION)"' -DKATA_COMMIT='"$(COMMIT)"' \
 	-DKATA_PREFIX='"$(PREFIX)"' -DKATA_LIBEXECDIR='"$(LIBEXECDIR)"' \
 	-DKATA_DEFAULTSDIR='"$(DEFAULTSDIR)"' -DKATA_ASSETSDIR='"$(ASSETSDIR)"'
+# The include roots each part may use besides lib/ (in ALL_CFLAGS) and its own directory (a
+# quoted include finds it first): the layers under it, nothing of another program. So
+# including another program's header fails the build: what two programs share belongs in
+# lib/ (docs/architecture.md). lib, proxy, shim, agent, bench/ and guest/ get lib/ only.
+INCLUDES :=
+$(BUILD)/obj/config/%.o: INCLUDES := -Iconfig
+$(BUILD)/obj/backends/%.o: INCLUDES := -Iconfig -Ibackends
+$(BUILD)/obj/cli/%.o $(BUILD)/obj-faults/cli/%.o: INCLUDES := -Iconfig -Ibackends
+$(BUILD)/obj/tests/%.o: INCLUDES := -I. -Iconfig -Ibackends
 LINK_HARDENING := -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack -Wl,--as-needed
 ALL_LDFLAGS := $(LINK_HARDENING) $(SANITIZE) $(LDFLAGS)
 
@@ -113,7 +122,7 @@ Q := $(if $(V),,@)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) -MMD -MP -c $< -o $@
 
 $(LIBKATA): $(call objs,$(LIB_SRCS))
 $(LIBCONFIG): $(call objs,$(CONFIG_SRCS))
@@ -134,7 +143,7 @@ $(BUILD)/kata-runtime: $(call objs,cli/main.c) $(LIBCLI) $(LIBBACKENDS) $(LIBCON
 # first, so the archive's empty one is never linked.
 $(BUILD)/obj-faults/cli/fault_point.o: cli/fault_point.c
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -DKATA_FAULT_POINTS -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) -DKATA_FAULT_POINTS -c $< -o $@
 $(BUILD)/tests/tools/kata-runtime-faults: $(call objs,cli/main.c) \
 		$(BUILD)/obj-faults/cli/fault_point.o $(LIBCLI) $(LIBBACKENDS) $(LIBCONFIG) $(LIBKATA)
 	@mkdir -p $(dir $@)
@@ -158,9 +167,11 @@ $(BUILD)/kata-agent: $(call objs,agent/main.c) $(LIBAGENT) $(LIBKATA)
 # --- tests --------------------------------------------------------------------------------
 TEST_ARCHIVES := $(LIBFAKES) $(LIBCLI) $(LIBBACKENDS) $(LIBCONFIG) $(LIBPROXY) $(LIBSHIM) \
 	$(LIBAGENT) $(LIBKATA)
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_ARCHIVES)
+# Each unit test program is its test_X.o and the one main() (tests/unit/check_main.h).
+CHECK_MAIN := $(BUILD)/obj/tests/unit/check_main.o
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CHECK_MAIN) $(TEST_ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_ARCHIVES) $(CHECK_LIBS) $(TEST_VIRT_LIBS) $(PKG_LIBS) $(MNL_LIBS) -lpthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CHECK_MAIN) $(TEST_ARCHIVES) $(CHECK_LIBS) $(TEST_VIRT_LIBS) $(PKG_LIBS) $(MNL_LIBS) -lpthread
 # These tests talk to libvirt or parse XML with libxml2 themselves.
 $(BUILD)/tests/test_libvirt_api $(BUILD)/tests/test_libvirt_xml: TEST_VIRT_LIBS := $(VIRT_LIBS)
 
@@ -195,6 +206,8 @@ asan:
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 lint:
 	clang-format --dry-run --Werror $(C_FILES)
+	@! grep -rn '^#include "\.\./' lib config backends cli proxy shim agent \
+		|| (echo "a program includes a header by a relative path (docs/architecture.md)"; false)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -I lib -I config -I backends \
 		lib config backends cli proxy shim agent

@@ -1,13 +1,12 @@
 /* kata-agent's state: the two channels to the host, the containers and the processes
- * they run. One thread; everything happens from the reactor (loop.h). */
+ * they run. One thread; everything happens from the event loop (lib/event.h). */
 #ifndef KATA_AGENT_AGENT_H
 #define KATA_AGENT_AGENT_H
 
 #include "agent_proto.h"
-#include "bytequeue.h"
 #include "channel.h"
 #include "error.h"
-#include "loop.h"
+#include "event.h"
 #include "oci_spec.h"
 
 #include <json-c/json.h>
@@ -36,7 +35,7 @@ struct agent_stream {
 	uint64_t window; /* bytes the host still accepts (flow-control credits) */
 	bool eof_sent;
 	bool is_pty;
-	struct agent_watch *watch; /* present only while reading is wanted */
+	struct event_fd *efd; /* once reading was first wanted; owns fd */
 };
 
 struct agent_process {
@@ -50,10 +49,9 @@ struct agent_process {
 	int status; /* exit code, 128+N for a death by signal N */
 	bool reported;
 	int stdin_fd;
-	struct bytequeue stdin_queue;
 	bool stdin_close_pending;
-	struct agent_watch *stdin_watch;
-	int pty_master; /* kept for WINSIZE, -1 without a terminal */
+	struct event_fd *stdin_efd; /* holds the queued stdin, present only while some is */
+	int pty_master;             /* kept for WINSIZE, -1 without a terminal */
 	struct agent_stream out;
 	struct agent_stream err;
 	struct agent_process *next;
@@ -74,11 +72,9 @@ struct agent_container {
 };
 
 struct agent {
-	struct agent_loop *loop;
+	struct event_loop *loop;
 	struct agent_channel ctl;
 	struct agent_channel io;
-	int signal_fd;
-	struct agent_watch *signal_watch;
 	int own_pidns_fd; /* to come back after forking into a container's pid namespace */
 	bool pod_started;
 	bool share_mounted;
@@ -90,7 +86,8 @@ struct agent {
 };
 
 /* --- control channel (control.c) ----------------------------------------------------- */
-void agent_ctl_frame(void *opaque, enum agent_frame_event event, uint64_t id,
+/* Frame callbacks of the channels (lib/agent_frame.h): they always take the next frame. */
+bool agent_ctl_frame(void *opaque, enum agent_frame_event event, uint64_t id,
                      const unsigned char *payload, size_t length);
 /* The answers queued for the host went down: take commands again. */
 void agent_ctl_drained(struct agent_channel *ch, void *opaque);
@@ -98,7 +95,7 @@ void agent_send_ctl(struct agent *a, uint32_t code, const void *payload, size_t 
 void agent_send_ctl_json(struct agent *a, uint32_t code, json_object *obj);
 
 /* --- I/O channel and processes (process.c) ---------------------------------------------- */
-void agent_io_frame(void *opaque, enum agent_frame_event event, uint64_t id,
+bool agent_io_frame(void *opaque, enum agent_frame_event event, uint64_t id,
                     const unsigned char *payload, size_t length);
 void agent_io_drained(struct agent_channel *ch, void *opaque);
 /* Registers a started process; takes its fds (-1 when absent). */
@@ -114,7 +111,6 @@ void agent_process_exited(struct agent_process *p, int wait_status);
 void agent_process_free(struct agent_process *p);
 /* Pauses the I/O channel while some process has too much stdin queued (process.c). */
 void agent_update_stdin_hold(struct agent *a);
-void agent_reap_children(struct agent *a);
 
 /* --- containers (container.c) ------------------------------------------------------------- */
 struct agent_container *agent_container_find(struct agent *a, const char *id);

@@ -1,12 +1,12 @@
 /* One virtio-serial port to the host (control or I/O): frames in, queued bytes out, and
  * the host end coming and going (the port reads end-of-file and polls as hung up while
- * nothing is connected on the host side; what is queued stays queued meanwhile). */
+ * nothing is connected on the host side; what is queued stays queued meanwhile: lib/event's
+ * EVENT_FD_RECONNECTS). */
 #ifndef KATA_AGENT_CHANNEL_H
 #define KATA_AGENT_CHANNEL_H
 
-#include "bytequeue.h"
-#include "frame.h"
-#include "loop.h"
+#include "agent_frame.h"
+#include "event.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,20 +22,14 @@ struct agent_channel_ops {
 
 struct agent_channel {
 	const char *name;
-	int fd;
-	struct agent_watch *watch;
+	struct event_fd *efd;
 	struct agent_frame_decoder decoder;
-	struct bytequeue out;
-	size_t low_water;
-	bool host_connected;
-	bool reading;
-	bool above_low_water;
 	struct agent_channel_ops ops;
 	void *opaque;
 };
 
 /* Takes ownership of fd (a /dev/vportNpM opened O_RDWR). io selects the frame format. */
-int agent_channel_open(struct agent_channel *ch, struct agent_loop *loop, const char *name, int fd,
+int agent_channel_open(struct agent_channel *ch, struct event_loop *loop, const char *name, int fd,
                        bool io, const struct agent_channel_ops *ops, void *opaque,
                        kata_error_t *err);
 void agent_channel_close(struct agent_channel *ch);
@@ -44,12 +38,20 @@ void agent_channel_close(struct agent_channel *ch);
 void agent_channel_send(struct agent_channel *ch, const void *header, size_t header_len,
                         const void *payload, size_t payload_len);
 void agent_channel_set_reading(struct agent_channel *ch, bool reading);
-/* Re-checks a disconnected port (called periodically as a fallback to its wake-up). */
-void agent_channel_poll_host(struct agent_channel *ch);
+
+static inline bool agent_channel_host_connected(const struct agent_channel *ch)
+{
+	return !event_fd_is_hung_up(ch->efd);
+}
 
 static inline size_t agent_channel_queued(const struct agent_channel *ch)
 {
-	return bytequeue_len(&ch->out);
+	return event_fd_queued(ch->efd);
+}
+
+static inline int agent_channel_fd(const struct agent_channel *ch)
+{
+	return event_fd_get_fd(ch->efd);
 }
 
 #endif

@@ -7,7 +7,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "request.h"
-#include "spawn.h"
+#include "child_spawn.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -3,7 +3,7 @@
 
 #include "agent_proto.h"
 #include "cleanup.h"
-#include "frame.h"
+#include "agent_frame.h"
 #include "json_util.h"
 #include "log.h"
 
@@ -78,7 +78,7 @@ static void dispatch(struct agent *a, uint32_t code, const unsigned char *payloa
 		unsigned char version[4];
 
 		/* As hyperstart: the ACK carries the API version as a u32. */
-		agent_put_u32(version, AGENT_PROTO_VERSION);
+		put_be32(version, AGENT_PROTO_VERSION);
 		agent_send_ctl(a, AGENT_ACK, version, sizeof(version));
 		return;
 	}
@@ -114,7 +114,7 @@ fail:
 	send_error(a, err->message);
 }
 
-void agent_ctl_frame(void *opaque, enum agent_frame_event event, uint64_t id,
+bool agent_ctl_frame(void *opaque, enum agent_frame_event event, uint64_t id,
                      const unsigned char *payload, size_t length)
 {
 	struct agent *a = opaque;
@@ -122,13 +122,14 @@ void agent_ctl_frame(void *opaque, enum agent_frame_event event, uint64_t id,
 	switch (event) {
 	case AGENT_FRAME_TOO_SHORT:
 		send_error(a, "frame length shorter than its header");
-		return;
+		return true;
 	case AGENT_FRAME_TOO_LONG:
 		/* Its payload is skipped as it arrives; the stream stays in step. */
 		send_error(a, "frame longer than the maximum of 1 MiB");
-		return;
+		return true;
 	case AGENT_FRAME_OK:
 		break;
 	}
 	dispatch(a, (uint32_t)id, payload, length);
+	return true;
 }

@@ -1,6 +1,6 @@
 /* Pod-wide commands: STARTPOD and DESTROYPOD. */
 #include "agent.h"
-#include "host_facts.h"
+#include "startpod_facts.h"
 
 #include "cleanup.h"
 #include "log.h"

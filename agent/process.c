@@ -5,16 +5,15 @@
 
 #include "agent_proto.h"
 #include "cleanup.h"
-#include "frame.h"
+#include "agent_frame.h"
 #include "json_util.h"
 #include "log.h"
 #include "relay.h"
-#include "spawn.h"
+#include "child_spawn.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -69,10 +68,11 @@ static void maybe_report(struct agent_process *p)
 
 static void stream_close(struct agent_stream *s)
 {
-	agent_watch_remove(s->watch);
-	s->watch = NULL;
-	if (s->fd >= 0)
+	if (s->efd != NULL)
+		event_fd_close(s->efd); /* closes s->fd */
+	else if (s->fd >= 0)
 		close(s->fd);
+	s->efd = NULL;
 	s->fd = -1;
 }
 
@@ -116,7 +116,7 @@ static ssize_t stream_take(struct agent_stream *s, size_t want)
 	return n;
 }
 
-static void stream_readable(struct agent_watch *watch, uint32_t revents, void *data)
+static void stream_readable(struct event_fd *efd, void *data)
 {
 	struct agent_stream *s = data;
 	struct agent *a = s->process->agent;
@@ -158,23 +158,30 @@ static void stream_readable(struct agent_watch *watch, uint32_t revents, void *d
 	stream_update(s);
 }
 
-/* Watches a stream only while it may read: an fd left in epoll with no events would still
- * report hang-ups forever. */
+/* The writer of the stream is gone and everything it wrote was read. */
+static void stream_hangup(struct event_fd *efd, void *data)
+{
+	stream_eof(data);
+}
+
+/* Reads a stream only while it may: within the host's credits, and while the I/O channel
+ * is not too full. A hang-up waits for reading to resume: end of file comes after the data. */
 static void stream_update(struct agent_stream *s)
 {
+	static const struct event_fd_ops stream_ops = { .readable = stream_readable,
+		                                        .hangup = stream_hangup };
 	struct agent *a = s->process->agent;
 	/* While stdin holds the I/O channel, credits cannot come in: windows are lifted. */
 	bool want = s->fd >= 0 && (s->window > 0 || a->stdin_holds_io) && !a->streams_paused;
 
-	if (want && s->watch == NULL) {
+	if (want && s->efd == NULL) {
 		cleanup_error kata_error_t err = NULL;
 
-		s->watch = agent_watch_add(a->loop, s->fd, EPOLLIN, stream_readable, s, &err);
-		if (s->watch == NULL)
+		s->efd = event_fd_add(a->loop, s->fd, &stream_ops, s, 0, &err);
+		if (s->efd == NULL)
 			log_error("process %s: %s", s->process->id, err->message);
-	} else if (!want && s->watch != NULL) {
-		agent_watch_remove(s->watch);
-		s->watch = NULL;
+	} else if (s->efd != NULL) {
+		event_fd_set_reading(s->efd, want);
 	}
 }
 
@@ -193,7 +200,10 @@ void agent_io_drained(struct agent_channel *ch, void *opaque)
 
 /* --- stdin --------------------------------------------------------------------------------- */
 
-static void stdin_update(struct agent_process *p);
+static size_t stdin_queued(const struct agent_process *p)
+{
+	return p->stdin_efd != NULL ? event_fd_queued(p->stdin_efd) : 0;
+}
 
 /* Back-pressure on the whole I/O channel while a process has too much stdin queued. No
  * credit can come in meanwhile (they are behind that stdin on the channel), so the output
@@ -204,7 +214,7 @@ void agent_update_stdin_hold(struct agent *a)
 	bool overfull = false;
 
 	for (struct agent_process *q = a->processes; q; q = q->next)
-		if (bytequeue_len(&q->stdin_queue) > AGENT_STDIN_QUEUE_HIGH)
+		if (stdin_queued(q) > AGENT_STDIN_QUEUE_HIGH)
 			overfull = true;
 	agent_channel_set_reading(&a->io, !overfull);
 	if (overfull == a->stdin_holds_io)
@@ -221,72 +231,81 @@ void agent_update_stdin_hold(struct agent *a)
 
 static void stdin_close(struct agent_process *p)
 {
-	agent_watch_remove(p->stdin_watch);
-	p->stdin_watch = NULL;
+	bool was_holding = stdin_queued(p) > AGENT_STDIN_QUEUE_HIGH;
+
+	/* The queue goes with it; the fd is closed here (EVENT_FD_NO_CLOSE). */
+	event_fd_close(p->stdin_efd);
+	p->stdin_efd = NULL;
 	if (p->stdin_fd >= 0)
 		close(p->stdin_fd);
 	p->stdin_fd = -1;
 	p->stdin_close_pending = false;
-	if (bytequeue_len(&p->stdin_queue) > AGENT_STDIN_QUEUE_HIGH) {
-		bytequeue_clear(&p->stdin_queue);
+	if (was_holding)
 		agent_update_stdin_hold(p->agent);
-	}
-	bytequeue_clear(&p->stdin_queue);
 }
 
-static void stdin_flush(struct agent_process *p)
+/* After stdin was written to or drained: the end of input once everything went, and the
+ * fd watched only while bytes wait (an fd watched with nothing to write would report its
+ * reader's hang-ups). */
+static void stdin_settle(struct agent_process *p)
 {
 	if (p->stdin_fd < 0)
 		return;
-	if (bytequeue_len(&p->stdin_queue) > 0 &&
-	    bytequeue_flush(&p->stdin_queue, p->stdin_fd) < 0 && errno != EAGAIN) {
-		log_info("process %s: stdin: %m; dropping its input", p->id);
-		stdin_close(p);
-		return;
-	}
-	if (bytequeue_len(&p->stdin_queue) == 0 && p->stdin_close_pending) {
-		if (p->terminal) {
-			/* A terminal is not closed: its end-of-file character ends the input. */
-			unsigned char veof = 4;
+	if (stdin_queued(p) == 0) {
+		if (p->stdin_close_pending) {
+			if (p->terminal) {
+				/* A terminal is not closed: its end-of-file character ends the
+				 * input. */
+				unsigned char veof = 4;
 
-			(void)!write(p->stdin_fd, &veof, 1);
-			p->stdin_close_pending = false;
-		} else {
-			stdin_close(p);
-			return;
+				(void)!write(p->stdin_fd, &veof, 1);
+				p->stdin_close_pending = false;
+			} else {
+				stdin_close(p);
+				return;
+			}
 		}
+		event_fd_close(p->stdin_efd);
+		p->stdin_efd = NULL;
 	}
-	stdin_update(p);
+	agent_update_stdin_hold(p->agent);
 }
 
-static void stdin_writable(struct agent_watch *watch, uint32_t revents, void *data)
+static void stdin_drained(struct event_fd *efd, void *data)
+{
+	stdin_settle(data);
+}
+
+/* A write failed, or the reader went away with bytes still queued. */
+static void stdin_hangup(struct event_fd *efd, void *data)
 {
 	struct agent_process *p = data;
 
-	if ((revents & (EPOLLERR | EPOLLHUP)) && !(revents & EPOLLOUT)) {
-		stdin_close(p);
-		return;
-	}
-	stdin_flush(p);
+	log_info("process %s: stdin closed by its reader; dropping its input", p->id);
+	stdin_close(p);
 }
 
-static void stdin_update(struct agent_process *p)
+static void stdin_write(struct agent_process *p, const unsigned char *data, size_t len)
 {
-	struct agent *a = p->agent;
-	bool want = p->stdin_fd >= 0 && bytequeue_len(&p->stdin_queue) > 0;
+	static const struct event_fd_ops stdin_ops = { .hangup = stdin_hangup,
+		                                       .drained = stdin_drained };
+	cleanup_error kata_error_t err = NULL;
 
-	if (want && p->stdin_watch == NULL) {
-		cleanup_error kata_error_t err = NULL;
-
-		p->stdin_watch =
-		        agent_watch_add(a->loop, p->stdin_fd, EPOLLOUT, stdin_writable, p, &err);
-		if (p->stdin_watch == NULL)
-			log_error("process %s: %s", p->id, err->message);
-	} else if (!want && p->stdin_watch != NULL) {
-		agent_watch_remove(p->stdin_watch);
-		p->stdin_watch = NULL;
+	if (p->stdin_efd == NULL) {
+		p->stdin_efd = event_fd_add(p->agent->loop, p->stdin_fd, &stdin_ops, p,
+		                            EVENT_FD_NO_CLOSE, &err);
+		if (p->stdin_efd == NULL) {
+			log_error("process %s: %s; dropping its input", p->id, err->message);
+			stdin_close(p);
+			return;
+		}
+		/* Bounded by the hold on the I/O channel (agent_update_stdin_hold). */
+		event_fd_set_write_limit(p->stdin_efd, SIZE_MAX);
 	}
-	agent_update_stdin_hold(a);
+	if (event_fd_write(p->stdin_efd, data, len, &err) < 0) {
+		log_info("process %s: stdin: %s; dropping its input", p->id, err->message);
+		stdin_close(p);
+	}
 }
 
 static void handle_credit(struct agent *a, const unsigned char *payload, size_t length)
@@ -298,8 +317,8 @@ static void handle_credit(struct agent *a, const unsigned char *payload, size_t 
 		log_warning("io: credit frame of %zu bytes ignored", length);
 		return;
 	}
-	seq = agent_get_u64(payload);
-	bytes = agent_get_u32(payload + 8);
+	seq = get_be64(payload);
+	bytes = get_be32(payload + 8);
 	for (struct agent_process *p = a->processes; p; p = p->next) {
 		struct agent_stream *s = NULL;
 
@@ -317,7 +336,7 @@ static void handle_credit(struct agent *a, const unsigned char *payload, size_t 
 	}
 }
 
-void agent_io_frame(void *opaque, enum agent_frame_event event, uint64_t seq,
+bool agent_io_frame(void *opaque, enum agent_frame_event event, uint64_t seq,
                     const unsigned char *payload, size_t length)
 {
 	struct agent *a = opaque;
@@ -325,24 +344,24 @@ void agent_io_frame(void *opaque, enum agent_frame_event event, uint64_t seq,
 	if (event != AGENT_FRAME_OK) {
 		log_warning("io: malformed frame (seq %llu, length %zu) dropped",
 		            (unsigned long long)seq, length);
-		return;
+		return true;
 	}
 	if (seq == AGENT_IO_CREDIT_SEQ) {
 		handle_credit(a, payload, length);
-		return;
+		return true;
 	}
 	for (struct agent_process *p = a->processes; p; p = p->next) {
 		if (p->out.seq != seq || p->stdin_fd < 0)
 			continue;
-		if (length == 0) {
+		if (length == 0)
 			p->stdin_close_pending = true;
-		} else {
-			bytequeue_append(&p->stdin_queue, payload, length);
-		}
-		stdin_flush(p);
-		return;
+		else
+			stdin_write(p, payload, length);
+		stdin_settle(p);
+		return true;
 	}
 	log_debug("io: %zu bytes for unknown stream %llu dropped", length, (unsigned long long)seq);
+	return true;
 }
 
 /* --- the table ----------------------------------------------------------------------------- */
@@ -357,6 +376,12 @@ static void stream_init(struct agent_stream *s, struct agent_process *p, int fd,
 	s->is_pty = is_pty;
 	/* Without a pipe there is nothing to send: a stream of sequence 0 is not one. */
 	s->eof_sent = fd < 0;
+}
+
+/* The loop reaped the process (lib/event reaps every child of the agent). */
+static void process_reaped(struct event_loop *loop, pid_t pid, int status, void *data)
+{
+	agent_process_exited(data, status);
 }
 
 struct agent_process *agent_process_add(struct agent *a, struct agent_container *c, const char *id,
@@ -380,6 +405,7 @@ struct agent_process *agent_process_add(struct agent *a, struct agent_container 
 	stream_init(&p->err, p, stderr_fd, stderr_seq, false);
 	if (terminal)
 		p->err.eof_sent = false;
+	event_loop_watch_child(a->loop, pid, process_reaped, p);
 	stream_update(&p->out);
 	stream_update(&p->err);
 	return p;
@@ -416,6 +442,9 @@ void agent_process_exited(struct agent_process *p, int wait_status)
 	if (p->exited)
 		return;
 	p->exited = true;
+	/* Reaped by the agent itself (container.c): the loop's watch goes (reaped by the loop:
+	 * it went already). */
+	event_loop_unwatch_child(p->agent->loop, p->pid);
 	if (WIFSIGNALED(wait_status))
 		p->status = 128 + WTERMSIG(wait_status);
 	else
@@ -439,6 +468,8 @@ void agent_process_free(struct agent_process *p)
 	}
 	if (p->container && p->container->init == p)
 		p->container->init = NULL;
+	if (!p->exited)
+		event_loop_unwatch_child(a->loop, p->pid);
 	stream_close(&p->out);
 	stream_close(&p->err);
 	stdin_close(p);
@@ -447,19 +478,4 @@ void agent_process_free(struct agent_process *p)
 	free(p->id);
 	free(p);
 	agent_update_stdin_hold(a);
-}
-
-void agent_reap_children(struct agent *a)
-{
-	for (;;) {
-		int status;
-		pid_t pid = waitpid(-1, &status, WNOHANG);
-		struct agent_process *p;
-
-		if (pid <= 0)
-			break;
-		p = agent_process_by_pid(a, pid);
-		if (p != NULL)
-			agent_process_exited(p, status);
-	}
 }

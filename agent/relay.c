@@ -10,8 +10,8 @@
 #include "relay.h"
 
 #include "agent_proto.h"
-#include "frame.h"
-#include "spawn.h"
+#include "agent_frame.h"
+#include "child_spawn.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -52,7 +52,7 @@ static void send_frames(struct agent_channel *io, uint64_t seq, size_t total)
 
 		agent_frame_put_io_header(slots[i], seq, len);
 		if (!queueing) {
-			sent = write_frame(io->fd, slots[i], frame_len);
+			sent = write_frame(agent_channel_fd(io), slots[i], frame_len);
 			queueing = sent < frame_len;
 		}
 		if (sent < frame_len)
@@ -67,7 +67,7 @@ ssize_t agent_relay_send(struct agent_channel *io, int src, uint64_t seq, size_t
 	int count = 0;
 	ssize_t n;
 
-	if (!io->host_connected || agent_channel_queued(io) > 0) {
+	if (!agent_channel_host_connected(io) || agent_channel_queued(io) > 0) {
 		errno = EBUSY;
 		return -1;
 	}

@@ -7,7 +7,7 @@
 
 #include "agent_proto.h"
 #include "error.h"
-#include "network.h"
+#include "guest_network.h"
 #include "oci_spec.h"
 
 #include <json-c/json.h>

@@ -5,7 +5,7 @@
 #include "agent_proto.h"
 #include "cleanup.h"
 #include "log.h"
-#include "network.h"
+#include "guest_network.h"
 #include "run.h"
 
 #include <errno.h>
@@ -15,15 +15,14 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
 /* How long the ports may take to appear, and the ACK of DESTROYPOD to be written. */
 #define PORT_TIMEOUT_MS     10000
 #define POWEROFF_DEADLINE_S 3
-/* While a host end is closed, how often the port is checked besides its wake-up. */
-#define DISCONNECTED_POLL_MS 20
+/* While the ACK of DESTROYPOD waits to be written, how often the deadline is checked. */
+#define POWEROFF_POLL_MS 20
 
 static enum kata_log_level level_from_cmdline(void)
 {
@@ -37,16 +36,6 @@ static enum kata_log_level level_from_cmdline(void)
 		fclose(f);
 	}
 	return debug ? KATA_LOG_DEBUG : KATA_LOG_INFO;
-}
-
-static void signal_ready(struct agent_watch *watch, uint32_t revents, void *data)
-{
-	struct agent *a = data;
-	struct signalfd_siginfo si;
-
-	while (read(a->signal_fd, &si, sizeof(si)) == sizeof(si))
-		; /* SIGCHLD is the only one; reaping below covers all of them */
-	agent_reap_children(a);
 }
 
 static int open_channel(struct agent *a, struct agent_channel *ch, const char *name, bool io,
@@ -95,11 +84,9 @@ static long ms_of(const struct timespec *t)
 static int setup(struct agent *a, kata_error_t *err)
 {
 	struct timespec started, boot;
-	sigset_t mask;
 
 	memset(a, 0, sizeof(*a));
 	clock_gettime(CLOCK_BOOTTIME, &started);
-	a->signal_fd = -1;
 	a->own_pidns_fd = -1;
 	if (getpid() == 1) {
 		if (agent_load_modules(err) < 0 || agent_switch_root(err) < 0 ||
@@ -116,23 +103,16 @@ static int setup(struct agent *a, kata_error_t *err)
 	}
 	/* Orphans of the guest come to us, and we reap them all. */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return kata_error_sys(err, "sigprocmask");
-	a->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (a->signal_fd < 0)
-		return kata_error_sys(err, "signalfd");
+	/* The loop ignores SIGPIPE and reaps every child on SIGCHLD (blocked, read from its
+	 * signalfd); the statuses of processes go to agent_process_exited(). */
+	a->loop = event_loop_new(err);
+	if (a->loop == NULL)
+		return -1;
+	if (event_loop_handle_sigchld(a->loop, err) < 0)
+		return -1;
 	a->own_pidns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 	if (a->own_pidns_fd < 0)
 		return kata_error_sys(err, "open /proc/self/ns/pid");
-	a->loop = agent_loop_new(err);
-	if (a->loop == NULL)
-		return -1;
-	a->signal_watch = agent_watch_add(a->loop, a->signal_fd, EPOLLIN, signal_ready, a, err);
-	if (a->signal_watch == NULL)
-		return -1;
 	if (open_channel(a, &a->ctl, AGENT_CTL_CHANNEL_NAME, false, err) < 0 ||
 	    open_channel(a, &a->io, AGENT_IO_CHANNEL_NAME, true, err) < 0)
 		return -1;
@@ -157,14 +137,12 @@ int agent_run(char **argv)
 
 	if (setup(a, &err) < 0)
 		agent_fatal("%s", err->message);
+	/* A channel whose host end is closed is checked by the loop every
+	 * EVENT_RECONNECT_POLL_MS besides its wake-up. */
 	for (;;) {
-		bool waiting =
-		        !a->ctl.host_connected || !a->io.host_connected || a->poweroff_pending;
-
-		if (agent_loop_run_once(a->loop, waiting ? DISCONNECTED_POLL_MS : -1, &err) < 0)
+		if (event_loop_run_once(a->loop, a->poweroff_pending ? POWEROFF_POLL_MS : -1,
+		                        &err) < 0)
 			agent_fatal("%s", err->message);
-		agent_channel_poll_host(&a->ctl);
-		agent_channel_poll_host(&a->io);
 		if (a->poweroff_pending) {
 			if (poweroff_deadline == 0)
 				poweroff_deadline = time(NULL) + POWEROFF_DEADLINE_S;

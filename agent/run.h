@@ -2,10 +2,6 @@
 #ifndef KATA_AGENT_RUN_H
 #define KATA_AGENT_RUN_H
 
-#include <sys/epoll.h>
-
-#define EPOLLIN_FLAG EPOLLIN
-
 /* Runs the agent; as PID 1 it never returns (it powers the VM off). */
 int agent_run(char **argv);
 

@@ -8,7 +8,6 @@
 #include "hypervisor.h"
 
 extern const struct hypervisor_ops hypervisor_qemu_ops;
-extern const struct hypervisor_ops hypervisor_fake_ops;
 extern const struct hypervisor_ops hypervisor_libvirt_ops;
 
 /* backends/sandbox_setup.c: shared by the VM backends. */

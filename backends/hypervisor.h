@@ -1,5 +1,5 @@
-/* The hypervisor abstraction: one table of operations per backend (qemu, libvirt, fake),
- * picked by name at run time (docs/hypervisor.md).
+/* The hypervisor abstraction: one table of operations per backend (qemu, libvirt; the tests
+ * add a fake, tests/fakes/fake_hypervisor.h), picked by name at run time (docs/hypervisor.md).
  *
  * The runtime is short-lived: one process creates and starts a sandbox's VM, another
  * pauses it, a third stops it. So a backend keeps nothing in memory that it cannot write
@@ -72,6 +72,17 @@ struct hypervisor_sandbox_params {
 
 struct hypervisor;
 
+/* kata-check's verdicts on one thing it looked at. */
+enum hypervisor_check_status {
+	HYPERVISOR_CHECK_OK = 0,
+	HYPERVISOR_CHECK_INFO,
+	HYPERVISOR_CHECK_WARN,
+	HYPERVISOR_CHECK_FAIL, /* no VM can run */
+};
+/* Receives one finding of check(): what was looked at, and what was found (one line). */
+typedef void (*hypervisor_check_report_fn)(void *opaque, enum hypervisor_check_status status,
+                                           const char *what, const char *detail);
+
 struct hypervisor_ops {
 	const char *name;
 	/* Prepares the sandbox (directory, socket paths, command line); boots nothing. */
@@ -104,6 +115,11 @@ struct hypervisor_ops {
 	int (*restore)(struct hypervisor *hv, json_object *saved, unsigned int flags,
 	               kata_error_t *err);
 	void (*free_priv)(struct hypervisor *hv);
+	/* kata-check: what this backend needs of the host beyond what every backend needs (the
+	 * qemu binary, the guest assets, the accelerator), each finding handed to report; needs
+	 * no sandbox. A failed check is a finding, not an error. NULL: nothing of its own. */
+	int (*check)(struct hypervisor *hv, hypervisor_check_report_fn report, void *opaque,
+	             unsigned int flags, kata_error_t *err);
 };
 
 /* A handle on one sandbox's VM. */
@@ -113,7 +129,7 @@ struct hypervisor {
 	void *priv;                       /* the backend's own state */
 };
 
-/* The registry. Names: "qemu", "libvirt" (when built in), "fake". */
+/* The registry. Built in: "qemu", "libvirt"; others only once registered. */
 const struct hypervisor_ops *hypervisor_find_ops(const char *name);
 /* Registers a backend (e.g. libvirt from its own file); a later one with the same name wins. */
 void hypervisor_register(const struct hypervisor_ops *ops);
@@ -148,6 +164,10 @@ struct hypervisor *hypervisor_restore(const struct kata_config *config, json_obj
                                       kata_error_t *err);
 
 const char *hypervisor_state_name(enum hypervisor_state state);
+
+/* The backend's own part of kata-check (see check in hypervisor_ops); 0 when it has none. */
+int hypervisor_check(struct hypervisor *hv, hypervisor_check_report_fn report, void *opaque,
+                     unsigned int flags, kata_error_t *err);
 
 /* VM templating, Kata's factory (docs/templating.md); qemu only. create() makes the
  * template anew, destroy() removes it, status() describes it:

@@ -14,14 +14,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-
-int64_t process_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "fd_util.h"
+#include "json_util.h"
 
 int process_read_stat(pid_t pid, char *state, uint64_t *start_time)
 {
@@ -98,6 +92,20 @@ int process_identify(pid_t pid, struct process_id *proc, kata_error_t *err)
 	return 0;
 }
 
+int process_start_daemon(char *const argv[], const struct launch_setup *setup,
+                         struct process_id *proc, kata_error_t *err)
+{
+	pid_t pid;
+
+	if (launch_daemon(argv, setup, &pid, err) < 0)
+		return -1;
+	if (process_identify(pid, proc, err) < 0) {
+		/* only when init reaped it already: it exited at once */
+		return kata_error_wrap(err, "%s exited at once", argv[0]);
+	}
+	return 0;
+}
+
 static int pidfd_open_checked(const struct process_id *proc)
 {
 #ifdef SYS_pidfd_open
@@ -120,14 +128,14 @@ static int pidfd_open_checked(const struct process_id *proc)
 
 int process_wait_gone(const struct process_id *proc, int timeout_ms)
 {
-	int64_t deadline = process_now_ms() + timeout_ms;
+	int64_t deadline = now_ms() + timeout_ms;
 	cleanup_close int pidfd = -1;
 
 	if (!process_is_alive(proc))
 		return 0;
 	pidfd = pidfd_open_checked(proc);
 	for (;;) {
-		int64_t left = deadline - process_now_ms();
+		int64_t left = deadline - now_ms();
 
 		if (!process_is_alive(proc))
 			return 0;
@@ -185,4 +193,38 @@ int process_terminate(const struct process_id *proc, int term_ms, kata_error_t *
 		return kata_error_set(err, ETIMEDOUT, "process %d did not die after SIGKILL",
 		                      (int)proc->pid);
 	return 0;
+}
+
+json_object *process_id_to_json(const struct process_id *proc)
+{
+	json_object *obj = json_object_new_object();
+
+	json_object_object_add(obj, "pid", json_object_new_int(proc->pid));
+	json_object_object_add(obj, "start_time", json_object_new_uint64(proc->start_time));
+	return obj;
+}
+
+int process_id_from_json(json_object *obj, const char *key, const char *path,
+                         struct process_id *proc, kata_error_t *err)
+{
+	cleanup_free char *sub_path = json_path_key(path, key);
+	json_object *sub = NULL;
+	int32_t pid = 0;
+	int present;
+
+	proc->pid = 0;
+	proc->start_time = 0;
+	present = json_get_object(obj, key, path, false, &sub, err);
+	if (present <= 0)
+		return present;
+	if (json_get_int32(sub, "pid", sub_path, true, &pid, err) < 0 ||
+	    json_get_uint64(sub, "start_time", sub_path, true, &proc->start_time, err) < 0)
+		return -1;
+	if (pid < 0 || pid > PROCESS_PID_MAX) {
+		proc->start_time = 0;
+		return kata_error_set(err, ERANGE, "%s.pid: %d out of range [0, %d]", sub_path, pid,
+		                      PROCESS_PID_MAX);
+	}
+	proc->pid = pid;
+	return 1;
 }

@@ -18,6 +18,11 @@ $(BENCH_OUT)/bench-%: $(BUILD)/obj/bench/tools/bench-%.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $<
 
+# bench-floor speaks the agent's framing with the lib's codec (lib/agent_frame.c).
+$(BENCH_OUT)/bench-floor: $(BUILD)/obj/bench/tools/bench-floor.o $(LIBKATA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBKATA) $(PKG_LIBS)
+
 $(BENCH_OUT)/vport-writer $(BENCH_OUT)/fsbench: $(BENCH_OUT)/%: bench/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) $(GUEST_STATIC_LDFLAGS) -o $@ $<

@@ -19,13 +19,15 @@
 #include "cli.h"
 #include "host_facts.h"
 #include "hypervisor.h"
-#include "libvirt/libvirt_dl.h"
-#include "libvirt_host.h"
 
 #define QEMU_HELP_TIMEOUT_MS 5000
-#define LIBVIRT_VERSION_FMT  "%lu.%lu.%lu"
 
-enum check_status { CHECK_OK, CHECK_INFO, CHECK_WARN, CHECK_FAIL };
+enum check_status {
+	CHECK_OK = HYPERVISOR_CHECK_OK,
+	CHECK_INFO = HYPERVISOR_CHECK_INFO,
+	CHECK_WARN = HYPERVISOR_CHECK_WARN,
+	CHECK_FAIL = HYPERVISOR_CHECK_FAIL,
+};
 
 struct check_report {
 	unsigned int failures;
@@ -143,58 +145,22 @@ static bool check_kvm_device(struct check_report *r)
 	return true;
 }
 
-static void quiet_libvirt_error(void *opaque, virErrorPtr error)
+/* Hands a backend's findings (hypervisor_check) to the report. */
+static void report_backend_finding(void *opaque, enum hypervisor_check_status status,
+                                   const char *what, const char *detail)
 {
+	report(opaque, (enum check_status)status, what, "%s", detail);
 }
 
-/* The host's own libvirtd (qemu:///system, its /etc/libvirt/qemu.conf) runs qemu as a user
- * of its own; if that user cannot open /dev/kvm, libvirt 9.0 throws its capabilities of qemu
- * away on every lookup and probes again: ~88 s per domain start here (docs/libvirt.md). */
-static void check_libvirt_kvm_access(struct check_report *r)
+/* What the configured backend itself needs of the host (libvirt: its daemon). */
+static void check_backend(struct check_report *r, const struct kata_config *config)
 {
-	cleanup_free char *user = libvirt_qemu_user(NULL);
-	cleanup_free char *why = NULL;
-
-	if (access("/dev/kvm", F_OK) < 0)
-		return;
-	if (libvirt_user_can_use_kvm(user, "/dev/kvm", &why))
-		report(r, CHECK_OK, "libvirt and /dev/kvm", "libvirt's qemu user %s can open it",
-		       user);
-	else
-		report(r, CHECK_WARN, "libvirt and /dev/kvm",
-		       "libvirt runs qemu as %s, who cannot open /dev/kvm (%s): libvirt probes "
-		       "qemu again on every domain start (about 90 s each here); give the kvm "
-		       "group read-write access to /dev/kvm, or set user = \"root\" in "
-		       "/etc/libvirt/qemu.conf (docs/libvirt.md)",
-		       user, why);
-}
-
-static void check_libvirt(struct check_report *r, const char *uri)
-{
-	virConnectPtr conn;
-	unsigned long lib = 0, hv = 0;
+	cleanup_hypervisor struct hypervisor *hv = NULL;
 	cleanup_error kata_error_t err = NULL;
 
-	if (libvirt_dl_load(&err) < 0) {
-		report(r, CHECK_FAIL, "libvirt", "%s", err->message);
-		return;
-	}
-	virt_dl.virSetErrorFunc(NULL, quiet_libvirt_error);
-	conn = virt_dl.virConnectOpen(uri);
-	if (conn == NULL) {
-		report(r, CHECK_FAIL, "libvirt", "cannot connect to %s: %s", uri,
-		       virt_dl.virGetLastErrorMessage());
-		return;
-	}
-	virt_dl.virConnectGetLibVersion(conn, &lib);
-	virt_dl.virConnectGetVersion(conn, &hv);
-	report(r, CHECK_OK, "libvirt",
-	       "%s reachable (libvirt " LIBVIRT_VERSION_FMT ", hypervisor " LIBVIRT_VERSION_FMT ")",
-	       uri, lib / 1000000, lib / 1000 % 1000, lib % 1000, hv / 1000000, hv / 1000 % 1000,
-	       hv % 1000);
-	virt_dl.virConnectClose(conn);
-	if (strcmp(uri, "qemu:///system") == 0)
-		check_libvirt_kvm_access(r);
+	hv = hypervisor_new(NULL, config, &err);
+	if (hv == NULL || hypervisor_check(hv, report_backend_finding, r, 0, &err) < 0)
+		report(r, CHECK_FAIL, "hypervisor backend", "%s", err->message);
 }
 
 /* Decides the accelerator: returns whether a VM can run at all. */
@@ -293,8 +259,7 @@ int cli_check(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
 	check_program(&r, "shim", config->shim.path, false);
 	if (h->shared_fs == KATA_SHARED_FS_VIRTIO_FS)
 		check_program(&r, "virtiofsd", h->virtio_fs_daemon, false);
-	if (strcmp(h->name, "libvirt") == 0)
-		check_libvirt(&r, h->uri);
+	check_backend(&r, config);
 	check_host(&r, config);
 	kvm_usable = check_kvm_device(&r);
 	can_run = check_accelerator(&r, config, kvm_usable, qemu_tcg, qemu_kvm);

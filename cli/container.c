@@ -29,34 +29,6 @@ int container_status_parse(const char *name, enum container_status *status, kata
 	return kata_error_set(err, EINVAL, "unknown container status `%s`", name);
 }
 
-static json_object *process_id_to_json(const struct process_id *proc)
-{
-	json_object *obj = json_object_new_object();
-
-	json_object_object_add(obj, "pid", json_object_new_int(proc->pid));
-	json_object_object_add(obj, "start_time", json_object_new_uint64(proc->start_time));
-	return obj;
-}
-
-static int process_id_from_json(json_object *obj, const char *key, struct process_id *proc,
-                                kata_error_t *err)
-{
-	json_object *sub = NULL;
-	int32_t pid = 0;
-	int present;
-
-	proc->pid = 0;
-	proc->start_time = 0;
-	present = json_get_object(obj, key, key, false, &sub, err);
-	if (present <= 0)
-		return present;
-	if (json_get_int32(sub, "pid", key, true, &pid, err) < 0 ||
-	    json_get_uint64(sub, "start_time", key, true, &proc->start_time, err) < 0)
-		return -1;
-	proc->pid = pid;
-	return 0;
-}
-
 json_object *container_record_to_json(const struct container_record *record)
 {
 	json_object *obj = json_object_new_object();
@@ -113,7 +85,7 @@ int container_record_from_json(json_object *obj, struct container_record *record
 	    container_status_parse(status, &record->saved_status, err) < 0 ||
 	    json_get_string(obj, "created", "", false, &record->created, err) < 0 ||
 	    json_get_string(obj, "owner", "", false, &record->owner, err) < 0 ||
-	    process_id_from_json(obj, "shim", &record->shim, err) < 0 ||
+	    process_id_from_json(obj, "shim", "", &record->shim, err) < 0 ||
 	    json_get_string_map(obj, "annotations", "", false, &record->annotations, err) < 0 ||
 	    json_get_object(obj, "sandbox", "", true, &sandbox, err) < 0 ||
 	    json_get_object(obj, "deferred", "", false, &deferred, err) < 0)
@@ -129,7 +101,7 @@ int container_record_from_json(json_object *obj, struct container_record *record
 	    json_get_string(sandbox, "dir", "sandbox", false, &sb->dir, err) < 0 ||
 	    json_get_string(sandbox, "shared_dir", "sandbox", false, &sb->shared_dir, err) < 0 ||
 	    json_get_object(sandbox, "hypervisor", "sandbox", false, &hypervisor, err) < 0 ||
-	    process_id_from_json(sandbox, "proxy", &sb->proxy, err) < 0 ||
+	    process_id_from_json(sandbox, "proxy", "sandbox", &sb->proxy, err) < 0 ||
 	    json_get_string(sandbox, "proxy_socket", "sandbox", false, &sb->proxy_socket, err) <
 	            0 ||
 	    json_get_string_array(sandbox, "mounts", "sandbox", false, &sb->mounts, err) < 0 ||

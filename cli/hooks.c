@@ -1,7 +1,8 @@
 #include "hooks.h"
 #include "cleanup.h"
 #include "log.h"
-#include "process.h"
+#include "fd_util.h"
+#include "process_launch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,26 +29,6 @@ static void write_state(int fd, const char *buf)
 	}
 }
 
-static int wait_with_deadline(pid_t pid, int timeout_seconds, int *status)
-{
-	int64_t deadline = process_now_ms() + (int64_t)timeout_seconds * 1000;
-
-	for (;;) {
-		pid_t r = waitpid(pid, status, WNOHANG);
-		if (r == pid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (process_now_ms() >= deadline) {
-			kill(pid, SIGKILL);
-			waitpid(pid, status, 0);
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		poll(NULL, 0, 10);
-	}
-}
-
 static int run_hook(const struct oci_hook *hook, const char *state_text, kata_error_t *err)
 {
 	int timeout = hook->has_timeout ? hook->timeout : HOOK_DEFAULT_TIMEOUT_SECONDS;
@@ -59,33 +40,33 @@ static int run_hook(const struct oci_hook *hook, const char *state_text, kata_er
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return kata_error_sys(err, "pipe");
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return kata_error_sys(err, "fork");
-	}
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(fds[0], STDIN_FILENO) < 0)
-			_exit(127);
-		execve(hook->path,
-		       hook->args != NULL && hook->args[0] != NULL ? hook->args : default_argv,
-		       hook->env != NULL ? hook->env : empty_env);
-		_exit(127);
-	}
+	pid = launch_program(hook->args != NULL && hook->args[0] != NULL ? hook->args
+	                                                                 : default_argv,
+	                     &(const struct launch_setup){
+	                             .in = fds[0],
+	                             .out = LAUNCH_INHERIT,
+	                             .err = LAUNCH_INHERIT,
+	                             .path = hook->path,
+	                             .envp = hook->env != NULL ? hook->env : empty_env,
+	                     },
+	                     err);
 	close(fds[0]);
+	if (pid < 0) {
+		close(fds[1]);
+		return kata_error_wrap(err, "hook `%s`", hook->path);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	write_state(fds[1], state_text);
 	close(fds[1]);
-	if (wait_with_deadline(pid, timeout, &status) < 0) {
-		if (errno == ETIMEDOUT)
-			return kata_error_set(err, ETIMEDOUT, "hook `%s` timed out after %d s",
-			                      hook->path, timeout);
-		return kata_error_sys(err, "wait for hook `%s`", hook->path);
+	switch (launch_wait(pid, now_ms() + (int64_t)timeout * 1000, &status, err)) {
+	case 1:
+		break;
+	case 0:
+		launch_kill_and_reap(pid, false, &status);
+		return kata_error_set(err, ETIMEDOUT, "hook `%s` timed out after %d s", hook->path,
+		                      timeout);
+	default:
+		return kata_error_wrap(err, "hook `%s`", hook->path);
 	}
 	if (WIFSIGNALED(status))
 		return kata_error_set(err, ECHILD, "hook `%s` killed by signal %d", hook->path,

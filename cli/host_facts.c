@@ -2,8 +2,6 @@
  * outside program is run with a deadline and its output is bounded. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +10,10 @@
 #include <sys/utsname.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "process_launch.h"
 #include "host_facts.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -127,103 +125,27 @@ void host_facts_release(struct host_facts *facts)
 	memset(facts, 0, sizeof(*facts));
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void child_exec(char *const argv[], int out_fd)
-{
-	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-	setpgid(0, 0); /* its own group: a timeout kills what it started too */
-
-	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
-	    dup2(out_fd, STDERR_FILENO) < 0)
-		_exit(127);
-	execv(argv[0], argv);
-	_exit(127);
-}
-
 char *host_run_capture(char *const argv[], int timeout_ms, size_t max_output, int *status,
                        kata_error_t *err)
 {
-	int pipefd[2];
-	cleanup_free char *out = xmalloc(max_output + 1);
-	size_t used = 0;
-	int64_t deadline = now_ms() + timeout_ms;
-	bool timed_out = false;
-	pid_t pid;
+	/* its own group: a timeout kills what it started too */
+	const struct launch_setup setup = {
+		.in = LAUNCH_NULL,
+		.out = LAUNCH_CAPTURE,
+		.err = LAUNCH_CAPTURE,
+		.own_group = true,
+	};
+	struct launch_result run;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		kata_error_sys(err, "pipe");
+	if (launch_run(argv, &setup, timeout_ms, max_output, &run, err) < 0)
 		return NULL;
-	}
-	pid = fork();
-	if (pid < 0) {
-		kata_error_sys(err, "fork");
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return NULL;
-	}
-	if (pid == 0)
-		child_exec(argv, pipefd[1]);
-	close(pipefd[1]);
-	for (;;) {
-		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
-		int64_t left = deadline - now_ms();
-		char chunk[1024];
-		ssize_t n;
-
-		if (left <= 0) {
-			timed_out = true;
-			break;
-		}
-		if (poll(&pfd, 1, (int)left) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pfd.revents == 0)
-			continue;
-		n = read(pipefd[0], chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		/* keep the first max_output bytes, drain the rest so the child is not blocked */
-		if (used < max_output) {
-			size_t take = (size_t)n < max_output - used ? (size_t)n : max_output - used;
-			memcpy(out + used, chunk, take);
-			used += take;
-		}
-	}
-	close(pipefd[0]);
-	/* a program may close its output and keep running: the deadline holds for its exit too */
-	while (!timed_out) {
-		pid_t done = waitpid(pid, status, WNOHANG);
-		if (done == pid || (done < 0 && errno != EINTR))
-			break;
-		if (now_ms() >= deadline)
-			timed_out = true;
-		else
-			usleep(10 * 1000);
-	}
-	if (timed_out) {
-		kill(-pid, SIGKILL);
-		kill(pid, SIGKILL);
-		while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-			;
-	}
-	if (timed_out) {
+	*status = run.status;
+	if (run.timed_out) {
+		free(run.output);
 		kata_error_set(err, ETIMEDOUT, "%s: no answer within %d ms", argv[0], timeout_ms);
 		return NULL;
 	}
-	out[used] = '\0';
-	return steal_pointer(&out);
+	return run.output;
 }
 
 char *host_program_version(const char *path)

@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "personality.h"
+#include "fd_util.h"
 
 /* A configuration file is a few kilobytes (as config/config.c bounds it). */
 #define MIGRATE_MAX_SOURCE (1024 * 1024)
@@ -51,9 +52,7 @@ static char *read_source(const char *path, size_t *len, kata_error_t *err)
 
 static int write_output(const char *path, const char *text, bool force, kata_error_t *err)
 {
-	cleanup_free char *tmp = NULL;
-	cleanup_close int fd = -1;
-	size_t len = strlen(text), done = 0;
+	size_t len = strlen(text);
 
 	if (path == NULL) {
 		if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
@@ -64,26 +63,8 @@ static int write_output(const char *path, const char *text, bool force, kata_err
 		return kata_error_set(err, EEXIST, "--to %s: the file exists (--force replaces it)",
 		                      path);
 	/* a configuration in use is replaced whole, never seen half-written */
-	tmp = xasprintf("%s.migrate-XXXXXX", path);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return kata_error_sys(err, "--to: create a file next to `%s`", path);
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			kata_error_sys(err, "write `%s`", tmp);
-			unlink(tmp);
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || rename(tmp, path) < 0) {
-		kata_error_sys(err, "install `%s`", path);
-		unlink(tmp);
-		return -1;
-	}
+	if (file_write_atomic(path, text, len, 0644, err) < 0)
+		return kata_error_wrap(err, "--to");
 	return 0;
 }
 

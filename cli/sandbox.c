@@ -7,6 +7,8 @@
 #include "sandbox_sweep.h"
 #include "share.h"
 #include "spawn.h"
+#include "fd_util.h"
+#include "unix_socket.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +16,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 /* How long the proxy may take to connect to the agent and serve its socket: the guest
@@ -115,21 +116,18 @@ static const char *proxy_dialect_of(const struct kata_config *config)
 /* The proxy serves its socket once the agent said READY: connecting is the readiness test. */
 static int wait_proxy_ready(const struct sandbox_record *sb, kata_error_t *err)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int64_t deadline = process_now_ms() + PROXY_READY_TIMEOUT_MS;
+	int64_t deadline = now_ms() + PROXY_READY_TIMEOUT_MS;
 
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sb->proxy_socket);
 	for (;;) {
-		cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return kata_error_sys(err, "socket");
-		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+		cleanup_close int fd = unix_socket_connect(sb->proxy_socket, 0, NULL);
+
+		if (fd >= 0)
 			return 0;
 		if (!process_is_alive(&sb->proxy))
 			return kata_error_set(err, ECHILD,
 			                      "kata-proxy exited before serving `%s` (see its log)",
 			                      sb->proxy_socket);
-		if (process_now_ms() >= deadline)
+		if (now_ms() >= deadline)
 			return kata_error_set(err, ETIMEDOUT,
 			                      "kata-proxy did not serve `%s` within %d ms",
 			                      sb->proxy_socket, PROXY_READY_TIMEOUT_MS);
@@ -187,7 +185,14 @@ static int start_proxy(const struct kata_config *config, struct sandbox_record *
 		argv[n++] = watch_pid;
 	}
 	argv[n] = NULL;
-	if (spawn_daemon(argv, log_path != NULL ? NULL : own_log, &sb->proxy, err) < 0)
+	/* its own log only when it has no --log of its own */
+	if (process_start_daemon(
+	            argv,
+	            &(const struct launch_setup){ .in = LAUNCH_NULL,
+	                                          .out = LAUNCH_NULL,
+	                                          .err = LAUNCH_LOG,
+	                                          .log_path = log_path != NULL ? NULL : own_log },
+	            &sb->proxy, err) < 0)
 		return kata_error_wrap(err, "start kata-proxy");
 	return 0;
 }

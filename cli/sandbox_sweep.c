@@ -2,6 +2,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "process.h"
+#include "fd_util.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -85,14 +86,14 @@ static size_t find_processes(const char *dir, struct process_id *found)
 
 static size_t wait_all_gone(const struct process_id *procs, size_t n, int timeout_ms)
 {
-	int64_t deadline = process_now_ms() + timeout_ms;
+	int64_t deadline = now_ms() + timeout_ms;
 	size_t alive;
 
 	for (;;) {
 		alive = 0;
 		for (size_t i = 0; i < n; i++)
 			alive += process_is_alive(&procs[i]) ? 1 : 0;
-		if (alive == 0 || process_now_ms() >= deadline)
+		if (alive == 0 || now_ms() >= deadline)
 			return alive;
 		usleep(10000);
 	}

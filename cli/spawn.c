@@ -1,5 +1,8 @@
 #include "spawn.h"
 #include "cleanup.h"
+#include "fd_util.h"
+#include "process_launch.h"
+#include "unix_socket.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,20 +13,9 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
-
-static void reset_signals(void)
-{
-	sigset_t none;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
-}
 
 /* Moves fd to target (which may be fd itself) with close-on-exec cleared. */
 static int move_fd(int fd, int target)
@@ -33,62 +25,9 @@ static int move_fd(int fd, int target)
 	return dup2(fd, target) < 0 ? -1 : 0;
 }
 
-int spawn_daemon(char *const argv[], const char *log_path, struct process_id *daemon,
-                 kata_error_t *err)
-{
-	int report[2];
-	pid_t middle, grandchild = -1;
-	int status;
-
-	if (pipe2(report, O_CLOEXEC) < 0)
-		return kata_error_sys(err, "pipe");
-	middle = fork();
-	if (middle < 0) {
-		close(report[0]);
-		close(report[1]);
-		return kata_error_sys(err, "fork");
-	}
-	if (middle == 0) {
-		pid_t pid;
-		int null_fd, log_fd;
-
-		setsid();
-		pid = fork();
-		if (pid != 0) {
-			/* Tell the runtime who the daemon is, then leave it to be reparented. */
-			(void)!write(report[1], &pid, sizeof(pid));
-			_exit(pid < 0 ? 1 : 0);
-		}
-		reset_signals();
-		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		log_fd = log_path != NULL
-		                 ? open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)
-		                 : -1;
-		if (null_fd < 0 || move_fd(null_fd, STDIN_FILENO) < 0 ||
-		    move_fd(null_fd, STDOUT_FILENO) < 0 ||
-		    move_fd(log_fd >= 0 ? log_fd : null_fd, STDERR_FILENO) < 0)
-			_exit(127);
-		execv(argv[0], argv);
-		dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(report[1]);
-	while (waitpid(middle, &status, 0) < 0 && errno == EINTR)
-		;
-	if (read(report[0], &grandchild, sizeof(grandchild)) != sizeof(grandchild) ||
-	    grandchild <= 0) {
-		close(report[0]);
-		return kata_error_set(err, ECHILD, "start `%s`: fork failed", argv[0]);
-	}
-	close(report[0]);
-	if (process_identify(grandchild, daemon, err) < 0)
-		return kata_error_wrap(err, "start `%s`", argv[0]);
-	return 0;
-}
-
 static void shim_child_setup(const struct shim_stdio *stdio)
 {
-	reset_signals();
+	launch_reset_signals();
 	if (stdio->console_fd >= 0) {
 		setsid();
 		if (ioctl(stdio->console_fd, TIOCSCTTY, 0) < 0 ||
@@ -171,13 +110,8 @@ int console_open_and_send(const char *console_socket, int *slave_fd, kata_error_
 	cleanup_close int master = -1;
 	cleanup_close int slave = -1;
 	cleanup_close int sock = -1;
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	char name[64];
 
-	if (strlen(console_socket) >= sizeof(addr.sun_path))
-		return kata_error_set(err, ENAMETOOLONG, "console socket path `%s` is too long",
-		                      console_socket);
-	strcpy(addr.sun_path, console_socket);
 	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
 	    ptsname_r(master, name, sizeof(name)) != 0)
@@ -185,11 +119,9 @@ int console_open_and_send(const char *console_socket, int *slave_fd, kata_error_
 	slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		return kata_error_sys(err, "open `%s`", name);
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sock = unix_socket_connect(console_socket, 0, err);
 	if (sock < 0)
-		return kata_error_sys(err, "socket");
-	if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return kata_error_sys(err, "connect to console socket `%s`", console_socket);
+		return kata_error_wrap(err, "console socket");
 	if (send_fd(sock, master, name, err) < 0)
 		return -1;
 	*slave_fd = steal_fd(&slave);
@@ -198,18 +130,10 @@ int console_open_and_send(const char *console_socket, int *slave_fd, kata_error_
 
 int write_pid_file(const char *path, pid_t pid, kata_error_t *err)
 {
-	cleanup_free char *tmp = xasprintf("%s.%d.tmp", path, getpid());
-	cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	char text[24];
+	int len = snprintf(text, sizeof(text), "%d", pid);
 
-	if (fd < 0)
-		return kata_error_sys(err, "create pid file `%s`", tmp);
-	if (dprintf(fd, "%d", pid) < 0)
-		return kata_error_sys(err, "write pid file `%s`", tmp);
-	if (rename(tmp, path) < 0) {
-		int saved = errno;
-		unlink(tmp);
-		errno = saved;
-		return kata_error_sys(err, "rename pid file to `%s`", path);
-	}
+	if (file_write_atomic(path, text, (size_t)len, 0644, err) < 0)
+		return kata_error_wrap(err, "pid file");
 	return 0;
 }

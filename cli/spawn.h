@@ -1,5 +1,5 @@
-/* Starting the runtime's helper processes: daemons that outlive it (kata-proxy) and the
- * shims the engine waits on. */
+/* Starting the shims the engine waits on (daemons such as kata-proxy start through
+ * process_start_daemon, backends/process.h). */
 #ifndef KATA_CLI_SPAWN_H
 #define KATA_CLI_SPAWN_H
 
@@ -7,11 +7,6 @@
 
 #include "error.h"
 #include "process.h"
-
-/* Starts argv[0] as a daemon: its own session, reparented away from the runtime, stdin
- * and stdout on /dev/null, stderr appended to log_path (or /dev/null). */
-int spawn_daemon(char *const argv[], const char *log_path, struct process_id *daemon,
-                 kata_error_t *err);
 
 /* Where a shim's stdio goes. */
 struct shim_stdio {

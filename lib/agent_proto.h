@@ -26,6 +26,8 @@
 
 #include <stdint.h>
 
+#include "byte_order.h" /* get_be32, put_be32, ...: the fields are big-endian */
+
 #define AGENT_PROTO_VERSION 4244
 
 /* The longest container or process id, everywhere: the runtime refuses a longer container id
@@ -96,29 +98,5 @@ enum agent_code {
 /* Clear Containers' agent numbered these two the other way round. */
 #define AGENT_CC_PSCONTAINER       23
 #define AGENT_CC_PROCESSASYNCEVENT 24
-
-static inline uint32_t agent_get_u32(const unsigned char *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static inline uint64_t agent_get_u64(const unsigned char *p)
-{
-	return ((uint64_t)agent_get_u32(p) << 32) | agent_get_u32(p + 4);
-}
-
-static inline void agent_put_u32(unsigned char *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static inline void agent_put_u64(unsigned char *p, uint64_t v)
-{
-	agent_put_u32(p, v >> 32);
-	agent_put_u32(p + 4, (uint32_t)v);
-}
 
 #endif

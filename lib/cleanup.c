@@ -1,4 +1,5 @@
 #include "cleanup.h"
+#include "process_launch.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -129,9 +130,7 @@ void cleanup_pid_fn(pid_t *pid)
 {
 	if (*pid > 0) {
 		int saved_errno = errno;
-		kill(*pid, SIGKILL);
-		while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		launch_kill_and_reap(*pid, false, NULL);
 		errno = saved_errno;
 	}
 	*pid = -1;

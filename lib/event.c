@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,10 @@ struct event_fd {
 	bool write_failed; /* a write failed: nothing more can be written */
 	bool hangup_done;  /* the hang-up callback ran (or the fd was closed for it) */
 	bool close_when_flushed;
-	bool check_hangup; /* run_pending() looks at it */
+	bool check_hangup;  /* run_pending() looks at it */
+	bool peer_away;     /* EVENT_FD_RECONNECTS: hung up, waiting for the peer's return */
+	bool readable_seen; /* this dispatch offered readable() data */
+	unsigned away_round;
 
 	/* write queue: bytes [head, head + len) of buf */
 	char *buf;
@@ -87,7 +91,9 @@ struct event_loop {
 	struct event_fd *dead_fds;
 	struct event_timer *timers;
 	struct event_timer *dead_timers;
-	bool pending; /* deferred work (hang-ups, child statuses): do not sleep */
+	bool pending;        /* deferred work (hang-ups, child statuses): do not sleep */
+	unsigned away_count; /* EVENT_FD_RECONNECTS fds whose peer is away */
+	unsigned away_round;
 
 	struct event_source signal_source;
 	int sigfd;
@@ -103,6 +109,26 @@ struct event_loop {
 
 static void fd_update_epoll(struct event_fd *efd);
 static void fd_maybe_hangup(struct event_fd *efd);
+static void fd_write_queue(struct event_fd *efd);
+
+/* poll(2) tells whether the peer of fd is there now (epoll's edge only wakes us up). */
+static bool peer_present(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
+
+	return poll(&pfd, 1, 0) >= 0 && !(pfd.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
+static void fd_set_away(struct event_fd *efd, bool away)
+{
+	if (efd->peer_away == away)
+		return;
+	efd->peer_away = away;
+	if (away)
+		efd->loop->away_count++;
+	else
+		efd->loop->away_count--;
+}
 
 static void fd_schedule_check(struct event_fd *efd)
 {
@@ -196,6 +222,10 @@ struct event_fd *event_fd_add(struct event_loop *loop, int fd, const struct even
 	efd->write_limit = EVENT_DEFAULT_WRITE_LIMIT;
 
 	struct epoll_event ev = { .events = efd->reading ? EPOLLIN : 0, .data.ptr = efd };
+	bool away = (flags & EVENT_FD_RECONNECTS) && !peer_present(fd);
+
+	if (away)
+		ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
 	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		kata_error_sys(err, "fd %d: epoll_ctl add", fd);
 		free(efd);
@@ -205,6 +235,7 @@ struct event_fd *event_fd_add(struct event_loop *loop, int fd, const struct even
 	efd->epoll_mask = ev.events;
 	efd->next = loop->fds;
 	loop->fds = efd;
+	fd_set_away(efd, away);
 	return efd;
 }
 
@@ -223,6 +254,7 @@ void event_fd_close(struct event_fd *efd)
 	if (efd == NULL || efd->closed)
 		return;
 	efd->closed = true;
+	fd_set_away(efd, false);
 	if (efd->in_epoll)
 		epoll_ctl(efd->loop->epfd, EPOLL_CTL_DEL, efd->fd, NULL);
 	efd->in_epoll = false;
@@ -268,7 +300,7 @@ struct event_loop *event_fd_get_loop(const struct event_fd *efd)
 bool event_fd_is_hung_up(const struct event_fd *efd)
 {
 	return efd->closed || efd->hangup_done || efd->epoll_hup || efd->eof_read ||
-	       efd->read_failed || efd->write_failed;
+	       efd->read_failed || efd->write_failed || efd->peer_away;
 }
 
 /* Puts into epoll what the fd waits for now. With nothing to wait for, an fd that
@@ -285,6 +317,10 @@ static void fd_update_epoll(struct event_fd *efd)
 		mask |= EPOLLIN;
 	if (efd->len > 0 && !efd->write_failed)
 		mask |= EPOLLOUT;
+	/* Edge-triggered: an absent peer polls as hung up all the time; the fd's wake-up
+	 * when the peer comes back is the edge waited for. */
+	if (efd->peer_away)
+		mask = EPOLLIN | EPOLLOUT | EPOLLET;
 
 	if (mask == 0 && (efd->epoll_hup || efd->hangup_done || efd->eof_read)) {
 		if (efd->in_epoll)
@@ -312,6 +348,8 @@ ssize_t event_fd_read(struct event_fd *efd, void *buf, size_t len)
 		errno = EBADF;
 		return efd->closed || efd->read_failed ? -1 : 0;
 	}
+	if (efd->peer_away)
+		return 0;
 	do
 		n = read(efd->fd, buf, len);
 	while (n < 0 && errno == EINTR);
@@ -380,18 +418,21 @@ static void queue_append(struct event_fd *efd, const void *p, size_t n)
 	efd->len += n;
 }
 
+/* With EVENT_FD_RECONNECTS the queue waits for the peer's return. */
 static void mark_write_failed(struct event_fd *efd)
 {
 	efd->write_failed = true;
-	efd->len = 0;
-	efd->head = 0;
+	if (!(efd->flags & EVENT_FD_RECONNECTS)) {
+		efd->len = 0;
+		efd->head = 0;
+	}
 	fd_schedule_check(efd);
 }
 
 /* Writes what the fd takes from the queue. */
 static void fd_flush(struct event_fd *efd)
 {
-	while (efd->len > 0) {
+	while (efd->len > 0 && !efd->peer_away && !efd->write_failed) {
 		ssize_t n = write(efd->fd, efd->buf + efd->head, efd->len);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -421,7 +462,9 @@ int event_fd_writev(struct event_fd *efd, const struct iovec *iov, int iovcnt, k
 	int i = 0;
 	size_t skip = 0;
 
-	if (efd->closed || efd->write_failed || efd->close_when_flushed)
+	bool reconnects = efd->flags & EVENT_FD_RECONNECTS;
+
+	if (efd->closed || efd->close_when_flushed || (efd->write_failed && !reconnects))
 		return kata_error_set(err, EPIPE, "write to a closed or failed descriptor");
 	for (int k = 0; k < iovcnt; k++)
 		total += iov[k].iov_len;
@@ -430,7 +473,7 @@ int event_fd_writev(struct event_fd *efd, const struct iovec *iov, int iovcnt, k
 		return kata_error_set(err, ENOBUFS, "write queue full (%zu bytes queued)",
 		                      efd->len);
 
-	if (efd->len == 0 && total > 0) {
+	if (efd->len == 0 && total > 0 && !efd->peer_away && !efd->write_failed) {
 		ssize_t n;
 		do
 			n = writev(efd->fd, iov, iovcnt);
@@ -438,7 +481,8 @@ int event_fd_writev(struct event_fd *efd, const struct iovec *iov, int iovcnt, k
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
 			int saved = errno;
 			mark_write_failed(efd);
-			return kata_error_set(err, saved, "write: %s", strerror(saved));
+			if (!reconnects)
+				return kata_error_set(err, saved, "write: %s", strerror(saved));
 		}
 		if (n > 0)
 			skip = n;
@@ -462,17 +506,53 @@ int event_fd_write(struct event_fd *efd, const void *buf, size_t len, kata_error
 	return event_fd_writev(efd, &iov, 1, err);
 }
 
+/* EVENT_FD_RECONNECTS: the peer hung up. Unless reading is paused, what it sent is read
+ * first: the read that reaches end of file (or fails) says it is over. */
+static void fd_peer_gone(struct event_fd *efd)
+{
+	if (efd->epoll_hup && !efd->eof_read && !efd->read_failed && !efd->write_failed &&
+	    efd->reading && efd->ops.readable != NULL && efd->readable_seen)
+		return; /* level-triggered: readable() is called again */
+	efd->epoll_hup = false;
+	efd->eof_read = false;
+	efd->read_failed = false;
+	efd->write_failed = false;
+	fd_set_away(efd, true);
+	fd_update_epoll(efd);
+	if (efd->ops.hangup != NULL)
+		efd->ops.hangup(efd, efd->data);
+}
+
+/* EVENT_FD_RECONNECTS: the peer is back when poll(2) no longer says it is hung up. */
+static void fd_check_peer(struct event_fd *efd)
+{
+	if (!efd->peer_away || !peer_present(efd->fd))
+		return;
+	fd_set_away(efd, false);
+	/* A fresh registration: level-triggered again. */
+	fd_update_epoll(efd);
+	if (efd->ops.reconnected != NULL)
+		efd->ops.reconnected(efd, efd->data);
+	if (efd->closed || efd->peer_away)
+		return;
+	fd_write_queue(efd);
+}
+
 /* Calls the hang-up callback once the fd hung up and nothing is left to read. */
 static void fd_maybe_hangup(struct event_fd *efd)
 {
 	int pending = 0;
 
-	if (efd->closed || efd->hangup_done)
+	if (efd->closed || efd->hangup_done || efd->peer_away)
 		return;
 	if (!efd->epoll_hup && !efd->eof_read && !efd->read_failed && !efd->write_failed)
 		return;
 	if (efd->close_when_flushed) {
 		event_fd_close(efd); /* nobody listens any more */
+		return;
+	}
+	if (efd->flags & EVENT_FD_RECONNECTS) {
+		fd_peer_gone(efd);
 		return;
 	}
 	if (efd->ops.readable != NULL && !efd->eof_read && !efd->read_failed &&
@@ -492,29 +572,44 @@ static void fd_maybe_hangup(struct event_fd *efd)
 		event_fd_close(efd);
 }
 
+/* Writes what the fd takes of the queue; then closes it if that was waited for, or says
+ * it drained. */
+static void fd_write_queue(struct event_fd *efd)
+{
+	fd_flush(efd);
+	if (efd->len == 0 && efd->close_when_flushed) {
+		event_fd_close(efd);
+		return;
+	}
+	if (efd->above_low_water && efd->len <= efd->low_water) {
+		efd->above_low_water = false;
+		if (efd->ops.drained != NULL && !efd->write_failed)
+			efd->ops.drained(efd, efd->data);
+		if (efd->closed)
+			return;
+	}
+	fd_update_epoll(efd);
+}
+
 static void fd_dispatch(struct event_fd *efd, uint32_t events)
 {
 	if (efd->closed)
 		return;
+	if (efd->peer_away) {
+		fd_check_peer(efd);
+		return;
+	}
 	if (events & (EPOLLHUP | EPOLLERR))
 		efd->epoll_hup = true;
 	if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && efd->len > 0) {
-		fd_flush(efd);
-		if (efd->len == 0 && efd->close_when_flushed) {
-			event_fd_close(efd);
+		fd_write_queue(efd);
+		if (efd->closed)
 			return;
-		}
-		if (efd->above_low_water && efd->len <= efd->low_water) {
-			efd->above_low_water = false;
-			if (efd->ops.drained != NULL && !efd->write_failed)
-				efd->ops.drained(efd, efd->data);
-			if (efd->closed)
-				return;
-		}
-		fd_update_epoll(efd);
 	}
+	efd->readable_seen = false;
 	if ((events & EPOLLIN) && efd->reading && efd->ops.readable != NULL && !efd->hangup_done &&
-	    !efd->eof_read && !efd->read_failed) {
+	    !efd->eof_read && !efd->read_failed && !efd->peer_away) {
+		efd->readable_seen = true;
 		efd->ops.readable(efd, efd->data);
 		if (efd->closed)
 			return;
@@ -638,6 +733,14 @@ int event_loop_reap_children(struct event_loop *loop)
 	return count;
 }
 
+/* A child pid is still ours (running, or exited and not reaped yet). */
+static bool child_not_reaped(pid_t pid)
+{
+	siginfo_t info = { 0 };
+
+	return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
 void event_loop_watch_child(struct event_loop *loop, pid_t pid, event_child_fn fn, void *data)
 {
 	struct child_watch *w = xzalloc(sizeof(*w));
@@ -648,12 +751,18 @@ void event_loop_watch_child(struct event_loop *loop, pid_t pid, event_child_fn f
 	for (size_t i = 0; i < loop->unclaimed_count; i++) {
 		if (loop->unclaimed[i].pid != pid)
 			continue;
-		w->exited = true;
-		w->status = loop->unclaimed[i].status;
+		/* A child of that pid not reaped yet is a new one (the pid was reused): the
+		 * status remembered is its predecessor's. */
+		bool stale = child_not_reaped(pid);
+
+		if (!stale) {
+			w->exited = true;
+			w->status = loop->unclaimed[i].status;
+			loop->pending = true;
+		}
 		memmove(&loop->unclaimed[i], &loop->unclaimed[i + 1],
 		        (loop->unclaimed_count - i - 1) * sizeof(loop->unclaimed[0]));
 		loop->unclaimed_count--;
-		loop->pending = true;
 		break;
 	}
 	w->next = loop->children;
@@ -785,6 +894,24 @@ static void run_pending(struct event_loop *loop)
 	children_dispatch(loop);
 }
 
+/* Checks each fd whose peer is away (a fallback to its wake-up). A callback may close
+ * any fd, so the list is walked again from its head each time. */
+static void check_away_peers(struct event_loop *loop)
+{
+	if (loop->away_count == 0)
+		return;
+	loop->away_round++;
+	for (;;) {
+		struct event_fd *efd = loop->fds;
+		while (efd != NULL && (!efd->peer_away || efd->away_round == loop->away_round))
+			efd = efd->next;
+		if (efd == NULL)
+			break;
+		efd->away_round = loop->away_round;
+		fd_check_peer(efd);
+	}
+}
+
 int event_loop_run_once(struct event_loop *loop, int timeout_ms, kata_error_t *err)
 {
 	struct epoll_event events[MAX_EVENTS_PER_WAIT];
@@ -794,7 +921,11 @@ int event_loop_run_once(struct event_loop *loop, int timeout_ms, kata_error_t *e
 	free_dead(loop);
 	if (loop->quit)
 		return 0;
-	n = epoll_wait(loop->epfd, events, MAX_EVENTS_PER_WAIT, loop->pending ? 0 : timeout_ms);
+	if (loop->pending)
+		timeout_ms = 0;
+	if (loop->away_count > 0 && (timeout_ms < 0 || timeout_ms > EVENT_RECONNECT_POLL_MS))
+		timeout_ms = EVENT_RECONNECT_POLL_MS;
+	n = epoll_wait(loop->epfd, events, MAX_EVENTS_PER_WAIT, timeout_ms);
 	if (n < 0) {
 		if (errno == EINTR)
 			return 0;
@@ -814,6 +945,7 @@ int event_loop_run_once(struct event_loop *loop, int timeout_ms, kata_error_t *e
 			break;
 		}
 	}
+	check_away_peers(loop);
 	run_pending(loop);
 	free_dead(loop);
 	return n;

@@ -15,6 +15,9 @@
  *   nobody watches yet is remembered (bounded) and handed over when a watcher comes.
  *   event_loop_handle_sigchld() wires SIGCHLD to it.
  * - Timers: one-shot or periodic, in milliseconds, on a timerfd each.
+ * - Peers that come back (EVENT_FD_RECONNECTS): a virtio-serial port "hangs up" whenever
+ *   its host end closes and comes back when it reopens; bytes queued for the peer survive
+ *   that, and the fd is watched for the peer's return.
  *
  * Callbacks may add, close and free any object of the loop, including the one being
  * dispatched: objects are freed only between two iterations.
@@ -55,11 +58,24 @@ struct event_fd_ops {
 	void (*hangup)(struct event_fd *efd, void *data);
 	/* The write queue went from above the low-water mark to at or below it. */
 	void (*drained)(struct event_fd *efd, void *data);
+	/* EVENT_FD_RECONNECTS only: the peer is back (the queue is written next). */
+	void (*reconnected)(struct event_fd *efd, void *data);
 };
 
 enum event_fd_flags {
 	EVENT_FD_NO_CLOSE = 1 << 0, /* event_fd_close() does not close(2) the descriptor */
+	/* The peer may hang up and come back on the same fd (a virtio-serial port). A hang-up
+	 * (as above: after what was readable was read) calls hangup() and ends nothing: the
+	 * write queue is kept and writes go on queueing; the fd is watched for the peer's
+	 * return, checked with poll(2) at each wake-up of the fd and, while a peer is away,
+	 * at least every EVENT_RECONNECT_POLL_MS. When poll(2) no longer says POLLHUP or
+	 * POLLERR, reconnected() is called, the queue written and reading resumed. The fd
+	 * may be hung up already when added (then hangup() is not called for it). */
+	EVENT_FD_RECONNECTS = 1 << 1,
 };
+
+/* While an EVENT_FD_RECONNECTS peer is away, how often it is checked besides its wake-up. */
+#define EVENT_RECONNECT_POLL_MS 20
 
 typedef void (*event_signal_fn)(struct event_loop *loop, const struct signalfd_siginfo *info,
                                 void *data);
@@ -97,6 +113,7 @@ void event_fd_close_when_flushed(struct event_fd *efd);
 int event_fd_get_fd(const struct event_fd *efd);
 void *event_fd_get_data(const struct event_fd *efd);
 struct event_loop *event_fd_get_loop(const struct event_fd *efd);
+/* Also true while an EVENT_FD_RECONNECTS peer is away. */
 bool event_fd_is_hung_up(const struct event_fd *efd);
 
 /* read(2) that understands the loop: returns bytes read (> 0), 0 when there is nothing
@@ -112,11 +129,13 @@ bool event_fd_is_reading(const struct event_fd *efd);
 /* Writes len bytes: at once as far as the fd takes them, the rest queued and written
  * when the fd is writable. Fails with ENOBUFS (nothing queued) if the queue would grow
  * beyond the write limit, with EPIPE once the fd has failed or hung up. A write error
- * found later calls the hang-up callback. */
+ * found later calls the hang-up callback. With EVENT_FD_RECONNECTS a hang-up or a write
+ * error fails nothing: the bytes are queued for the peer's return. */
 int event_fd_write(struct event_fd *efd, const void *buf, size_t len, kata_error_t *err);
 /* Same, for several pieces written as one (all or nothing against the limit). */
 int event_fd_writev(struct event_fd *efd, const struct iovec *iov, int iovcnt, kata_error_t *err);
 size_t event_fd_queued(const struct event_fd *efd);
+/* SIZE_MAX: no limit (the owner bounds the queue itself). */
 void event_fd_set_write_limit(struct event_fd *efd, size_t limit);
 /* drained() is called when the queue falls to low_water bytes or fewer after having
  * been above it. Default 0. */
@@ -136,7 +155,9 @@ int event_loop_handle_sigchld(struct event_loop *loop, kata_error_t *err);
 /* Reaps every exited child now and dispatches the statuses; returns how many. */
 int event_loop_reap_children(struct event_loop *loop);
 /* Calls fn once with pid's exit status. If it was reaped already, fn is called from the
- * next iteration of the loop (never from inside this call). */
+ * next iteration of the loop (never from inside this call). A status remembered for pid
+ * while a child of that pid still runs belonged to an earlier child (the pid was reused):
+ * it is dropped, not handed over. */
 void event_loop_watch_child(struct event_loop *loop, pid_t pid, event_child_fn fn, void *data);
 /* Stops watching pid (the status, if it comes later, is then remembered as unclaimed). */
 void event_loop_unwatch_child(struct event_loop *loop, pid_t pid);

@@ -1,4 +1,5 @@
 #include "json_util.h"
+#include "fd_util.h"
 #include "cleanup.h"
 
 #include <errno.h>
@@ -9,27 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-const char *json_type_label(json_object *value)
-{
-	switch (json_object_get_type(value)) {
-	case json_type_null:
-		return "null";
-	case json_type_boolean:
-		return "a boolean";
-	case json_type_double:
-		return "a number";
-	case json_type_int:
-		return "an integer";
-	case json_type_object:
-		return "an object";
-	case json_type_array:
-		return "an array";
-	case json_type_string:
-		return "a string";
-	}
-	return "an unknown type";
-}
 
 static const char *type_label(enum json_type type)
 {
@@ -50,6 +30,11 @@ static const char *type_label(enum json_type type)
 		return "a string";
 	}
 	return "an unknown type";
+}
+
+const char *json_type_label(json_object *value)
+{
+	return type_label(json_object_get_type(value));
 }
 
 /* The path of the document root is shown as "(root)" rather than as nothing. */
@@ -102,6 +87,11 @@ static bool is_json_space(char c)
 
 json_object *json_parse_text(const char *text, size_t len, kata_error_t *err)
 {
+	return json_parse_text_depth(text, len, JSON_MAX_DEPTH, err);
+}
+
+json_object *json_parse_text_depth(const char *text, size_t len, int max_depth, kata_error_t *err)
+{
 	json_tokener *tok;
 	json_object *obj;
 	enum json_tokener_error jerr;
@@ -116,7 +106,9 @@ json_object *json_parse_text(const char *text, size_t len, kata_error_t *err)
 	if (nul != NULL)
 		return syntax_error(err, text, (size_t)(nul - text), "NUL byte in JSON text"), NULL;
 
-	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	if (max_depth < 1 || max_depth > JSON_MAX_DEPTH)
+		max_depth = JSON_MAX_DEPTH;
+	tok = json_tokener_new_ex(max_depth);
 	if (tok == NULL)
 		abort();
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
@@ -223,59 +215,12 @@ json_object *json_parse_file(const char *path, size_t max_size, kata_error_t *er
 	return obj;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int json_write_file_atomic(const char *path, json_object *obj, mode_t mode, kata_error_t *err)
 {
-	cleanup_free char *dir_copy = xstrdup(path);
-	cleanup_free char *base_copy = xstrdup(path);
-	cleanup_free char *tmp = NULL;
-	cleanup_close int fd = -1;
-	cleanup_close int dirfd = -1;
-	const char *dir = dirname(dir_copy);
-	const char *text;
-	size_t len;
+	const char *text = json_object_to_json_string_ext(
+	        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
-	tmp = xasprintf("%s/.%s.XXXXXX", dir, basename(base_copy));
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return kata_error_sys(err, "%s: create temporary file", path);
-	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-	                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
-	len = strlen(text);
-	if (fchmod(fd, mode) < 0 || write_all(fd, text, len) < 0 || fsync(fd) < 0) {
-		kata_error_sys(err, "%s: write", tmp);
-		unlink(tmp);
-		return -1;
-	}
-	if (close(steal_fd(&fd)) < 0) {
-		kata_error_sys(err, "%s: close", tmp);
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) < 0) {
-		kata_error_sys(err, "%s: rename", path);
-		unlink(tmp);
-		return -1;
-	}
-	/* The rename itself must survive a crash too. */
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd >= 0)
-		(void)fsync(dirfd);
-	return 0;
+	return file_write_atomic(path, text, strlen(text), mode, err);
 }
 
 /* --- typed values ------------------------------------------------------------------------ */
@@ -419,6 +364,44 @@ DEFINE_GETTER(uint64, uint64_t)
 DEFINE_GETTER(int32, int32_t)
 DEFINE_GETTER(uint32, uint32_t)
 DEFINE_GETTER(uint16, uint16_t)
+
+int json_get_absolute_path(json_object *obj, const char *key, const char *path, bool required,
+                           char **out, kata_error_t *err)
+{
+	cleanup_free char *value = NULL;
+	int r = json_get_string(obj, key, path, required, &value, err);
+
+	if (r <= 0)
+		return r;
+	if (value[0] != '/') {
+		cleanup_free char *p = json_path_key(path, key);
+		return kata_error_set(err, EINVAL, "%s: expected an absolute path", p);
+	}
+	*out = steal_pointer(&value);
+	return 1;
+}
+
+int json_get_enum(json_object *obj, const char *key, const char *path, bool required,
+                  const char *const *names, size_t n_names, int *out, kata_error_t *err)
+{
+	cleanup_free char *value = NULL;
+	cleanup_free char *p = NULL;
+	cleanup_json json_object *escaped = NULL;
+	int r = json_get_string(obj, key, path, required, &value, err);
+
+	if (r <= 0)
+		return r;
+	for (size_t i = 0; i < n_names; i++) {
+		if (strcmp(value, names[i]) == 0) {
+			*out = (int)i;
+			return 1;
+		}
+	}
+	p = json_path_key(path, key);
+	escaped = json_object_new_string(value); /* shown as JSON: no raw control characters */
+	return kata_error_set(err, EINVAL, "%s: unknown value %s", p,
+	                      json_object_to_json_string(escaped));
+}
 
 static int get_typed(json_object *obj, const char *key, const char *path, bool required,
                      enum json_type type, json_object **out, kata_error_t *err)

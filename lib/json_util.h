@@ -42,6 +42,9 @@ char *json_path_index(const char *parent, size_t index);
  * bytes, valid UTF-8, depth <= JSON_MAX_DEPTH). A syntax error names the position:
  * "line 3, column 14 (offset 40): unexpected character". */
 json_object *json_parse_text(const char *text, size_t len, kata_error_t *err);
+/* The same with a tighter nesting bound (1 to JSON_MAX_DEPTH), for a peer whose messages are
+ * known to be shallow. */
+json_object *json_parse_text_depth(const char *text, size_t len, int max_depth, kata_error_t *err);
 
 /* Reads and parses a whole file no larger than max_size bytes (0: JSON_DEFAULT_MAX_SIZE).
  * Errors start with the file's path. */
@@ -81,6 +84,13 @@ int json_get_uint32(json_object *obj, const char *key, const char *path, bool re
                     uint32_t *out, kata_error_t *err);
 int json_get_uint16(json_object *obj, const char *key, const char *path, bool required,
                     uint16_t *out, kata_error_t *err);
+/* A string that must be an absolute path ("/..."): one the caller hands to open(), unlink()
+ * or exec(). */
+int json_get_absolute_path(json_object *obj, const char *key, const char *path, bool required,
+                           char **out, kata_error_t *err);
+/* A string that must be one of names[0..n_names): *out is its index. */
+int json_get_enum(json_object *obj, const char *key, const char *path, bool required,
+                  const char *const *names, size_t n_names, int *out, kata_error_t *err);
 /* A NULL-terminated vector of strings (empty array: a vector holding only NULL). */
 int json_get_string_array(json_object *obj, const char *key, const char *path, bool required,
                           char ***out, kata_error_t *err);

@@ -1,6 +1,7 @@
 /* The runtime's proxy protocol client (proxy_client.h). */
 #include "proxy_client.h"
 #include "cleanup.h"
+#include "fd_util.h"
 #include "json_util.h"
 #include "proxy_frame.h"
 #include "unix_socket.h"
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 struct proxy_conn {
@@ -18,14 +18,6 @@ struct proxy_conn {
 	int timeout_ms;
 	struct proxy_frame_buffer in;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void proxy_io_tokens_clear(struct proxy_io_tokens *io)
 {
@@ -71,21 +63,9 @@ int proxy_conn_get_fd(const struct proxy_conn *conn)
 
 static int wait_fd(int fd, short events, int64_t deadline, kata_error_t *err)
 {
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = events };
-		int64_t left = deadline - now_ms();
-		int r;
-
-		if (left <= 0)
-			return kata_error_set(err, ETIMEDOUT, "the proxy did not answer in time");
-		r = poll(&pfd, 1, (int)left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return kata_error_sys(err, "poll");
-		if (r > 0)
-			return 0;
-	}
+	if (fd_wait(fd, events, deadline, err) < 0)
+		return kata_error_wrap(err, "the proxy did not answer");
+	return 0;
 }
 
 static int send_all(struct proxy_conn *conn, const unsigned char *buf, size_t len, int64_t deadline,

@@ -1,20 +1,12 @@
 /* Proxy protocol frames: encoding, decoding, accumulation (proxy_frame.h). */
 #include "proxy_frame.h"
+#include "byte_order.h"
 #include "cleanup.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint16_t get_u16(const unsigned char *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
+#include <sys/uio.h>
 
 ssize_t proxy_frame_decode(const void *buf, size_t len, uint32_t max_payload,
                            struct proxy_frame *frame, kata_error_t *err)
@@ -24,12 +16,12 @@ ssize_t proxy_frame_decode(const void *buf, size_t len, uint32_t max_payload,
 
 	if (len < PROXY_HEADER_SIZE)
 		return 0;
-	frame->version = get_u16(p + PROXY_VERSION_OFFSET);
+	frame->version = get_be16(p + PROXY_VERSION_OFFSET);
 	frame->header_words = p[PROXY_HEADER_LENGTH_OFFSET];
 	frame->flags = p[PROXY_FLAGS_TYPE_OFFSET] & PROXY_FLAGS_MASK;
 	frame->type = p[PROXY_FLAGS_TYPE_OFFSET] & PROXY_TYPE_MASK;
 	frame->opcode = p[PROXY_OPCODE_OFFSET];
-	frame->payload_length = get_u32(p + PROXY_PAYLOAD_LENGTH_OFFSET);
+	frame->payload_length = get_be32(p + PROXY_PAYLOAD_LENGTH_OFFSET);
 	if (frame->header_words < PROXY_HEADER_WORDS)
 		return kata_error_set(err, EPROTO, "frame header length %u words, below %u",
 		                      frame->header_words, PROXY_HEADER_WORDS);
@@ -48,15 +40,11 @@ void proxy_frame_put_header(unsigned char header[PROXY_HEADER_SIZE], uint8_t typ
                             uint8_t flags, uint32_t payload_length)
 {
 	memset(header, 0, PROXY_HEADER_SIZE);
-	header[PROXY_VERSION_OFFSET] = PROXY_PROTO_VERSION >> 8;
-	header[PROXY_VERSION_OFFSET + 1] = PROXY_PROTO_VERSION & 0xff;
+	put_be16(header + PROXY_VERSION_OFFSET, PROXY_PROTO_VERSION);
 	header[PROXY_HEADER_LENGTH_OFFSET] = PROXY_HEADER_WORDS;
 	header[PROXY_FLAGS_TYPE_OFFSET] = (flags & PROXY_FLAGS_MASK) | (type & PROXY_TYPE_MASK);
 	header[PROXY_OPCODE_OFFSET] = opcode;
-	header[PROXY_PAYLOAD_LENGTH_OFFSET] = payload_length >> 24;
-	header[PROXY_PAYLOAD_LENGTH_OFFSET + 1] = payload_length >> 16;
-	header[PROXY_PAYLOAD_LENGTH_OFFSET + 2] = payload_length >> 8;
-	header[PROXY_PAYLOAD_LENGTH_OFFSET + 3] = payload_length;
+	put_be32(header + PROXY_PAYLOAD_LENGTH_OFFSET, payload_length);
 }
 
 unsigned char *proxy_frame_encode(uint8_t type, uint8_t opcode, uint8_t flags, const void *payload,
@@ -71,10 +59,37 @@ unsigned char *proxy_frame_encode(uint8_t type, uint8_t opcode, uint8_t flags, c
 	return frame;
 }
 
+int proxy_frame_send(struct event_fd *efd, uint8_t type, uint8_t opcode, uint8_t flags,
+                     const void *payload, size_t len, kata_error_t *err)
+{
+	unsigned char header[PROXY_HEADER_SIZE];
+	struct iovec iov[2] = { { header, sizeof(header) }, { (void *)payload, len } };
+
+	proxy_frame_put_header(header, type, opcode, flags, (uint32_t)len);
+	return event_fd_writev(efd, iov, 2, err);
+}
+
 void proxy_frame_buffer_init(struct proxy_frame_buffer *fb, uint32_t max_payload)
 {
 	memset(fb, 0, sizeof(*fb));
 	fb->max_payload = max_payload;
+}
+
+void proxy_frame_buffer_init_resync(struct proxy_frame_buffer *fb, uint32_t max_payload)
+{
+	proxy_frame_buffer_init(fb, max_payload);
+	fb->resync = true;
+}
+
+void proxy_frame_buffer_reset(struct proxy_frame_buffer *fb)
+{
+	fb->len = fb->consumed = 0;
+	fb->skip = 0;
+}
+
+size_t proxy_frame_buffer_pending(const struct proxy_frame_buffer *fb)
+{
+	return fb->len - fb->consumed;
 }
 
 void proxy_frame_buffer_free(struct proxy_frame_buffer *fb)
@@ -106,21 +121,60 @@ void proxy_frame_buffer_commit(struct proxy_frame_buffer *fb, size_t n)
 	fb->len += n;
 }
 
+/* Hands out n bytes of the buffer (a frame, or bytes skipped). */
+static void buffer_consume(struct proxy_frame_buffer *fb, size_t n)
+{
+	fb->consumed += n;
+	if (fb->consumed == fb->len)
+		fb->consumed = fb->len = 0; /* a frame's bytes stay in place until next call */
+}
+
+/* Discards what is buffered of a dropped frame; true when nothing is left to skip. */
+static bool skip_dropped(struct proxy_frame_buffer *fb)
+{
+	size_t have = fb->len - fb->consumed;
+	size_t n = fb->skip < have ? (size_t)fb->skip : have;
+
+	buffer_consume(fb, n);
+	fb->skip -= n;
+	return fb->skip == 0;
+}
+
+/* Resync mode: the header in *frame cannot be taken; its frame is skipped whole. */
+static int drop_frame(struct proxy_frame_buffer *fb, const struct proxy_frame *frame,
+                      kata_error_t *err)
+{
+	size_t header_size = frame->header_words < PROXY_HEADER_WORDS
+	                             ? PROXY_HEADER_SIZE
+	                             : (size_t)frame->header_words * 4;
+
+	if (frame->version != PROXY_PROTO_VERSION) {
+		kata_error_free(err);
+		kata_error_set(err, EPROTO, "unsupported protocol version %u", frame->version);
+	}
+	fb->skip = (uint64_t)header_size + frame->payload_length;
+	skip_dropped(fb);
+	return PROXY_FRAME_DROPPED;
+}
+
 int proxy_frame_buffer_next(struct proxy_frame_buffer *fb, struct proxy_frame *frame,
                             kata_error_t *err)
 {
 	ssize_t n;
 
-	if (fb->data == NULL)
-		return 0;
+	if (fb->data == NULL || (fb->skip > 0 && !skip_dropped(fb)))
+		return PROXY_FRAME_NEED_MORE;
 	n = proxy_frame_decode(fb->data + fb->consumed, fb->len - fb->consumed, fb->max_payload,
 	                       frame, err);
-	if (n <= 0)
-		return (int)n;
-	fb->consumed += n;
-	if (fb->consumed == fb->len)
-		fb->consumed = fb->len = 0; /* the frame's bytes stay in place until next call */
-	return 1;
+	if (fb->resync && fb->len - fb->consumed >= PROXY_HEADER_SIZE &&
+	    (n < 0 || frame->version != PROXY_PROTO_VERSION))
+		return drop_frame(fb, frame, err);
+	if (n < 0)
+		return PROXY_FRAME_BROKEN;
+	if (n == 0)
+		return PROXY_FRAME_NEED_MORE;
+	buffer_consume(fb, (size_t)n);
+	return PROXY_FRAME_READY;
 }
 
 const char *proxy_frame_type_name(uint8_t type)

@@ -3,6 +3,7 @@
  * with an impossible length cannot be resynchronised, so it is treated as the VM's
  * death, which hurts only that VM. */
 #include "proxy.h"
+#include "agent_frame.h"
 #include "agent_proto.h"
 #include "cleanup.h"
 #include "log.h"
@@ -90,63 +91,64 @@ static void ctl_frame(struct proxy_agent *agent, uint32_t code, const unsigned c
 	}
 }
 
+/* The decoder's callbacks: a frame the decoder refuses (a length below the header or above
+ * the maximum) ends the VM; false stops decoding once the agent is gone. */
+static bool ctl_decoded(void *opaque, enum agent_frame_event event, uint64_t code,
+                        const unsigned char *payload, size_t length)
+{
+	struct proxy_agent *agent = opaque;
+
+	if (agent_gone(agent))
+		return false;
+	if (event != AGENT_FRAME_OK) {
+		log_error("agent: control frame of length %zu (code %u): protocol broken", length,
+		          (unsigned)code);
+		proxy_vm_died(agent->proxy, "the agent broke the control channel framing");
+		return false;
+	}
+	ctl_frame(agent, (uint32_t)code, payload, length);
+	return !agent_gone(agent);
+}
+
+static bool io_decoded(void *opaque, enum agent_frame_event event, uint64_t seq,
+                       const unsigned char *payload, size_t length)
+{
+	struct proxy_agent *agent = opaque;
+
+	if (agent_gone(agent))
+		return false;
+	if (event != AGENT_FRAME_OK) {
+		log_error("agent: I/O frame of length %zu (seq %llu): protocol broken", length,
+		          (unsigned long long)seq);
+		proxy_vm_died(agent->proxy, "the agent broke the I/O channel framing");
+		return false;
+	}
+	proxy_io_from_agent(agent->proxy, seq, payload, length);
+	return !agent_gone(agent);
+}
+
+static void channel_readable(struct event_fd *efd, struct agent_frame_decoder *in,
+                             agent_frame_cb decoded, struct proxy_agent *agent)
+{
+	unsigned char buf[READ_CHUNK];
+	ssize_t n = event_fd_read(efd, buf, sizeof(buf));
+
+	if (n > 0)
+		agent_frame_feed(in, buf, (size_t)n, decoded, agent);
+}
+
 static void ctl_readable(struct event_fd *efd, void *data)
 {
 	struct proxy_agent *agent = data;
-	struct proxy_frame_buffer *in = &agent->ctl_in;
-	size_t room;
-	unsigned char *p = proxy_frame_buffer_space(in, READ_CHUNK, &room);
-	ssize_t n = event_fd_read(efd, p, room);
 
-	if (n <= 0)
-		return;
-	proxy_frame_buffer_commit(in, n);
-	while (!agent_gone(agent) && in->len - in->consumed >= AGENT_CTL_HEADER_SIZE) {
-		const unsigned char *f = in->data + in->consumed;
-		uint32_t code = agent_get_u32(f + AGENT_CTL_CODE_OFFSET);
-		uint32_t length = agent_get_u32(f + AGENT_CTL_LENGTH_OFFSET);
-
-		if (length < AGENT_CTL_HEADER_SIZE || length > AGENT_CTL_MAX_FRAME) {
-			log_error("agent: control frame of length %u (code %u): protocol broken",
-			          length, code);
-			proxy_vm_died(agent->proxy, "the agent broke the control channel framing");
-			return;
-		}
-		if (in->len - in->consumed < length)
-			break;
-		in->consumed += length;
-		ctl_frame(agent, code, f + AGENT_CTL_HEADER_SIZE, length - AGENT_CTL_HEADER_SIZE);
-	}
+	channel_readable(efd, &agent->ctl_in, ctl_decoded, agent);
 }
 
 static void io_readable(struct event_fd *efd, void *data)
 {
 	struct proxy_agent *agent = data;
-	struct proxy_frame_buffer *in = &agent->io_in;
-	size_t room;
-	unsigned char *p = proxy_frame_buffer_space(in, READ_CHUNK, &room);
-	ssize_t n = event_fd_read(efd, p, room);
 
-	if (n <= 0)
-		return;
-	proxy_frame_buffer_commit(in, n);
-	while (!agent_gone(agent) && in->len - in->consumed >= AGENT_IO_HEADER_SIZE) {
-		const unsigned char *f = in->data + in->consumed;
-		uint64_t seq = agent_get_u64(f + AGENT_IO_SEQ_OFFSET);
-		uint32_t length = agent_get_u32(f + AGENT_IO_LENGTH_OFFSET);
-
-		if (length < AGENT_IO_HEADER_SIZE || length > AGENT_IO_MAX_FRAME) {
-			log_error("agent: I/O frame of length %u (seq %llu): protocol broken",
-			          length, (unsigned long long)seq);
-			proxy_vm_died(agent->proxy, "the agent broke the I/O channel framing");
-			return;
-		}
-		if (in->len - in->consumed < length)
-			break;
-		in->consumed += length;
-		proxy_io_from_agent(agent->proxy, seq, f + AGENT_IO_HEADER_SIZE,
-		                    length - AGENT_IO_HEADER_SIZE);
-	}
+	channel_readable(efd, &agent->io_in, io_decoded, agent);
 }
 
 static void channel_hangup(struct event_fd *efd, void *data)
@@ -186,8 +188,8 @@ int proxy_agent_connect(struct proxy *proxy, const char *ctl_path, const char *i
 	io = connect_retry(io_path, timeout_ms, err);
 	if (io < 0)
 		return kata_error_wrap(err, "agent I/O channel");
-	proxy_frame_buffer_init(&agent->ctl_in, 0);
-	proxy_frame_buffer_init(&agent->io_in, 0);
+	agent_frame_decoder_init_ctl(&agent->ctl_in);
+	agent_frame_decoder_init_io(&agent->io_in);
 	agent->ctl = event_fd_add(proxy->loop, ctl, &ctl_ops, agent, 0, err);
 	if (agent->ctl == NULL)
 		return -1;
@@ -211,8 +213,8 @@ void proxy_agent_close(struct proxy_agent *agent)
 	event_fd_close(agent->ctl);
 	event_fd_close(agent->io);
 	agent->ctl = agent->io = NULL;
-	proxy_frame_buffer_free(&agent->ctl_in);
-	proxy_frame_buffer_free(&agent->io_in);
+	agent_frame_decoder_free(&agent->ctl_in);
+	agent_frame_decoder_free(&agent->io_in);
 	agent->ready = false;
 }
 
@@ -226,8 +228,7 @@ int proxy_agent_send_ctl(struct proxy_agent *agent, uint32_t code, const void *p
 		return kata_error_set(err, ENOTCONN, "the agent is not connected");
 	if (len > AGENT_CTL_MAX_FRAME - AGENT_CTL_HEADER_SIZE)
 		return kata_error_set(err, EMSGSIZE, "command of %zu bytes is too large", len);
-	agent_put_u32(header + AGENT_CTL_CODE_OFFSET, code);
-	agent_put_u32(header + AGENT_CTL_LENGTH_OFFSET, (uint32_t)(len + AGENT_CTL_HEADER_SIZE));
+	agent_frame_put_ctl_header(header, code, len);
 	return event_fd_writev(agent->ctl, iov, 2, err);
 }
 
@@ -237,8 +238,7 @@ static int send_io_frame(struct proxy_agent *agent, uint64_t seq, const void *da
 	unsigned char header[AGENT_IO_HEADER_SIZE];
 	struct iovec iov[2] = { { header, sizeof(header) }, { (void *)data, len } };
 
-	agent_put_u64(header + AGENT_IO_SEQ_OFFSET, seq);
-	agent_put_u32(header + AGENT_IO_LENGTH_OFFSET, (uint32_t)(len + AGENT_IO_HEADER_SIZE));
+	agent_frame_put_io_header(header, seq, len);
 	return event_fd_writev(agent->io, iov, 2, err);
 }
 
@@ -269,8 +269,8 @@ int proxy_agent_send_credit(struct proxy_agent *agent, uint64_t seq, uint32_t by
 
 	if (agent->io == NULL)
 		return kata_error_set(err, ENOTCONN, "the agent is not connected");
-	agent_put_u64(payload, seq);
-	agent_put_u32(payload + 8, bytes);
+	put_be64(payload, seq);
+	put_be32(payload + 8, bytes);
 	return send_io_frame(agent, AGENT_IO_CREDIT_SEQ, payload, sizeof(payload), err);
 }
 

@@ -31,14 +31,11 @@ static struct proxy_client *find_client(struct proxy *proxy, unsigned id)
 int proxy_client_send(struct proxy_client *client, uint8_t type, uint8_t opcode, uint8_t flags,
                       const void *payload, size_t len)
 {
-	unsigned char header[PROXY_HEADER_SIZE];
-	struct iovec iov[2] = { { header, sizeof(header) }, { (void *)payload, len } };
 	cleanup_error kata_error_t err = NULL;
 
 	if (client == NULL || client->efd == NULL)
 		return -1;
-	proxy_frame_put_header(header, type, opcode, flags, (uint32_t)len);
-	if (event_fd_writev(client->efd, iov, 2, &err) < 0) {
+	if (proxy_frame_send(client->efd, type, opcode, flags, payload, len, &err) < 0) {
 		log_debug("client %u: frame not sent: %s", client->id, err->message);
 		return -1;
 	}

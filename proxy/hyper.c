@@ -74,7 +74,7 @@ json_object *proxy_hyper_ack_result(const unsigned char *payload, size_t len, ka
 		return result;
 	/* hyperstart answers GETVERSION with a bare u32 */
 	if (len == 4)
-		return json_object_new_int64(agent_get_u32(payload));
+		return json_object_new_int64(get_be32(payload));
 	kata_error_set(err, EPROTO, "the agent's answer is not JSON: %s", parse_err->message);
 	return NULL;
 }

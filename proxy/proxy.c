@@ -4,6 +4,7 @@
 #include "cleanup.h"
 #include "json_util.h"
 #include "log.h"
+#include "unix_socket.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -151,18 +152,11 @@ static const struct event_fd_ops console_ops = {
 
 static void open_console(struct proxy *proxy, const char *path)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	cleanup_error kata_error_t err = NULL;
-	cleanup_close int fd = -1;
+	cleanup_close int fd = unix_socket_connect(path, 0, &err);
 
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		log_warning("console socket path too long");
-		return;
-	}
-	strcpy(addr.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		log_warning("console `%s`: %s", path, strerror(errno));
+	if (fd < 0) {
+		log_warning("console: %s", err->message);
 		return;
 	}
 	proxy_frame_buffer_init(&proxy->console_in, 0);

@@ -22,6 +22,7 @@
 
 #include "error.h"
 #include "event.h"
+#include "agent_frame.h"
 #include "proxy_frame.h"
 
 /* --- options ------------------------------------------------------------------------- */
@@ -69,7 +70,7 @@ struct proxy;
 struct proxy_agent {
 	struct proxy *proxy;
 	struct event_fd *ctl, *io;
-	struct proxy_frame_buffer ctl_in, io_in; /* agent frames, reusing the accumulator */
+	struct agent_frame_decoder ctl_in, io_in;
 	bool ready;
 	bool io_paused;
 };

@@ -2,25 +2,17 @@
  * every SHIM_RECONNECT_INTERVAL_MS, for SHIM_RECONNECT_TIMEOUT_MS, then give up). */
 #include "shim_internal.h"
 #include "cleanup.h"
-#include "connect.h"
+#include "fd_util.h"
 #include "log.h"
+#include "unix_socket.h"
 
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int try_connect(struct shim *s)
 {
 	cleanup_error kata_error_t err = NULL;
-	int fd = shim_connect_unix(s->opts->socket_path, &err);
+	int fd = unix_socket_connect(s->opts->socket_path, 0, &err);
 
 	if (fd >= 0 && shim_proxy_attach(s, fd, &err) < 0) {
 		close(fd);
@@ -84,7 +76,7 @@ void shim_reconnect_start(struct shim *s)
 	cleanup_error kata_error_t err = NULL;
 
 	s->proxy_lost = false;
-	shim_frame_reader_reset(&s->reader); /* a new connection starts on a frame */
+	proxy_frame_buffer_reset(&s->reader); /* a new connection starts on a frame */
 	log_info("proxy: connection lost, reconnecting");
 	if (arm_retries(s, &err) < 0)
 		shim_fail(s, SHIM_EXIT_PROXY_LOST, "reconnect: %s", err->message);

@@ -21,8 +21,10 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
+
+/* What one read of the proxy socket asks room for. */
+#define READ_CHUNK (64u * 1024)
 
 void shim_fail(struct shim *s, int status, const char *fmt, ...)
 {
@@ -45,15 +47,10 @@ void shim_fail(struct shim *s, int status, const char *fmt, ...)
 int shim_proxy_send(struct shim *s, uint8_t type, uint8_t opcode, const void *payload, size_t len)
 {
 	cleanup_error kata_error_t err = NULL;
-	uint8_t header[PROXY_HEADER_SIZE];
-	struct iovec iov[2];
 
 	if (s->proxy == NULL)
 		return -1;
-	proxy_frame_put_header(header, type, opcode, 0, (uint32_t)len);
-	iov[0] = (struct iovec){ .iov_base = header, .iov_len = sizeof(header) };
-	iov[1] = (struct iovec){ .iov_base = (void *)payload, .iov_len = len };
-	if (event_fd_writev(s->proxy, iov, 2, &err) < 0) {
+	if (proxy_frame_send(s->proxy, type, opcode, 0, payload, len, &err) < 0) {
 		/* A broken socket calls proxy_hangup() next; a full queue cannot happen
 		 * with the bounds kept here, but must not go unnoticed. */
 		log_warning("proxy: frame (type %u, opcode %u) not sent: %s", type, opcode,
@@ -162,9 +159,9 @@ void shim_maybe_finish(struct shim *s)
 	event_loop_quit(s->loop, s->status);
 }
 
-static void process_exited(struct shim *s, const struct shim_frame *frame)
+static void process_exited(struct shim *s, const struct proxy_frame *frame)
 {
-	if (frame->length < 1) {
+	if (frame->payload_length < 1) {
 		log_warning("proxy: ProcessExited without a status, dropped");
 		return;
 	}
@@ -177,7 +174,7 @@ static void process_exited(struct shim *s, const struct shim_frame *frame)
 
 /* --- frames from the proxy -------------------------------------------------------------- */
 
-static void handle_response(struct shim *s, const struct shim_frame *frame)
+static void handle_response(struct shim *s, const struct proxy_frame *frame)
 {
 	cleanup_free char *text = NULL;
 
@@ -185,7 +182,7 @@ static void handle_response(struct shim *s, const struct shim_frame *frame)
 		log_debug("proxy: response to command %u: ok", frame->opcode);
 		return;
 	}
-	text = shim_message_error_text(frame->payload, frame->length);
+	text = shim_message_error_text(frame->payload, frame->payload_length);
 	if (frame->opcode == PROXY_CMD_CONNECT_SHIM) {
 		shim_fail(s, SHIM_EXIT_FAILURE, "the proxy refused ConnectShim: %s", text);
 		return;
@@ -193,7 +190,7 @@ static void handle_response(struct shim *s, const struct shim_frame *frame)
 	log_warning("proxy: command %u failed: %s", frame->opcode, text);
 }
 
-static void handle_frame(struct shim *s, const struct shim_frame *frame)
+static void handle_frame(struct shim *s, const struct proxy_frame *frame)
 {
 	switch (frame->type) {
 	case PROXY_TYPE_RESPONSE:
@@ -201,12 +198,12 @@ static void handle_frame(struct shim *s, const struct shim_frame *frame)
 		break;
 	case PROXY_TYPE_STREAM:
 		if (frame->opcode == PROXY_STREAM_STDOUT)
-			shim_output_write(s, &s->outputs[0], frame->payload, frame->length);
+			shim_output_write(s, &s->outputs[0], frame->payload, frame->payload_length);
 		else if (frame->opcode == PROXY_STREAM_STDERR)
-			shim_output_write(s, &s->outputs[1], frame->payload, frame->length);
+			shim_output_write(s, &s->outputs[1], frame->payload, frame->payload_length);
 		else
 			log_debug("proxy: stream %u frame of %u bytes ignored", frame->opcode,
-			          frame->length);
+			          frame->payload_length);
 		break;
 	case PROXY_TYPE_NOTIFICATION:
 		if (frame->opcode == PROXY_NOTIFY_PROCESS_EXITED)
@@ -232,21 +229,21 @@ static bool outputs_blocked(struct shim *s)
  * decides whether to read the socket again. */
 void shim_pump_frames(struct shim *s)
 {
-	struct shim_frame frame;
-	const char *why = NULL;
+	struct proxy_frame frame;
 	bool blocked = false;
 
 	while (!s->exiting && !s->done) {
-		enum shim_frame_status st;
+		cleanup_error kata_error_t why = NULL;
+		int st;
 
 		blocked = outputs_blocked(s);
 		if (blocked)
 			break;
-		st = shim_frame_reader_next(&s->reader, &frame, &why);
-		if (st == SHIM_FRAME_NEED_MORE)
+		st = proxy_frame_buffer_next(&s->reader, &frame, &why);
+		if (st == PROXY_FRAME_NEED_MORE)
 			break;
-		if (st == SHIM_FRAME_DROPPED)
-			log_warning("proxy: frame dropped: %s", why);
+		if (st == PROXY_FRAME_DROPPED)
+			log_warning("proxy: frame dropped: %s", why->message);
 		else
 			handle_frame(s, &frame);
 	}
@@ -271,15 +268,11 @@ static void proxy_readable(struct event_fd *efd, void *data)
 	shim_pump_frames(s);
 	if (s->done || s->exiting || !event_fd_is_reading(efd))
 		return;
-	space = shim_frame_reader_space(&s->reader, &avail);
-	if (avail == 0) {
-		event_fd_set_reading(efd, false); /* cannot happen: a whole frame always fits */
-		return;
-	}
+	space = proxy_frame_buffer_space(&s->reader, READ_CHUNK, &avail);
 	n = event_fd_read(efd, space, avail);
 	if (n <= 0)
 		return; /* nothing now, or the end: proxy_hangup() follows */
-	shim_frame_reader_commit(&s->reader, (size_t)n);
+	proxy_frame_buffer_commit(&s->reader, (size_t)n);
 	shim_pump_frames(s);
 }
 
@@ -319,7 +312,7 @@ int shim_proxy_attach(struct shim *s, int fd, kata_error_t *err)
 		return -1;
 	event_fd_set_low_water(s->proxy, 0);
 	s->proxy_lost = false;
-	shim_frame_reader_reset(&s->reader);
+	proxy_frame_buffer_reset(&s->reader);
 	return 0;
 }
 
@@ -393,7 +386,7 @@ int shim_run(const struct shim_options *opts, kata_error_t *err)
 	s.terminal.fd = -1;
 	s.outputs[0].io.fd = s.outputs[1].io.fd = s.stdin_io.fd = -1;
 	s.outputs[0].io.restore_fd = s.outputs[1].io.restore_fd = s.stdin_io.restore_fd = -1;
-	shim_frame_reader_init(&s.reader, PROXY_MAX_PAYLOAD);
+	proxy_frame_buffer_init_resync(&s.reader, PROXY_MAX_PAYLOAD);
 	if (shim_setup(&s, err) < 0) {
 		s.status = SHIM_EXIT_PROXY_LOST;
 	} else if (event_loop_run(s.loop, &loop_err) < 0) {
@@ -409,7 +402,7 @@ int shim_run(const struct shim_options *opts, kata_error_t *err)
 	shim_stdin_close(&s);
 	shim_output_close(&s.outputs[0]);
 	shim_output_close(&s.outputs[1]);
-	shim_frame_reader_free(&s.reader);
+	proxy_frame_buffer_free(&s.reader);
 	kata_error_free(&s.error);
 	free(s.last_connect_error);
 	return s.status;

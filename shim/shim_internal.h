@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "event.h"
-#include "frame.h"
+#include "proxy_frame.h"
 #include "shim.h"
 #include "stdfd.h"
 #include "terminal.h"
@@ -41,8 +41,8 @@ struct shim {
 	struct shim_terminal terminal;
 
 	/* the proxy */
-	struct event_fd *proxy; /* NULL while not connected */
-	struct shim_frame_reader reader;
+	struct event_fd *proxy;           /* NULL while not connected */
+	struct proxy_frame_buffer reader; /* resync mode: a bad frame is dropped */
 	bool proxy_lost; /* the connection closed: reconnect once its frames are handled */
 	bool connected_once;
 	struct event_timer *reconnect_timer;

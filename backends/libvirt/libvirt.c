@@ -6,6 +6,7 @@
 #include "libvirt_backend.h"
 #include "libvirt_conn.h"
 #include "libvirt_nic.h"
+#include "libvirt_host.h"
 #include "libvirt_sandbox.h"
 #include "libvirt_xml.h"
 #include "process.h"
@@ -487,4 +488,5 @@ const struct hypervisor_ops hypervisor_libvirt_ops = {
 	.save = libvirt_save,
 	.restore = libvirt_restore,
 	.free_priv = libvirt_free_priv,
+	.check = libvirt_check,
 };

@@ -3,7 +3,6 @@
 #include "libvirt_conn.h"
 #include "libvirt_xml.h"
 #include "nic_hotplug.h"
-#include "qemu/qemu_cmdline.h"
 #include "qemu/qmp_message.h"
 
 #include <errno.h>
@@ -81,7 +80,7 @@ static int plug(virDomainPtr dom, const struct kata_hypervisor_config *hc,
 
 	libvirt_nic_port_alias(index, alias);
 	return nic_hotplug_run(&mon, nic, index,
-	                       strcmp(qemu_machine_type(hc), "q35") == 0 ? alias : NULL, err);
+	                       strcmp(kata_machine_type(hc), "q35") == 0 ? alias : NULL, err);
 }
 
 int libvirt_nics_plug(struct libvirt_sandbox *sb, const struct kata_hypervisor_config *hc,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "json_util.h"
 
 #define MAX_SAVED_XML (1024 * 1024)
 
@@ -32,6 +33,7 @@ void libvirt_sandbox_free(struct libvirt_sandbox *sb)
 }
 
 static const char *const phase_names[] = { "created", "started", "stopped" };
+#define PHASE_COUNT (sizeof(phase_names) / sizeof(phase_names[0]))
 
 bool libvirt_uuid_is_valid(const char *s)
 {
@@ -51,112 +53,60 @@ bool libvirt_uuid_is_valid(const char *s)
 	return true;
 }
 
-static void add_string(json_object *obj, const char *key, const char *value)
-{
-	if (value != NULL)
-		json_object_object_add(obj, key, json_object_new_string(value));
-}
-
 json_object *libvirt_sandbox_to_json(const struct libvirt_sandbox *sb)
 {
 	json_object *obj = json_object_new_object();
 
-	add_string(obj, "id", sb->id);
-	add_string(obj, "name", sb->name);
-	add_string(obj, "uuid", sb->uuid);
-	add_string(obj, "uri", sb->uri);
-	add_string(obj, "dir", sb->dir);
-	add_string(obj, "shared_dir", sb->shared_dir);
+	json_add_string(obj, "id", sb->id);
+	json_add_string(obj, "name", sb->name);
+	json_add_string(obj, "uuid", sb->uuid);
+	json_add_string(obj, "uri", sb->uri);
+	json_add_string(obj, "dir", sb->dir);
+	json_add_string(obj, "shared_dir", sb->shared_dir);
 	json_object_object_add(obj, "created_dir", json_object_new_boolean(sb->created_dir));
 	json_object_object_add(obj, "debug", json_object_new_boolean(sb->debug));
-	add_string(obj, "phase", phase_names[sb->phase]);
-	add_string(obj, "ctl_channel", sb->channel_paths[0]);
-	add_string(obj, "io_channel", sb->channel_paths[1]);
-	add_string(obj, "console", sb->console_path);
-	add_string(obj, "console_log", sb->console_log_path);
-	add_string(obj, "xml", sb->xml);
+	json_add_string(obj, "phase", phase_names[sb->phase]);
+	json_add_string(obj, "ctl_channel", sb->channel_paths[0]);
+	json_add_string(obj, "io_channel", sb->channel_paths[1]);
+	json_add_string(obj, "console", sb->console_path);
+	json_add_string(obj, "console_log", sb->console_log_path);
+	json_add_string(obj, "xml", sb->xml);
 	return obj;
-}
-
-/* Paths are handed to unlink() and rmdir(): absolute ones only. */
-static int get_string(json_object *obj, const char *key, bool required, bool path, char **out,
-                      kata_error_t *err)
-{
-	json_object *value;
-	const char *s;
-
-	if (!json_object_object_get_ex(obj, key, &value) ||
-	    json_object_is_type(value, json_type_null)) {
-		if (required)
-			return kata_error_set(err, EINVAL, "saved libvirt state: \"%s\" missing",
-			                      key);
-		return 0;
-	}
-	if (!json_object_is_type(value, json_type_string))
-		return kata_error_set(err, EINVAL, "saved libvirt state: \"%s\": expected a string",
-		                      key);
-	s = json_object_get_string(value);
-	if (path && s[0] != '/')
-		return kata_error_set(
-		        err, EINVAL, "saved libvirt state: \"%s\": expected an absolute path", key);
-	if ((size_t)json_object_get_string_len(value) > MAX_SAVED_XML)
-		return kata_error_set(err, EINVAL, "saved libvirt state: \"%s\": too long", key);
-	*out = xstrdup(s);
-	return 0;
-}
-
-static int get_bool(json_object *obj, const char *key, bool *out, kata_error_t *err)
-{
-	json_object *value;
-
-	if (!json_object_object_get_ex(obj, key, &value))
-		return 0;
-	if (!json_object_is_type(value, json_type_boolean))
-		return kata_error_set(err, EINVAL,
-		                      "saved libvirt state: \"%s\": expected a boolean", key);
-	*out = json_object_get_boolean(value);
-	return 0;
 }
 
 struct libvirt_sandbox *libvirt_sandbox_from_json(json_object *obj, kata_error_t *err)
 {
 	struct libvirt_sandbox *sb = xzalloc(sizeof(*sb));
-	cleanup_free char *phase = NULL;
-	bool found = false;
+	int phase = 0;
 
-	if (!json_object_is_type(obj, json_type_object)) {
-		kata_error_set(err, EINVAL, "saved libvirt state: expected an object");
+	/* Paths are handed to unlink() and rmdir(): absolute ones only. */
+	if (json_check_type(obj, json_type_object, "", err) < 0 ||
+	    json_get_string(obj, "id", "", true, &sb->id, err) < 0 ||
+	    json_get_string(obj, "name", "", true, &sb->name, err) < 0 ||
+	    json_get_string(obj, "uuid", "", true, &sb->uuid, err) < 0 ||
+	    json_get_string(obj, "uri", "", true, &sb->uri, err) < 0 ||
+	    json_get_absolute_path(obj, "dir", "", true, &sb->dir, err) < 0 ||
+	    json_get_absolute_path(obj, "shared_dir", "", false, &sb->shared_dir, err) < 0 ||
+	    json_get_bool(obj, "created_dir", "", false, &sb->created_dir, err) < 0 ||
+	    json_get_bool(obj, "debug", "", false, &sb->debug, err) < 0 ||
+	    json_get_enum(obj, "phase", "", true, phase_names, PHASE_COUNT, &phase, err) < 0 ||
+	    json_get_absolute_path(obj, "ctl_channel", "", true, &sb->channel_paths[0], err) < 0 ||
+	    json_get_absolute_path(obj, "io_channel", "", true, &sb->channel_paths[1], err) < 0 ||
+	    json_get_absolute_path(obj, "console", "", true, &sb->console_path, err) < 0 ||
+	    json_get_absolute_path(obj, "console_log", "", false, &sb->console_log_path, err) < 0 ||
+	    json_get_string(obj, "xml", "", true, &sb->xml, err) < 0) {
+		kata_error_wrap(err, "saved libvirt state");
 		goto fail;
 	}
-	if (get_string(obj, "id", true, false, &sb->id, err) < 0 ||
-	    get_string(obj, "name", true, false, &sb->name, err) < 0 ||
-	    get_string(obj, "uuid", true, false, &sb->uuid, err) < 0 ||
-	    get_string(obj, "uri", true, false, &sb->uri, err) < 0 ||
-	    get_string(obj, "dir", true, true, &sb->dir, err) < 0 ||
-	    get_string(obj, "shared_dir", false, true, &sb->shared_dir, err) < 0 ||
-	    get_bool(obj, "created_dir", &sb->created_dir, err) < 0 ||
-	    get_bool(obj, "debug", &sb->debug, err) < 0 ||
-	    get_string(obj, "phase", true, false, &phase, err) < 0 ||
-	    get_string(obj, "ctl_channel", true, true, &sb->channel_paths[0], err) < 0 ||
-	    get_string(obj, "io_channel", true, true, &sb->channel_paths[1], err) < 0 ||
-	    get_string(obj, "console", true, true, &sb->console_path, err) < 0 ||
-	    get_string(obj, "console_log", false, true, &sb->console_log_path, err) < 0 ||
-	    get_string(obj, "xml", true, false, &sb->xml, err) < 0)
+	if (strlen(sb->xml) > MAX_SAVED_XML) {
+		kata_error_set(err, EINVAL, "saved libvirt state: xml: too long");
 		goto fail;
+	}
 	if (!libvirt_uuid_is_valid(sb->uuid)) {
 		kata_error_set(err, EINVAL, "saved libvirt state: \"uuid\": not a uuid");
 		goto fail;
 	}
-	for (size_t i = 0; i < sizeof(phase_names) / sizeof(phase_names[0]); i++) {
-		if (strcmp(phase, phase_names[i]) == 0) {
-			sb->phase = (enum libvirt_phase)i;
-			found = true;
-		}
-	}
-	if (!found) {
-		kata_error_set(err, EINVAL, "saved libvirt state: unknown phase '%s'", phase);
-		goto fail;
-	}
+	sb->phase = (enum libvirt_phase)phase;
 	return sb;
 fail:
 	libvirt_sandbox_free(sb);

@@ -3,7 +3,7 @@
 #include "libvirt_xml.h"
 #include "nic_hotplug.h"
 #include "libvirt_dl.h"
-#include "qemu/qemu_cmdline.h"
+#include "machine.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -99,7 +99,7 @@ enum root_slot {
 
 static bool pins_devices(const struct kata_hypervisor_config *hc, const struct libvirt_plan *plan)
 {
-	return plan->nic_ports > 0 && strcmp(qemu_machine_type(hc), "q35") == 0;
+	return plan->nic_ports > 0 && strcmp(kata_machine_type(hc), "q35") == 0;
 }
 
 static void write_root_address(struct writer *x, const struct kata_hypervisor_config *hc,
@@ -175,7 +175,7 @@ static void write_shared_fs(struct writer *x, const struct kata_hypervisor_confi
 	if (hc->shared_fs == KATA_SHARED_FS_VIRTIO_FS) {
 		const char *daemon = hc->virtio_fs_daemon != NULL && hc->virtio_fs_daemon[0]
 		                             ? hc->virtio_fs_daemon
-		                             : QEMU_DEFAULT_VIRTIOFSD;
+		                             : KATA_DEFAULT_VIRTIOFSD;
 
 		attr(x, "accessmode", "passthrough");
 		start(x, "driver");
@@ -206,7 +206,7 @@ static void write_rng(struct writer *x, const struct kata_hypervisor_config *hc,
 {
 	const char *source = hc->entropy_source != NULL && hc->entropy_source[0]
 	                             ? hc->entropy_source
-	                             : QEMU_DEFAULT_ENTROPY;
+	                             : KATA_DEFAULT_ENTROPY_SOURCE;
 
 	start(x, "rng");
 	attr(x, "model", "virtio");
@@ -239,7 +239,7 @@ static void write_os(struct writer *x, const struct kata_hypervisor_config *hc, 
 	start(x, "os");
 	start(x, "type");
 	attr(x, "arch", "x86_64");
-	attr(x, "machine", qemu_machine_type(hc));
+	attr(x, "machine", kata_machine_type(hc));
 	text(x, "hvm");
 	end(x);
 	element(x, "kernel", hc->kernel);
@@ -289,7 +289,7 @@ void libvirt_nic_port_alias(unsigned index, char out[40])
 static void write_nic_ports(struct writer *x, const struct kata_hypervisor_config *hc,
                             const struct libvirt_plan *plan)
 {
-	if (strcmp(qemu_machine_type(hc), "q35") != 0)
+	if (strcmp(kata_machine_type(hc), "q35") != 0)
 		return;
 	for (uint32_t i = 0; i < plan->nic_ports; i++) {
 		start(x, "controller");
@@ -361,7 +361,7 @@ static void write_domain(struct writer *x, const struct kata_hypervisor_config *
 static int check_plan(const struct kata_hypervisor_config *hc, const struct libvirt_plan *plan,
                       kata_error_t *err)
 {
-	const char *machine = qemu_machine_type(hc);
+	const char *machine = kata_machine_type(hc);
 	struct {
 		const char *what, *value;
 	} values[] = {
@@ -406,7 +406,7 @@ static int check_plan(const struct kata_hypervisor_config *hc, const struct libv
 char *libvirt_domain_xml(const struct kata_hypervisor_config *hc, const struct libvirt_plan *plan,
                          kata_error_t *err)
 {
-	struct qemu_plan kernel_plan = {
+	struct machine_kernel_plan kernel_plan = {
 		.shared_dir = plan->shared_dir,
 		.debug = plan->debug,
 		.extra_kernel_params = plan->extra_kernel_params,
@@ -419,11 +419,11 @@ char *libvirt_domain_xml(const struct kata_hypervisor_config *hc, const struct l
 
 	if (libvirt_dl_load(err) < 0 || check_plan(hc, plan, err) < 0)
 		return NULL;
-	emulator = qemu_binary(hc, err);
+	emulator = machine_qemu_binary(hc, err);
 	if (emulator == NULL)
 		return NULL;
 	/* The same kernel command line as the qemu backend's, console on hvc0. */
-	params = qemu_kernel_params(hc, &kernel_plan);
+	params = machine_kernel_params(hc, &kernel_plan);
 	if (check_value("the kernel parameters", params, err) < 0 ||
 	    check_value("the emulator", emulator, err) < 0)
 		return NULL;

@@ -5,6 +5,7 @@
 #include "backends.h"
 #include "launch.h"
 #include "qemu_backend.h"
+#include "machine.h"
 #include "qemu_cmdline.h"
 
 #include <errno.h>
@@ -21,6 +22,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fd_util.h"
+#include "process_launch.h"
 #include "log.h"
 
 #define PROBE_CONSOLE_MAX (256 * 1024)
@@ -36,7 +39,7 @@ char *accel_cache_key(const struct kata_config *config, kata_error_t *err)
 		kata_error_sys(err, "guest kernel %s", hc->kernel != NULL ? hc->kernel : "(none)");
 		return NULL;
 	}
-	binary = qemu_binary(hc, err);
+	binary = machine_qemu_binary(hc, err);
 	if (binary == NULL)
 		return NULL;
 	if (uname(&uts) < 0) {
@@ -46,7 +49,7 @@ char *accel_cache_key(const struct kata_config *config, kata_error_t *err)
 	return xasprintf("host=%s kernel=%s size=%lld mtime=%lld.%09ld qemu=%s machine=%s",
 	                 uts.release, hc->kernel, (long long)st.st_size,
 	                 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, binary,
-	                 qemu_machine_type(hc));
+	                 kata_machine_type(hc));
 }
 
 bool accel_console_shows_boot(const char *console, size_t len)
@@ -105,7 +108,9 @@ static void store_cache(const char *key, enum kata_accelerator result, const cha
 {
 	json_object *cache = read_cache(), *entry = json_object_new_object();
 	const char *path = cache_path();
-	cleanup_free char *dir = xstrdup(path), *tmp = xasprintf("%s.%d.tmp", path, (int)getpid());
+	cleanup_error kata_error_t err = NULL;
+	cleanup_free char *dir = xstrdup(path);
+	const char *text;
 	char *slash = strrchr(dir, '/');
 
 	/* Bounded: forget everything when it grows too big (kernels come and go). */
@@ -122,12 +127,10 @@ static void store_cache(const char *key, enum kata_accelerator result, const cha
 		*slash = '\0';
 		mkdir(dir, 0755);
 	}
-	if (json_object_to_file_ext(tmp, cache,
-	                            JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE) < 0 ||
-	    rename(tmp, path) < 0) {
-		log_warning("accelerator probe: cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
+	text = json_object_to_json_string_ext(cache, JSON_C_TO_STRING_PRETTY |
+	                                                     JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (file_write_atomic(path, text, strlen(text), 0644, &err) < 0)
+		log_warning("accelerator probe: cannot write the cache: %s", err->message);
 	json_object_put(cache);
 }
 
@@ -178,8 +181,8 @@ static int boot_under_kvm(const struct kata_config *config, bool *booted, char *
 	cleanup_strv char **argv = NULL;
 	cleanup_free char *qmp = NULL, *ctl = NULL, *io = NULL, *console = NULL, *log = NULL;
 	cleanup_free char *buf = xmalloc(PROBE_CONSOLE_MAX + 1);
-	int timeout_ms = probe_timeout_ms(), status;
-	int64_t deadline = process_now_ms() + timeout_ms;
+	int timeout_ms = probe_timeout_ms(), status, waited;
+	int64_t deadline = now_ms() + timeout_ms;
 	pid_t pid;
 	size_t len = 0;
 	bool exited = false;
@@ -209,25 +212,30 @@ static int boot_under_kvm(const struct kata_config *config, bool *booted, char *
 		remove_probe_dir(dir);
 		return kata_error_wrap(err, "accelerator probe");
 	}
-	pid = launch_child(argv, log, err);
+	pid = launch_program(
+	        argv,
+	        &(const struct launch_setup){
+	                .in = LAUNCH_NULL, .out = LAUNCH_LOG, .err = LAUNCH_LOG, .log_path = log },
+	        err);
 	if (pid < 0) {
 		remove_probe_dir(dir);
 		return kata_error_wrap(err, "accelerator probe");
 	}
 	*booted = false;
-	while (process_now_ms() < deadline) {
-		struct timespec ts = { .tv_sec = 0, .tv_nsec = 20 * 1000 * 1000 };
+	while (now_ms() < deadline) {
+		int64_t next_look = now_ms() + 20;
 
 		len = read_console(console, buf, PROBE_CONSOLE_MAX);
 		if (accel_console_shows_boot(buf, len)) {
 			*booted = true;
 			break;
 		}
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			exited = true;
+		waited = launch_wait(pid, next_look < deadline ? next_look : deadline, &status,
+		                     NULL);
+		if (waited != 0) {
+			exited = waited == 1;
 			break;
 		}
-		nanosleep(&ts, NULL);
 	}
 	if (*booted) {
 		*reason = xasprintf("the guest kernel booted under KVM");
@@ -252,11 +260,8 @@ static int boot_under_kvm(const struct kata_config *config, bool *booted, char *
 	for (char *c = *reason; *c; c++)
 		if (*c == '\n' || *c == '\r')
 			*c = ' '; /* one line, for kata-check and the logs */
-	if (!exited) {
-		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
+	if (!exited)
+		launch_kill_and_reap(pid, false, NULL);
 	remove_probe_dir(dir);
 	return 0;
 }

@@ -18,14 +18,6 @@ int launch_daemonizing(char *const argv[], int timeout_ms, kata_error_t *err);
 int launch_daemonizing_fds(char *const argv[], const int *fds, size_t n_fds, int first_fd,
                            int timeout_ms, kata_error_t *err);
 
-/* Starts argv detached (double fork, new session) with stdout and stderr appended to
- * log_path (NULL: /dev/null). Fills *proc with the grandchild's pid and start time. */
-int launch_detached(char *const argv[], const char *log_path, struct process_id *proc,
-                    kata_error_t *err);
-
-/* Runs argv as a direct child, stdout+stderr to log_path; for the accelerator probe. */
-pid_t launch_child(char *const argv[], const char *log_path, kata_error_t *err);
-
 /* Reads a pid file written by a daemon. */
 int read_pid_file(const char *path, pid_t *pid, kata_error_t *err);
 

@@ -1,11 +1,11 @@
 /* Building qemu's argv (see qemu_cmdline.h and docs/hypervisor.md). */
 #include "qemu_cmdline.h"
 #include "nic_hotplug.h"
+#include "machine.h"
 #include "strv_builder.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,83 +28,25 @@ char *qemu_opt_escape(const char *value)
 	return out;
 }
 
-const char *qemu_machine_type(const struct kata_hypervisor_config *hc)
-{
-	return kata_machine_type(hc);
-}
-
 static bool is_microvm(const struct kata_hypervisor_config *hc)
 {
-	return strcmp(qemu_machine_type(hc), "microvm") == 0;
-}
-
-char *qemu_binary(const struct kata_hypervisor_config *hc, kata_error_t *err)
-{
-	const char *path = hc->path != NULL && hc->path[0] ? hc->path : QEMU_DEFAULT_BINARY;
-
-	if (path[0] != '/') {
-		kata_error_set(err, EINVAL, "hypervisor path must be absolute: %s", path);
-		return NULL;
-	}
-	if (hc->valid_hypervisor_paths != NULL && hc->valid_hypervisor_paths[0] != NULL) {
-		bool allowed = false;
-
-		for (char **p = hc->valid_hypervisor_paths; *p != NULL && !allowed; p++)
-			allowed = fnmatch(*p, path, FNM_PATHNAME) == 0;
-		if (!allowed) {
-			kata_error_set(err, EPERM,
-			               "hypervisor path %s is not in valid_hypervisor_paths", path);
-			return NULL;
-		}
-	}
-	return xstrdup(path);
-}
-
-static uint32_t msize_9p(const struct kata_hypervisor_config *hc)
-{
-	return hc->msize_9p != 0 ? hc->msize_9p : QEMU_DEFAULT_MSIZE_9P;
+	return strcmp(kata_machine_type(hc), "microvm") == 0;
 }
 
 char *qemu_kernel_params(const struct kata_hypervisor_config *hc, const struct qemu_plan *plan)
 {
-	bool microvm = is_microvm(hc);
-	char *params = xstrdup(QEMU_KATA_KERNEL_PARAMS);
+	const struct machine_kernel_plan kernel = {
+		.accelerator = plan->accelerator,
+		.vcpus = plan->vcpus,
+		.maxvcpus = plan->maxvcpus,
+		.host_tsc_khz = plan->host_tsc_khz,
+		.debug = plan->debug,
+		.serial_console = plan->serial_console,
+		.shared_dir = plan->shared_dir,
+		.extra_kernel_params = plan->extra_kernel_params,
+	};
 
-#define APPEND(...)                                                                                \
-	do {                                                                                       \
-		cleanup_free char *more_ = xasprintf(__VA_ARGS__);                                 \
-		char *joined_ = xasprintf("%s %s", params, more_);                                 \
-		free(params);                                                                      \
-		params = joined_;                                                                  \
-	} while (0)
-
-	/* reboot=t: microvm has no keyboard controller, only a triple fault resets it. */
-	APPEND("reboot=%s", microvm ? "t" : "k");
-	/* Per-CPU areas in 4 KiB pages, not 2 MiB units: each later chunk of a 2 MiB unit gets
-	 * a 4 MiB memory-cgroup map, zeroed, as soon as a container's cgroup exists. */
-	APPEND("percpu_alloc=page");
-	if (microvm && plan->host_tsc_khz != 0)
-		APPEND("tsc_early_khz=%u",
-		       plan->host_tsc_khz); /* TSC calibration hangs under TCG */
-	/* Under TCG, calibrating the local APIC timer takes ~0.13 s of the boot; a guest that
-	 * has and can get only one vCPU does well with the PIT instead (SMP guests need it). */
-	if (plan->accelerator == KATA_ACCEL_TCG && plan->vcpus == 1 && plan->maxvcpus <= 1)
-		APPEND("nolapic_timer");
-	APPEND("console=%s", plan->serial_console ? "ttyS0" : "hvc0");
-	if (!plan->debug)
-		APPEND("quiet");
-	if (plan->shared_dir != NULL && hc->shared_fs == KATA_SHARED_FS_9P)
-		APPEND("agent.msize_9p=%u", msize_9p(hc));
-	/* Report freed memory in blocks of this order (the guest kernel's default, 4 MiB, is
-	 * seldom free in a small VM; guest/kernel-patches/0002 makes the parameter count). */
-	if (hc->reclaim_guest_freed_memory)
-		APPEND("page_reporting.page_reporting_order=%u", QEMU_PAGE_REPORTING_ORDER);
-	if (hc->kernel_params != NULL && hc->kernel_params[0])
-		APPEND("%s", hc->kernel_params); /* late, so that it can override */
-	if (plan->extra_kernel_params != NULL && plan->extra_kernel_params[0])
-		APPEND("%s", plan->extra_kernel_params);
-#undef APPEND
-	return params;
+	return machine_kernel_params(hc, &kernel);
 }
 
 static void add_machine(struct strv_builder *b, const struct kata_hypervisor_config *hc,
@@ -120,7 +62,7 @@ static void add_machine(struct strv_builder *b, const struct kata_hypervisor_con
 	strv_builder_add(b, "-machine");
 	/* microvm: qemu lists its virtio-mmio devices on the kernel command line only without
 	 * ACPI. A template and its clones have their RAM in a file (add_template_memory). */
-	strv_builder_addf(b, "%s%s%s%s%s", qemu_machine_type(hc), microvm ? ",acpi=off" : "",
+	strv_builder_addf(b, "%s%s%s%s%s", kata_machine_type(hc), microvm ? ",acpi=off" : "",
 	                  plan->template_mode != QEMU_TEMPLATE_NONE ? ",memory-backend=mem0" : "",
 	                  extra != NULL && extra[0] ? "," : "", extra != NULL ? extra : "");
 	/* -accel rather than -machine accel=, which cannot carry tb-size. TCG's translation
@@ -152,7 +94,7 @@ static void add_machine(struct strv_builder *b, const struct kata_hypervisor_con
 /* PCI bridges with SHPC, for devices hot-plugged later (Kata's layout); microvm has no PCI. */
 static void add_bridges(struct strv_builder *b, const struct kata_hypervisor_config *hc)
 {
-	const char *machine = qemu_machine_type(hc);
+	const char *machine = kata_machine_type(hc);
 	uint32_t n =
 	        hc->default_bridges > KATA_MAX_BRIDGES ? KATA_MAX_BRIDGES : hc->default_bridges;
 
@@ -315,7 +257,7 @@ static void add_nics(struct strv_builder *b, const struct kata_hypervisor_config
 static void add_nic_ports(struct strv_builder *b, const struct kata_hypervisor_config *hc,
                           const struct qemu_plan *plan)
 {
-	if (plan->template_mode == QEMU_TEMPLATE_NONE || strcmp(qemu_machine_type(hc), "q35") != 0)
+	if (plan->template_mode == QEMU_TEMPLATE_NONE || strcmp(kata_machine_type(hc), "q35") != 0)
 		return;
 	for (unsigned i = 0; i < NIC_HOTPLUG_MAX; i++) {
 		char port[32];
@@ -374,7 +316,7 @@ char **qemu_build_cmdline(const struct kata_hypervisor_config *hc, const struct 
 {
 	struct strv_builder b = { 0 };
 	cleanup_free char *binary = NULL;
-	const char *machine = qemu_machine_type(hc);
+	const char *machine = kata_machine_type(hc);
 
 	if (strcmp(machine, "q35") != 0 && strcmp(machine, "pc") != 0 &&
 	    strcmp(machine, "microvm") != 0) {
@@ -395,8 +337,8 @@ char **qemu_build_cmdline(const struct kata_hypervisor_config *hc, const struct 
 		return NULL;
 	}
 	if (plan->shared_dir != NULL && hc->shared_fs == KATA_SHARED_FS_9P &&
-	    msize_9p(hc) > QEMU_MAX_MSIZE_9P) {
-		kata_error_set(err, EINVAL, "msize_9p %u is larger than %u", msize_9p(hc),
+	    machine_msize_9p(hc) > QEMU_MAX_MSIZE_9P) {
+		kata_error_set(err, EINVAL, "msize_9p %u is larger than %u", machine_msize_9p(hc),
 		               QEMU_MAX_MSIZE_9P);
 		return NULL;
 	}
@@ -411,7 +353,7 @@ char **qemu_build_cmdline(const struct kata_hypervisor_config *hc, const struct 
 	}
 	if (check_template_plan(hc, plan, err) < 0)
 		return NULL;
-	binary = qemu_binary(hc, err);
+	binary = machine_qemu_binary(hc, err);
 	if (binary == NULL)
 		return NULL;
 

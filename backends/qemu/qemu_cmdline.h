@@ -13,19 +13,10 @@
 
 /* Used when a field is empty (a configuration built by hand, e.g. in tests); the loader
  * fills the same defaults from config.h. */
-#define QEMU_DEFAULT_BINARY     KATA_DEFAULT_HYPERVISOR_PATH
-#define QEMU_DEFAULT_MSIZE_9P   KATA_DEFAULT_MSIZE_9P
 #define QEMU_DEFAULT_ENTROPY    KATA_DEFAULT_ENTROPY_SOURCE
 #define QEMU_DEFAULT_VIRTIOFSD  KATA_DEFAULT_VIRTIOFSD
 #define QEMU_DEFAULT_MEMORY_MIB KATA_DEFAULT_MEMORY_MIB
 #define QEMU_MAX_MSIZE_9P       (1024 * 1024)
-/* Free page reporting in blocks of 2^N pages: docs/performance.md, "Memory". */
-#define QEMU_PAGE_REPORTING_ORDER 5
-
-/* Kata's guest kernel parameters (GUEST-BOOT.md: they save 0.35-0.4 s under TCG). */
-#define QEMU_KATA_KERNEL_PARAMS                                                                    \
-	"tsc=reliable no_timer_check rcupdate.rcu_expedited=1 i8042.direct=1 i8042.dumbkbd=1 "     \
-	"i8042.nopnp=1 i8042.noaux=1 noreplace-smp cryptomgr.notests pci=lastbus=0 panic=1"
 
 /* VM templating (docs/templating.md): the template is booted with its RAM in a shared file
  * and paused (-S, so that the factory sees the whole console); a clone maps that file
@@ -65,16 +56,12 @@ struct qemu_plan {
 /* The fd number qemu finds its first tap at (launch_daemonizing_fds() moves them there). */
 #define QEMU_NIC_FIRST_FD 3
 
-/* The qemu binary to run: the configured path, which must match valid_hypervisor_paths
- * (glob patterns) when that list is set. */
-char *qemu_binary(const struct kata_hypervisor_config *hc, kata_error_t *err);
-/* The guest kernel command line. */
+/* The guest kernel command line of this plan (machine_kernel_params()). */
 char *qemu_kernel_params(const struct kata_hypervisor_config *hc, const struct qemu_plan *plan);
 /* The whole argv, binary first. */
 char **qemu_build_cmdline(const struct kata_hypervisor_config *hc, const struct qemu_plan *plan,
                           kata_error_t *err);
 /* Doubles commas, as qemu's option syntax needs inside a value. */
 char *qemu_opt_escape(const char *value);
-const char *qemu_machine_type(const struct kata_hypervisor_config *hc);
 
 #endif

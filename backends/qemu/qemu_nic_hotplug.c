@@ -53,7 +53,7 @@ int qemu_hotplug_nic(struct hypervisor *hv, const struct hypervisor_nic *nic, un
 	if (sb->phase != QEMU_PHASE_STARTED)
 		return kata_error_set(err, EINVAL, "hotplug_nic: sandbox %s is not started",
 		                      sb->id);
-	if (qemu_nic_hotplug_over(sb->qmp_path, qemu_machine_type(&hv->config->hypervisor), nic,
+	if (qemu_nic_hotplug_over(sb->qmp_path, kata_machine_type(&hv->config->hypervisor), nic,
 	                          index, err) < 0)
 		return kata_error_wrap(err, "hotplug_nic");
 	return 0;

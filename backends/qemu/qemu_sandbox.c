@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "json_util.h"
 
 void qemu_sandbox_free(struct qemu_sandbox *sb)
 {
@@ -31,195 +32,85 @@ void qemu_sandbox_free(struct qemu_sandbox *sb)
 }
 
 static const char *const phase_names[] = { "created", "started", "stopped" };
+#define PHASE_COUNT (sizeof(phase_names) / sizeof(phase_names[0]))
 
-static void add_string(json_object *obj, const char *key, const char *value)
-{
-	if (value != NULL)
-		json_object_object_add(obj, key, json_object_new_string(value));
-}
-
-static json_object *strv_to_json(char **strv)
-{
-	json_object *array = json_object_new_array();
-
-	for (char **s = strv; s != NULL && *s != NULL; s++)
-		json_object_array_add(array, json_object_new_string(*s));
-	return array;
-}
-
-static json_object *process_to_json(const struct process_id *proc)
-{
-	json_object *obj = json_object_new_object();
-
-	json_object_object_add(obj, "pid", json_object_new_int(proc->pid));
-	json_object_object_add(obj, "start_time", json_object_new_uint64(proc->start_time));
-	return obj;
-}
+/* No argv is longer; a saved one that is (or is empty) was not written by the runtime. */
+#define MAX_SAVED_ARGS 4096
 
 json_object *qemu_sandbox_to_json(const struct qemu_sandbox *sb)
 {
 	json_object *obj = json_object_new_object();
 
-	add_string(obj, "id", sb->id);
-	add_string(obj, "dir", sb->dir);
-	add_string(obj, "shared_dir", sb->shared_dir);
+	json_add_string(obj, "id", sb->id);
+	json_add_string(obj, "dir", sb->dir);
+	json_add_string(obj, "shared_dir", sb->shared_dir);
 	json_object_object_add(obj, "created_dir", json_object_new_boolean(sb->created_dir));
 	json_object_object_add(obj, "debug", json_object_new_boolean(sb->debug));
-	add_string(obj, "phase", phase_names[sb->phase]);
-	add_string(obj, "qmp", sb->qmp_path);
-	add_string(obj, "ctl_channel", sb->channel_paths[0]);
-	add_string(obj, "io_channel", sb->channel_paths[1]);
-	add_string(obj, "console", sb->console_path);
-	add_string(obj, "console_log", sb->console_log_path);
-	add_string(obj, "pid_file", sb->pid_path);
-	add_string(obj, "virtiofsd_socket", sb->virtiofsd_socket);
-	add_string(obj, "virtiofsd_log", sb->virtiofsd_log);
-	json_object_object_add(obj, "argv", strv_to_json(sb->argv));
-	if (sb->boot_argv != NULL)
-		json_object_object_add(obj, "boot_argv", strv_to_json(sb->boot_argv));
-	if (sb->virtiofsd_argv != NULL)
-		json_object_object_add(obj, "virtiofsd_argv", strv_to_json(sb->virtiofsd_argv));
-	json_object_object_add(obj, "qemu", process_to_json(&sb->qemu));
-	json_object_object_add(obj, "virtiofsd", process_to_json(&sb->virtiofsd));
+	json_add_string(obj, "phase", phase_names[sb->phase]);
+	json_add_string(obj, "qmp", sb->qmp_path);
+	json_add_string(obj, "ctl_channel", sb->channel_paths[0]);
+	json_add_string(obj, "io_channel", sb->channel_paths[1]);
+	json_add_string(obj, "console", sb->console_path);
+	json_add_string(obj, "console_log", sb->console_log_path);
+	json_add_string(obj, "pid_file", sb->pid_path);
+	json_add_string(obj, "virtiofsd_socket", sb->virtiofsd_socket);
+	json_add_string(obj, "virtiofsd_log", sb->virtiofsd_log);
+	json_object_object_add(obj, "argv", json_string_array_new(sb->argv));
+	json_add_string_array(obj, "boot_argv", sb->boot_argv);
+	json_add_string_array(obj, "virtiofsd_argv", sb->virtiofsd_argv);
+	json_object_object_add(obj, "qemu", process_id_to_json(&sb->qemu));
+	json_object_object_add(obj, "virtiofsd", process_id_to_json(&sb->virtiofsd));
 	return obj;
 }
 
-/* Strings the backend will hand to open(), unlink() and exec(): absolute paths only. */
-static int get_string(json_object *obj, const char *key, bool required, bool path, char **out,
-                      kata_error_t *err)
-{
-	json_object *value;
-	const char *s;
-
-	if (!json_object_object_get_ex(obj, key, &value) ||
-	    json_object_is_type(value, json_type_null)) {
-		if (required)
-			return kata_error_set(err, EINVAL, "saved qemu state: \"%s\" missing", key);
-		return 0;
-	}
-	if (!json_object_is_type(value, json_type_string))
-		return kata_error_set(err, EINVAL, "saved qemu state: \"%s\": expected a string",
-		                      key);
-	s = json_object_get_string(value);
-	if (path && s[0] != '/')
-		return kata_error_set(err, EINVAL,
-		                      "saved qemu state: \"%s\": expected an absolute path", key);
-	*out = xstrdup(s);
-	return 0;
-}
-
-static int get_bool(json_object *obj, const char *key, bool *out, kata_error_t *err)
-{
-	json_object *value;
-
-	if (!json_object_object_get_ex(obj, key, &value))
-		return 0;
-	if (!json_object_is_type(value, json_type_boolean))
-		return kata_error_set(err, EINVAL, "saved qemu state: \"%s\": expected a boolean",
-		                      key);
-	*out = json_object_get_boolean(value);
-	return 0;
-}
-
-static int get_strv(json_object *obj, const char *key, bool required, char ***out,
+/* An argv: 1 to MAX_SAVED_ARGS strings. */
+static int get_argv(json_object *obj, const char *key, bool required, char ***out,
                     kata_error_t *err)
 {
-	json_object *value;
+	json_object *array;
 	size_t n;
-	char **strv;
+	int r = json_get_array(obj, key, "", required, &array, err);
 
-	if (!json_object_object_get_ex(obj, key, &value)) {
-		if (required)
-			return kata_error_set(err, EINVAL, "saved qemu state: \"%s\" missing", key);
-		return 0;
-	}
-	if (!json_object_is_type(value, json_type_array) ||
-	    (n = json_object_array_length(value)) == 0 || n > 4096)
-		return kata_error_set(err, EINVAL,
-		                      "saved qemu state: \"%s\": expected a non-empty array", key);
-	strv = xcalloc(n + 1, sizeof(char *));
-	for (size_t i = 0; i < n; i++) {
-		json_object *item = json_object_array_get_idx(value, i);
-
-		if (!json_object_is_type(item, json_type_string)) {
-			strv_free(strv);
-			return kata_error_set(err, EINVAL,
-			                      "saved qemu state: \"%s\"[%zu]: expected "
-			                      "a string",
-			                      key, i);
-		}
-		strv[i] = xstrdup(json_object_get_string(item));
-	}
-	*out = strv;
-	return 0;
-}
-
-static int get_process(json_object *obj, const char *key, struct process_id *proc,
-                       kata_error_t *err)
-{
-	json_object *value, *pid, *start;
-
-	proc->pid = 0;
-	proc->start_time = 0;
-	if (!json_object_object_get_ex(obj, key, &value))
-		return 0;
-	if (!json_object_is_type(value, json_type_object) ||
-	    !json_object_object_get_ex(value, "pid", &pid) ||
-	    !json_object_is_type(pid, json_type_int) ||
-	    !json_object_object_get_ex(value, "start_time", &start) ||
-	    !json_object_is_type(start, json_type_int))
-		return kata_error_set(err, EINVAL,
-		                      "saved qemu state: \"%s\": expected {pid, start_time}", key);
-	errno = 0;
-	int64_t pid_value = json_object_get_int64(pid);
-	if (pid_value < 0 || pid_value > 4194304)
-		return kata_error_set(err, EINVAL, "saved qemu state: \"%s\".pid out of range",
-		                      key);
-	proc->pid = (pid_t)pid_value;
-	proc->start_time = json_object_get_uint64(start);
-	return 0;
+	if (r <= 0)
+		return r;
+	n = json_object_array_length(array);
+	if (n == 0 || n > MAX_SAVED_ARGS)
+		return kata_error_set(err, EINVAL, "%s: expected 1 to %d strings, got %zu", key,
+		                      MAX_SAVED_ARGS, n);
+	return json_get_string_array(obj, key, "", true, out, err);
 }
 
 struct qemu_sandbox *qemu_sandbox_from_json(json_object *obj, kata_error_t *err)
 {
 	struct qemu_sandbox *sb = xzalloc(sizeof(*sb));
-	cleanup_free char *phase = NULL;
-	bool found = false;
+	int phase = 0;
 
-	if (!json_object_is_type(obj, json_type_object)) {
-		kata_error_set(err, EINVAL, "saved qemu state: expected an object");
+	/* Paths are handed to open(), unlink() and exec(): absolute ones only. */
+	if (json_check_type(obj, json_type_object, "", err) < 0 ||
+	    json_get_string(obj, "id", "", true, &sb->id, err) < 0 ||
+	    json_get_absolute_path(obj, "dir", "", true, &sb->dir, err) < 0 ||
+	    json_get_absolute_path(obj, "shared_dir", "", false, &sb->shared_dir, err) < 0 ||
+	    json_get_bool(obj, "created_dir", "", false, &sb->created_dir, err) < 0 ||
+	    json_get_bool(obj, "debug", "", false, &sb->debug, err) < 0 ||
+	    json_get_enum(obj, "phase", "", true, phase_names, PHASE_COUNT, &phase, err) < 0 ||
+	    json_get_absolute_path(obj, "qmp", "", true, &sb->qmp_path, err) < 0 ||
+	    json_get_absolute_path(obj, "ctl_channel", "", true, &sb->channel_paths[0], err) < 0 ||
+	    json_get_absolute_path(obj, "io_channel", "", true, &sb->channel_paths[1], err) < 0 ||
+	    json_get_absolute_path(obj, "console", "", false, &sb->console_path, err) < 0 ||
+	    json_get_absolute_path(obj, "console_log", "", false, &sb->console_log_path, err) < 0 ||
+	    json_get_absolute_path(obj, "pid_file", "", true, &sb->pid_path, err) < 0 ||
+	    json_get_absolute_path(obj, "virtiofsd_socket", "", false, &sb->virtiofsd_socket, err) <
+	            0 ||
+	    json_get_absolute_path(obj, "virtiofsd_log", "", false, &sb->virtiofsd_log, err) < 0 ||
+	    get_argv(obj, "argv", true, &sb->argv, err) < 0 ||
+	    get_argv(obj, "boot_argv", false, &sb->boot_argv, err) < 0 ||
+	    get_argv(obj, "virtiofsd_argv", false, &sb->virtiofsd_argv, err) < 0 ||
+	    process_id_from_json(obj, "qemu", "", &sb->qemu, err) < 0 ||
+	    process_id_from_json(obj, "virtiofsd", "", &sb->virtiofsd, err) < 0) {
+		kata_error_wrap(err, "saved qemu state");
 		goto fail;
 	}
-	if (get_string(obj, "id", true, false, &sb->id, err) < 0 ||
-	    get_string(obj, "dir", true, true, &sb->dir, err) < 0 ||
-	    get_string(obj, "shared_dir", false, true, &sb->shared_dir, err) < 0 ||
-	    get_bool(obj, "created_dir", &sb->created_dir, err) < 0 ||
-	    get_bool(obj, "debug", &sb->debug, err) < 0 ||
-	    get_string(obj, "phase", true, false, &phase, err) < 0 ||
-	    get_string(obj, "qmp", true, true, &sb->qmp_path, err) < 0 ||
-	    get_string(obj, "ctl_channel", true, true, &sb->channel_paths[0], err) < 0 ||
-	    get_string(obj, "io_channel", true, true, &sb->channel_paths[1], err) < 0 ||
-	    get_string(obj, "console", false, true, &sb->console_path, err) < 0 ||
-	    get_string(obj, "console_log", false, true, &sb->console_log_path, err) < 0 ||
-	    get_string(obj, "pid_file", true, true, &sb->pid_path, err) < 0 ||
-	    get_string(obj, "virtiofsd_socket", false, true, &sb->virtiofsd_socket, err) < 0 ||
-	    get_string(obj, "virtiofsd_log", false, true, &sb->virtiofsd_log, err) < 0 ||
-	    get_strv(obj, "argv", true, &sb->argv, err) < 0 ||
-	    get_strv(obj, "boot_argv", false, &sb->boot_argv, err) < 0 ||
-	    get_strv(obj, "virtiofsd_argv", false, &sb->virtiofsd_argv, err) < 0 ||
-	    get_process(obj, "qemu", &sb->qemu, err) < 0 ||
-	    get_process(obj, "virtiofsd", &sb->virtiofsd, err) < 0)
-		goto fail;
-	for (size_t i = 0; i < sizeof(phase_names) / sizeof(phase_names[0]); i++) {
-		if (strcmp(phase, phase_names[i]) == 0) {
-			sb->phase = (enum qemu_phase)i;
-			found = true;
-		}
-	}
-	if (!found) {
-		kata_error_set(err, EINVAL, "saved qemu state: unknown phase '%s'", phase);
-		goto fail;
-	}
+	sb->phase = (enum qemu_phase)phase;
 	return sb;
 fail:
 	qemu_sandbox_free(sb);

@@ -8,11 +8,11 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fd_util.h"
+#include "unix_socket.h"
 #include "log.h"
 
 struct qmp {
@@ -25,14 +25,6 @@ struct qmp {
 	size_t n_events;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int broken(struct qmp *qmp, kata_error_t *err)
 {
 	qmp->broken = true;
@@ -41,25 +33,11 @@ static int broken(struct qmp *qmp, kata_error_t *err)
 
 static int wait_fd(struct qmp *qmp, short events, int64_t deadline, kata_error_t *err)
 {
-	for (;;) {
-		struct pollfd pfd = { .fd = qmp->fd, .events = events };
-		int64_t left = deadline - now_ms();
-		int n;
-
-		if (left <= 0) {
-			kata_error_set(err, ETIMEDOUT, "QMP: no answer in time");
-			return broken(qmp, err);
-		}
-		n = poll(&pfd, 1, (int)left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			kata_error_sys(err, "QMP: poll");
-			return broken(qmp, err);
-		}
-		if (n > 0)
-			return 0;
+	if (fd_wait(qmp->fd, events, deadline, err) < 0) {
+		kata_error_wrap(err, "QMP");
+		return broken(qmp, err);
 	}
+	return 0;
 }
 
 static int send_all(struct qmp *qmp, const char *data, size_t len, int64_t deadline,
@@ -256,22 +234,6 @@ char *qmp_query_status(struct qmp *qmp, int timeout_ms, kata_error_t *err)
 	return ret;
 }
 
-static int connect_socket(const char *path, kata_error_t *err)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	cleanup_close int fd = -1;
-
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return kata_error_set(err, ENAMETOOLONG, "QMP: socket path too long: %s", path);
-	strcpy(addr.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return kata_error_sys(err, "QMP: socket");
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return kata_error_sys(err, "QMP: connect %s", path);
-	return steal_fd(&fd);
-}
-
 struct qmp *qmp_connect(const char *socket_path, int timeout_ms, kata_error_t *err)
 {
 	int64_t deadline = now_ms() + timeout_ms;
@@ -279,9 +241,9 @@ struct qmp *qmp_connect(const char *socket_path, int timeout_ms, kata_error_t *e
 	struct qmp_message msg;
 	int fd;
 
-	fd = connect_socket(socket_path, err);
+	fd = unix_socket_connect(socket_path, 0, err);
 	if (fd < 0)
-		return NULL;
+		return kata_error_wrap(err, "QMP"), NULL;
 	qmp = xzalloc(sizeof(*qmp));
 	qmp->fd = fd;
 	if (read_message(qmp, &msg, deadline, err) < 0) {

@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cleanup.h"
+#include "json_util.h"
+
 static const char *string_member(json_object *obj, const char *key)
 {
 	json_object *value;
@@ -63,36 +66,16 @@ static int classify(struct qmp_message *msg, kata_error_t *err)
 
 int qmp_message_parse(const char *line, size_t len, struct qmp_message *msg, kata_error_t *err)
 {
-	struct json_tokener *tok;
+	cleanup_error kata_error_t parse_err = NULL;
 	json_object *root;
-	enum json_tokener_error jerr;
-	size_t used;
 
 	memset(msg, 0, sizeof(*msg));
 	if (len > QMP_MAX_LINE)
 		return kata_error_set(err, E2BIG, "QMP: message of %zu bytes is too long", len);
-	if (memchr(line, '\0', len) != NULL)
-		return kata_error_set(err, EPROTO, "QMP: NUL byte in message");
-	tok = json_tokener_new_ex(QMP_MAX_DEPTH);
-	if (tok == NULL)
-		return kata_error_set(err, ENOMEM, "QMP: out of memory");
-	root = json_tokener_parse_ex(tok, line, (int)len);
-	jerr = json_tokener_get_error(tok);
-	used = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (root == NULL || jerr != json_tokener_success) {
-		json_object_put(root);
-		if (jerr == json_tokener_continue)
-			return kata_error_set(err, EPROTO, "QMP: incomplete JSON");
-		return kata_error_set(err, EPROTO, "QMP: invalid JSON: %s",
-		                      json_tokener_error_desc(jerr));
-	}
-	for (; used < len; used++) {
-		if (strchr(" \t\r\n", line[used]) == NULL) {
-			json_object_put(root);
-			return kata_error_set(err, EPROTO, "QMP: trailing bytes after the message");
-		}
-	}
+	/* Strict JSON, valid UTF-8, no NUL byte, nothing after the value but white space. */
+	root = json_parse_text_depth(line, len, QMP_MAX_DEPTH, &parse_err);
+	if (root == NULL)
+		return kata_error_set(err, EPROTO, "QMP: %s", parse_err->message);
 	if (!json_object_is_type(root, json_type_object)) {
 		json_object_put(root);
 		return kata_error_set(err, EPROTO, "QMP: message is not a JSON object");

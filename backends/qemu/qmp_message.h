@@ -31,8 +31,9 @@ struct qmp_message {
 	int64_t id; /* only integer ids are ours */
 };
 
-/* Parses one line (without its newline). Returns 0, or -1 with *err for anything that is not
- * one well-formed QMP message. */
+/* Parses one line (without its newline) with json_util's strict parser, bounded by
+ * QMP_MAX_LINE and QMP_MAX_DEPTH. Returns 0, or -1 with *err (EPROTO, or E2BIG for a long
+ * line) for anything that is not one well-formed QMP message. */
 int qmp_message_parse(const char *line, size_t len, struct qmp_message *msg, kata_error_t *err);
 void qmp_message_clear(struct qmp_message *msg);
 

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "process.h"
 #include "unix_socket.h"
+#include "fd_util.h"
 
 #define TEMPLATE_START_TIMEOUT_MS 30000
 #define TEMPLATE_READY_TIMEOUT_MS 60000 /* boot under TCG on a busy host */
@@ -285,13 +286,13 @@ static void remove_template_files(const struct template_files *f)
 static int wait_agent_ready(int console_fd, const struct process_id *qemu, int timeout_ms,
                             kata_error_t *err)
 {
-	int64_t deadline = process_now_ms() + timeout_ms;
+	int64_t deadline = now_ms() + timeout_ms;
 	cleanup_free char *seen = xzalloc(TEMPLATE_CONSOLE_MAX + 1);
 	size_t len = 0;
 
 	for (;;) {
 		struct pollfd pfd = { .fd = console_fd, .events = POLLIN };
-		int64_t left = deadline - process_now_ms();
+		int64_t left = deadline - now_ms();
 		char buf[4096];
 		ssize_t n;
 
@@ -356,7 +357,7 @@ static int build_locked(const struct kata_config *config, kata_error_t *err)
 	cleanup_qmp struct qmp *qmp = NULL;
 	struct process_id qemu = { 0 };
 	pid_t pid;
-	int64_t started = process_now_ms();
+	int64_t started = now_ms();
 	int ret = -1;
 
 	template_files_init(&f, config->factory.template_path);
@@ -385,7 +386,7 @@ static int build_locked(const struct kata_config *config, kata_error_t *err)
 	process_wait_gone(&qemu, 5000);
 	if (write_meta(&f, key, err) < 0)
 		goto out;
-	log_info("template made in %s in %lld ms", f.dir, (long long)(process_now_ms() - started));
+	log_info("template made in %s in %lld ms", f.dir, (long long)(now_ms() - started));
 	ret = 0;
 out:
 	if (qemu.pid > 0)

@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "process.h"
+#include "fd_util.h"
 
 #define CLONE_START_TIMEOUT_MS 30000
 #define CLONE_QMP_TIMEOUT_MS   10000
@@ -24,8 +25,8 @@ static const char *why_not_clone(const struct kata_hypervisor_config *hc,
 	uint32_t vcpus = hc->default_vcpus ? hc->default_vcpus : 1;
 	uint32_t memory = hc->default_memory ? hc->default_memory : QEMU_DEFAULT_MEMORY_MIB;
 
-	if (plan->n_nics > 0 && strcmp(qemu_machine_type(hc), "q35") != 0 &&
-	    strcmp(qemu_machine_type(hc), "pc") != 0)
+	if (plan->n_nics > 0 && strcmp(kata_machine_type(hc), "q35") != 0 &&
+	    strcmp(kata_machine_type(hc), "pc") != 0)
 		return "it has network cards, which a template cannot hold and this machine "
 		       "cannot hot-plug";
 	if (plan->n_nics > NIC_HOTPLUG_MAX)
@@ -81,7 +82,7 @@ static int clone_plug_nics(const struct kata_config *config, struct qemu_sandbox
                            kata_error_t *err)
 {
 	for (size_t i = 0; i < sb->n_tap_fds; i++)
-		if (qemu_nic_hotplug_over(sb->qmp_path, qemu_machine_type(&config->hypervisor),
+		if (qemu_nic_hotplug_over(sb->qmp_path, kata_machine_type(&config->hypervisor),
 		                          &sb->nics[i], (unsigned)i, err) < 0)
 			return -1;
 	return 0;
@@ -93,7 +94,7 @@ int qemu_clone_start(const struct kata_config *config, struct qemu_sandbox *sb)
 	cleanup_close int lock = -1;
 	cleanup_qmp struct qmp *qmp = NULL;
 	cleanup_free char *state = NULL;
-	int64_t started = process_now_ms();
+	int64_t started = now_ms();
 	pid_t pid;
 
 	/* Held until the state is loaded: nobody replaces the template under the clone. */
@@ -111,7 +112,7 @@ int qemu_clone_start(const struct kata_config *config, struct qemu_sandbox *sb)
 	if (clone_plug_nics(config, sb, &err) < 0)
 		goto fail;
 	log_debug("sandbox %s started from the template in %lld ms", sb->id,
-	          (long long)(process_now_ms() - started));
+	          (long long)(now_ms() - started));
 	return 0;
 fail:
 	if (sb->qemu.pid > 0 && !process_is_alive(&sb->qemu))

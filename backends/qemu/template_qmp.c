@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "json_util.h"
 #include "process.h"
+#include "fd_util.h"
 
 #define POLL_INTERVAL_MS 5
 
@@ -64,7 +65,7 @@ static char *migration_status(struct qmp *qmp, int timeout_ms, kata_error_t *err
 int qemu_template_save_state(struct qmp *qmp, const char *state_path, int timeout_ms,
                              kata_error_t *err)
 {
-	int64_t deadline = process_now_ms() + timeout_ms;
+	int64_t deadline = now_ms() + timeout_ms;
 	cleanup_free char *uri = exec_uri("cat >", state_path, err);
 	cleanup_json json_object *args = json_object_new_object();
 
@@ -85,7 +86,7 @@ int qemu_template_save_state(struct qmp *qmp, const char *state_path, int timeou
 		if (strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0)
 			return kata_error_set(err, EIO, "template: saving the device state %s",
 			                      status);
-		if (process_now_ms() >= deadline)
+		if (now_ms() >= deadline)
 			return kata_error_set(err, ETIMEDOUT,
 			                      "template: saving the device state took more than "
 			                      "%d ms (status %s)",
@@ -97,7 +98,7 @@ int qemu_template_save_state(struct qmp *qmp, const char *state_path, int timeou
 int qemu_template_load_state(struct qmp *qmp, const char *state_path, int timeout_ms,
                              kata_error_t *err)
 {
-	int64_t deadline = process_now_ms() + timeout_ms;
+	int64_t deadline = now_ms() + timeout_ms;
 	cleanup_free char *uri = exec_uri("cat", state_path, err);
 	cleanup_json json_object *args = json_object_new_object();
 
@@ -134,7 +135,7 @@ int qemu_template_load_state(struct qmp *qmp, const char *state_path, int timeou
 		if (strcmp(status, "inmigrate") != 0 && strcmp(status, "prelaunch") != 0)
 			return kata_error_set(err, EIO, "template: the clone is '%s' after loading",
 			                      status);
-		if (process_now_ms() >= deadline)
+		if (now_ms() >= deadline)
 			return kata_error_set(err, ETIMEDOUT,
 			                      "template: loading the device state took more than "
 			                      "%d ms (status %s)",

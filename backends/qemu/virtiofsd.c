@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fd_util.h"
 
 #define SO_ACCEPTCON_FLAG 0x10000 /* "Flags" of /proc/net/unix for a listening socket */
 
@@ -101,10 +102,15 @@ static char *log_tail(const char *log_path)
 int virtiofsd_start(char *const argv[], const char *socket_path, const char *log_path,
                     struct process_id *proc, int timeout_ms, kata_error_t *err)
 {
-	int64_t deadline = process_now_ms() + timeout_ms;
+	int64_t deadline = now_ms() + timeout_ms;
 
 	unlink(socket_path);
-	if (launch_detached(argv, log_path, proc, err) < 0)
+	if (process_start_daemon(argv,
+	                         &(const struct launch_setup){ .in = LAUNCH_NULL,
+	                                                       .out = LAUNCH_LOG,
+	                                                       .err = LAUNCH_LOG,
+	                                                       .log_path = log_path },
+	                         proc, err) < 0)
 		return kata_error_wrap(err, "virtiofsd");
 	for (;;) {
 		struct timespec ts = { .tv_sec = 0, .tv_nsec = 5 * 1000 * 1000 };
@@ -115,7 +121,7 @@ int virtiofsd_start(char *const argv[], const char *socket_path, const char *log
 			cleanup_free char *tail = log_tail(log_path);
 			return kata_error_set(err, ECHILD, "virtiofsd exited: %s", tail);
 		}
-		if (process_now_ms() > deadline) {
+		if (now_ms() > deadline) {
 			process_terminate(proc, 0, NULL);
 			return kata_error_set(err, ETIMEDOUT,
 			                      "virtiofsd: %s not listening after %d ms",

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent_frame.h"
 #include "agent_proto.h"
 
 #define READ_CHUNK (256 * 1024)
@@ -89,38 +90,36 @@ static int connect_channels(pid_t qemu, const char *ctl, const char *io, int fds
 	return -1;
 }
 
-/* Reads one control frame's header and skips its payload; returns its code or -1. */
+/* The first control frame's code, or -1 for a frame of impossible length. */
+static bool first_frame(void *opaque, enum agent_frame_event event, uint64_t code,
+                        const unsigned char *payload, size_t length)
+{
+	int *first = opaque;
+
+	*first = event == AGENT_FRAME_OK ? (int)code : -1;
+	return false;
+}
+
+/* Reads one control frame (the lib's decoder); returns its code or -1. */
 static int read_ctl_frame(int fd, double end)
 {
-	unsigned char hdr[AGENT_CTL_HEADER_SIZE];
-	size_t got = 0;
-	uint32_t length;
-	static char skip[4096];
+	struct agent_frame_decoder d;
+	unsigned char buf[4096];
+	int code = -1;
 
-	while (got < sizeof(hdr)) {
+	agent_frame_decoder_init_ctl(&d);
+	while (elapsed() <= end) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
-		if (elapsed() > end)
-			return -1;
 		if (poll(&pfd, 1, 50) <= 0)
 			continue;
-		n = read(fd, hdr + got, sizeof(hdr) - got);
-		if (n <= 0)
-			return -1;
-		got += (size_t)n;
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0 || agent_frame_feed(&d, buf, (size_t)n, first_frame, &code) > 0)
+			break;
 	}
-	length = agent_get_u32(hdr + AGENT_CTL_LENGTH_OFFSET);
-	if (length < AGENT_CTL_HEADER_SIZE || length > AGENT_CTL_MAX_FRAME)
-		return -1;
-	for (size_t left = length - AGENT_CTL_HEADER_SIZE; left > 0;) {
-		ssize_t n = read(fd, skip, left < sizeof(skip) ? left : sizeof(skip));
-
-		if (n <= 0)
-			return -1;
-		left -= (size_t)n;
-	}
-	return (int)agent_get_u32(hdr + AGENT_CTL_CODE_OFFSET);
+	agent_frame_decoder_free(&d);
+	return code;
 }
 
 static int send_destroypod(int fd)
@@ -128,8 +127,7 @@ static int send_destroypod(int fd)
 	static const char payload[] = "{}";
 	unsigned char frame[AGENT_CTL_HEADER_SIZE + sizeof(payload) - 1];
 
-	agent_put_u32(frame + AGENT_CTL_CODE_OFFSET, AGENT_DESTROYPOD);
-	agent_put_u32(frame + AGENT_CTL_LENGTH_OFFSET, sizeof(frame));
+	agent_frame_put_ctl_header(frame, AGENT_DESTROYPOD, sizeof(payload) - 1);
 	memcpy(frame + AGENT_CTL_HEADER_SIZE, payload, sizeof(payload) - 1);
 	return write(fd, frame, sizeof(frame)) == (ssize_t)sizeof(frame) ? 0 : -1;
 }

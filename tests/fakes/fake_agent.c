@@ -1,8 +1,10 @@
 /* The fake guest agent (fake_agent.h): one thread, poll(), a mutex around all state. */
 #include "fake_agent.h"
 #include "fake_hyperstart.h"
+#include "agent_frame.h"
 #include "agent_proto.h"
 #include "cleanup.h"
+#include "fd_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,7 +86,9 @@ struct fake_agent {
 	char *ctl_path, *io_path;
 	int ctl_listen, io_listen;
 	int ctl, io;
-	struct bytes ctl_in, io_in, ctl_out, io_out;
+	struct agent_frame_decoder ctl_in, io_in;
+	struct bytes ctl_out, io_out;
+	bool host_broken; /* the host sent a frame of impossible length: forget its bytes */
 	int wake[2];
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -103,14 +107,6 @@ struct fake_agent {
 	size_t ncredits;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void wake(struct fake_agent *a)
 {
 	(void)!write(a->wake[1], "x", 1);
@@ -120,8 +116,7 @@ static void send_ctl(struct fake_agent *a, uint32_t code, const void *payload, s
 {
 	unsigned char h[AGENT_CTL_HEADER_SIZE];
 
-	agent_put_u32(h, code);
-	agent_put_u32(h + 4, (uint32_t)(len + AGENT_CTL_HEADER_SIZE));
+	agent_frame_put_ctl_header(h, code, len);
 	bytes_append(&a->ctl_out, h, sizeof(h));
 	bytes_append(&a->ctl_out, payload, len);
 }
@@ -130,8 +125,7 @@ static void send_io(struct fake_agent *a, uint64_t seq, const void *data, size_t
 {
 	unsigned char h[AGENT_IO_HEADER_SIZE];
 
-	agent_put_u64(h, seq);
-	agent_put_u32(h + 8, (uint32_t)(len + AGENT_IO_HEADER_SIZE));
+	agent_frame_put_io_header(h, seq, len);
 	bytes_append(&a->io_out, h, sizeof(h));
 	bytes_append(&a->io_out, data, len);
 }
@@ -425,10 +419,10 @@ static void answer(struct fake_agent *a, uint32_t code, size_t request_len, bool
 	}
 	if (a->config.dialect == FAKE_AGENT_HYPERSTART) {
 		/* hyperstart acknowledges the header, then the payload, with NEXT */
-		agent_put_u32(next, AGENT_CTL_HEADER_SIZE);
+		put_be32(next, AGENT_CTL_HEADER_SIZE);
 		send_ctl(a, AGENT_NEXT, next, 4);
 		if (request_len > 0) {
-			agent_put_u32(next, (uint32_t)request_len);
+			put_be32(next, (uint32_t)request_len);
 			send_ctl(a, AGENT_NEXT, next, 4);
 		}
 	}
@@ -460,7 +454,7 @@ static void answer(struct fake_agent *a, uint32_t code, size_t request_len, bool
 	}
 	if (code == AGENT_GETVERSION) {
 		unsigned char v[4];
-		agent_put_u32(v, AGENT_PROTO_VERSION);
+		put_be32(v, AGENT_PROTO_VERSION);
 		send_ctl(a, AGENT_ACK, v, 4);
 		return;
 	}
@@ -523,48 +517,40 @@ static void handle_command(struct fake_agent *a, uint32_t code, const unsigned c
 
 /* --- channels ------------------------------------------------------------------------------ */
 
-static void parse_ctl(struct fake_agent *a)
+/* The decoder's callbacks (lib/agent_frame.h). A frame of impossible length is a broken
+ * host: what it sent is forgotten and reading starts again on the next read. */
+static bool ctl_decoded(void *opaque, enum agent_frame_event event, uint64_t code,
+                        const unsigned char *payload, size_t length)
 {
-	while (a->ctl_in.len >= AGENT_CTL_HEADER_SIZE) {
-		uint32_t code = agent_get_u32(a->ctl_in.data);
-		uint32_t length = agent_get_u32(a->ctl_in.data + 4);
-		if (length < AGENT_CTL_HEADER_SIZE || length > AGENT_CTL_MAX_FRAME) {
-			a->ctl_in.len = 0; /* broken host: forget it */
-			return;
-		}
-		if (a->ctl_in.len < length)
-			return;
-		handle_command(a, code, a->ctl_in.data + AGENT_CTL_HEADER_SIZE,
-		               length - AGENT_CTL_HEADER_SIZE);
-		bytes_consume(&a->ctl_in, length);
+	struct fake_agent *a = opaque;
+
+	if (event != AGENT_FRAME_OK) {
+		a->host_broken = true;
+		return false;
 	}
+	handle_command(a, (uint32_t)code, payload, length);
+	return true;
 }
 
-static void parse_io(struct fake_agent *a)
+static bool io_decoded(void *opaque, enum agent_frame_event event, uint64_t seq,
+                       const unsigned char *data, size_t n)
 {
-	while (a->io_in.len >= AGENT_IO_HEADER_SIZE) {
-		uint64_t seq = agent_get_u64(a->io_in.data);
-		uint32_t length = agent_get_u32(a->io_in.data + 8);
-		const unsigned char *data = a->io_in.data + AGENT_IO_HEADER_SIZE;
-		size_t n = length - AGENT_IO_HEADER_SIZE;
-		if (length < AGENT_IO_HEADER_SIZE || length > AGENT_IO_MAX_FRAME) {
-			a->io_in.len = 0;
-			return;
-		}
-		if (a->io_in.len < length)
-			return;
-		if (seq == AGENT_IO_CREDIT_SEQ && n == AGENT_IO_CREDIT_PAYLOAD_SIZE) {
-			add_credits(a, agent_get_u64(data), agent_get_u32(data + 8));
-		} else {
-			struct fake_process *p = find_process_seq(a, seq);
-			if (p != NULL && n == 0)
-				p->stdin_eof = true;
-			else if (p != NULL)
-				bytes_append(&p->stdin_data, data, n);
-		}
-		bytes_consume(&a->io_in, length);
+	struct fake_agent *a = opaque;
+
+	if (event != AGENT_FRAME_OK) {
+		a->host_broken = true;
+		return false;
 	}
-	pthread_cond_broadcast(&a->changed);
+	if (seq == AGENT_IO_CREDIT_SEQ && n == AGENT_IO_CREDIT_PAYLOAD_SIZE) {
+		add_credits(a, get_be64(data), get_be32(data + 8));
+	} else {
+		struct fake_process *p = find_process_seq(a, seq);
+		if (p != NULL && n == 0)
+			p->stdin_eof = true;
+		else if (p != NULL)
+			bytes_append(&p->stdin_data, data, n);
+	}
+	return true;
 }
 
 static void close_channels(struct fake_agent *a)
@@ -576,16 +562,23 @@ static void close_channels(struct fake_agent *a)
 	a->ctl = a->io = -1;
 	a->closed = true;
 	a->ctl_out.len = a->io_out.len = 0;
+	agent_frame_decoder_reset(&a->ctl_in);
+	agent_frame_decoder_reset(&a->io_in);
 	pthread_cond_broadcast(&a->changed);
 }
 
-static bool read_into(int fd, struct bytes *in)
+/* Reads what the channel has and decodes it; false when the host went away. */
+static bool read_channel(struct fake_agent *a, int fd, struct agent_frame_decoder *in,
+                         agent_frame_cb decoded)
 {
 	unsigned char buf[65536];
 	ssize_t n = read(fd, buf, sizeof(buf));
 
 	if (n > 0) {
-		bytes_append(in, buf, n);
+		a->host_broken = false;
+		agent_frame_feed(in, buf, (size_t)n, decoded, a);
+		if (a->host_broken)
+			agent_frame_decoder_reset(in);
 		return true;
 	}
 	return n < 0 && (errno == EAGAIN || errno == EINTR);
@@ -660,20 +653,19 @@ static void *agent_thread(void *arg)
 		}
 		if (ictl >= 0 && a->ctl >= 0 &&
 		    (pfd[ictl].revents & (POLLIN | POLLHUP | POLLERR))) {
-			if (!read_into(a->ctl, &a->ctl_in)) {
+			if (!read_channel(a, a->ctl, &a->ctl_in, ctl_decoded)) {
 				close_channels(a);
 				continue;
 			}
-			parse_ctl(a);
 		}
 		if (iio >= 0 && a->io >= 0 && (pfd[iio].revents & (POLLIN | POLLHUP | POLLERR))) {
-			if (!read_into(a->io, &a->io_in)) {
+			if (!read_channel(a, a->io, &a->io_in, io_decoded)) {
 				close_channels(a);
 				continue;
 			}
 			if (a->config.io_read_pause_ms)
 				a->io_read_at = now_ms() + a->config.io_read_pause_ms;
-			parse_io(a);
+			pthread_cond_broadcast(&a->changed);
 		}
 		/* produce and write until the socket is full or nothing is left to produce, so
 		 * that the next poll() has something to wait for */
@@ -721,6 +713,8 @@ struct fake_agent *fake_agent_start(const char *dir, const struct fake_agent_con
 	if (config != NULL)
 		a->config = *config;
 	a->ctl = a->io = -1;
+	agent_frame_decoder_init_ctl(&a->ctl_in);
+	agent_frame_decoder_init_io(&a->io_in);
 	a->commands_tail = &a->commands;
 	a->ctl_path = xasprintf("%s/ctl.sock", dir);
 	a->io_path = xasprintf("%s/io.sock", dir);
@@ -775,8 +769,8 @@ void fake_agent_stop(struct fake_agent *a)
 		a->processes = p->next;
 		free_process(p);
 	}
-	free(a->ctl_in.data);
-	free(a->io_in.data);
+	agent_frame_decoder_free(&a->ctl_in);
+	agent_frame_decoder_free(&a->io_in);
 	free(a->ctl_out.data);
 	free(a->io_out.data);
 	free(a->ctl_path);

@@ -1,9 +1,11 @@
 #include "fake_proxy.h"
+#include "byte_order.h"
 #include "cleanup.h"
+#include "fd_util.h"
+#include "proxy_frame.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,14 +40,6 @@ struct fake_proxy {
 	struct fake_capture *captures[FAKE_PROXY_MAX_CAPTURES];
 	int capture_count;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct fake_proxy *fake_proxy_new(const char *socket_path, kata_error_t *err)
 {
@@ -182,15 +176,12 @@ void fake_proxy_queue_frame_ext(struct fake_proxy *fp, uint16_t version, uint8_t
 {
 	uint8_t h[PROXY_HEADER_SIZE] = { 0 };
 
-	h[PROXY_VERSION_OFFSET] = version >> 8;
-	h[PROXY_VERSION_OFFSET + 1] = version & 0xff;
+	/* Any version and header length, good or not: the shim's reader is under test. */
+	put_be16(h + PROXY_VERSION_OFFSET, version);
 	h[PROXY_HEADER_LENGTH_OFFSET] = header_words;
 	h[PROXY_FLAGS_TYPE_OFFSET] = (flags & PROXY_FLAGS_MASK) | (type & PROXY_TYPE_MASK);
 	h[PROXY_OPCODE_OFFSET] = opcode;
-	h[PROXY_PAYLOAD_LENGTH_OFFSET] = length >> 24;
-	h[PROXY_PAYLOAD_LENGTH_OFFSET + 1] = (length >> 16) & 0xff;
-	h[PROXY_PAYLOAD_LENGTH_OFFSET + 2] = (length >> 8) & 0xff;
-	h[PROXY_PAYLOAD_LENGTH_OFFSET + 3] = length & 0xff;
+	put_be32(h + PROXY_PAYLOAD_LENGTH_OFFSET, length);
 	fake_proxy_queue_raw(fp, h, sizeof(h));
 	if (payload != NULL && length > 0)
 		fake_proxy_queue_raw(fp, payload, length);
@@ -240,29 +231,25 @@ size_t fake_proxy_unsent(const struct fake_proxy *fp)
 
 /* --- pumping --------------------------------------------------------------------------- */
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void parse_frames(struct fake_proxy *fp)
 {
 	size_t off = 0;
 
-	while (fp->in_len - off >= PROXY_HEADER_SIZE) {
+	for (;;) {
 		const uint8_t *h = fp->in + off;
+		cleanup_error kata_error_t err = NULL;
+		struct proxy_frame pf;
 		struct fake_proxy_frame *f;
-		uint32_t length = be32(h + PROXY_PAYLOAD_LENGTH_OFFSET);
-		size_t header_size = h[PROXY_HEADER_LENGTH_OFFSET] * 4u;
+		ssize_t n =
+		        proxy_frame_decode(h, fp->in_len - off, FAKE_PROXY_MAX_FRAME, &pf, &err);
 
-		if (header_size < PROXY_HEADER_SIZE)
-			header_size = PROXY_HEADER_SIZE;
-		if (length > FAKE_PROXY_MAX_FRAME) {
+		if (n < 0) {
+			/* not a frame: the client under test is broken */
 			fake_proxy_disconnect(fp);
 			fp->client_closed = true;
 			return;
 		}
-		if (fp->in_len - off < header_size + length)
+		if (n == 0)
 			break;
 		if (fp->frame_count == fp->frame_cap) {
 			fp->frame_cap = fp->frame_cap ? fp->frame_cap * 2 : 64;
@@ -272,16 +259,16 @@ static void parse_frames(struct fake_proxy *fp)
 		memset(f, 0, sizeof(*f));
 		f->connection = fp->connections;
 		memcpy(f->header, h, PROXY_HEADER_SIZE);
-		f->version = (uint16_t)(h[0] << 8 | h[1]);
-		f->header_words = h[PROXY_HEADER_LENGTH_OFFSET];
-		f->flags = h[PROXY_FLAGS_TYPE_OFFSET] & PROXY_FLAGS_MASK;
-		f->type = h[PROXY_FLAGS_TYPE_OFFSET] & PROXY_TYPE_MASK;
-		f->opcode = h[PROXY_OPCODE_OFFSET];
-		f->length = length;
-		f->payload = xmalloc((size_t)length + 1);
-		memcpy(f->payload, h + header_size, length);
-		f->payload[length] = '\0';
-		off += header_size + length;
+		f->version = pf.version;
+		f->header_words = pf.header_words;
+		f->flags = pf.flags;
+		f->type = pf.type;
+		f->opcode = pf.opcode;
+		f->length = pf.payload_length;
+		f->payload = xmalloc((size_t)pf.payload_length + 1);
+		memcpy(f->payload, pf.payload, pf.payload_length);
+		f->payload[pf.payload_length] = '\0';
+		off += (size_t)n;
 	}
 	memmove(fp->in, fp->in + off, fp->in_len - off);
 	fp->in_len -= off;
@@ -392,8 +379,8 @@ void fake_proxy_pump_once(struct fake_proxy *fp, int timeout_ms)
 
 void fake_proxy_pump_for(struct fake_proxy *fp, int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
-	uint64_t now;
+	int64_t end = now_ms() + ms;
+	int64_t now;
 
 	while ((now = now_ms()) < end)
 		fake_proxy_pump_once(fp, (int)(end - now));
@@ -402,8 +389,8 @@ void fake_proxy_pump_for(struct fake_proxy *fp, int ms)
 bool fake_proxy_pump_until(struct fake_proxy *fp, int timeout_ms,
                            bool (*done)(struct fake_proxy *fp, void *data), void *data)
 {
-	uint64_t end = now_ms() + (uint64_t)timeout_ms;
-	uint64_t now;
+	int64_t end = now_ms() + timeout_ms;
+	int64_t now;
 
 	while (!done(fp, data)) {
 		now = now_ms();
@@ -580,7 +567,7 @@ int fake_client_write_stdin(struct fake_proxy *fp, struct fake_client *client, c
                             size_t len, int timeout_ms)
 {
 	const uint8_t *p = data;
-	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+	int64_t end = now_ms() + timeout_ms;
 
 	while (len > 0) {
 		ssize_t n = write(client->stdin_fd, p, len);
@@ -629,34 +616,4 @@ void fake_client_release(struct fake_proxy *fp, struct fake_client *client)
 	}
 	fake_capture_free(&client->out);
 	fake_capture_free(&client->err);
-}
-
-/* --- a directory for a whole test program ---------------------------------------------- */
-
-char *fake_test_dir_create(const char *prefix)
-{
-	char *dir = xasprintf("/tmp/%s.XXXXXX", prefix);
-
-	if (mkdtemp(dir) == NULL) {
-		free(dir);
-		return NULL;
-	}
-	return dir;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-void fake_test_dir_remove(char *dir)
-{
-	if (dir == NULL)
-		return;
-	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
 }

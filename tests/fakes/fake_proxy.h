@@ -142,13 +142,4 @@ int fake_client_wait(struct fake_proxy *fp, struct fake_client *client, int time
 void fake_client_release(struct fake_proxy *fp, struct fake_client *client);
 void fake_proxy_remove_capture(struct fake_proxy *fp, struct fake_capture *capture);
 
-/* --- a directory for a whole test program ---------------------------------------------- */
-
-/* Check's fork mode runs neither teardown nor atexit handlers when a test fails (the
- * test's process _exits), so what a test leaves must be removed by the parent: main()
- * makes this directory before running the suite ("/tmp/PREFIX.XXXXXX", returned) and
- * removes it with everything in it afterwards. Tests make their files below it. */
-char *fake_test_dir_create(const char *prefix);
-void fake_test_dir_remove(char *dir);
-
 #endif

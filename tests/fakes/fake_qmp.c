@@ -16,6 +16,8 @@
 #include <json-c/json.h>
 
 #include "cleanup.h"
+#include "fd_util.h"
+#include "process_launch.h"
 
 struct server {
 	int listen_fd;
@@ -268,17 +270,10 @@ int fake_qmp_finish(struct fake_qmp *fq, int timeout_ms)
 {
 	int status;
 
-	for (int waited = 0; waited <= timeout_ms; waited += 10) {
-		pid_t r = waitpid(fq->pid, &status, WNOHANG);
-		struct timespec ts = { .tv_sec = 0, .tv_nsec = 10 * 1000 * 1000 };
-
-		if (r == fq->pid) {
-			fq->pid = -1;
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		}
-		nanosleep(&ts, NULL);
-	}
-	return -1;
+	if (launch_wait(fq->pid, now_ms() + timeout_ms, &status, NULL) != 1)
+		return -1;
+	fq->pid = -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 void fake_qmp_stop(struct fake_qmp *fq)

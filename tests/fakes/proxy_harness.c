@@ -1,6 +1,8 @@
 /* kata-proxy test harness (proxy_harness.h). */
 #include "proxy_harness.h"
 #include "cleanup.h"
+#include "process_launch.h"
+#include "unix_socket.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,14 +25,6 @@
 static char cleanup_dir[64];
 static pid_t runner_pid;
 
-int64_t harness_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	return type == FTW_DP ? rmdir(path) : unlink(path);
@@ -48,9 +42,10 @@ static void remove_dir_at_exit(void)
 		remove_dir(cleanup_dir);
 }
 
-void harness_runner_begin(void)
+int harness_runner_begin(void)
 {
 	runner_pid = getpid();
+	return 0;
 }
 
 int harness_mkdtemp(char dir[64])
@@ -166,21 +161,12 @@ int harness_start_without_channels(struct proxy_harness *h, const struct fake_ag
 
 int harness_wait_exit(struct proxy_harness *h, int timeout_ms)
 {
-	int64_t deadline = harness_now_ms() + timeout_ms;
 	int status;
 
-	if (h->pid <= 0)
+	if (h->pid <= 0 || launch_wait(h->pid, now_ms() + timeout_ms, &status, NULL) != 1)
 		return -1;
-	for (;;) {
-		pid_t r = waitpid(h->pid, &status, WNOHANG);
-		if (r == h->pid) {
-			h->pid = -1;
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		}
-		if (harness_now_ms() >= deadline)
-			return -1;
-		usleep(5000);
-	}
+	h->pid = -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 void harness_stop(struct proxy_harness *h)
@@ -247,7 +233,6 @@ int shim_send(struct test_shim *s, uint8_t type, uint8_t opcode, const void *pay
 
 int shim_connect(struct test_shim *s, const char *socket_path, const char *token)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	json_object *obj;
 	const char *text;
 	size_t len;
@@ -256,9 +241,8 @@ int shim_connect(struct test_shim *s, const char *socket_path, const char *token
 	memset(s, 0, sizeof(*s));
 	s->exit_code = -1;
 	proxy_frame_buffer_init(&s->in, PROXY_MAX_PAYLOAD);
-	strcpy(addr.sun_path, socket_path);
-	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s->fd < 0 || connect(s->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+	s->fd = unix_socket_connect(socket_path, 0, NULL);
+	if (s->fd < 0)
 		return -1;
 	if (token == NULL)
 		return 0;
@@ -334,18 +318,18 @@ void shim_pump(struct test_shim *s, int timeout_ms)
 
 int shim_wait_exit(struct test_shim *s, int timeout_ms)
 {
-	int64_t deadline = harness_now_ms() + timeout_ms;
+	int64_t deadline = now_ms() + timeout_ms;
 
-	while (s->exit_code < 0 && !s->closed && harness_now_ms() < deadline)
+	while (s->exit_code < 0 && !s->closed && now_ms() < deadline)
 		shim_pump(s, 20);
 	return s->exit_code;
 }
 
 bool shim_wait_responses(struct test_shim *s, int n, int timeout_ms)
 {
-	int64_t deadline = harness_now_ms() + timeout_ms;
+	int64_t deadline = now_ms() + timeout_ms;
 
-	while (s->responses < n && !s->closed && harness_now_ms() < deadline)
+	while (s->responses < n && !s->closed && now_ms() < deadline)
 		shim_pump(s, 20);
 	return s->responses >= n;
 }

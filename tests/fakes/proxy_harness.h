@@ -13,6 +13,7 @@
 #include "fake_agent.h"
 #include "proxy_client.h"
 #include "proxy_frame.h"
+#include "fd_util.h"
 
 struct proxy_harness {
 	char dir[64];
@@ -23,11 +24,11 @@ struct proxy_harness {
 	char *share_dir; /* hyperstart: the share where exit statuses are written */
 };
 
-/* Check ends a failed test with _exit(): no teardown, no atexit. So the test program's
- * main() calls harness_runner_begin() before running the suite and harness_runner_end()
- * after it, which removes what failed tests left in /tmp (their kata-proxy died with them,
- * PR_SET_PDEATHSIG). */
-void harness_runner_begin(void);
+/* Check ends a failed test with _exit(): no teardown, no atexit. So the test program runs
+ * harness_runner_begin() before the suite and harness_runner_end() after it (its
+ * unit_test's begin and end, tests/unit/check_main.h), which removes what failed tests left
+ * in /tmp (their kata-proxy died with them, PR_SET_PDEATHSIG). begin returns 0. */
+int harness_runner_begin(void);
 void harness_runner_end(void);
 /* A new directory /tmp/kata-proxy-test-RUNNER-XXXXXX (into dir[64]) that
  * harness_runner_end() removes. */
@@ -68,7 +69,5 @@ void shim_pump(struct test_shim *s, int timeout_ms);
 int shim_wait_exit(struct test_shim *s, int timeout_ms);
 /* Pumps until n responses arrived. */
 bool shim_wait_responses(struct test_shim *s, int n, int timeout_ms);
-
-int64_t harness_now_ms(void);
 
 #endif

@@ -2,7 +2,7 @@
  * They go through the frame decoder, and each frame's payload through the JSON parser and
  * the request parser its code selects, as the agent does before acting on a command.
  * Any crash, leak or sanitizer report is a bug in what the agent exposes to the host. */
-#include "agent/frame.h"
+#include "agent_frame.h"
 #include "agent/request.h"
 #include "agent_proto.h"
 #include "cleanup.h"
@@ -52,7 +52,7 @@ static void parse_one(uint32_t code, json_object *req)
 	}
 }
 
-static void on_frame(void *opaque, enum agent_frame_event event, uint64_t id,
+static bool on_frame(void *opaque, enum agent_frame_event event, uint64_t id,
                      const unsigned char *payload, size_t length)
 {
 	cleanup_error kata_error_t err = NULL;
@@ -60,12 +60,13 @@ static void on_frame(void *opaque, enum agent_frame_event event, uint64_t id,
 
 	(void)opaque;
 	if (event != AGENT_FRAME_OK || length == 0)
-		return;
+		return true;
 	req = json_parse_text((const char *)payload, length, &err);
 	if (req == NULL)
-		return;
+		return true;
 	parse_one((uint32_t)id, req);
 	json_object_put(req);
+	return true;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -33,7 +33,10 @@
  *   sleep MS
  *   echo TEXT
  */
+#include "agent_frame.h"
 #include "agent_proto.h"
+#include "error.h"
+#include "unix_socket.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -81,8 +84,7 @@ static struct reply *replies;
 static size_t n_replies;
 static struct event *events;
 static size_t n_events;
-static unsigned char *ctl_buf, *io_buf;
-static size_t ctl_len, io_len;
+static struct agent_frame_decoder ctl_in, io_in;
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -107,18 +109,12 @@ static void *xrealloc_(void *p, size_t n)
 
 static int connect_unix(const char *path)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0 || strlen(path) >= sizeof(addr.sun_path))
-		die("socket %s", path);
-	strcpy(addr.sun_path, path);
+	cleanup_error kata_error_t err = NULL;
 	/* qemu may still be creating its sockets. */
-	for (int i = 0; connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0; i++) {
-		if (i > 500)
-			die("connect %s: %s", path, strerror(errno));
-		usleep(20000);
-	}
+	int fd = unix_socket_connect(path, 10000, &err);
+
+	if (fd < 0)
+		die("%s", err->message);
 	return fd;
 }
 
@@ -188,10 +184,9 @@ static void grant(uint64_t seq, uint64_t bytes)
 		unsigned char frame[AGENT_IO_HEADER_SIZE + AGENT_IO_CREDIT_PAYLOAD_SIZE];
 		uint32_t n = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
 
-		agent_put_u64(frame, AGENT_IO_CREDIT_SEQ);
-		agent_put_u32(frame + 8, sizeof(frame));
-		agent_put_u64(frame + 12, seq);
-		agent_put_u32(frame + 20, n);
+		agent_frame_put_io_header(frame, AGENT_IO_CREDIT_SEQ, AGENT_IO_CREDIT_PAYLOAD_SIZE);
+		put_be64(frame + 12, seq);
+		put_be32(frame + 20, n);
 		queue_io(frame, sizeof(frame));
 		bytes -= n;
 	}
@@ -250,36 +245,36 @@ static void handle_io(uint64_t seq, const unsigned char *data, size_t len)
 		s->ungranted += len;
 }
 
-/* Reads what is there on fd and dispatches whole frames. */
-static void pump_fd(int fd, unsigned char **buf, size_t *have, bool io)
+/* The decoder's callbacks (lib/agent_frame.h): a frame of impossible length is fatal. */
+static bool ctl_decoded(void *opaque, enum agent_frame_event event, uint64_t code,
+                        const unsigned char *payload, size_t len)
 {
-	size_t header = io ? AGENT_IO_HEADER_SIZE : AGENT_CTL_HEADER_SIZE;
-	size_t off = 0;
-	ssize_t n;
+	if (event != AGENT_FRAME_OK)
+		die("malformed frame from the agent (length %zu)", len);
+	handle_ctl((uint32_t)code, payload, len);
+	return true;
+}
 
-	*buf = xrealloc_(*buf, *have + 65536);
-	n = read(fd, *buf + *have, 65536);
+static bool io_decoded(void *opaque, enum agent_frame_event event, uint64_t seq,
+                       const unsigned char *data, size_t len)
+{
+	if (event != AGENT_FRAME_OK)
+		die("malformed frame from the agent (length %zu)", len);
+	handle_io(seq, data, len);
+	return true;
+}
+
+/* Reads what is there on fd and dispatches whole frames. */
+static void pump_fd(int fd, struct agent_frame_decoder *in, agent_frame_cb decoded, bool io)
+{
+	unsigned char buf[65536];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0)
 		die("%s channel closed by the guest", io ? "I/O" : "control");
-	*have += (size_t)n;
-	while (*have - off >= header) {
-		unsigned char *p = *buf + off;
-		uint32_t length = agent_get_u32(p + (io ? AGENT_IO_LENGTH_OFFSET : 4));
-
-		if (length < header || length > (io ? AGENT_IO_MAX_FRAME : AGENT_CTL_MAX_FRAME))
-			die("malformed frame from the agent (length %u)", length);
-		if (*have - off < length)
-			break;
-		if (io)
-			handle_io(agent_get_u64(p), p + header, length - header);
-		else
-			handle_ctl(agent_get_u32(p), p + header, length - header);
-		off += length;
-	}
-	memmove(*buf, *buf + off, *have - off);
-	*have -= off;
+	agent_frame_feed(in, buf, (size_t)n, decoded, NULL);
 }
 
 static void pump(int timeout_ms)
@@ -292,11 +287,11 @@ static void pump(int timeout_ms)
 	if (poll(pfd, 2, timeout_ms) < 0 && errno != EINTR)
 		die("poll: %s", strerror(errno));
 	if (pfd[0].revents)
-		pump_fd(ctl_fd, &ctl_buf, &ctl_len, false);
+		pump_fd(ctl_fd, &ctl_in, ctl_decoded, false);
 	if (pfd[1].revents & POLLOUT)
 		flush_io();
 	if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
-		pump_fd(io_fd, &io_buf, &io_len, true);
+		pump_fd(io_fd, &io_in, io_decoded, true);
 }
 
 static double now(void)
@@ -440,8 +435,7 @@ static void send_ctl(uint32_t code, const char *json)
 	size_t len = json ? strlen(json) : 0;
 	unsigned char header[AGENT_CTL_HEADER_SIZE];
 
-	agent_put_u32(header, code);
-	agent_put_u32(header + 4, (uint32_t)(len + sizeof(header)));
+	agent_frame_put_ctl_header(header, code, len);
 	write_all(ctl_fd, header, sizeof(header));
 	if (len)
 		write_all(ctl_fd, json, len);
@@ -451,8 +445,7 @@ static void send_io(uint64_t seq, const void *data, size_t len)
 {
 	unsigned char header[AGENT_IO_HEADER_SIZE];
 
-	agent_put_u64(header, seq);
-	agent_put_u32(header + 8, (uint32_t)(len + sizeof(header)));
+	agent_frame_put_io_header(header, seq, len);
 	queue_io(header, sizeof(header));
 	if (len)
 		queue_io(data, len);
@@ -478,7 +471,7 @@ static void expect(uint32_t want)
 
 	if (r.code == AGENT_ACK && want == AGENT_ACK) {
 		if (r.len == 4 && r.payload[0] != '{')
-			printf("ACK %u\n", agent_get_u32(r.payload));
+			printf("ACK %u\n", get_be32(r.payload));
 		else
 			printf("ACK %s\n", (char *)r.payload);
 	} else if (r.code == AGENT_ERROR && want == AGENT_ERROR) {
@@ -589,8 +582,8 @@ static void run(char *line)
 		char *len = split(rest);
 		unsigned char header[AGENT_CTL_HEADER_SIZE];
 
-		agent_put_u32(header, parse_code(rest));
-		agent_put_u32(header + 4, (uint32_t)parse_u64(len));
+		put_be32(header, parse_code(rest));
+		put_be32(header + 4, (uint32_t)parse_u64(len));
 		write_all(ctl_fd, header, sizeof(header));
 	} else if (strcmp(cmd, "send-zeros") == 0) {
 		static unsigned char zeros[65536];
@@ -703,6 +696,8 @@ int main(int argc, char **argv)
 	}
 	ctl_fd = connect_unix(argv[1]);
 	io_fd = connect_unix(argv[2]);
+	agent_frame_decoder_init_ctl(&ctl_in);
+	agent_frame_decoder_init_io(&io_in);
 	if (argc > 3) {
 		for (int i = 3; i < argc; i++) {
 			char *copy = strdup(argv[i]);

@@ -32,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd_util.h"
+
 #define NAME_MAX_LEN 256
 #define BUF_SIZE     4096
 
@@ -44,14 +46,6 @@ struct receiver_options {
 	long timeout_ms;
 	bool relay_stdin;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void die(const char *what)
 {
@@ -146,24 +140,18 @@ static int listen_on(const char *path)
 }
 
 /* Waits until fd is readable or the deadline passes (then exits with status 2). */
-static void wait_readable(int fd, long long deadline)
+static void wait_readable(int fd, int64_t deadline)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	cleanup_error kata_error_t err = NULL;
 
-	for (;;) {
-		long long left = deadline - now_ms();
-		int n;
-
-		if (left <= 0) {
-			fprintf(stderr, "console-receiver: timed out waiting for the console\n");
-			exit(2);
-		}
-		n = poll(&p, 1, (int)left);
-		if (n > 0)
-			return;
-		if (n < 0 && errno != EINTR)
-			die("poll");
+	if (fd_wait(fd, POLLIN, deadline, &err) == 0)
+		return;
+	if (err->errno_value == ETIMEDOUT) {
+		fprintf(stderr, "console-receiver: timed out waiting for the console\n");
+		exit(2);
 	}
+	errno = err->errno_value;
+	die("poll");
 }
 
 /* Receives one fd with SCM_RIGHTS; the message's bytes are the pty's name. */
@@ -198,21 +186,6 @@ static int receive_console(int conn, char *name, size_t name_size)
 	return fd;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void write_name_file(const char *path, const char *name)
 {
 	FILE *f = fopen(path, "w");
@@ -241,7 +214,7 @@ static int relay(int master, const struct receiver_options *o, long long deadlin
 		int ready;
 
 		if (input_pending && now >= input_at) {
-			if (write_all(master, o->input, strlen(o->input)) < 0)
+			if (fd_write_all(master, o->input, strlen(o->input)) < 0)
 				die("write to the terminal");
 			input_pending = false;
 		}
@@ -264,16 +237,16 @@ static int relay(int master, const struct receiver_options *o, long long deadlin
 				return 0;
 			if (n < 0 && errno != EINTR && errno != EAGAIN)
 				die("read the terminal");
-			if (n > 0 && write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+			if (n > 0 && fd_write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
 				die("write stdout");
 		}
 		if (stdin_open && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
 			n = read(STDIN_FILENO, buf, sizeof(buf));
-			if (n > 0 && write_all(master, buf, (size_t)n) < 0)
+			if (n > 0 && fd_write_all(master, buf, (size_t)n) < 0)
 				die("write to the terminal");
 			if (n == 0) {
 				/* The terminal's end-of-file character, as a person would type it. */
-				if (write_all(master, "\x04", 1) < 0)
+				if (fd_write_all(master, "\x04", 1) < 0)
 					die("write to the terminal");
 				stdin_open = false;
 			}

@@ -30,6 +30,9 @@
 #include "error.h"
 #include "hypervisor.h"
 #include "log.h"
+#include "fd_util.h"
+#include "unix_socket.h"
+#include "tests/fakes/fake_hypervisor.h"
 
 struct options {
 	const char *backend, *kernel, *initrd, *dir, *shared, *fs, *machine, *accel, *params;
@@ -149,13 +152,10 @@ static void fill_config(struct kata_config *config, const struct options *o)
 static int save_state(struct hypervisor *hv, const char *path, kata_error_t *err)
 {
 	json_object *saved = hypervisor_save(hv);
-	cleanup_free char *tmp = xasprintf("%s.tmp", path);
-	int ret = 0;
+	const char *text = json_object_to_json_string_ext(
+	        saved, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	int ret = file_write_atomic(path, text, strlen(text), 0644, err);
 
-	if (json_object_to_file_ext(tmp, saved,
-	                            JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE) < 0 ||
-	    rename(tmp, path) < 0)
-		ret = kata_error_sys(err, "write %s", path);
 	json_object_put(saved);
 	return ret;
 }
@@ -177,11 +177,10 @@ static struct hypervisor *load_state(const struct kata_config *config, const cha
 
 static int wait_ctl(const char *sock, const char *text, int timeout_ms, kata_error_t *err)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cleanup_close int fd = -1;
 	char buf[4096];
 	size_t len = 0;
-	struct timespec start, now;
+	int64_t deadline = now_ms() + timeout_ms;
 
 	char want[256];
 	size_t want_len = 0;
@@ -198,23 +197,18 @@ static int wait_ctl(const char *sock, const char *text, int timeout_ms, kata_err
 		want_len = strlen(text) < sizeof(want) ? strlen(text) : sizeof(want);
 		memcpy(want, text, want_len);
 	}
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return kata_error_sys(err, "connect %s", sock);
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	fd = unix_socket_connect(sock, 0, err);
+	if (fd < 0)
+		return -1;
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long elapsed;
 		ssize_t n;
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		elapsed = (now.tv_sec - start.tv_sec) * 1000 +
-		          (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (elapsed >= timeout_ms)
+		if (fd_wait(fd, POLLIN, deadline, NULL) < 0) {
+			if (now_ms() < deadline)
+				continue;
 			return kata_error_set(err, ETIMEDOUT, "no '%s' on %s within %d ms", text,
 			                      sock, timeout_ms);
-		if (poll(&pfd, 1, (int)(timeout_ms - elapsed)) <= 0)
-			continue;
+		}
 		n = read(fd, buf + len, sizeof(buf) - 1 - len);
 		if (n <= 0)
 			return kata_error_set(err, EPIPE, "%s closed", sock);
@@ -370,6 +364,7 @@ int main(int argc, char **argv)
 
 	if (getenv("HV_DRIVER_DEBUG") != NULL)
 		kata_log_init("hv-driver", NULL, KATA_LOG_TEXT, KATA_LOG_DEBUG, NULL);
+	hypervisor_register(&fake_hypervisor_ops); /* --backend fake */
 	if (run(argc, argv, &err) < 0) {
 		fprintf(stderr, "hv-driver: %s\n", err != NULL ? err->message : "failed");
 		return 1;

@@ -1,12 +1,11 @@
-/* The agent's frame decoder and encoders (agent/frame.c) and its byte queue. */
-#include <check.h>
+/* The agent wire's frame decoder and encoders (lib/agent_frame.c). */
+#include "check_main.h"
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/bytequeue.h"
-#include "agent/frame.h"
+#include "agent_frame.h"
 #include "agent_proto.h"
 #include "cleanup.h"
 
@@ -18,7 +17,7 @@ struct seen {
 	char payload[16][256];
 };
 
-static void record(void *opaque, enum agent_frame_event event, uint64_t id,
+static bool record(void *opaque, enum agent_frame_event event, uint64_t id,
                    const unsigned char *payload, size_t length)
 {
 	struct seen *s = opaque;
@@ -33,6 +32,14 @@ static void record(void *opaque, enum agent_frame_event event, uint64_t id,
 		ck_assert_int_eq(payload[length], '\0');
 	}
 	s->n++;
+	return true;
+}
+
+static bool record_payload_pointer(void *opaque, enum agent_frame_event event, uint64_t id,
+                                   const unsigned char *payload, size_t length)
+{
+	*(const unsigned char **)opaque = payload;
+	return true;
 }
 
 /* Bytes of WIRE-SAMPLES.md: GETVERSION then PING, as the host sends them. */
@@ -65,8 +72,8 @@ START_TEST(test_ctl_frame_byte_by_byte)
 	agent_frame_put_ctl_header(frame, AGENT_STARTPOD, sizeof(json) - 1);
 	memcpy(frame + 8, json, sizeof(json) - 1);
 	/* The sample's header: code 1, length 26. */
-	ck_assert_uint_eq(agent_get_u32(frame), 1);
-	ck_assert_uint_eq(agent_get_u32(frame + 4), 26);
+	ck_assert_uint_eq(get_be32(frame), 1);
+	ck_assert_uint_eq(get_be32(frame + 4), 26);
 	agent_frame_decoder_init_ctl(&d);
 	for (size_t i = 0; i < sizeof(frame); i++)
 		agent_frame_feed(&d, frame + i, 1, record, &s);
@@ -127,8 +134,8 @@ START_TEST(test_too_long_is_skipped)
 	struct agent_frame_decoder d;
 	struct seen s = { 0 };
 
-	agent_put_u32(header, AGENT_NEWCONTAINER);
-	agent_put_u32(header + 4, length);
+	put_be32(header, AGENT_NEWCONTAINER);
+	put_be32(header + 4, length);
 	agent_frame_decoder_init_ctl(&d);
 	agent_frame_feed(&d, header, 8, record, &s);
 	ck_assert_int_eq(s.n, 1);
@@ -165,6 +172,106 @@ START_TEST(test_huge_length_no_allocation)
 }
 END_TEST
 
+START_TEST(test_split_anywhere)
+{
+	/* The I/O sample, then a credit and an end of stream: every cut into two reads gives
+	 * the same three frames, as bytes from a virtio-serial port come in any pieces. */
+	unsigned char bytes[18 + 24 + 12];
+	unsigned char credit[12];
+
+	agent_frame_put_io_header(bytes, 1, 6);
+	memcpy(bytes + 12, "hello\n", 6);
+	put_be64(credit, 1);
+	put_be32(credit + 8, 4096);
+	agent_frame_put_io_header(bytes + 18, AGENT_IO_CREDIT_SEQ, sizeof(credit));
+	memcpy(bytes + 30, credit, sizeof(credit));
+	agent_frame_put_io_header(bytes + 42, 1, 0);
+	for (size_t cut = 0; cut <= sizeof(bytes); cut++) {
+		struct agent_frame_decoder d;
+		struct seen s = { 0 };
+
+		agent_frame_decoder_init_io(&d);
+		agent_frame_feed(&d, bytes, cut, record, &s);
+		agent_frame_feed(&d, bytes + cut, sizeof(bytes) - cut, record, &s);
+		ck_assert_int_eq(s.n, 3);
+		ck_assert_uint_eq(s.id[0], 1);
+		ck_assert_mem_eq(s.payload[0], "hello\n", 6);
+		ck_assert_uint_eq(s.id[1], AGENT_IO_CREDIT_SEQ);
+		ck_assert_uint_eq(s.len[1], 12);
+		ck_assert_mem_eq(s.payload[1], credit, 12);
+		ck_assert_uint_eq(s.len[2], 0);
+		ck_assert_ptr_null(d.payload);
+		ck_assert_uint_eq(d.header_have, 0);
+		agent_frame_decoder_free(&d);
+	}
+}
+END_TEST
+
+START_TEST(test_io_maximum_is_the_bound)
+{
+	/* A payload of AGENT_IO_MAX_PAYLOAD is a frame; one byte more is refused. */
+	unsigned char header[12];
+	unsigned char *payload = xzalloc(AGENT_IO_MAX_PAYLOAD + 1);
+	struct agent_frame_decoder d;
+	struct seen s = { 0 };
+
+	agent_frame_decoder_init_io(&d);
+	agent_frame_put_io_header(header, 5, AGENT_IO_MAX_PAYLOAD);
+	agent_frame_feed(&d, header, 12, record, &s);
+	agent_frame_feed(&d, payload, AGENT_IO_MAX_PAYLOAD, record, &s);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_int_eq(s.event[0], AGENT_FRAME_OK);
+	ck_assert_uint_eq(s.len[0], AGENT_IO_MAX_PAYLOAD);
+	agent_frame_put_io_header(header, 5, AGENT_IO_MAX_PAYLOAD + 1);
+	agent_frame_feed(&d, header, 12, record, &s);
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_int_eq(s.event[1], AGENT_FRAME_TOO_LONG);
+	ck_assert_uint_eq(s.len[1], AGENT_IO_MAX_FRAME + 1);
+	ck_assert_ptr_null(d.payload);
+	free(payload);
+	agent_frame_decoder_free(&d);
+}
+END_TEST
+
+/* The host's way: the first refused frame ends the reading. */
+static bool record_until_refused(void *opaque, enum agent_frame_event event, uint64_t id,
+                                 const unsigned char *payload, size_t length)
+{
+	record(opaque, event, id, payload, length);
+	return event == AGENT_FRAME_OK;
+}
+
+START_TEST(test_stop_drops_the_rest)
+{
+	/* READY, a frame claiming 2 GiB, then PING: the PING is never seen. */
+	static const unsigned char bytes[] = { 0,    0, 0, 8, 0, 0, 0, 8,  0, 0, 0, 9,
+		                               0x80, 0, 0, 0, 0, 0, 0, 12, 0, 0, 0, 8 };
+	struct agent_frame_decoder d;
+	struct seen s = { 0 };
+
+	agent_frame_decoder_init_ctl(&d);
+	ck_assert_uint_eq(agent_frame_feed(&d, bytes, sizeof(bytes), record_until_refused, &s), 2);
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_uint_eq(s.id[0], AGENT_READY);
+	ck_assert_int_eq(s.event[1], AGENT_FRAME_TOO_LONG);
+	ck_assert_uint_eq(s.len[1], 0x80000000u);
+	agent_frame_decoder_free(&d);
+}
+END_TEST
+
+START_TEST(test_empty_payload_is_not_null)
+{
+	struct agent_frame_decoder d;
+	const unsigned char *seen_payload = NULL;
+
+	agent_frame_decoder_init_ctl(&d);
+	agent_frame_feed(&d, getversion_ping, 8, record_payload_pointer, &seen_payload);
+	ck_assert_ptr_nonnull(seen_payload);
+	ck_assert_int_eq(seen_payload[0], '\0');
+	agent_frame_decoder_free(&d);
+}
+END_TEST
+
 START_TEST(test_reset_drops_partial)
 {
 	struct agent_frame_decoder d;
@@ -184,51 +291,6 @@ START_TEST(test_reset_drops_partial)
 }
 END_TEST
 
-START_TEST(test_bytequeue)
-{
-	struct bytequeue q = { 0 };
-	int fds[2];
-	char buf[64];
-
-	ck_assert_int_eq(pipe2(fds, O_NONBLOCK), 0);
-	bytequeue_append(&q, "hello ", 6);
-	bytequeue_append(&q, "world", 5);
-	ck_assert_uint_eq(bytequeue_len(&q), 11);
-	ck_assert_int_eq(bytequeue_flush(&q, fds[1]), 11);
-	ck_assert_uint_eq(bytequeue_len(&q), 0);
-	ck_assert_int_eq(read(fds[0], buf, sizeof(buf)), 11);
-	ck_assert_mem_eq(buf, "hello world", 11);
-
-	/* A full pipe keeps the rest queued, in order. */
-	{
-		size_t total = 1 << 20;
-		unsigned char *big = xmalloc(total);
-		size_t got = 0;
-
-		for (size_t i = 0; i < total; i++)
-			big[i] = (unsigned char)(i * 7);
-		bytequeue_append(&q, big, total);
-		ck_assert_int_gt(bytequeue_flush(&q, fds[1]), 0);
-		ck_assert_uint_gt(bytequeue_len(&q), 0);
-		while (got < total) {
-			unsigned char chunk[65536];
-			ssize_t n = read(fds[0], chunk, sizeof(chunk));
-
-			if (n > 0) {
-				ck_assert_mem_eq(chunk, big + got, (size_t)n);
-				got += (size_t)n;
-			}
-			bytequeue_flush(&q, fds[1]);
-		}
-		ck_assert_uint_eq(bytequeue_len(&q), 0);
-		free(big);
-	}
-	bytequeue_clear(&q);
-	close(fds[0]);
-	close(fds[1]);
-}
-END_TEST
-
 static Suite *frame_suite(void)
 {
 	Suite *s = suite_create("agent_frame");
@@ -240,21 +302,13 @@ static Suite *frame_suite(void)
 	tcase_add_test(tc, test_too_short_is_header_only);
 	tcase_add_test(tc, test_too_long_is_skipped);
 	tcase_add_test(tc, test_huge_length_no_allocation);
+	tcase_add_test(tc, test_split_anywhere);
+	tcase_add_test(tc, test_io_maximum_is_the_bound);
+	tcase_add_test(tc, test_stop_drops_the_rest);
+	tcase_add_test(tc, test_empty_payload_is_not_null);
 	tcase_add_test(tc, test_reset_drops_partial);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("bytequeue");
-	tcase_add_test(tc, test_bytequeue);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(frame_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = frame_suite };

@@ -1,14 +1,14 @@
-/* STARTPOD's "interfaces" and "routes" (agent/network_parse.c): hyperstart's keys read
+/* STARTPOD's "interfaces" and "routes" (agent/guest_network_parse.c): hyperstart's keys read
  * into struct agent_net_config, and every kind of bad input refused with a message that
  * names the interface or route. Pure parsing: nothing here touches netlink. */
 #include <arpa/inet.h>
-#include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "agent/network.h"
+#include "agent/guest_network.h"
 #include "agent/request.h"
 #include "cleanup.h"
 #include "json_util.h"
@@ -431,13 +431,4 @@ static Suite *network_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(network_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = network_suite };

@@ -1,6 +1,6 @@
 /* The agent's request parsing (agent/request.c) and its other pure parts: mount options,
  * capability names, cgroup files under a fake root. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -396,13 +396,4 @@ static Suite *request_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(request_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = request_suite };

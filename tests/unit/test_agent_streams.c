@@ -1,6 +1,6 @@
 /* The agent's stream engine and control dispatch without a VM: the two channels are
  * socketpairs whose other ends play the host, processes are pipes with a made-up pid. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -43,7 +43,7 @@ static void setup(void)
 	fx->host_io = io[0];
 	fcntl(ctl[1], F_SETFL, O_NONBLOCK);
 	fcntl(io[1], F_SETFL, O_NONBLOCK);
-	fx->a.loop = agent_loop_new(&err);
+	fx->a.loop = event_loop_new(&err);
 	ck_assert_ptr_nonnull(fx->a.loop);
 	ck_assert_int_eq(agent_channel_open(&fx->a.ctl, fx->a.loop, "ctl", ctl[1], false, &ctl_ops,
 	                                    &fx->a, &err),
@@ -51,7 +51,7 @@ static void setup(void)
 	ck_assert_int_eq(
 	        agent_channel_open(&fx->a.io, fx->a.loop, "io", io[1], true, &io_ops, &fx->a, &err),
 	        0);
-	ck_assert(fx->a.ctl.host_connected);
+	ck_assert(agent_channel_host_connected(&fx->a.ctl));
 	fx->c.agent = &fx->a;
 	fx->c.id = xstrdup("c1");
 	fx->c.sync_fd = -1;
@@ -72,7 +72,7 @@ static void teardown(void)
 		agent_process_free(fx->a.processes);
 	agent_channel_close(&fx->a.ctl);
 	agent_channel_close(&fx->a.io);
-	agent_loop_free(fx->a.loop);
+	event_loop_free(fx->a.loop);
 	close(fx->host_ctl);
 	close(fx->host_io);
 	if (fx->in[0] >= 0)
@@ -92,7 +92,7 @@ static void spin(int rounds)
 		cleanup_error kata_error_t err = NULL;
 		ssize_t n;
 
-		ck_assert_int_ge(agent_loop_run_once(fx->a.loop, 5, &err), 0);
+		ck_assert_int_ge(event_loop_run_once(fx->a.loop, 5, &err), 0);
 		while ((n = recv(fx->host_ctl, fx->ctl_buf + fx->ctl_len,
 		                 sizeof(fx->ctl_buf) - fx->ctl_len, MSG_DONTWAIT)) > 0)
 			fx->ctl_len += (size_t)n;
@@ -109,13 +109,13 @@ static size_t stream_bytes(uint64_t seq, bool *eof, char *copy, size_t copy_size
 
 	*eof = false;
 	while (off + 12 <= fx->io_len) {
-		uint32_t len = agent_get_u32(fx->io_buf + off + 8);
+		uint32_t len = get_be32(fx->io_buf + off + 8);
 
 		ck_assert_uint_ge(len, 12);
 		ck_assert_uint_le(len, AGENT_IO_MAX_FRAME);
 		if (off + len > fx->io_len)
 			break;
-		if (agent_get_u64(fx->io_buf + off) == seq) {
+		if (get_be64(fx->io_buf + off) == seq) {
 			if (len == 12)
 				*eof = true;
 			ck_assert(!(*eof && len > 12));
@@ -132,8 +132,8 @@ static void host_io(uint64_t seq, const void *data, size_t len)
 {
 	unsigned char header[12];
 
-	agent_put_u64(header, seq);
-	agent_put_u32(header + 8, (uint32_t)(12 + len));
+	put_be64(header, seq);
+	put_be32(header + 8, (uint32_t)(12 + len));
 	ck_assert_int_eq(write(fx->host_io, header, 12), 12);
 	if (len)
 		ck_assert_int_eq(write(fx->host_io, data, len), (ssize_t)len);
@@ -143,8 +143,8 @@ static void host_credit(uint64_t seq, uint32_t bytes)
 {
 	unsigned char payload[12];
 
-	agent_put_u64(payload, seq);
-	agent_put_u32(payload + 8, bytes);
+	put_be64(payload, seq);
+	put_be32(payload + 8, bytes);
 	host_io(AGENT_IO_CREDIT_SEQ, payload, sizeof(payload));
 }
 
@@ -186,8 +186,8 @@ START_TEST(test_output_eof_then_exit_report)
 	ck_assert(eof);
 	/* Now the report: code 23 and the JSON. */
 	ck_assert_uint_ge(fx->ctl_len, 8);
-	ck_assert_uint_eq(agent_get_u32(fx->ctl_buf), AGENT_PROCESSASYNCEVENT);
-	ck_assert_uint_eq(agent_get_u32(fx->ctl_buf + 4), fx->ctl_len);
+	ck_assert_uint_eq(get_be32(fx->ctl_buf), AGENT_PROCESSASYNCEVENT);
+	ck_assert_uint_eq(get_be32(fx->ctl_buf + 4), fx->ctl_len);
 	fx->ctl_buf[fx->ctl_len] = '\0';
 	ck_assert_str_eq((char *)fx->ctl_buf + 8, "{\"container\":\"c1\",\"process\":\"p1\","
 	                                          "\"event\":\"finished\",\"status\":3}");
@@ -274,8 +274,8 @@ static uint32_t command(uint32_t code, const char *json, char *answer, size_t si
 	unsigned char header[8];
 	uint32_t frame_len;
 
-	agent_put_u32(header, code);
-	agent_put_u32(header + 4, (uint32_t)(8 + len));
+	put_be32(header, code);
+	put_be32(header + 4, (uint32_t)(8 + len));
 	fx->ctl_len = 0;
 	ck_assert_int_eq(write(fx->host_ctl, header, 8), 8);
 	if (len)
@@ -283,12 +283,12 @@ static uint32_t command(uint32_t code, const char *json, char *answer, size_t si
 	for (int i = 0; i < 50 && fx->ctl_len < 8; i++)
 		spin(1);
 	ck_assert_uint_ge(fx->ctl_len, 8);
-	frame_len = agent_get_u32(fx->ctl_buf + 4);
+	frame_len = get_be32(fx->ctl_buf + 4);
 	ck_assert_uint_eq(frame_len, fx->ctl_len);
 	ck_assert_uint_lt(frame_len - 8, size);
 	memcpy(answer, fx->ctl_buf + 8, frame_len - 8);
 	answer[frame_len - 8] = '\0';
-	return agent_get_u32(fx->ctl_buf);
+	return get_be32(fx->ctl_buf);
 }
 
 START_TEST(test_control_dispatch)
@@ -298,7 +298,7 @@ START_TEST(test_control_dispatch)
 	ck_assert_uint_eq(command(AGENT_PING, NULL, answer, sizeof(answer)), AGENT_ACK);
 	ck_assert_str_eq(answer, "");
 	ck_assert_uint_eq(command(AGENT_GETVERSION, NULL, answer, sizeof(answer)), AGENT_ACK);
-	ck_assert_uint_eq(agent_get_u32((unsigned char *)answer), 4244);
+	ck_assert_uint_eq(get_be32((unsigned char *)answer), 4244);
 	ck_assert_uint_eq(command(99, NULL, answer, sizeof(answer)), AGENT_ERROR);
 	ck_assert_str_eq(answer, "{\"message\":\"unknown command code 99\"}");
 	ck_assert_uint_eq(command(AGENT_EXECCMD, "{\"container\":", answer, sizeof(answer)),
@@ -323,11 +323,11 @@ START_TEST(test_oversized_command)
 	size_t skip = AGENT_CTL_MAX_FRAME + 8;
 	char *junk = xzalloc(65536);
 
-	agent_put_u32(header, AGENT_NEWCONTAINER);
-	agent_put_u32(header + 4, (uint32_t)(skip + 8));
+	put_be32(header, AGENT_NEWCONTAINER);
+	put_be32(header + 4, (uint32_t)(skip + 8));
 	ck_assert_int_eq(write(fx->host_ctl, header, 8), 8);
 	spin(3);
-	ck_assert_uint_eq(agent_get_u32(fx->ctl_buf), AGENT_ERROR);
+	ck_assert_uint_eq(get_be32(fx->ctl_buf), AGENT_ERROR);
 	fx->ctl_len = 0;
 	while (skip > 0) {
 		size_t n = skip < 65536 ? skip : 65536;
@@ -359,13 +359,4 @@ static Suite *streams_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(streams_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = streams_suite };

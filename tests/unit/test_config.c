@@ -2,7 +2,7 @@
  * files, every key's type errors naming file:line:key, impossible values, the lookup
  * order. Sample files live in tests/config/ with @ASSETSDIR@ / @LIBEXECDIR@ placeholders
  * that each test replaces with a temporary directory holding a fake kernel and initrd. */
-#include <check.h>
+#include "check_main.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -615,13 +615,4 @@ static Suite *config_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = config_suite };

@@ -1,5 +1,5 @@
 /* The runtime's container record: what one call leaves for the next. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,12 +129,10 @@ START_TEST(test_oci_state)
 }
 END_TEST
 
-int main(void)
+static Suite *container_record_suite(void)
 {
 	Suite *s = suite_create("container_record");
 	TCase *tc = tcase_create("record");
-	SRunner *runner;
-	int failed;
 
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_deferred_newcontainer_survives);
@@ -142,9 +140,7 @@ int main(void)
 	tcase_add_test(tc, test_malformed_records);
 	tcase_add_test(tc, test_oci_state);
 	suite_add_tcase(s, tc);
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
+
+const struct unit_test unit_test = { .suite = container_record_suite };

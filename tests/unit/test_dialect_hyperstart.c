@@ -1,7 +1,7 @@
 /* The messages the runtime builds for runV's hyperstart (cli/dialect*.c), held against the
  * rules of the real agent that the fake agent's hyperstart mode follows
  * (tests/fakes/fake_hyperstart.c), and the operations hyperstart has no message for. */
-#include <check.h>
+#include "check_main.h"
 #include <string.h>
 
 #include "agent_proto.h"
@@ -247,13 +247,4 @@ static Suite *dialect_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(dialect_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}
+const struct unit_test unit_test = { .suite = dialect_suite };

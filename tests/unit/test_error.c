@@ -1,5 +1,5 @@
 /* The error contract (docs/error-handling.md) and the ownership helpers. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -157,13 +157,4 @@ static Suite *error_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(error_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = error_suite };

@@ -1,12 +1,17 @@
-/* Unit tests of lib/event: fds, hang-up after drain, back-pressure, signals, children,
- * timers. */
-#include <check.h>
+/* Unit tests of lib/event: fds, hang-up after drain, back-pressure, a peer that comes
+ * back, signals, children, timers. */
+#include "check_main.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sched.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -349,28 +354,66 @@ START_TEST(test_child_watched_before_exit)
 }
 END_TEST
 
-START_TEST(test_child_reaped_before_watch)
+/* Waits for one child to exit and reaps it with nobody watching it. */
+static void reap_one(struct event_loop *loop)
 {
-	kata_error_t err = NULL;
-	struct event_loop *loop = event_loop_new(&err);
-	struct child_result c = { 0 };
-	pid_t pid;
 	int reaped = 0;
 
-	ck_assert_int_eq(event_loop_handle_sigchld(loop, &err), 0);
-	pid = spawn_exit(3);
 	for (int i = 0; i < 200 && reaped == 0; i++) {
 		reaped = event_loop_reap_children(loop);
 		if (reaped == 0)
 			usleep(5000);
 	}
 	ck_assert_int_eq(reaped, 1);
+}
+
+START_TEST(test_child_reaped_before_watch)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct child_result c = { 0 };
+	pid_t pid;
+
+	ck_assert_int_eq(event_loop_handle_sigchld(loop, &err), 0);
+	pid = spawn_exit(3);
+	reap_one(loop);
 	/* watching a pid already reaped: the status is delivered by the loop, not inline */
 	event_loop_watch_child(loop, pid, on_child, &c);
 	ck_assert_int_eq(c.calls, 0);
 	ck_assert_int_ge(event_loop_run_once(loop, 1000, &err), 0);
 	ck_assert_int_eq(c.calls, 1);
 	ck_assert(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 3);
+	event_loop_free(loop);
+}
+END_TEST
+
+/* A pid reused by a new child: the status remembered for the old one is not the new one's.
+ * The new child gets the old pid with clone3's set_tid (root only). */
+START_TEST(test_child_reused_pid_not_stale)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop;
+	struct child_result c = { 0 };
+	pid_t pid, again;
+	struct clone_args args = { .exit_signal = SIGCHLD, .set_tid_size = 1 };
+
+	if (geteuid() != 0)
+		return; /* set_tid needs CAP_SYS_ADMIN */
+	loop = event_loop_new(&err);
+	ck_assert_int_eq(event_loop_handle_sigchld(loop, &err), 0);
+	pid = spawn_exit(3);
+	reap_one(loop);
+	args.set_tid = (uint64_t)(uintptr_t)&pid;
+	again = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (again == 0) {
+		usleep(100000);
+		_exit(9);
+	}
+	ck_assert_int_eq(again, pid);
+	event_loop_watch_child(loop, pid, on_child, &c);
+	ck_assert_int_eq(event_loop_run(loop, &err), 0);
+	ck_assert_int_eq(c.calls, 1);
+	ck_assert(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 9);
 	event_loop_free(loop);
 }
 END_TEST
@@ -413,6 +456,181 @@ START_TEST(test_timers)
 }
 END_TEST
 
+/* --- a peer that hangs up and comes back ----------------------------------------------- */
+
+/* A pty is the stand-in for a virtio-serial port: its master polls as hung up while no
+ * slave is open and stops when one is opened again. */
+struct port {
+	struct reader r;
+	int reconnects;
+	char slave_path[64];
+	int slave;
+};
+
+static void port_reconnected(struct event_fd *efd, void *data)
+{
+	struct port *p = data;
+
+	p->reconnects++;
+}
+
+static const struct event_fd_ops port_ops = {
+	.readable = reader_readable,
+	.hangup = reader_hangup,
+	.reconnected = port_reconnected,
+};
+
+static int open_slave(struct port *p)
+{
+	struct termios t;
+	int fd = open(p->slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(tcgetattr(fd, &t), 0);
+	cfmakeraw(&t);
+	ck_assert_int_eq(tcsetattr(fd, TCSANOW, &t), 0);
+	return fd;
+}
+
+/* A port watched by loop, its host end (the slave) open or not. */
+static struct event_fd *add_port(struct event_loop *loop, struct port *p, bool host_there)
+{
+	kata_error_t err = NULL;
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	struct event_fd *efd;
+
+	ck_assert_int_ge(master, 0);
+	ck_assert_int_eq(unlockpt(master), 0);
+	ck_assert_int_eq(ptsname_r(master, p->slave_path, sizeof(p->slave_path)), 0);
+	p->slave = open_slave(p);
+	if (!host_there)
+		close(p->slave);
+	efd = event_fd_add(loop, master, &port_ops, p, EVENT_FD_RECONNECTS, &err);
+	ck_assert_ptr_nonnull(efd);
+	event_fd_set_write_limit(efd, SIZE_MAX);
+	ck_assert(event_fd_is_hung_up(efd) == !host_there);
+	return efd;
+}
+
+/* Runs the loop until *counter reaches want (at most about two seconds). */
+static void run_until(struct event_loop *loop, const int *counter, int want)
+{
+	for (int i = 0; i < 100 && *counter < want; i++)
+		run_for(loop, 1);
+	ck_assert_int_eq(*counter, want);
+}
+
+/* Runs the loop until the reader has len bytes. */
+static void run_until_read(struct event_loop *loop, const struct reader *r, size_t len)
+{
+	for (int i = 0; i < 100 && r->len < len; i++)
+		run_for(loop, 1);
+	ck_assert_uint_eq(r->len, len);
+}
+
+static void read_slave(int fd, const char *want)
+{
+	char buf[64] = { 0 };
+	size_t len = strlen(want), got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, buf + got, len - got);
+		ck_assert_int_gt(n, 0);
+		got += (size_t)n;
+	}
+	ck_assert_str_eq(buf, want);
+}
+
+START_TEST(test_reconnect_keeps_queue)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct port p = { 0 };
+	struct event_fd *efd = add_port(loop, &p, true);
+
+	/* What the peer sent before it went is read before the hang-up. */
+	ck_assert_int_eq(write(p.slave, "abc", 3), 3);
+	close(p.slave);
+	run_until(loop, &p.r.hangups, 1);
+	ck_assert_uint_eq(p.r.len_at_hangup, 3);
+	ck_assert(memcmp(p.r.got, "abc", 3) == 0);
+	ck_assert(event_fd_is_hung_up(efd));
+
+	/* Writes while it is away queue; nothing is lost or failed. */
+	ck_assert_int_eq(event_fd_write(efd, "hello ", 6, &err), 0);
+	ck_assert_int_eq(event_fd_write(efd, "again", 5, &err), 0);
+	ck_assert_uint_eq(event_fd_queued(efd), 11);
+	run_for(loop, 3);
+	ck_assert_int_eq(p.r.hangups, 1);
+	ck_assert_int_eq(p.reconnects, 0);
+	ck_assert_uint_eq(event_fd_queued(efd), 11);
+
+	/* It comes back: the queue goes out and reading resumes. */
+	p.slave = open_slave(&p);
+	run_until(loop, &p.reconnects, 1);
+	ck_assert(!event_fd_is_hung_up(efd));
+	ck_assert_uint_eq(event_fd_queued(efd), 0);
+	read_slave(p.slave, "hello again");
+	ck_assert_int_eq(write(p.slave, "xyz", 3), 3);
+	run_until_read(loop, &p.r, 6);
+	ck_assert(memcmp(p.r.got + 3, "xyz", 3) == 0);
+
+	/* Each hang-up is told. */
+	close(p.slave);
+	run_until(loop, &p.r.hangups, 2);
+	p.slave = open_slave(&p);
+	run_until(loop, &p.reconnects, 2);
+
+	close(p.slave);
+	event_loop_free(loop);
+}
+END_TEST
+
+START_TEST(test_reconnect_starts_away)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct port p = { 0 };
+	struct event_fd *efd = add_port(loop, &p, false);
+
+	ck_assert_int_eq(event_fd_write(efd, "ready", 5, &err), 0);
+	run_for(loop, 3);
+	/* Away from the start is no hang-up. */
+	ck_assert_int_eq(p.r.hangups, 0);
+	ck_assert_uint_eq(event_fd_queued(efd), 5);
+
+	p.slave = open_slave(&p);
+	run_until(loop, &p.reconnects, 1);
+	read_slave(p.slave, "ready");
+
+	close(p.slave);
+	event_loop_free(loop);
+}
+END_TEST
+
+START_TEST(test_reconnect_paused_reading)
+{
+	kata_error_t err = NULL;
+	struct event_loop *loop = event_loop_new(&err);
+	struct port p = { 0 };
+	struct event_fd *efd = add_port(loop, &p, true);
+
+	/* With reading paused, a hang-up is seen all the same (nothing spins meanwhile). */
+	event_fd_set_reading(efd, false);
+	close(p.slave);
+	run_until(loop, &p.r.hangups, 1);
+	p.slave = open_slave(&p);
+	run_until(loop, &p.reconnects, 1);
+	ck_assert(!event_fd_is_reading(efd));
+	event_fd_set_reading(efd, true);
+	ck_assert_int_eq(write(p.slave, "go", 2), 2);
+	run_until_read(loop, &p.r, 2);
+
+	close(p.slave);
+	event_loop_free(loop);
+}
+END_TEST
+
 static Suite *event_suite(void)
 {
 	Suite *s = suite_create("event");
@@ -426,21 +644,16 @@ static Suite *event_suite(void)
 	tcase_add_test(tc, test_write_to_dead_peer_is_hangup);
 	tcase_add_test(tc, test_close_when_flushed);
 	tcase_add_test(tc, test_close_other_fd_from_callback);
+	tcase_add_test(tc, test_reconnect_keeps_queue);
+	tcase_add_test(tc, test_reconnect_starts_away);
+	tcase_add_test(tc, test_reconnect_paused_reading);
 	tcase_add_test(tc, test_signal_via_signalfd);
 	tcase_add_test(tc, test_child_watched_before_exit);
 	tcase_add_test(tc, test_child_reaped_before_watch);
+	tcase_add_test(tc, test_child_reused_pid_not_stale);
 	tcase_add_test(tc, test_timers);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(event_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = event_suite };

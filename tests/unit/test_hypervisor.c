@@ -1,11 +1,11 @@
-/* The hypervisor layer: the registry and checked wrappers, the fake backend, process
+/* The hypervisor layer: the registry and checked wrappers, the fake backend (which the
+ * shipped runtime does not have: registered here), process
  * liveness (zombies, reused pids), the qemu backend's operations against a fake QMP server
  * standing in for qemu (pause/resume/state/stop, kill -9 -> crashed, cleanup), its state
  * saved and restored, start failures, and the accelerator probe with scripted "qemu"s. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +20,12 @@
 #include "hypervisor.h"
 #include "process.h"
 #include "qemu/qemu_backend.h"
+#include "tests/fakes/fake_hypervisor.h"
 #include "tests/fakes/fake_qmp.h"
-
-static char test_dir[] = "/tmp/kata-test-hv-XXXXXX";
 
 static char *test_path(const char *name)
 {
-	return xasprintf("%s/%s", test_dir, name);
+	return xasprintf("%s/%s", unit_test_dir, name);
 }
 
 static void write_file(const char *path, const char *text, mode_t mode)
@@ -65,7 +64,10 @@ START_TEST(test_registry)
 
 	base_config(&config, "fake");
 	ck_assert_ptr_nonnull(hypervisor_find_ops("qemu"));
-	ck_assert_ptr_nonnull(hypervisor_find_ops("fake"));
+	ck_assert_ptr_nonnull(hypervisor_find_ops("libvirt"));
+	ck_assert_ptr_null(hypervisor_find_ops("fake")); /* not built in */
+	hypervisor_register(&fake_hypervisor_ops);
+	ck_assert_ptr_eq(hypervisor_find_ops("fake"), &fake_hypervisor_ops);
 	ck_assert_ptr_null(hypervisor_find_ops("firecracker"));
 	ck_assert_ptr_null(hypervisor_new("firecracker", &config, &err));
 	ck_assert_int_eq(err->errno_value, ENOENT);
@@ -117,6 +119,7 @@ START_TEST(test_fake_backend_lifecycle)
 	struct stat st;
 
 	base_config(&config, "fake");
+	hypervisor_register(&fake_hypervisor_ops);
 	hv = hypervisor_new("fake", &config, &err);
 	ck_assert_int_eq(hypervisor_create(hv, &params, 0, &err), 0);
 	ck_assert_int_eq(stat(dir, &st), 0);
@@ -139,11 +142,11 @@ START_TEST(test_fake_backend_lifecycle)
 	ck_assert_int_eq(hypervisor_resume(again, 0, &err), 0);
 	ck_assert_int_eq(state_of(again), HYPERVISOR_STATE_RUNNING);
 
-	setenv("KATA_FAKE_HYPERVISOR_FAIL", "pause,stop", 1);
+	setenv(FAKE_HYPERVISOR_ENV_FAIL, "pause,stop", 1);
 	ck_assert_int_eq(hypervisor_stop(again, 0, &err), -1);
 	ck_assert_str_eq(err->message, "fake: stop: injected failure");
 	kata_error_free(&err);
-	unsetenv("KATA_FAKE_HYPERVISOR_FAIL");
+	unsetenv(FAKE_HYPERVISOR_ENV_FAIL);
 
 	ck_assert_int_eq(hypervisor_stop(again, 0, &err), 0);
 	ck_assert_int_eq(state_of(again), HYPERVISOR_STATE_STOPPED);
@@ -228,6 +231,46 @@ START_TEST(test_reused_pid_is_not_ours)
 	ck_assert(!process_is_alive(&other));
 	ck_assert_int_eq(process_signal(&other, SIGKILL, &err), 0); /* sends nothing */
 	ck_assert(!process_is_alive(&(struct process_id){ .pid = 0 }));
+}
+END_TEST
+
+/* The one saved form of a process_id, as the container record and the qemu state use it. */
+START_TEST(test_process_id_json)
+{
+	struct process_id proc = { .pid = 4242, .start_time = 987654321 }, back = { 1, 1 };
+	cleanup_error kata_error_t err = NULL;
+	json_object *obj = json_object_new_object();
+
+	json_object_object_add(obj, "daemon", process_id_to_json(&proc));
+	json_object_object_add(obj, "none", NULL);
+	ck_assert_int_eq(process_id_from_json(obj, "daemon", "sb", &back, &err), 1);
+	ck_assert_int_eq(back.pid, 4242);
+	ck_assert_uint_eq(back.start_time, 987654321);
+	ck_assert_int_eq(process_id_from_json(obj, "none", "sb", &back, &err), 0);
+	ck_assert_int_eq(back.pid, 0);
+	ck_assert_uint_eq(back.start_time, 0);
+	ck_assert_int_eq(process_id_from_json(obj, "missing", "sb", &back, &err), 0);
+
+	static const struct {
+		const char *json, *message;
+	} bad[] = {
+		{ "{\"pid\": -4, \"start_time\": 1}",
+		  "sb.daemon.pid: -4 out of range [0, 4194304]" },
+		{ "{\"pid\": 4194305, \"start_time\": 1}",
+		  "sb.daemon.pid: 4194305 out of range [0, 4194304]" },
+		{ "{\"pid\": 7}", "sb.daemon.start_time: required field is missing" },
+		{ "{\"pid\": 7, \"start_time\": -1}",
+		  "sb.daemon.start_time: -1 out of range [0, 18446744073709551615]" },
+		{ "[7, 1]", "sb.daemon: expected an object, got an array" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_object_object_add(obj, "daemon", json_tokener_parse(bad[i].json));
+		ck_assert_int_eq(process_id_from_json(obj, "daemon", "sb", &back, &err), -1);
+		ck_assert_str_eq(err->message, bad[i].message);
+		ck_assert_int_eq(back.pid, 0);
+		kata_error_free(&err);
+	}
+	json_object_put(obj);
 }
 END_TEST
 
@@ -443,7 +486,7 @@ START_TEST(test_qemu_create_refuses_long_socket_paths)
 	struct hypervisor *hv;
 	struct stat st;
 
-	snprintf(long_dir, sizeof(long_dir), "%s/%0120d", test_dir, 7);
+	snprintf(long_dir, sizeof(long_dir), "%s/%0120d", unit_test_dir, 7);
 	base_config(&config, "qemu");
 	hv = hypervisor_new(NULL, &config, &err);
 	ck_assert_int_eq(hypervisor_create(hv, &params, 0, &err), -1);
@@ -576,20 +619,11 @@ START_TEST(test_probe_exit_means_tcg)
 }
 END_TEST
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-int main(void)
+static Suite *hypervisor_suite(void)
 {
 	Suite *s = suite_create("hypervisor");
 	TCase *tc;
-	SRunner *runner;
-	int failed;
 
-	if (mkdtemp(test_dir) == NULL)
-		return EXIT_FAILURE;
 	tc = tcase_create("registry");
 	tcase_add_test(tc, test_registry);
 	tcase_add_test(tc, test_fake_backend_lifecycle);
@@ -598,6 +632,7 @@ int main(void)
 	tc = tcase_create("process");
 	tcase_add_test(tc, test_zombie_is_not_alive);
 	tcase_add_test(tc, test_reused_pid_is_not_ours);
+	tcase_add_test(tc, test_process_id_json);
 	tcase_add_test(tc, test_terminate_escalates);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("qemu");
@@ -614,11 +649,10 @@ int main(void)
 	tcase_add_test(tc, test_probe_hang_means_tcg);
 	tcase_add_test(tc, test_probe_exit_means_tcg);
 	suite_add_tcase(s, tc);
-
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	nftw(test_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
+
+const struct unit_test unit_test = {
+	.suite = hypervisor_suite,
+	.test_dir = "kata-test-hv",
+};

@@ -1,5 +1,5 @@
 /* lib/json_util: typed getters with path-naming errors, bounded parsing, atomic writes. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -145,6 +145,10 @@ static const struct type_case type_cases[] = {
 	{ "big", "int64",
 	  "p.big: 18446744073709551615 out of range [-9223372036854775808, 9223372036854775807]" },
 	{ "nul", "string", "p.nul: string contains a NUL character" },
+	{ "s", "absolute_path", "p.s: expected an absolute path" },
+	{ "i", "absolute_path", "p.i: expected a string, got an integer" },
+	{ "s", "enum", "p.s: unknown value \"text\"" },
+	{ "b", "enum", "p.b: expected a string, got a boolean" },
 };
 
 static int call_getter(json_object *obj, const struct type_case *c, kata_error_t *err)
@@ -171,6 +175,13 @@ static int call_getter(json_object *obj, const struct type_case *c, kata_error_t
 		return json_get_uint32(obj, c->key, "p", true, &u32, err);
 	if (strcmp(c->getter, "uint16") == 0)
 		return json_get_uint16(obj, c->key, "p", true, &u16, err);
+	static const char *const names[] = { "one", "two" };
+	int index;
+
+	if (strcmp(c->getter, "enum") == 0)
+		return json_get_enum(obj, c->key, "p", true, names, 2, &index, err);
+	if (strcmp(c->getter, "absolute_path") == 0)
+		return json_get_absolute_path(obj, c->key, "p", true, &s, err);
 	if (strcmp(c->getter, "bool") == 0)
 		return json_get_bool(obj, c->key, "p", true, &b, err);
 	if (strcmp(c->getter, "object") == 0)
@@ -277,6 +288,56 @@ START_TEST(test_parse_refuses_deep_nesting)
 		cleanup_json json_object *ok = parse(text);
 		ck_assert_ptr_nonnull(ok);
 	}
+}
+END_TEST
+
+START_TEST(test_absolute_path)
+{
+	cleanup_json json_object *obj = parse("{\"p\": \"/run/x\", \"n\": null}");
+	cleanup_error kata_error_t err = NULL;
+	cleanup_free char *path = NULL;
+	char *untouched = NULL;
+
+	ck_assert_int_eq(json_get_absolute_path(obj, "p", "", true, &path, &err), 1);
+	ck_assert_str_eq(path, "/run/x");
+	ck_assert_int_eq(json_get_absolute_path(obj, "n", "", false, &untouched, &err), 0);
+	ck_assert_int_eq(json_get_absolute_path(obj, "missing", "", false, &untouched, &err), 0);
+	ck_assert_ptr_null(untouched);
+	ck_assert_int_eq(json_get_absolute_path(obj, "missing", "", true, &untouched, &err), -1);
+	ck_assert_str_eq(err->message, "missing: required field is missing");
+}
+END_TEST
+
+START_TEST(test_enum)
+{
+	static const char *const names[] = { "created", "started", "stopped" };
+	cleanup_json json_object *obj = parse("{\"phase\": \"started\", \"odd\": \"a\\nb\"}");
+	cleanup_error kata_error_t err = NULL;
+	int index = -1;
+
+	ck_assert_int_eq(json_get_enum(obj, "phase", "", true, names, 3, &index, &err), 1);
+	ck_assert_int_eq(index, 1);
+	ck_assert_int_eq(json_get_enum(obj, "missing", "", false, names, 3, &index, &err), 0);
+	ck_assert_int_eq(index, 1);
+	/* An unknown value is shown escaped, as JSON. */
+	ck_assert_int_eq(json_get_enum(obj, "odd", "sb", true, names, 3, &index, &err), -1);
+	ck_assert_str_eq(err->message, "sb.odd: unknown value \"a\\nb\"");
+}
+END_TEST
+
+/* A caller's tighter bound holds; one outside 1..JSON_MAX_DEPTH falls back to the default.
+ * json-c counts the innermost scalar as a level too. */
+START_TEST(test_parse_depth_bound)
+{
+	static const char two[] = "[[1]]", three[] = "[[[1]]]";
+	cleanup_error kata_error_t err = NULL;
+	cleanup_json json_object *ok = json_parse_text_depth(two, strlen(two), 3, &err);
+	cleanup_json json_object *fallback = json_parse_text_depth(three, strlen(three), 0, &err);
+
+	ck_assert_ptr_nonnull(ok);
+	ck_assert_ptr_nonnull(fallback);
+	ck_assert_ptr_null(json_parse_text_depth(three, strlen(three), 3, &err));
+	ck_assert_ptr_nonnull(strstr(err->message, "nesting too deep"));
 }
 END_TEST
 
@@ -418,6 +479,9 @@ static Suite *json_util_suite(void)
 	tcase_add_test(tc, test_parse_accepts_values);
 	tcase_add_test(tc, test_parse_refuses_nul_and_bad_utf8);
 	tcase_add_test(tc, test_parse_refuses_deep_nesting);
+	tcase_add_test(tc, test_parse_depth_bound);
+	tcase_add_test(tc, test_absolute_path);
+	tcase_add_test(tc, test_enum);
 	tcase_add_test(tc, test_file_roundtrip_atomic);
 	tcase_add_test(tc, test_file_errors);
 	tcase_add_test(tc, test_builders);
@@ -425,13 +489,4 @@ static Suite *json_util_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(json_util_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = json_util_suite };

@@ -2,7 +2,7 @@
  * (test:///default, no daemon): the life cycle across save/restore, a domain destroyed
  * behind the backend's back (crashed), libvirt refusing the domain (its own message in the
  * error), an unreachable libvirt (clear error, and cleanup still removes everything). */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,12 +269,10 @@ START_TEST(test_create_refusals)
 }
 END_TEST
 
-int main(void)
+static Suite *libvirt_api_suite(void)
 {
 	Suite *s = suite_create("libvirt_api");
 	TCase *tc = tcase_create("test-driver");
-	SRunner *runner;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_lifecycle);
@@ -283,9 +281,7 @@ int main(void)
 	tcase_add_test(tc, test_unreachable_libvirt);
 	tcase_add_test(tc, test_create_refusals);
 	suite_add_tcase(s, tc);
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
+
+const struct unit_test unit_test = { .suite = libvirt_api_suite };

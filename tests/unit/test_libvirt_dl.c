@@ -4,7 +4,7 @@
  * case runs this program again with LD_LIBRARY_PATH pointing at a directory whose
  * libvirt.so.0 is an empty file, which the dynamic loader finds first and refuses: the
  * production code has no switch for it. This test does not link libvirt itself. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,23 +130,27 @@ START_TEST(test_missing_library_is_a_clear_error)
 }
 END_TEST
 
-int main(int argc, char **argv)
+static Suite *libvirt_dl_suite(void)
 {
 	Suite *s;
 	TCase *tc;
-	SRunner *runner;
-	int failed;
 
-	if (argc == 2 && strcmp(argv[1], CHILD_FLAG) == 0)
-		return run_without_libvirt();
 	s = suite_create("libvirt_dl");
 	tc = tcase_create("loader");
 	tcase_add_test(tc, test_missing_library_is_a_clear_error);
 	tcase_add_test(tc, test_load_real_libraries);
 	suite_add_tcase(s, tc);
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
+
+/* The program started again with CHILD_FLAG: the child test_missing_library_is_a_clear_error
+ * runs. */
+static int child_without_libvirt(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], CHILD_FLAG) == 0)
+		return run_without_libvirt();
+	return -1;
+}
+
+const struct unit_test unit_test = { .suite = libvirt_dl_suite,
+	                             .run_instead = child_without_libvirt };

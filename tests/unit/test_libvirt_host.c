@@ -1,6 +1,7 @@
-/* kata-check's look at the host's libvirt: which user qemu runs as, and whether that user
- * can open /dev/kvm (cli/libvirt_host.c). */
-#include <check.h>
+/* kata-check's look at the host's libvirt: which user qemu runs as, whether that user can
+ * open /dev/kvm, and the libvirt backend's check operation as kata-check calls it through
+ * the ops table (backends/libvirt/libvirt_host.c). */
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "cli/libvirt_host.h"
+#include "hypervisor.h"
+#include "libvirt/libvirt_host.h"
 
 static char tmpdir[] = "/tmp/kata-test-libvirt-host.XXXXXX";
 
@@ -82,20 +84,73 @@ START_TEST(test_kvm_access)
 }
 END_TEST
 
-int main(void)
+/* The findings of one hypervisor_check() call, as kata-check would print them. */
+struct findings {
+	int count;
+	char lines[4][512];
+};
+
+static void collect(void *opaque, enum hypervisor_check_status status, const char *what,
+                    const char *detail)
+{
+	struct findings *f = opaque;
+	static const char *const labels[] = { "ok", "info", "warn", "FAIL" };
+
+	ck_assert_int_lt(f->count, 4);
+	snprintf(f->lines[f->count++], sizeof(f->lines[0]), "%s %s %s", labels[status], what,
+	         detail);
+}
+
+static int check_backend(const char *backend, const char *uri, struct findings *f)
+{
+	struct kata_config config = { 0 };
+	cleanup_hypervisor struct hypervisor *hv = NULL;
+	cleanup_error kata_error_t err = NULL;
+
+	config.hypervisor.name = (char *)backend;
+	config.hypervisor.uri = (char *)uri;
+	memset(f, 0, sizeof(*f));
+	hv = hypervisor_new(NULL, &config, &err);
+	ck_assert_ptr_nonnull(hv);
+	return hypervisor_check(hv, collect, f, 0, &err);
+}
+
+START_TEST(test_backend_check)
+{
+	struct findings f;
+
+	/* libvirt's built-in test driver needs no daemon. */
+	ck_assert_int_eq(check_backend("libvirt", "test:///default", &f), 0);
+	ck_assert_int_eq(f.count, 1);
+	ck_assert_msg(strncmp(f.lines[0], "ok libvirt test:///default reachable (libvirt ", 46) ==
+	                      0,
+	              "%s", f.lines[0]);
+
+	/* Unreachable: a finding, not an error. */
+	ck_assert_int_eq(check_backend("libvirt",
+	                               "qemu+unix:///system?socket=/nonexistent/libvirt-sock", &f),
+	                 0);
+	ck_assert_int_eq(f.count, 1);
+	ck_assert_msg(strncmp(f.lines[0], "FAIL libvirt cannot connect to qemu+unix:", 40) == 0,
+	              "%s", f.lines[0]);
+
+	/* The qemu backend has nothing of its own to check. */
+	ck_assert_int_eq(check_backend("qemu", NULL, &f), 0);
+	ck_assert_int_eq(f.count, 0);
+}
+END_TEST
+
+static Suite *libvirt_host_suite(void)
 {
 	Suite *s = suite_create("libvirt_host");
 	TCase *tc = tcase_create("check");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_qemu_user);
 	tcase_add_test(tc, test_kvm_access);
+	tcase_add_test(tc, test_backend_check);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
+
+const struct unit_test unit_test = { .suite = libvirt_host_suite };

@@ -2,7 +2,7 @@
  * accelerator, the kernel command line, hostile values (quotes, <, &, newlines) that must
  * come back unchanged and add no markup, refusals. Also the state mapping and the saved
  * state's round trip and refusals. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -417,9 +417,9 @@ START_TEST(test_saved_state)
 		{ "uuid", "\"0b4e1f2a-5c3d-4e6f-8a9b-0c1d2e3f4a5g\"", "not a uuid" },
 		{ "dir", "\"relative/dir\"", "absolute path" },
 		{ "ctl_channel", "7", "expected a string" },
-		{ "phase", "\"exploded\"", "unknown phase" },
+		{ "phase", "\"exploded\"", "phase: unknown value \"exploded\"" },
 		{ "created_dir", "\"yes\"", "expected a boolean" },
-		{ "uri", NULL, "\"uri\" missing" },
+		{ "uri", NULL, "uri: required field is missing" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cleanup_error kata_error_t e = NULL;
@@ -437,12 +437,10 @@ START_TEST(test_saved_state)
 }
 END_TEST
 
-int main(void)
+static Suite *libvirt_xml_suite(void)
 {
 	Suite *s = suite_create("libvirt_xml");
 	TCase *tc = tcase_create("xml");
-	SRunner *runner;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_q35_9p_tcg);
@@ -455,9 +453,7 @@ int main(void)
 	tcase_add_test(tc, test_state_mapping);
 	tcase_add_test(tc, test_saved_state);
 	suite_add_tcase(s, tc);
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
+
+const struct unit_test unit_test = { .suite = libvirt_xml_suite };

@@ -1,5 +1,5 @@
 /* Logging: levels, text and JSON records, fields, the log file. */
-#include <check.h>
+#include "check_main.h"
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,13 +117,4 @@ static Suite *log_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(log_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = log_suite };

@@ -3,9 +3,10 @@
  * a reason, the output loads with this runtime, runV's flags override a loaded
  * configuration, and the agent dialect's configuration values. The sample files are
  * tests/migration/; guest assets are stand-in files in a temporary directory. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,7 @@
 
 /* One directory for the run, removed by the parent even when a test fails (Check skips
  * a failed test's teardown); one subdirectory per test. */
-static char basedir[] = "/tmp/kata-test-migrate.XXXXXX";
-static char tmpdir[sizeof(basedir) + 16];
+static char tmpdir[PATH_MAX];
 static char *kernel, *initrd;
 static struct migrate_base base;
 
@@ -61,7 +61,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", basedir);
+	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", unit_test_dir);
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	kernel = xasprintf("%s/vmlinux", tmpdir);
 	initrd = xasprintf("%s/kata-initrd.img", tmpdir);
@@ -673,18 +673,7 @@ static Suite *migrate_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(migrate_suite());
-	int failed;
-
-	if (mkdtemp(basedir) == NULL) {
-		perror(basedir);
-		return EXIT_FAILURE;
-	}
-	srunner_run_all(runner, CK_NORMAL);
-	nftw(basedir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = {
+	.suite = migrate_suite,
+	.test_dir = "kata-test-migrate",
+};

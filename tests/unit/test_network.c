@@ -2,7 +2,7 @@
  * test's own (Check forks every test; the test unshares its namespace first): a veth pair as
  * an engine makes it, plumbed to a tap and back, frames carried both ways, the record and
  * STARTPOD's keys, refusals that leave nothing behind, teardown after a half-made set-up. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
@@ -473,12 +473,10 @@ START_TEST(test_teardown_after_the_engine_removed_the_namespace)
 }
 END_TEST
 
-int main(void)
+static Suite *network_suite(void)
 {
 	Suite *s = suite_create("network");
 	TCase *tc = tcase_create("tcfilter");
-	SRunner *runner;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
@@ -490,11 +488,8 @@ int main(void)
 	tcase_add_test(tc, test_teardown_after_a_half_made_setup);
 	tcase_add_test(tc, test_teardown_after_the_engine_removed_the_namespace);
 	suite_add_tcase(s, tc);
-	runner = srunner_create(s);
-	/* every test unshares a network namespace of its own: it must run in its own process */
-	srunner_set_fork_status(runner, CK_FORK);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
+
+/* Every test unshares a network namespace of its own: it must run in its own process. */
+const struct unit_test unit_test = { .suite = network_suite, .always_fork = true };

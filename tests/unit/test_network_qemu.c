@@ -1,6 +1,6 @@
 /* The qemu side of the container's network: -netdev tap,fd=N with virtio-net per machine
  * type, refused MACs, and the launcher that hands the taps' fds to qemu at those numbers. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -153,12 +153,10 @@ START_TEST(test_launcher_places_fds)
 }
 END_TEST
 
-int main(void)
+static Suite *network_qemu_suite(void)
 {
 	Suite *s = suite_create("network_qemu");
 	TCase *tc = tcase_create("netdev");
-	SRunner *runner;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_q35_virtio_net_pci);
@@ -167,9 +165,7 @@ int main(void)
 	tcase_add_test(tc, test_bad_mac_refused);
 	tcase_add_test(tc, test_launcher_places_fds);
 	suite_add_tcase(s, tc);
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
+
+const struct unit_test unit_test = { .suite = network_qemu_suite };

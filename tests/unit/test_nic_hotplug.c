@@ -2,21 +2,18 @@
  * sequence and its arguments against a recording monitor; the qemu backend's path against
  * the scripted fake QMP server, which must receive the tap's fd with getfd and writes into
  * it; the undo steps when qemu refuses a step; refusals before anything is sent. */
-#include <check.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "cleanup.h"
 #include "error.h"
 #include "nic_hotplug.h"
 #include "qemu/qemu_backend.h"
 #include "tests/fakes/fake_qmp.h"
-
-static char test_dir[] = "/tmp/kata-test-nic-hotplug-XXXXXX";
 
 #define N(script) (sizeof(script) / sizeof((script)[0]))
 
@@ -154,7 +151,7 @@ START_TEST(test_qemu_passes_the_fd)
 		{ FAKE_QMP_EXPECT, "device_add" },
 		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
 	};
-	cleanup_free char *path = xasprintf("%s/fd.sock", test_dir);
+	cleanup_free char *path = xasprintf("%s/fd.sock", unit_test_dir);
 	struct fake_qmp *fq = fake_qmp_start(path, script, N(script));
 	cleanup_error kata_error_t err = NULL;
 	struct hypervisor_nic tap = nic;
@@ -188,7 +185,7 @@ START_TEST(test_qemu_refused_device_is_undone)
 		{ FAKE_QMP_EXPECT, "netdev_del" },
 		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
 	};
-	cleanup_free char *path = xasprintf("%s/refused.sock", test_dir);
+	cleanup_free char *path = xasprintf("%s/refused.sock", unit_test_dir);
 	struct fake_qmp *fq = fake_qmp_start(path, script, N(script));
 	cleanup_error kata_error_t err = NULL;
 	struct hypervisor_nic tap = nic;
@@ -206,20 +203,11 @@ START_TEST(test_qemu_refused_device_is_undone)
 }
 END_TEST
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static Suite *nic_hotplug_suite(void)
 {
-	return remove(path);
-}
-
-int main(void)
-{
-	SRunner *runner;
 	Suite *s = suite_create("nic_hotplug");
 	TCase *tc = tcase_create("sequence");
-	int failed;
 
-	if (mkdtemp(test_dir) == NULL)
-		return EXIT_FAILURE;
 	tcase_add_test(tc, test_sequence_q35);
 	tcase_add_test(tc, test_sequence_pc_root_bus);
 	tcase_add_test(tc, test_undo_after_refusal);
@@ -229,11 +217,8 @@ int main(void)
 	tcase_add_test(tc, test_qemu_passes_the_fd);
 	tcase_add_test(tc, test_qemu_refused_device_is_undone);
 	suite_add_tcase(s, tc);
-
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	nftw(test_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
+
+const struct unit_test unit_test = { .suite = nic_hotplug_suite,
+	                             .test_dir = "kata-test-nic-hotplug" };

@@ -1,6 +1,6 @@
 /* lib/oci_spec: every field read, every wrong type named by its path, validation, round
  * trips, the runc-spec default, limits. Test data: tests/oci/ under KATA_TEST_SRCDIR. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -816,13 +816,4 @@ static Suite *oci_spec_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(oci_spec_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = oci_spec_suite };

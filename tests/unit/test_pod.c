@@ -1,6 +1,6 @@
 /* Pods (cli/pod.h): the annotations read, the guest's namespaces of a pod's container, the
  * sandbox lock's refusals and the containers a sandbox's delete removes or refuses for. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,13 +319,11 @@ START_TEST(test_sandbox_delete_takes_its_containers)
 }
 END_TEST
 
-int main(void)
+static Suite *pod_suite(void)
 {
 	Suite *s = suite_create("pod");
 	TCase *tc = tcase_create("annotations");
 	TCase *store = tcase_create("store");
-	SRunner *runner;
-	int failed;
 
 	tcase_add_test(tc, test_annotations);
 	tcase_add_test(tc, test_annotations_refused);
@@ -336,9 +334,7 @@ int main(void)
 	tcase_add_test(store, test_sandbox_lock);
 	tcase_add_test(store, test_sandbox_delete_takes_its_containers);
 	suite_add_tcase(s, store);
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
+
+const struct unit_test unit_test = { .suite = pod_suite };

@@ -1,6 +1,6 @@
 /* kata-proxy, the real binary, against the fake agent: commands, tokens, rewriting,
  * output and exit codes, signals, the shim's death, the VM's death. */
-#include <check.h>
+#include "check_main.h"
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,12 +413,12 @@ START_TEST(test_agent_timeout)
 
 	ck_assert_int_eq(harness_start(&h, &cfg, extra), 0);
 	ck_assert_int_eq(harness_register(&h, 0, NULL), 0);
-	t0 = harness_now_ms();
+	t0 = now_ms();
 	ck_assert_ptr_null(proxy_hyper(h.conn, "ping", NULL, 0, NULL, &err));
 	ck_assert_ptr_nonnull(err);
 	ck_assert_ptr_nonnull(strstr(err->message, "did not answer"));
-	ck_assert_int_ge(harness_now_ms() - t0, 900);
-	ck_assert_int_lt(harness_now_ms() - t0, 15000);
+	ck_assert_int_ge(now_ms() - t0, 900);
+	ck_assert_int_lt(now_ms() - t0, 15000);
 	stop();
 }
 END_TEST
@@ -680,15 +680,8 @@ static Suite *proxy_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(proxy_suite());
-	int failed;
-
-	harness_runner_begin();
-	srunner_run_all(sr, CK_NORMAL);
-	harness_runner_end();
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = {
+	.suite = proxy_suite,
+	.begin = harness_runner_begin,
+	.end = harness_runner_end,
+};

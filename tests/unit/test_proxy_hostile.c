@@ -1,6 +1,6 @@
 /* kata-proxy against hostile peers: malformed, oversized, truncated and wrong-version
  * frames from clients, and from the guest; and the wire bytes of WIRE-SAMPLES.md. */
-#include <check.h>
+#include "check_main.h"
 #include <json-c/json.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -61,10 +61,10 @@ static void exec_steps(const char *token, const char *id, const char *const *ste
 /* Reads whatever the proxy sends within timeout_ms. */
 static size_t read_raw(int fd, unsigned char *buf, size_t cap, size_t want, int timeout_ms)
 {
-	int64_t deadline = harness_now_ms() + timeout_ms;
+	int64_t deadline = now_ms() + timeout_ms;
 	size_t len = 0;
 
-	while (len < want && harness_now_ms() < deadline) {
+	while (len < want && now_ms() < deadline) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 		if (poll(&pfd, 1, 20) <= 0)
@@ -211,30 +211,30 @@ START_TEST(test_agent_noise_is_survived)
 
 	start(FAKE_AGENT_KATA, NULL, 1);
 	/* an ACK nobody asked for, an unknown code, a malformed event, an event for nobody */
-	agent_put_u32(frame, AGENT_ACK);
-	agent_put_u32(frame + 4, 8);
+	put_be32(frame, AGENT_ACK);
+	put_be32(frame + 4, 8);
 	fake_agent_send_raw(h.agent, false, frame, 8);
-	agent_put_u32(frame, 77);
-	agent_put_u32(frame + 4, 10);
+	put_be32(frame, 77);
+	put_be32(frame + 4, 10);
 	memcpy(frame + 8, "xx", 2);
 	fake_agent_send_raw(h.agent, false, frame, 10);
-	agent_put_u32(frame, AGENT_PROCESSASYNCEVENT);
-	agent_put_u32(frame + 4, 8 + 5);
+	put_be32(frame, AGENT_PROCESSASYNCEVENT);
+	put_be32(frame + 4, 8 + 5);
 	memcpy(frame + 8, "{\"a\":", 5);
 	fake_agent_send_raw(h.agent, false, frame, 13);
 	static const char ev[] = "{\"container\":\"x\",\"process\":\"y\",\"event\":\"finished\","
 	                         "\"status\":1}";
-	agent_put_u32(frame, AGENT_PROCESSASYNCEVENT);
-	agent_put_u32(frame + 4, 8 + sizeof(ev) - 1);
+	put_be32(frame, AGENT_PROCESSASYNCEVENT);
+	put_be32(frame + 4, 8 + sizeof(ev) - 1);
 	fake_agent_send_raw(h.agent, false, frame, 8);
 	fake_agent_send_raw(h.agent, false, ev, sizeof(ev) - 1);
 	/* I/O for an unknown stream, a credit frame from the guest */
-	agent_put_u64(frame, 999);
-	agent_put_u32(frame + 8, 12 + 3);
+	put_be64(frame, 999);
+	put_be32(frame + 8, 12 + 3);
 	memcpy(frame + 12, "abc", 3);
 	fake_agent_send_raw(h.agent, true, frame, 15);
-	agent_put_u64(frame, 0);
-	agent_put_u32(frame + 8, 12 + 12);
+	put_be64(frame, 0);
+	put_be32(frame + 8, 12 + 12);
 	memset(frame + 12, 0xff, 12);
 	fake_agent_send_raw(h.agent, true, frame, 24);
 	usleep(100 * 1000);
@@ -260,11 +260,11 @@ static void broken_framing(bool io_channel, uint32_t length)
 	ck_assert_int_eq(shim_connect(&shim, h.socket_path, io.tokens[0]), 0);
 	exec_steps(io.tokens[0], "p1", steps);
 	if (io_channel) {
-		agent_put_u64(frame, 1);
-		agent_put_u32(frame + 8, length);
+		put_be64(frame, 1);
+		put_be32(frame + 8, length);
 	} else {
-		agent_put_u32(frame, AGENT_ACK);
-		agent_put_u32(frame + 4, length);
+		put_be32(frame, AGENT_ACK);
+		put_be32(frame + 4, length);
 	}
 	fake_agent_send_raw(h.agent, io_channel, frame, io_channel ? 12 : 8);
 	ck_assert_int_eq(shim_wait_exit(&shim, WAIT_MS), 255);
@@ -327,8 +327,8 @@ START_TEST(test_command_flood_is_bounded)
 	ck_assert_int_eq(shim_connect(&s, h.socket_path, NULL), 0);
 	for (int i = 0; i < 300; i++)
 		ck_assert_int_eq(shim_send(&s, 0, 3, ping, strlen(ping)), 0);
-	deadline = harness_now_ms() + 3000;
-	while (s.responses < 44 && harness_now_ms() < deadline)
+	deadline = now_ms() + 3000;
+	while (s.responses < 44 && now_ms() < deadline)
 		shim_pump(&s, 20);
 	/* 256 wait for the agent; the rest are refused at once */
 	ck_assert_int_eq(s.responses, 44);
@@ -448,15 +448,8 @@ static Suite *proxy_hostile_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(proxy_hostile_suite());
-	int failed;
-
-	harness_runner_begin();
-	srunner_run_all(sr, CK_NORMAL);
-	harness_runner_end();
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = {
+	.suite = proxy_hostile_suite,
+	.begin = harness_runner_begin,
+	.end = harness_runner_end,
+};

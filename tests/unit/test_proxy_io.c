@@ -1,6 +1,6 @@
 /* kata-proxy under load: several MiB through several processes at once, a stalled shim
  * that must not stall another, stdin volume, and the no-credit dialect's bound. */
-#include <check.h>
+#include "check_main.h"
 #include <json-c/json.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -45,10 +45,10 @@ static void check_pattern(const unsigned char *p, size_t len)
 /* Pumps every shim until all have exited. */
 static void pump_all(struct test_shim *shims, size_t n, int timeout_ms)
 {
-	int64_t deadline = harness_now_ms() + timeout_ms;
+	int64_t deadline = now_ms() + timeout_ms;
 	bool done = false;
 
-	while (!done && harness_now_ms() < deadline) {
+	while (!done && now_ms() < deadline) {
 		done = true;
 		for (size_t i = 0; i < n; i++) {
 			if (shims[i].exit_code >= 0 || shims[i].closed)
@@ -110,11 +110,11 @@ START_TEST(test_stalled_shim_does_not_block_another)
 	exec_steps(io.tokens[0], "slow", steps);
 	exec_steps(io.tokens[1], "fast", steps);
 	/* `stalled` never reads; `reader` still gets everything */
-	t0 = harness_now_ms();
+	t0 = now_ms();
 	ck_assert_int_eq(shim_wait_exit(&reader, WAIT_MS), 0);
 	ck_assert_uint_eq(reader.out_len, 4194304);
 	check_pattern(reader.out, reader.out_len);
-	ck_assert_int_lt(harness_now_ms() - t0, WAIT_MS);
+	ck_assert_int_lt(now_ms() - t0, WAIT_MS);
 	/* the stalled process is held back by its window, not buffered without end */
 	ck_assert_int_eq(fake_agent_wait_process_end(h.agent, "slow", 300), -1);
 	ck_assert_uint_lt(fake_agent_credits(h.agent, 1), 4194304 - AGENT_IO_INITIAL_WINDOW);
@@ -240,15 +240,8 @@ static Suite *proxy_io_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(proxy_io_suite());
-	int failed;
-
-	harness_runner_begin();
-	srunner_run_all(sr, CK_NORMAL);
-	harness_runner_end();
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = {
+	.suite = proxy_io_suite,
+	.begin = harness_runner_begin,
+	.end = harness_runner_end,
+};

@@ -1,6 +1,6 @@
 /* The qemu command line, argument by argument: per machine type, shared filesystem and
  * accelerator, hotplug, debug, escaping, valid_hypervisor_paths; virtiofsd's. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,12 +404,10 @@ START_TEST(test_virtiofsd_cmdline)
 }
 END_TEST
 
-int main(void)
+static Suite *qemu_cmdline_suite(void)
 {
 	Suite *s = suite_create("qemu_cmdline");
 	TCase *tc = tcase_create("cmdline");
-	SRunner *runner;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_q35_9p_tcg);
@@ -427,9 +425,7 @@ int main(void)
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_virtiofsd_cmdline);
 	suite_add_tcase(s, tc);
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
+
+const struct unit_test unit_test = { .suite = qemu_cmdline_suite };

@@ -1,6 +1,6 @@
 /* The sweep of a sandbox's processes by the paths on their command lines
  * (cli/sandbox_sweep.h): which command lines name a sandbox, and real processes ended. */
-#include <check.h>
+#include "check_main.h"
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,13 +104,4 @@ static Suite *sweep_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(sweep_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = sweep_suite };

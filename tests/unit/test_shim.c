@@ -4,7 +4,7 @@
 #include "tests/fakes/fake_proxy.h"
 #include "cleanup.h"
 
-#include <check.h>
+#include "check_main.h"
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,7 +18,6 @@
 #define WAIT_MS   5000
 #define FILE_SIZE (100 * 1024)
 
-static char *base_dir; /* made and removed by main(): see fake_test_dir_create() */
 static char test_dir[64];
 static char shim_path[PATH_MAX];
 static char uri[128];
@@ -58,7 +57,7 @@ static void setup(void)
 	client.stdin_fd = client.out.fd = client.err.fd = -1;
 	bin = xasprintf("%s/kata-shim", build != NULL ? build : "build");
 	ck_assert_msg(realpath(bin, shim_path) != NULL, "no kata-shim at %s", bin);
-	snprintf(test_dir, sizeof(test_dir), "%s/t.XXXXXX", base_dir);
+	snprintf(test_dir, sizeof(test_dir), "%s/t.XXXXXX", unit_test_dir);
 	ck_assert_ptr_nonnull(mkdtemp(test_dir));
 	atexit(cleanup_all); /* a failed check exits the test's process */
 	sock = test_file("proxy.sock");
@@ -464,18 +463,7 @@ static Suite *shim_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner;
-	int failed;
-
-	base_dir = fake_test_dir_create("kata-shim-test");
-	if (base_dir == NULL)
-		return EXIT_FAILURE;
-	runner = srunner_create(shim_suite());
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	fake_test_dir_remove(base_dir);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = {
+	.suite = shim_suite,
+	.test_dir = "kata-shim-test",
+};

@@ -2,8 +2,9 @@
  * exit), it sends hostile frames, or the shim's own reader is slow (back-pressure). */
 #include "tests/fakes/fake_proxy.h"
 #include "cleanup.h"
+#include "fd_util.h"
 
-#include <check.h>
+#include "check_main.h"
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,7 +17,6 @@
 #define TOKEN   "aGVsbG8gd29ybGQh"
 #define WAIT_MS 5000
 
-static char *base_dir; /* made and removed by main(): see fake_test_dir_create() */
 static char test_dir[64];
 static char shim_path[PATH_MAX];
 static char uri[128];
@@ -43,7 +43,7 @@ static void setup(void)
 	memset(&client, 0, sizeof(client));
 	client.stdin_fd = client.out.fd = client.err.fd = -1;
 	ck_assert_msg(realpath(bin, shim_path) != NULL, "no kata-shim at %s", bin);
-	snprintf(test_dir, sizeof(test_dir), "%s/t.XXXXXX", base_dir);
+	snprintf(test_dir, sizeof(test_dir), "%s/t.XXXXXX", unit_test_dir);
 	ck_assert_ptr_nonnull(mkdtemp(test_dir));
 	atexit(cleanup_all);
 	sock = xasprintf("%s/proxy.sock", test_dir);
@@ -94,14 +94,6 @@ static int wait_exit(int timeout_ms)
 	return WEXITSTATUS(status);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static bool all_sent(struct fake_proxy *p, void *data)
 {
 	return fake_proxy_unsent(p) == 0;
@@ -114,7 +106,7 @@ static bool stdout_has(struct fake_proxy *p, void *data)
 
 START_TEST(test_reconnects_then_gives_up_with_255)
 {
-	uint64_t start;
+	int64_t start;
 	long i;
 
 	start_shim();
@@ -140,8 +132,8 @@ START_TEST(test_reconnects_then_gives_up_with_255)
 	start = now_ms();
 	fake_proxy_disconnect(fp);
 	ck_assert_int_eq(wait_exit(15000), 255);
-	ck_assert_uint_ge(now_ms() - start, 2900);
-	ck_assert_uint_le(now_ms() - start, 15000); /* bounded, with room for a loaded machine */
+	ck_assert_int_ge(now_ms() - start, 2900);
+	ck_assert_int_le(now_ms() - start, 15000); /* bounded, with room for a loaded machine */
 	ck_assert_ptr_nonnull(client.err.data);
 	ck_assert_msg(strstr(client.err.data, "could not reconnect") != NULL, "stderr: %s",
 	              client.err.data);
@@ -150,12 +142,12 @@ END_TEST
 
 START_TEST(test_no_proxy_at_start_exits_255)
 {
-	uint64_t start = now_ms();
+	int64_t start = now_ms();
 
 	fake_proxy_stop_listening(fp);
 	start_shim();
 	ck_assert_int_eq(wait_exit(10000), 255);
-	ck_assert_uint_ge(now_ms() - start, 2900);
+	ck_assert_int_ge(now_ms() - start, 2900);
 	ck_assert_ptr_nonnull(client.err.data);
 	ck_assert_msg(strstr(client.err.data, "could not connect to the proxy") != NULL,
 	              "stderr: %s", client.err.data);
@@ -335,18 +327,7 @@ static Suite *shim_proxy_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner;
-	int failed;
-
-	base_dir = fake_test_dir_create("kata-shim-proxy");
-	if (base_dir == NULL)
-		return EXIT_FAILURE;
-	runner = srunner_create(shim_proxy_suite());
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	fake_test_dir_remove(base_dir);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = {
+	.suite = shim_proxy_suite,
+	.test_dir = "kata-shim-proxy",
+};

@@ -1,15 +1,14 @@
 /* The pieces of kata-shim, linked from build/libkatashim.a: the headers it writes
- * (lib/proxy_frame) and its frame reader, the command line, the JSON messages, which signals are forwarded, and the
- * reopening of the standard fds. */
+ * (lib/proxy_frame; its reader is tested in test_proxy_frame), the command line, the JSON
+ * messages, which signals are forwarded, and the reopening of the standard fds. */
 #include "proxy_frame.h"
-#include "shim/frame.h"
 #include "shim/messages.h"
 #include "shim/shim.h"
 #include "shim/shim_internal.h"
 #include "shim/stdfd.h"
 #include "cleanup.h"
 
-#include <check.h>
+#include "check_main.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -17,16 +16,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static void feed(struct shim_frame_reader *r, const void *bytes, size_t len)
-{
-	size_t avail;
-	uint8_t *space = shim_frame_reader_space(r, &avail);
-
-	ck_assert_uint_ge(avail, len);
-	memcpy(space, bytes, len);
-	shim_frame_reader_commit(r, len);
-}
 
 START_TEST(test_header_matches_wire_samples)
 {
@@ -41,136 +30,6 @@ START_TEST(test_header_matches_wire_samples)
 	ck_assert_mem_eq(h, eof, sizeof(h));
 	proxy_frame_put_header(h, PROXY_TYPE_RESPONSE, 4, PROXY_FLAG_ERROR, 65538);
 	ck_assert_mem_eq(h, error_response, sizeof(h));
-}
-END_TEST
-
-START_TEST(test_reader_byte_by_byte)
-{
-	static const uint8_t bytes[] = { 0, 2, 3, 0, 0, 0, 2, 1, 0, 0, 0, 6, 'h', 'e', 'l', 'l',
-		                         'o', '\n',
-		                         /* ProcessExited 3 */
-		                         0, 2, 3, 0, 0, 0, 3, 0, 0, 0, 0, 1, 3 };
-	struct shim_frame_reader r;
-	struct shim_frame f;
-	const char *why = NULL;
-	int frames = 0;
-
-	shim_frame_reader_init(&r, PROXY_MAX_PAYLOAD);
-	for (size_t i = 0; i < sizeof(bytes); i++) {
-		feed(&r, &bytes[i], 1);
-		while (shim_frame_reader_next(&r, &f, &why) == SHIM_FRAME_READY) {
-			if (frames == 0) {
-				ck_assert_uint_eq(f.type, PROXY_TYPE_STREAM);
-				ck_assert_uint_eq(f.opcode, PROXY_STREAM_STDOUT);
-				ck_assert_uint_eq(f.length, 6);
-				ck_assert_mem_eq(f.payload, "hello\n", 6);
-			} else {
-				ck_assert_uint_eq(f.type, PROXY_TYPE_NOTIFICATION);
-				ck_assert_uint_eq(f.length, 1);
-				ck_assert_uint_eq(f.payload[0], 3);
-			}
-			frames++;
-		}
-	}
-	ck_assert_int_eq(frames, 2);
-	ck_assert_uint_eq(shim_frame_reader_pending(&r), 0);
-	shim_frame_reader_free(&r);
-}
-END_TEST
-
-START_TEST(test_reader_drops_bad_frames_and_resyncs)
-{
-	/* version 1 (4 bytes), header of 1 word (2 bytes), header of 4 words, then good */
-	static const uint8_t bytes[] = {
-		0, 1, 3, 0, 0, 0, 2, 1, 0, 0, 0, 4, 'b', 'a', 'd', '!',
-		0, 2, 1, 0, 0, 0, 2, 1, 0, 0, 0, 2, 'n', 'o', 0,   2,
-		4, 0, 0, 0, 2, 1, 0, 0, 0, 2, 9, 9, 9,   9,   'o', 'k',
-	};
-	struct shim_frame_reader r;
-	struct shim_frame f;
-	const char *why = NULL;
-
-	shim_frame_reader_init(&r, 64);
-	feed(&r, bytes, sizeof(bytes));
-	ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_DROPPED);
-	ck_assert_str_eq(why, "unsupported protocol version");
-	ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_DROPPED);
-	ck_assert_str_eq(why, "header length below 3 words");
-	ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_READY);
-	ck_assert_uint_eq(f.length, 2);
-	ck_assert_mem_eq(f.payload, "ok", 2);
-	ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_NEED_MORE);
-	shim_frame_reader_free(&r);
-}
-END_TEST
-
-START_TEST(test_reader_skips_oversized_payload_without_storing_it)
-{
-	static const uint8_t huge[] = { 0, 2, 3, 0, 0, 0, 2, 1, 0xff, 0xff, 0xff, 0xff };
-	static const uint8_t good[] = { 0, 2, 3, 0, 0, 0, 3, 0, 0, 0, 0, 1, 42 };
-	struct shim_frame_reader r;
-	struct shim_frame f;
-	const char *why = NULL;
-	uint64_t skipped = 0;
-	uint8_t chunk[64 * 1024];
-
-	shim_frame_reader_init(&r, 1024);
-	feed(&r, huge, sizeof(huge));
-	ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_DROPPED);
-	ck_assert_str_eq(why, "payload larger than the limit");
-	ck_assert_uint_eq(r.skip, 0xffffffffu);
-	/* The buffer never holds more than what one read brings. */
-	memset(chunk, 'x', sizeof(chunk));
-	while (skipped + sizeof(chunk) <= 0xffffffffu && skipped < (8u << 20)) {
-		size_t avail;
-		shim_frame_reader_space(&r, &avail);
-		ck_assert_uint_ge(avail, 1024);
-		feed(&r, chunk, 1024);
-		skipped += 1024;
-		ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_NEED_MORE);
-		ck_assert_uint_eq(shim_frame_reader_pending(&r), 0);
-	}
-	/* A reset (new connection) forgets the skip. */
-	shim_frame_reader_reset(&r);
-	feed(&r, good, sizeof(good));
-	ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_READY);
-	ck_assert_uint_eq(f.payload[0], 42);
-	shim_frame_reader_free(&r);
-}
-END_TEST
-
-START_TEST(test_reader_largest_frame_fits)
-{
-	const uint32_t max = 4096;
-	uint8_t header[PROXY_HEADER_SIZE];
-	cleanup_free uint8_t *payload = xmalloc(max);
-	struct shim_frame_reader r;
-	struct shim_frame f;
-	const char *why = NULL;
-
-	memset(payload, 'p', max);
-	shim_frame_reader_init(&r, max);
-	/* A partial frame at the end of the buffer is moved to its start to make room. */
-	proxy_frame_put_header(header, PROXY_TYPE_STREAM, 1, 0, 100);
-	feed(&r, header, sizeof(header));
-	feed(&r, payload, 100);
-	ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_READY);
-	for (int round = 0; round < 3; round++) {
-		size_t avail, sent = 0;
-		proxy_frame_put_header(header, PROXY_TYPE_STREAM, 1, 0, max);
-		feed(&r, header, sizeof(header));
-		while (sent < max) {
-			size_t n;
-			shim_frame_reader_space(&r, &avail);
-			ck_assert_uint_gt(avail, 0);
-			n = avail < max - sent ? avail : max - sent;
-			feed(&r, payload + sent, n);
-			sent += n;
-		}
-		ck_assert_int_eq(shim_frame_reader_next(&r, &f, &why), SHIM_FRAME_READY);
-		ck_assert_uint_eq(f.length, max);
-	}
-	shim_frame_reader_free(&r);
 }
 END_TEST
 
@@ -339,10 +198,6 @@ static Suite *shim_units_suite(void)
 	TCase *tc = tcase_create("frames");
 
 	tcase_add_test(tc, test_header_matches_wire_samples);
-	tcase_add_test(tc, test_reader_byte_by_byte);
-	tcase_add_test(tc, test_reader_drops_bad_frames_and_resyncs);
-	tcase_add_test(tc, test_reader_skips_oversized_payload_without_storing_it);
-	tcase_add_test(tc, test_reader_largest_frame_fits);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("command line and messages");
 	tcase_add_test(tc, test_tokens);
@@ -356,13 +211,4 @@ static Suite *shim_units_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(shim_units_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = shim_units_suite };

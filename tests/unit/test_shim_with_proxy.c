@@ -5,7 +5,7 @@
 #include "agent_proto.h"
 #include "cleanup.h"
 
-#include <check.h>
+#include "check_main.h"
 #include <json-c/json.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -276,13 +276,4 @@ static Suite *suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = suite };

@@ -2,7 +2,7 @@
  * command lines of a template and of a clone, the key over what a template depends on, the
  * checks of a template directory, and the QMP sequences of saving and loading against the
  * fake qemu. */
-#include <check.h>
+#include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,7 +20,7 @@
 #include "qemu/qmp.h"
 #include "qemu/template.h"
 #include "hypervisor.h"
-#include "agent/host_facts.h"
+#include "agent/startpod_facts.h"
 
 static char dir[] = "/tmp/kata-test-template.XXXXXX";
 
@@ -695,14 +695,12 @@ START_TEST(test_host_facts_refused)
 }
 END_TEST
 
-int main(void)
+static Suite *template_suite(void)
 {
 	Suite *s = suite_create("template");
 	TCase *config = tcase_create("config");
 	TCase *cmdline = tcase_create("cmdline");
 	TCase *files = tcase_create("files");
-	SRunner *runner;
-	int failed;
 
 	tcase_add_checked_fixture(config, setup, teardown);
 	tcase_add_test(config, test_config_keys);
@@ -728,9 +726,7 @@ int main(void)
 	suite_add_tcase(s, config);
 	suite_add_tcase(s, cmdline);
 	suite_add_tcase(s, files);
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
+
+const struct unit_test unit_test = { .suite = template_suite };

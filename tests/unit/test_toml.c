@@ -2,7 +2,7 @@
  * with their tagged JSON, invalid ones refused with a line and column), exact error
  * positions, the value tree's fields and positions, and hostile input (deep nesting,
  * many keys, unterminated buffers). */
-#include <check.h>
+#include "check_main.h"
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -747,13 +747,4 @@ static Suite *toml_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *runner = srunner_create(toml_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct unit_test unit_test = { .suite = toml_suite };

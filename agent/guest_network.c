@@ -1,8 +1,9 @@
 /* Applies STARTPOD's interfaces and routes with rtnetlink, through libnl-route (Debian
  * ships it as a static library; the agent is fully static). No `ip` child processes. */
-#include "network.h"
+#include "guest_network.h"
 
 #include "cleanup.h"
+#include "fd_util.h"
 #include "log.h"
 
 #include <errno.h>
@@ -256,14 +257,6 @@ static bool any_by_mac(const struct agent_net_config *c)
 	return false;
 }
 
-static long long monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* find_links, again and again while a device is missing, for at most
  * AGENT_NET_HOTPLUG_WAIT_MS: a NIC hot-plugged after the VM started (the libvirt backend, a
  * clone of a template) appears once the guest kernel has taken the PCI hot-plug event. Only
@@ -271,7 +264,7 @@ static long long monotonic_ms(void)
 static int find_links_waiting(struct nl_sock *sk, const struct agent_net_config *c,
                               struct found_link *links, bool *name_taken, kata_error_t *err)
 {
-	long long start = monotonic_ms();
+	int64_t start = now_ms();
 	bool waited = false;
 
 	for (;;) {
@@ -280,11 +273,11 @@ static int find_links_waiting(struct nl_sock *sk, const struct agent_net_config 
 		if (find_links(sk, c, links, name_taken, &missing) == 0) {
 			if (waited)
 				log_info("network devices there after waiting %lld ms",
-				         monotonic_ms() - start);
+				         (long long)(now_ms() - start));
 			return 0;
 		}
 		if (missing->errno_value != ENODEV || !any_by_mac(c) ||
-		    monotonic_ms() - start >= AGENT_NET_HOTPLUG_WAIT_MS) {
+		    now_ms() - start >= AGENT_NET_HOTPLUG_WAIT_MS) {
 			kata_error_move(err, &missing);
 			return waited ? kata_error_wrap(err,
 			                                "after waiting %d ms for hot-plugged "

@@ -1,7 +1,7 @@
 /* Starting container processes: the agent side of fork, namespaces, cgroups and stdio,
- * and the small sync protocol with the child (spawn.c). */
-#ifndef KATA_AGENT_SPAWN_H
-#define KATA_AGENT_SPAWN_H
+ * and the small sync protocol with the child (child_spawn.c). */
+#ifndef KATA_AGENT_CHILD_SPAWN_H
+#define KATA_AGENT_CHILD_SPAWN_H
 
 #include "agent.h"
 #include "request.h"

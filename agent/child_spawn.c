@@ -5,13 +5,13 @@
  *   child -> agent  'R' ready: set up, waiting for 'S' (init only)
  *                   'E' + message: failed, the child exits 127
  * The child's end is close-on-exec: end of file after 'G' or 'S' means the exec worked. */
-#include "spawn.h"
+#include "child_spawn.h"
 
 #include "cgroup.h"
 #include "child.h"
 #include "cleanup.h"
 #include "log.h"
-#include "network.h"
+#include "guest_network.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -214,9 +214,9 @@ static void child_close_agent_fds(struct agent *a)
 	}
 	for (struct agent_container *c = a->containers; c; c = c->next)
 		close_fd(&c->sync_fd);
-	close_fd(&a->ctl.fd);
-	close_fd(&a->io.fd);
-	close_fd(&a->signal_fd);
+	/* The loop's own descriptors (epoll, signalfd) are close-on-exec. */
+	close(agent_channel_fd(&a->ctl));
+	close(agent_channel_fd(&a->io));
 }
 
 static void child_reset_signals(void)

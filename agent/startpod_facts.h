@@ -1,8 +1,8 @@
 /* What the host tells a guest that may be a clone of a VM template (docs/templating.md,
  * docs/agent-protocol.md, STARTPOD): fresh entropy for the guest kernel's RNG and the
  * host's clock. A clone wakes with the template's RNG state and the template's time. */
-#ifndef KATA_AGENT_HOST_FACTS_H
-#define KATA_AGENT_HOST_FACTS_H
+#ifndef KATA_AGENT_STARTPOD_FACTS_H
+#define KATA_AGENT_STARTPOD_FACTS_H
 
 #include <stdbool.h>
 #include <stddef.h>

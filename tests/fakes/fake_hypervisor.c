@@ -1,11 +1,5 @@
-/* The fake backend: a state machine with the real contract (states, errors, save/restore,
- * paths) and no VM, for the unit tests of the layers above. It creates the sandbox
- * directory but no sockets: a test puts its fake agent on the channel paths.
- *
- * Failure injection: env KATA_FAKE_HYPERVISOR_FAIL=OP[,OP...] makes those operations fail
- * (create, start, stop, pause, resume, state, cleanup), which also works across the
- * processes of a runtime under test. */
-#include "backends.h"
+/* The fake hypervisor backend (see fake_hypervisor.h). */
+#include "fake_hypervisor.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -26,7 +20,7 @@ struct fake_sandbox {
 
 static bool should_fail(const char *op)
 {
-	const char *list = getenv("KATA_FAKE_HYPERVISOR_FAIL");
+	const char *list = getenv(FAKE_HYPERVISOR_ENV_FAIL);
 	size_t len = strlen(op);
 
 	for (const char *p = list; p != NULL && *p;) {
@@ -246,7 +240,7 @@ static void fake_free_priv(struct hypervisor *hv)
 	hv->priv = NULL;
 }
 
-const struct hypervisor_ops hypervisor_fake_ops = {
+const struct hypervisor_ops fake_hypervisor_ops = {
 	.name = "fake",
 	.create = fake_create,
 	.start = fake_start,

@@ -1,4 +1,6 @@
+/* kata-check for the libvirt backend (see libvirt_host.h). */
 #include "libvirt_host.h"
+#include "libvirt_conn.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -7,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 
@@ -98,4 +101,58 @@ bool libvirt_user_can_use_kvm(const char *user, const char *kvm_path, char **why
 	                 (unsigned int)(st.st_mode & 07777), (unsigned int)st.st_uid,
 	                 (unsigned int)st.st_gid);
 	return false;
+}
+
+/* The host's own libvirtd (qemu:///system, its /etc/libvirt/qemu.conf) runs qemu as a user
+ * of its own; if that user cannot open /dev/kvm, libvirt 9.0 throws its capabilities of qemu
+ * away on every lookup and probes again: ~88 s per domain start here (docs/libvirt.md). */
+static void check_kvm_access(hypervisor_check_report_fn report, void *opaque)
+{
+	cleanup_free char *user = libvirt_qemu_user(NULL);
+	cleanup_free char *why = NULL;
+	cleanup_free char *detail = NULL;
+
+	if (access("/dev/kvm", F_OK) < 0)
+		return;
+	if (libvirt_user_can_use_kvm(user, "/dev/kvm", &why)) {
+		detail = xasprintf("libvirt's qemu user %s can open it", user);
+		report(opaque, HYPERVISOR_CHECK_OK, "libvirt and /dev/kvm", detail);
+		return;
+	}
+	detail = xasprintf("libvirt runs qemu as %s, who cannot open /dev/kvm (%s): libvirt probes "
+	                   "qemu again on every domain start (about 90 s each here); give the kvm "
+	                   "group read-write access to /dev/kvm, or set user = \"root\" in "
+	                   "/etc/libvirt/qemu.conf (docs/libvirt.md)",
+	                   user, why);
+	report(opaque, HYPERVISOR_CHECK_WARN, "libvirt and /dev/kvm", detail);
+}
+
+int libvirt_check(struct hypervisor *hv, hypervisor_check_report_fn report, void *opaque,
+                  unsigned int flags, kata_error_t *err)
+{
+	const char *uri = hv->config->hypervisor.uri;
+	cleanup_error kata_error_t conn_err = NULL;
+	cleanup_free char *detail = NULL;
+	unsigned long lib = 0, version = 0;
+	cleanup_virconn virConnectPtr conn = NULL;
+
+	if (libvirt_dl_load(&conn_err) < 0) {
+		report(opaque, HYPERVISOR_CHECK_FAIL, "libvirt", conn_err->message);
+		return 0;
+	}
+	conn = libvirt_connect(uri, &conn_err);
+	if (conn == NULL) {
+		detail = xasprintf("cannot %s", conn_err->message);
+		report(opaque, HYPERVISOR_CHECK_FAIL, "libvirt", detail);
+		return 0;
+	}
+	virt_dl.virConnectGetLibVersion(conn, &lib);
+	virt_dl.virConnectGetVersion(conn, &version);
+	detail = xasprintf("%s reachable (libvirt %lu.%lu.%lu, hypervisor %lu.%lu.%lu)", uri,
+	                   lib / 1000000, lib / 1000 % 1000, lib % 1000, version / 1000000,
+	                   version / 1000 % 1000, version % 1000);
+	report(opaque, HYPERVISOR_CHECK_OK, "libvirt", detail);
+	if (strcmp(uri, "qemu:///system") == 0)
+		check_kvm_access(report, opaque);
+	return 0;
 }

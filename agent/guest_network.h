@@ -1,9 +1,9 @@
 /* The guest's network, as STARTPOD describes it with hyperstart's "interfaces" and
- * "routes" keys (docs/agent-protocol.md). network_parse.c reads and validates them (pure
- * code, unit-tested and fuzzed); network.c applies them with netlink (libnl-route) before
+ * "routes" keys (docs/agent-protocol.md). guest_network_parse.c reads and validates them (pure
+ * code, unit-tested and fuzzed); guest_network.c applies them with netlink (libnl-route) before
  * any container starts. Every message names the interface or route it is about. */
-#ifndef KATA_AGENT_NETWORK_H
-#define KATA_AGENT_NETWORK_H
+#ifndef KATA_AGENT_GUEST_NETWORK_H
+#define KATA_AGENT_GUEST_NETWORK_H
 
 #include "error.h"
 
@@ -64,7 +64,7 @@ struct agent_net_config {
 	size_t n_routes;
 };
 
-/* --- network_parse.c: pure ------------------------------------------------------------ */
+/* --- guest_network_parse.c: pure ------------------------------------------------------------ */
 
 /* Reads req["interfaces"] and req["routes"] (both optional) into out, validated: names,
  * MAC addresses, addresses and prefixes, MTUs, route families. */
@@ -78,7 +78,7 @@ bool agent_net_valid_name(const char *name);
 /* The address in text form ("10.88.0.5", "fd00::5"); buf holds at least 46 bytes. */
 const char *agent_net_address_text(const struct agent_net_address *a, char *buf, size_t size);
 
-/* --- network.c: netlink ------------------------------------------------------------------ */
+/* --- guest_network.c: netlink ------------------------------------------------------------------ */
 
 /* Brings the loopback device of the current network namespace up (127.0.0.1, ::1). */
 int agent_network_loopback_up(kata_error_t *err);

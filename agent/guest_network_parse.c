@@ -1,6 +1,6 @@
 /* STARTPOD's "interfaces" and "routes" (hyperstart's keys, docs/agent-protocol.md) into
  * struct agent_net_config, validated. Pure: no system calls. */
-#include "network.h"
+#include "guest_network.h"
 
 #include "cleanup.h"
 #include "json_util.h"

@@ -1,5 +1,5 @@
-/* Entropy and clock from the host (host_facts.h). */
-#include "host_facts.h"
+/* Entropy and clock from the host (startpod_facts.h). */
+#include "startpod_facts.h"
 
 #include <errno.h>
 #include <fcntl.h>

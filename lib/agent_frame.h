@@ -1,6 +1,9 @@
-/* Incremental decoder of the agent wire format's frames (lib/agent_proto.h), for both
- * channels: bytes go in as they arrive, whole frames come out through a callback.
- * Pure code, no I/O: unit-tested and fuzzed. */
+/* The agent wire format's frames (agent_proto.h), both channels, both sides: the one
+ * encoder and the one decoder that kata-agent, kata-proxy, the fake agent and the test
+ * tools share. The decoder is incremental (bytes go in as they arrive from a virtio-serial
+ * port, whole frames come out through a callback) and bounded: a length field is never
+ * trusted, a frame above the channel's maximum is reported and skipped, never allocated.
+ * Pure code, no I/O: unit-tested and fuzzed (tests/fuzz/fuzz_agent_frame.c). */
 #ifndef KATA_AGENT_FRAME_H
 #define KATA_AGENT_FRAME_H
 
@@ -17,8 +20,11 @@ enum agent_frame_event {
 };
 
 /* id is the code (control channel) or the sequence number (I/O channel). For the two
- * error events payload is NULL and length is the declared frame length. */
-typedef void (*agent_frame_cb)(void *opaque, enum agent_frame_event event, uint64_t id,
+ * error events payload is NULL and length is the declared frame length. For a frame the
+ * payload is never NULL (an empty one is "") and is NUL-terminated, payload[length] == 0,
+ * for the JSON parser; it is valid during the call only. Returning false stops the feed:
+ * the bytes not yet decoded are dropped (the peer is being given up). */
+typedef bool (*agent_frame_cb)(void *opaque, enum agent_frame_event event, uint64_t id,
                                const unsigned char *payload, size_t length);
 
 struct agent_frame_decoder {
@@ -40,8 +46,9 @@ void agent_frame_decoder_init_io(struct agent_frame_decoder *d);
 void agent_frame_decoder_reset(struct agent_frame_decoder *d);
 void agent_frame_decoder_free(struct agent_frame_decoder *d);
 
-/* Feeds len bytes; calls cb once per complete frame or framing error, in order. The
- * callback must not feed the same decoder. Returns the number of callbacks made. */
+/* Feeds len bytes; calls cb once per complete frame or framing error, in order, until it
+ * returns false. The callback must not feed the same decoder; it may reset or free it (the
+ * peer went away) only if it then returns false. Returns the number of callbacks made. */
 size_t agent_frame_feed(struct agent_frame_decoder *d, const unsigned char *buf, size_t len,
                         agent_frame_cb cb, void *opaque);
 

@@ -1,8 +1,15 @@
-/* What the host's libvirtd needs from the host, checked by kata-check (docs/libvirt.md). */
-#ifndef KATA_CLI_LIBVIRT_HOST_H
-#define KATA_CLI_LIBVIRT_HOST_H
+/* What the libvirt backend needs from the host, checked by kata-check (docs/libvirt.md):
+ * libvirt reachable at the configured uri, and the host's libvirtd able to run qemu with KVM. */
+#ifndef KATA_LIBVIRT_HOST_H
+#define KATA_LIBVIRT_HOST_H
 
 #include <stdbool.h>
+
+#include "hypervisor.h"
+
+/* The backend's check operation (hypervisor_ops.check). */
+int libvirt_check(struct hypervisor *hv, hypervisor_check_report_fn report, void *opaque,
+                  unsigned int flags, kata_error_t *err);
 
 /* The user the local libvirtd runs qemu as: `user` in qemu_conf (NULL: the system's
  * /etc/libvirt/qemu.conf), else Debian's default, libvirt-qemu. Allocated. */
