@@ -14,12 +14,8 @@ BENCH_GUEST_TOOLS := $(BENCH_OUT)/vport-writer $(BENCH_OUT)/fsbench
 
 bench-tools: $(BENCH_HOST_TOOLS) $(BENCH_GUEST_TOOLS) $(BENCH_OUT)/channel-initrd.img
 
-$(BENCH_OUT)/bench-%: $(BUILD)/obj/bench/tools/bench-%.o
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $<
-
-# bench-floor speaks the agent's framing with the lib's codec (lib/agent_frame.c).
-$(BENCH_OUT)/bench-floor: $(BUILD)/obj/bench/tools/bench-floor.o $(LIBKATA)
+# The host tools use the lib's clock (lib/fd_util.h); bench-floor also its agent-wire codec.
+$(BENCH_OUT)/bench-%: $(BUILD)/obj/bench/tools/bench-%.o $(LIBKATA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBKATA) $(PKG_LIBS)
 

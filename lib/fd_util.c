@@ -11,12 +11,17 @@
 #include <time.h>
 #include <unistd.h>
 
-int64_t now_ms(void)
+int64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t now_ms(void)
+{
+	return now_ns() / 1000000;
 }
 
 int fd_wait(int fd, short events, int64_t deadline, kata_error_t *err)

@@ -11,6 +11,8 @@
 
 /* Monotonic milliseconds, for deadlines (never the wall clock, which jumps). */
 int64_t now_ms(void);
+/* The same clock in nanoseconds, for measurements finer than a millisecond (bench/). */
+int64_t now_ns(void);
 
 /* Waits until fd reports one of events (POLLIN, POLLOUT, ...) or deadline (a now_ms()
  * value) passes. Returns 0 when ready; -1 with err ETIMEDOUT ("timed out") at the

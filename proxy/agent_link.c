@@ -7,57 +7,14 @@
 #include "agent_proto.h"
 #include "cleanup.h"
 #include "log.h"
+#include "unix_socket.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #define READ_CHUNK (64u * 1024)
-
-static int connect_unix(const char *path, kata_error_t *err)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	cleanup_close int fd = -1;
-
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return kata_error_set(err, ENAMETOOLONG, "socket path `%s` too long", path);
-	strcpy(addr.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return kata_error_sys(err, "socket");
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return kata_error_sys(err, "connect to `%s`", path);
-	return steal_fd(&fd);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* qemu may not have created the sockets yet: retry until the deadline. */
-static int connect_retry(const char *path, unsigned timeout_ms, kata_error_t *err)
-{
-	struct timespec pause = { .tv_nsec = 20 * 1000000 };
-	int64_t deadline = now_ms() + timeout_ms;
-
-	for (;;) {
-		cleanup_error kata_error_t attempt = NULL;
-		int fd = connect_unix(path, &attempt);
-		if (fd >= 0)
-			return fd;
-		if (now_ms() >= deadline ||
-		    (attempt->errno_value != ENOENT && attempt->errno_value != ECONNREFUSED))
-			return kata_error_move(err, &attempt);
-		nanosleep(&pause, NULL);
-	}
-}
 
 static bool agent_gone(struct proxy_agent *agent)
 {
@@ -182,10 +139,10 @@ int proxy_agent_connect(struct proxy *proxy, const char *ctl_path, const char *i
 
 	memset(agent, 0, sizeof(*agent));
 	agent->proxy = proxy;
-	ctl = connect_retry(ctl_path, timeout_ms, err);
+	ctl = unix_socket_connect(ctl_path, (int)timeout_ms, err);
 	if (ctl < 0)
 		return kata_error_wrap(err, "agent control channel");
-	io = connect_retry(io_path, timeout_ms, err);
+	io = unix_socket_connect(io_path, (int)timeout_ms, err);
 	if (io < 0)
 		return kata_error_wrap(err, "agent I/O channel");
 	agent_frame_decoder_init_ctl(&agent->ctl_in);

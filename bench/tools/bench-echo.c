@@ -21,14 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd_util.h"
+
 #define MAX_SIZE 4096
 
 static double now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return (double)now_ns() / 1e9;
 }
 
 /* Writes SIZE bytes and reads them back; returns the round trip in seconds or -1. */

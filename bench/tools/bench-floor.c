@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd_util.h"
 #include "agent_frame.h"
 #include "agent_proto.h"
 
@@ -38,10 +39,7 @@ static double start;
 
 static double elapsed(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9 - start;
+	return (double)now_ns() / 1e9 - start;
 }
 
 static void fail(const char *what, const char *why)
@@ -174,7 +172,6 @@ int main(int argc, char **argv)
 	double timeout_s = 120, t_connected, t_ready = 0, t_exit, first = 0, last = 0;
 	unsigned long long bytes = 0;
 	struct rusage ru = { 0 };
-	struct timespec ts;
 	int fds[2], status = 0, c, code;
 	pid_t qemu;
 
@@ -201,8 +198,7 @@ int main(int argc, char **argv)
 		                "[--timeout S] -- QEMU ARGS...\n");
 		return 2;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	start = ts.tv_sec + ts.tv_nsec / 1e9;
+	start = (double)now_ns() / 1e9;
 	qemu = fork();
 	if (qemu < 0)
 		return 1;

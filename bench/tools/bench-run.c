@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd_util.h"
+
 #define READ_CHUNK (256 * 1024)
 
 struct options {
@@ -41,10 +43,7 @@ struct options {
 
 static double now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return (double)now_ns() / 1e9;
 }
 
 static double epoch(void)

@@ -33,6 +33,7 @@
  *   sleep MS
  *   echo TEXT
  */
+#include "fd_util.h"
 #include "agent_frame.h"
 #include "agent_proto.h"
 #include "error.h"
@@ -296,10 +297,7 @@ static void pump(int timeout_ms)
 
 static double now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)now_ns() / 1e9;
 }
 
 #define WAIT_UNTIL(cond, what)                                                                     \
