@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fd_util.h"
 #include "log.h"
 
 int libvirt_nics_keep(struct libvirt_sandbox *sb, const struct hypervisor_nic *nics, size_t n,
@@ -86,14 +87,15 @@ static int plug(virDomainPtr dom, const struct kata_hypervisor_config *hc,
 int libvirt_nics_plug(struct libvirt_sandbox *sb, const struct kata_hypervisor_config *hc,
                       virDomainPtr dom, kata_error_t *err)
 {
+	int64_t started = now_ms();
 	int ret = 0;
 
 	for (size_t i = 0; i < sb->n_pending_nics && ret == 0; i++)
 		ret = plug(dom, hc, &sb->pending_nics[i], (unsigned)i, err);
 	if (ret == 0 && sb->n_pending_nics > 0)
-		log_debug("domain %s: %zu NICs hot-plugged (monitor passthrough: libvirt marks "
-		          "the domain tainted)",
-		          sb->name, sb->n_pending_nics);
+		log_debug("domain %s: %zu NICs hot-plugged in %lld ms (monitor passthrough: "
+		          "libvirt marks the domain tainted)",
+		          sb->name, sb->n_pending_nics, (long long)(now_ms() - started));
 	libvirt_nics_release(sb);
 	return ret;
 }

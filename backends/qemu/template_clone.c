@@ -81,10 +81,15 @@ int qemu_clone_plan(const struct kata_config *config, const struct qemu_plan *pl
 static int clone_plug_nics(const struct kata_config *config, struct qemu_sandbox *sb,
                            kata_error_t *err)
 {
+	int64_t started = now_ms();
+
 	for (size_t i = 0; i < sb->n_tap_fds; i++)
 		if (qemu_nic_hotplug_over(sb->qmp_path, kata_machine_type(&config->hypervisor),
 		                          &sb->nics[i], (unsigned)i, err) < 0)
 			return -1;
+	if (sb->n_tap_fds > 0)
+		log_debug("sandbox %s: %zu NICs hot-plugged into the clone in %lld ms", sb->id,
+		          sb->n_tap_fds, (long long)(now_ms() - started));
 	return 0;
 }
 
