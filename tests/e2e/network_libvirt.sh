@@ -12,13 +12,8 @@ set -u
 . "$(dirname "$0")/lib/libvirtd.sh"
 rt_init
 
-PODS=()
 net_cleanup() {
-	local pod
 	rt_cleanup
-	for pod in "${PODS[@]}"; do
-		ip netns del "$pod" 2>/dev/null
-	done
 	netns_delete
 	libvirtd_stop
 }
@@ -48,8 +43,7 @@ add_veth() {
 # new_pod NAME: an empty pod namespace with lo up; sets POD.
 new_pod() {
 	POD="kata-e2e-lvpod-$1-$$"
-	PODS+=("$POD")
-	ip netns add "$POD" && ip -n "$POD" link set lo up
+	pod_netns_add "$POD"
 }
 
 pod_state() {

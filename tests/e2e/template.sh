@@ -9,10 +9,8 @@ set -u
 . "$(dirname "$0")/lib/runtime.sh"
 . "$(dirname "$0")/lib/netns.sh"
 rt_init
-NET_POD=
 tpl_cleanup() {
 	rt_cleanup
-	[ -n "$NET_POD" ] && ip netns del "$NET_POD" 2>/dev/null
 	netns_delete
 }
 trap tpl_cleanup EXIT
@@ -181,12 +179,11 @@ case_factory_destroy() {
 # has a veth is a clone all the same, its NIC hot-plugged after the state is loaded: the web
 # server in it answers at the veth's address from the veth's peer.
 case_clone_with_nic() {
-	local cfg=$TMP/q35.toml body out
+	local cfg=$TMP/q35.toml body out NET_POD
 	sed -e '/^machine_type = /d' -e "s|^template_path = .*|template_path = \"$TMP/tq35\"|" \
 		-e 's/^\[hypervisor\.qemu\]$/&\nmachine_type = "q35"/' "$CONFIG" >"$cfg"
 	NET_POD=kata-e2e-tplpod-$$
-	if ! netns_create "kata-e2e-tplhost-$$" || ! ip netns add "$NET_POD" ||
-		! ip -n "$NET_POD" link set lo up ||
+	if ! netns_create "kata-e2e-tplhost-$$" || ! pod_netns_add "$NET_POD" ||
 		! ip -n "$TEST_NETNS" link add "tp-$$" mtu 1400 type veth peer name eth0 mtu 1400 netns "$NET_POD" ||
 		! ip -n "$TEST_NETNS" addr add 10.68.1.1/24 dev "tp-$$" ||
 		! ip -n "$TEST_NETNS" link set "tp-$$" up ||

@@ -6,6 +6,7 @@
 
 TEST_NETNS=
 IN_NETNS=()
+POD_NETNS=()
 
 # netns_create NAME: the test's namespace, with lo up (127.0.0.0/8 is the test's own).
 netns_create() {
@@ -15,7 +16,19 @@ netns_create() {
 	IN_NETNS=(nsenter "--net=/run/netns/$TEST_NETNS")
 }
 
+# pod_netns_add NAME: a container's namespace as an engine makes it, empty but for lo (up);
+# netns_delete deletes it too.
+pod_netns_add() {
+	POD_NETNS+=("$1")
+	ip netns add "$1" && ip -n "$1" link set lo up
+}
+
 netns_delete() {
+	local pod
+	for pod in "${POD_NETNS[@]}"; do
+		ip netns del "$pod" 2>/dev/null
+	done
+	POD_NETNS=()
 	[ -n "$TEST_NETNS" ] && ip netns del "$TEST_NETNS" 2>/dev/null
 	TEST_NETNS=
 }
