@@ -26,21 +26,37 @@ static int qmp_monitor_execute(void *opaque, const char *command, json_object *a
 	return qmp_execute(qmp, command, args, NULL, QEMU_NIC_QMP_TIMEOUT_MS, err);
 }
 
+static bool can_hotplug(const char *machine, kata_error_t *err)
+{
+	if (strcmp(machine, "q35") == 0 || strcmp(machine, "pc") == 0)
+		return true;
+	kata_error_set(err, ENOTSUP, "machine type %s has no PCI hot-plug", machine);
+	return false;
+}
+
+int qemu_nic_hotplug_on(struct qmp *qmp, const char *machine, const struct hypervisor_nic *nic,
+                        unsigned index, kata_error_t *err)
+{
+	struct nic_hotplug_monitor mon = { .execute = qmp_monitor_execute, .opaque = qmp };
+	char port[32];
+
+	if (!can_hotplug(machine, err))
+		return -1;
+	nic_hotplug_port_id(index, port);
+	return nic_hotplug_run(&mon, nic, index, strcmp(machine, "q35") == 0 ? port : NULL, err);
+}
+
 int qemu_nic_hotplug_over(const char *qmp_path, const char *machine,
                           const struct hypervisor_nic *nic, unsigned index, kata_error_t *err)
 {
 	cleanup_qmp struct qmp *qmp = NULL;
-	struct nic_hotplug_monitor mon = { .execute = qmp_monitor_execute };
-	char port[32];
 
-	if (strcmp(machine, "q35") != 0 && strcmp(machine, "pc") != 0)
-		return kata_error_set(err, ENOTSUP, "machine type %s has no PCI hot-plug", machine);
+	if (!can_hotplug(machine, err))
+		return -1;
 	qmp = qmp_connect(qmp_path, QEMU_NIC_QMP_TIMEOUT_MS, err);
 	if (qmp == NULL)
 		return -1;
-	mon.opaque = qmp;
-	nic_hotplug_port_id(index, port);
-	return nic_hotplug_run(&mon, nic, index, strcmp(machine, "q35") == 0 ? port : NULL, err);
+	return qemu_nic_hotplug_on(qmp, machine, nic, index, err);
 }
 
 int qemu_hotplug_nic(struct hypervisor *hv, const struct hypervisor_nic *nic, unsigned index,

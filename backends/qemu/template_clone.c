@@ -77,15 +77,16 @@ int qemu_clone_plan(const struct kata_config *config, const struct qemu_plan *pl
 	return 0;
 }
 
-/* The sandbox's NICs, into the running clone: the template has no NIC of its own. */
+/* The sandbox's NICs, into the running clone (the template has no NIC of its own), over the
+ * clone's QMP connection: qemu would not greet a second one while it is open. */
 static int clone_plug_nics(const struct kata_config *config, struct qemu_sandbox *sb,
-                           kata_error_t *err)
+                           struct qmp *qmp, kata_error_t *err)
 {
 	int64_t started = now_ms();
 
 	for (size_t i = 0; i < sb->n_tap_fds; i++)
-		if (qemu_nic_hotplug_over(sb->qmp_path, kata_machine_type(&config->hypervisor),
-		                          &sb->nics[i], (unsigned)i, err) < 0)
+		if (qemu_nic_hotplug_on(qmp, kata_machine_type(&config->hypervisor), &sb->nics[i],
+		                        (unsigned)i, err) < 0)
 			return -1;
 	if (sb->n_tap_fds > 0)
 		log_debug("sandbox %s: %zu NICs hot-plugged into the clone in %lld ms", sb->id,
@@ -114,7 +115,7 @@ int qemu_clone_start(const struct kata_config *config, struct qemu_sandbox *sb)
 	qmp = qmp_connect(sb->qmp_path, CLONE_QMP_TIMEOUT_MS, &err);
 	if (qmp == NULL || qemu_template_load_state(qmp, state, CLONE_LOAD_TIMEOUT_MS, &err) < 0)
 		goto fail;
-	if (clone_plug_nics(config, sb, &err) < 0)
+	if (clone_plug_nics(config, sb, qmp, &err) < 0)
 		goto fail;
 	log_debug("sandbox %s started from the template in %lld ms", sb->id,
 	          (long long)(now_ms() - started));

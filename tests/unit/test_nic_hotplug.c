@@ -13,6 +13,7 @@
 #include "error.h"
 #include "nic_hotplug.h"
 #include "qemu/qemu_backend.h"
+#include "qemu/qmp.h"
 #include "tests/fakes/fake_qmp.h"
 
 #define N(script) (sizeof(script) / sizeof((script)[0]))
@@ -171,6 +172,46 @@ START_TEST(test_qemu_passes_the_fd)
 }
 END_TEST
 
+/* A clone plugs its NICs over the connection it loaded the state with: the same monitor
+ * session, after another command on it (qemu greets one client at a time). */
+START_TEST(test_qemu_hotplug_on_an_open_connection)
+{
+	static const struct fake_qmp_step script[] = {
+		FAKE_QMP_HANDSHAKE,
+		{ FAKE_QMP_EXPECT, "query-status" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT_FD, "getfd" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT, "netdev_add" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT, "device_add" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+	};
+	cleanup_free char *path = xasprintf("%s/open.sock", unit_test_dir);
+	struct fake_qmp *fq = fake_qmp_start(path, script, N(script));
+	cleanup_error kata_error_t err = NULL;
+	struct hypervisor_nic tap = nic;
+	struct qmp *qmp;
+	int p[2];
+	char buf[16] = "";
+
+	ck_assert_int_eq(pipe(p), 0);
+	tap.tap_fd = p[1];
+	qmp = qmp_connect(path, 2000, &err);
+	ck_assert_ptr_nonnull(qmp);
+	ck_assert_int_eq(qmp_execute(qmp, "query-status", NULL, NULL, 2000, &err), 0);
+	ck_assert_msg(qemu_nic_hotplug_on(qmp, "pc", &tap, 1, &err) == 0, "%s",
+	              err ? err->message : "");
+	ck_assert_int_eq(fake_qmp_finish(fq, 2000), 0);
+	qmp_close(qmp);
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], buf, sizeof(buf) - 1), 9);
+	ck_assert_str_eq(buf, "fake-qmp\n");
+	close(p[0]);
+	fake_qmp_stop(fq);
+}
+END_TEST
+
 START_TEST(test_qemu_refused_device_is_undone)
 {
 	static const struct fake_qmp_step script[] = {
@@ -215,6 +256,7 @@ static Suite *nic_hotplug_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("qemu");
 	tcase_add_test(tc, test_qemu_passes_the_fd);
+	tcase_add_test(tc, test_qemu_hotplug_on_an_open_connection);
 	tcase_add_test(tc, test_qemu_refused_device_is_undone);
 	suite_add_tcase(s, tc);
 	return s;
