@@ -3,10 +3,10 @@
 #include "guest_network.h"
 
 #include "cleanup.h"
+#include "hex.h"
 #include "json_util.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,12 +29,11 @@ bool agent_net_parse_mac(const char *text, unsigned char mac[AGENT_NET_MAC_LEN])
 		return false;
 	for (size_t i = 0; i < AGENT_NET_MAC_LEN; i++) {
 		const char *p = text + 3 * i;
-		char hex[3] = { p[0], p[1], '\0' };
+		int byte = hex_byte_value(p);
 
-		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
-		    (i + 1 < AGENT_NET_MAC_LEN && p[2] != ':'))
+		if (byte < 0 || (i + 1 < AGENT_NET_MAC_LEN && p[2] != ':'))
 			return false;
-		mac[i] = (unsigned char)strtoul(hex, NULL, 16);
+		mac[i] = (unsigned char)byte;
 	}
 	return true;
 }

@@ -11,19 +11,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "hex.h"
 #include "json_util.h"
 #include "log.h"
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int agent_parse_host_facts(json_object *req, struct agent_host_facts *out, kata_error_t *err)
 {
@@ -43,11 +33,11 @@ int agent_parse_host_facts(json_object *req, struct agent_host_facts *out, kata_
 			                      "entropy: expected %d to %d bytes in hex",
 			                      AGENT_ENTROPY_MIN_BYTES, AGENT_ENTROPY_MAX_BYTES);
 		for (size_t i = 0; i < len / 2; i++) {
-			int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+			int byte = hex_byte_value(hex + 2 * i);
 
-			if (hi < 0 || lo < 0)
+			if (byte < 0)
 				return kata_error_set(err, EINVAL, "entropy: not hex");
-			out->entropy[i] = (unsigned char)(hi << 4 | lo);
+			out->entropy[i] = (unsigned char)byte;
 		}
 		out->entropy_len = len / 2;
 	}
@@ -67,9 +57,11 @@ int agent_parse_host_facts(json_object *req, struct agent_host_facts *out, kata_
 
 static int reseed(const unsigned char *bytes, size_t len, kata_error_t *err)
 {
-	struct {
+	/* The header and its flexible buf[] with room for the bytes (a union: a struct with a
+	 * flexible array may not be followed by another member). */
+	union {
 		struct rand_pool_info info;
-		unsigned char buf[AGENT_ENTROPY_MAX_BYTES];
+		unsigned char room[sizeof(struct rand_pool_info) + AGENT_ENTROPY_MAX_BYTES];
 	} pool;
 	cleanup_close int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
 
@@ -78,7 +70,7 @@ static int reseed(const unsigned char *bytes, size_t len, kata_error_t *err)
 	memset(&pool, 0, sizeof(pool));
 	pool.info.entropy_count = (int)(len * 8);
 	pool.info.buf_size = (int)len;
-	memcpy(pool.buf, bytes, len);
+	memcpy(pool.info.buf, bytes, len);
 	/* Credited, then the CRNG reseeded now rather than at its next interval: what a
 	 * clone draws after this differs from what its template and siblings draw. */
 	if (ioctl(fd, RNDADDENTROPY, &pool) < 0)

@@ -97,7 +97,7 @@ cold_split() {
 }
 
 section_cold() {
-	local r line lean tpl
+	local r line lean tpl tpl_lean
 	# The memory-lean translation cache (docs/performance.md, "Memory"), timed beside the
 	# default: its cost is in the container's start, after READY.
 	lean=$(config_with cold-lean tcg_tb_size=8)
@@ -109,6 +109,10 @@ section_cold() {
 	# From a VM template (docs/templating.md): made here, before the rounds.
 	tpl=$(config_with_template cold-tpl "$CONFIG")
 	cold_kata_run tplwarm "$tpl" >/dev/null
+	# A clone runs little guest code before its container: a small translation cache may cost
+	# it less than it costs a boot (docs/templating.md, "Figures").
+	tpl_lean=$(config_with_template cold-tpl-lean "$lean")
+	cold_kata_run tplleanwarm "$tpl_lean" >/dev/null
 	floor_boot >/dev/null || die "floor boot failed"
 	[ -n "$RUNC" ] && cold_runc_run warm >/dev/null
 	# Rounds take turns, so that the load of a shared machine spreads over all three.
@@ -121,6 +125,8 @@ section_cold() {
 		sample cold_kata_lean "$(field wall "$line")"
 		line=$(cold_kata_run "tpl$r" "$tpl")
 		sample cold_kata_template "$(field wall "$line")"
+		line=$(cold_kata_run "tpllean$r" "$tpl_lean")
+		sample cold_kata_template_lean "$(field wall "$line")"
 		line=$(floor_boot) || die "floor boot failed"
 		sample cold_floor "$(field exit "$line")"
 		sample cold_floor_ready "$(field ready "$line")"
@@ -148,6 +154,9 @@ section_cold() {
 		cold_floor "bare boot: same qemu argv, agent READY + power-off" "<=" 0.5
 	figure cold cold_kata_template s "kata-runtime run /bin/true: template vs boot" \
 		cold_kata "kata-runtime run /bin/true, booted"
+	# What the small cache costs a clone's start (it is the density rows' PSS target).
+	figure cold cold_kata_template_lean s "kata-runtime run /bin/true from a VM template, tcg_tb_size = 8" \
+		cold_kata_template "the same template with the default cache"
 	figure cold cold_floor_ready s "bare boot: qemu start to agent READY" "" "" "<=" 0.8
 	figure cold cold_runc s "runc run /bin/true"
 	figure cold cold_kata s "kata-runtime run /bin/true vs runc" cold_runc "runc run /bin/true"

@@ -57,8 +57,31 @@ delete_all() {
 	wait "${pids[@]}" 2>/dev/null
 }
 
+# sandboxes_from_template CONFIG PREFIX ONE-FIGURE TEN-FIGURE: starts DENSITY_N idle sandboxes
+# from CONFIG's template, samples the PSS of the first alone and of all of them, deletes them.
+sandboxes_from_template() {
+	local config=$1 prefix=$2 i r ids=() line
+	for ((i = 1; i <= DENSITY_N; i++)); do
+		line=$(start_one "$config" "$prefix$$-$i") ||
+			die "run -d of sandbox $i from the template failed: $line"
+		ids+=("$prefix$$-$i")
+		[ "$i" = 1 ] || continue
+		sleep "$IDLE_SETTLE_S"
+		for ((r = 1; r <= 3; r++)); do
+			memory_sample "$3" "${ids[@]}"
+			sleep 1
+		done
+	done
+	sleep "$IDLE_SETTLE_S"
+	for ((r = 1; r <= 3; r++)); do
+		memory_sample "$4" "${ids[@]}"
+		sleep 1
+	done
+	delete_all "$config" "${ids[@]}"
+}
+
 section_density() {
-	local config lean tpl r i line ids=() latencies=() start end pids=() failures=0
+	local config lean r i line ids=() latencies=() start end pids=() failures=0
 	config=$(config_with density default_memory=$DENSITY_MEMORY)
 	lean=$(config_with density-lean default_memory=$DENSITY_MEMORY tcg_tb_size=$LEAN_TB_SIZE)
 	ensure_bundle sleep sleep 100000
@@ -117,24 +140,10 @@ section_density() {
 	delete_all "$lean" "${ids[@]}"
 
 	log "density: $DENSITY_N sandboxes from one VM template"
-	tpl=$(config_with_template density-tpl "$config")
-	ids=()
-	for ((i = 1; i <= DENSITY_N; i++)); do
-		line=$(start_one "$tpl" "tpl$$-$i") || die "run -d of sandbox $i from the template failed: $line"
-		ids+=("tpl$$-$i")
-		[ "$i" = 1 ] || continue
-		sleep "$IDLE_SETTLE_S"
-		for ((r = 1; r <= 3; r++)); do
-			memory_sample mem_one_tpl "${ids[@]}"
-			sleep 1
-		done
-	done
-	sleep "$IDLE_SETTLE_S"
-	for ((r = 1; r <= 3; r++)); do
-		memory_sample mem_ten_tpl "${ids[@]}"
-		sleep 1
-	done
-	delete_all "$tpl" "${ids[@]}"
+	sandboxes_from_template "$(config_with_template density-tpl "$config")" tpl mem_one_tpl mem_ten_tpl
+	log "density: $DENSITY_N sandboxes from one VM template, tcg_tb_size = $LEAN_TB_SIZE"
+	sandboxes_from_template "$(config_with_template density-tpl-lean "$lean")" tpllean \
+		mem_one_tpl_lean mem_ten_tpl_lean
 
 	for ((r = 1; r <= (QUICK ? 1 : 2); r++)); do
 		log "density: $DENSITY_N sandboxes at once, round $r"
@@ -174,6 +183,8 @@ section_density() {
 	figure memory mem_ten_tpl_total MiB "PSS per sandbox, $DENSITY_N idle from one VM template" \
 		"" "" "<=" 32
 	figure memory mem_ten_tpl_qemu MiB "  of which qemu"
+	figure memory mem_ten_tpl_lean_total MiB \
+		"PSS per sandbox, $DENSITY_N idle from one VM template, tcg_tb_size = $LEAN_TB_SIZE" "" "" "<=" 32
 	figure density density_single s "run -d, no other sandbox running"
 	figure density density_seq_last s "run -d with $((DENSITY_N - 1)) sandboxes running" \
 		density_single "run -d, none running"

@@ -450,9 +450,11 @@ int nl_redirect_add(struct mnl_socket *nl, int from_ifindex, int to_ifindex, kat
 	struct nlmsghdr *nlh =
 	        nl_header(buf, RTM_NEWTFILTER, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
 	struct tcmsg *tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
-	struct {
+	/* One selector with one key of mask 0 (every frame matches); a union, since a struct
+	 * with a flexible array (keys[]) may not be followed by another member. */
+	union {
 		struct tc_u32_sel sel;
-		struct tc_u32_key key; /* mask 0: every frame matches */
+		unsigned char bytes[sizeof(struct tc_u32_sel) + sizeof(struct tc_u32_key)];
 	} selector = { 0 };
 	struct tc_mirred mirred = {
 		.action = TC_ACT_STOLEN,

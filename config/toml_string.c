@@ -1,6 +1,7 @@
 /* TOML strings (basic, literal, and their multi-line forms) and UTF-8 validation. */
 #include "toml_internal.h"
 #include "cleanup.h"
+#include "hex.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -85,17 +86,6 @@ static bool is_control(int c)
 	return (c >= 0 && c < 0x20 && c != '\t') || c == 0x7f;
 }
 
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* \uXXXX or \UXXXXXXXX with p->pos on the u; digits hex digits follow. */
 static int parse_unicode_escape(struct toml_parser *p, size_t backslash, int digits,
                                 struct toml_buffer *buffer)
@@ -104,7 +94,7 @@ static int parse_unicode_escape(struct toml_parser *p, size_t backslash, int dig
 
 	p->pos++;
 	for (int i = 0; i < digits; i++) {
-		int v = hex_value(toml_peek(p, 0));
+		int v = hex_digit_value(toml_peek(p, 0));
 
 		if (v < 0)
 			return toml_fail(p, backslash,

@@ -372,6 +372,7 @@ START_TEST(test_helpers)
 	ck_assert(!agent_net_parse_mac("aa:bb:cc:dd:ee:0f:", mac));
 	ck_assert(!agent_net_parse_mac("aa:bb:cc:dd:ee", mac));
 	ck_assert(!agent_net_parse_mac("aabbccddeeff", mac));
+	ck_assert(!agent_net_parse_mac("aa:bg:cc:dd:ee:ff", mac));
 	ck_assert(!agent_net_parse_mac(" a:bb:cc:dd:ee:ff", mac));
 	ck_assert(!agent_net_parse_mac(NULL, mac));
 	ck_assert(agent_net_valid_name("eth0"));

@@ -678,6 +678,7 @@ START_TEST(test_host_facts_refused)
 		"{\"entropy\": \"0011223344556677889\"}",              /* odd */
 		"{\"entropy\": \"0011\"}",                             /* too short */
 		"{\"entropy\": \"zz112233445566778899aabbccddeeff\"}", /* not hex */
+		"{\"entropy\": \"00112233445566778899aabbccddeefg\"}", /* a low digit */
 		"{\"entropy\": 7}",                                    /* not a string */
 		"{\"hostTime\": {\"sec\": 1}}",                        /* no nsec */
 		"{\"hostTime\": {\"sec\": 1, \"nsec\": 1000000000}}",  /* nsec too big */
