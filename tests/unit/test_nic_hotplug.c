@@ -139,76 +139,73 @@ END_TEST
 
 /* --- the qemu backend over QMP ------------------------------------------------------------- */
 
-/* The tap's stand-in: a pipe whose write end is "the tap"; the fake writes into what it
- * received, and the test reads that back. */
-START_TEST(test_qemu_passes_the_fd)
+/* What qemu is sent for one NIC that it accepts. */
+/* clang-format off */
+#define HOTPLUG_ACCEPTED                                 \
+	{ FAKE_QMP_EXPECT_FD, "getfd" },                 \
+	{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },        \
+	{ FAKE_QMP_EXPECT, "netdev_add" },               \
+	{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },        \
+	{ FAKE_QMP_EXPECT, "device_add" },               \
+	{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY }
+/* clang-format on */
+
+/* Plugs a NIC whose tap's stand-in is a pipe's write end against the fake running script:
+ * over a connection of its own (q35), or (pc) over one opened first and used for a
+ * "query-status" before, as a clone's is. The fake writes into the fd it received, and what
+ * it wrote is read back from the pipe. */
+static void plug_and_check_fd(const char *name, const struct fake_qmp_step *script, size_t n,
+                              bool on_open_connection)
 {
-	static const struct fake_qmp_step script[] = {
-		FAKE_QMP_HANDSHAKE,
-		{ FAKE_QMP_EXPECT_FD, "getfd" },
-		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
-		{ FAKE_QMP_EXPECT, "netdev_add" },
-		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
-		{ FAKE_QMP_EXPECT, "device_add" },
-		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
-	};
-	cleanup_free char *path = xasprintf("%s/fd.sock", unit_test_dir);
-	struct fake_qmp *fq = fake_qmp_start(path, script, N(script));
+	cleanup_free char *path = xasprintf("%s/%s.sock", unit_test_dir, name);
+	struct fake_qmp *fq = fake_qmp_start(path, script, n);
 	cleanup_error kata_error_t err = NULL;
 	struct hypervisor_nic tap = nic;
-	int p[2];
+	struct qmp *qmp = NULL;
+	int p[2], ret;
 	char buf[16] = "";
 
 	ck_assert_int_eq(pipe(p), 0);
 	tap.tap_fd = p[1];
-	ck_assert_msg(qemu_nic_hotplug_over(path, "q35", &tap, 0, &err) == 0, "%s",
-	              err ? err->message : "");
+	if (on_open_connection) {
+		qmp = qmp_connect(path, 2000, &err);
+		ck_assert_ptr_nonnull(qmp);
+		ck_assert_int_eq(qmp_execute(qmp, "query-status", NULL, NULL, 2000, &err), 0);
+		ret = qemu_nic_hotplug_on(qmp, "pc", &tap, 1, &err);
+	} else {
+		ret = qemu_nic_hotplug_over(path, "q35", &tap, 0, &err);
+	}
+	ck_assert_msg(ret == 0, "%s", err ? err->message : "");
 	ck_assert_int_eq(fake_qmp_finish(fq, 2000), 0);
+	if (qmp != NULL)
+		qmp_close(qmp);
 	close(p[1]);
 	ck_assert_int_eq(read(p[0], buf, sizeof(buf) - 1), 9);
 	ck_assert_str_eq(buf, "fake-qmp\n");
 	close(p[0]);
 	fake_qmp_stop(fq);
 }
+
+START_TEST(test_qemu_passes_the_fd)
+{
+	static const struct fake_qmp_step script[] = { FAKE_QMP_HANDSHAKE, HOTPLUG_ACCEPTED };
+
+	plug_and_check_fd("fd", script, N(script), false);
+}
 END_TEST
 
 /* A clone plugs its NICs over the connection it loaded the state with: the same monitor
- * session, after another command on it (qemu greets one client at a time). */
+ * session, after other commands on it (qemu greets one client at a time). */
 START_TEST(test_qemu_hotplug_on_an_open_connection)
 {
 	static const struct fake_qmp_step script[] = {
 		FAKE_QMP_HANDSHAKE,
 		{ FAKE_QMP_EXPECT, "query-status" },
 		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
-		{ FAKE_QMP_EXPECT_FD, "getfd" },
-		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
-		{ FAKE_QMP_EXPECT, "netdev_add" },
-		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
-		{ FAKE_QMP_EXPECT, "device_add" },
-		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		HOTPLUG_ACCEPTED,
 	};
-	cleanup_free char *path = xasprintf("%s/open.sock", unit_test_dir);
-	struct fake_qmp *fq = fake_qmp_start(path, script, N(script));
-	cleanup_error kata_error_t err = NULL;
-	struct hypervisor_nic tap = nic;
-	struct qmp *qmp;
-	int p[2];
-	char buf[16] = "";
 
-	ck_assert_int_eq(pipe(p), 0);
-	tap.tap_fd = p[1];
-	qmp = qmp_connect(path, 2000, &err);
-	ck_assert_ptr_nonnull(qmp);
-	ck_assert_int_eq(qmp_execute(qmp, "query-status", NULL, NULL, 2000, &err), 0);
-	ck_assert_msg(qemu_nic_hotplug_on(qmp, "pc", &tap, 1, &err) == 0, "%s",
-	              err ? err->message : "");
-	ck_assert_int_eq(fake_qmp_finish(fq, 2000), 0);
-	qmp_close(qmp);
-	close(p[1]);
-	ck_assert_int_eq(read(p[0], buf, sizeof(buf) - 1), 9);
-	ck_assert_str_eq(buf, "fake-qmp\n");
-	close(p[0]);
-	fake_qmp_stop(fq);
+	plug_and_check_fd("open", script, N(script), true);
 }
 END_TEST
 
