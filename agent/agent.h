@@ -46,7 +46,8 @@ struct agent_process {
 	bool init; /* the container's first process */
 	bool terminal;
 	bool exited;
-	int status; /* exit code, 128+N for a death by signal N */
+	int status;      /* exit code, 128+N for a death by signal N */
+	bool oom_killed; /* killed by its container's memory cgroup (reported as oomKilled) */
 	bool reported;
 	int stdin_fd;
 	bool stdin_close_pending;
@@ -68,6 +69,7 @@ struct agent_container {
 	bool started;
 	bool has_userns;
 	bool has_netns; /* a network namespace of its own, whose lo the init brings up */
+	int64_t oom_kills_reported; /* its memory cgroup's OOM kills the exit reports named */
 	struct agent_container *next;
 };
 
@@ -81,6 +83,11 @@ struct agent {
 	bool streams_paused; /* the I/O channel queue is above AGENT_IO_QUEUE_HIGH */
 	bool stdin_holds_io; /* a process's stdin queue stopped the reading of the I/O channel */
 	bool poweroff_pending;
+	/* A command answers later (agent_ctl_answer): the commands that came meanwhile wait,
+	 * in order, and the control channel is not read. */
+	bool ctl_answer_pending;
+	struct agent_ctl_backlog *ctl_backlog;
+	struct agent_online_wait *online_wait; /* ONLINECPUMEM waiting for devices (update.c) */
 	struct agent_container *containers;
 	struct agent_process *processes;
 };
@@ -93,6 +100,9 @@ bool agent_ctl_frame(void *opaque, enum agent_frame_event event, uint64_t id,
 void agent_ctl_drained(struct agent_channel *ch, void *opaque);
 void agent_send_ctl(struct agent *a, uint32_t code, const void *payload, size_t len);
 void agent_send_ctl_json(struct agent *a, uint32_t code, json_object *obj);
+/* The answer of the command that returned AGENT_CMD_LATER: ACK with result (NULL: none)
+ * when err is NULL, ERROR otherwise; then the commands that came meanwhile run. */
+void agent_ctl_answer(struct agent *a, json_object *result, kata_error_t err);
 
 /* --- I/O channel and processes (process.c) ---------------------------------------------- */
 bool agent_io_frame(void *opaque, enum agent_frame_event event, uint64_t id,
@@ -122,6 +132,8 @@ char *agent_pod_namespace_path(struct agent *a, const char *path, kata_error_t *
 void agent_kill_everything(struct agent *a);
 
 /* --- commands (cmd_*.c), each answers with a JSON result (NULL for none) or an error --- */
+/* Or, returned by a command that waits on the loop: it calls agent_ctl_answer() later. */
+#define AGENT_CMD_LATER 1
 typedef int (*agent_cmd_fn)(struct agent *a, json_object *req, json_object **result,
                             kata_error_t *err);
 int agent_cmd_startpod(struct agent *a, json_object *req, json_object **result, kata_error_t *err);
@@ -145,6 +157,9 @@ int agent_cmd_updatecontainer(struct agent *a, json_object *req, json_object **r
                               kata_error_t *err);
 int agent_cmd_onlinecpumem(struct agent *a, json_object *req, json_object **result,
                            kata_error_t *err);
+/* Where ONLINECPUMEM finds the CPUs and memory blocks: /sys/devices/system; tests point it
+ * elsewhere. */
+extern const char *agent_system_devices_root;
 int agent_cmd_statscontainer(struct agent *a, json_object *req, json_object **result,
                              kata_error_t *err);
 

@@ -128,6 +128,18 @@ static void cpuset_inherit(const char *parent, const char *child)
 	}
 }
 
+int agent_cgroup_cpuset_follow_online(kata_error_t *err)
+{
+	cleanup_free char *root = xasprintf("%s/cpuset/cpuset.cpus", agent_cgroup_root);
+	cleanup_free char *parent =
+	        xasprintf("%s/cpuset/%s/cpuset.cpus", agent_cgroup_root, AGENT_CGROUP_PARENT);
+	cleanup_free char *cpus = read_small_file(root);
+
+	if (cpus == NULL || cpus[0] == '\0' || access(parent, F_OK) < 0)
+		return 0; /* no cpuset, or no container yet: the first one inherits the root's */
+	return write_file(parent, cpus, err);
+}
+
 static int set_int(const char *id, const char *controller, const char *file, int64_t value,
                    kata_error_t *err)
 {
@@ -297,6 +309,30 @@ void agent_cgroup_remove(const char *id)
 	}
 }
 
+int64_t agent_cgroup_oom_kills(const char *id)
+{
+	cleanup_free char *path = xasprintf("%s/memory/%s/%s/memory.oom_control", agent_cgroup_root,
+	                                    AGENT_CGROUP_PARENT, id);
+	cleanup_free char *text = read_small_file(path);
+	const char *line = text;
+
+	/* "oom_kill_disable 0\nunder_oom 0\noom_kill 1" */
+	while (line != NULL && *line != '\0') {
+		if (strncmp(line, "oom_kill ", 9) == 0) {
+			char *end;
+			long long kills;
+
+			errno = 0;
+			kills = strtoll(line + 9, &end, 10);
+			return errno == 0 && end != line + 9 && kills >= 0 ? kills : -1;
+		}
+		line = strchr(line, '\n');
+		if (line != NULL)
+			line++;
+	}
+	return -1;
+}
+
 static void add_value(json_object *obj, const char *key, const char *id, const char *controller,
                       const char *file)
 {
@@ -324,11 +360,15 @@ json_object *agent_cgroup_stats(const char *id)
 
 	if (have("memory")) {
 		json_object *m = json_object_new_object();
+		int64_t oom_kills;
 
 		add_value(m, "usage", id, "memory", "memory.usage_in_bytes");
 		add_value(m, "max_usage", id, "memory", "memory.max_usage_in_bytes");
 		add_value(m, "limit", id, "memory", "memory.limit_in_bytes");
 		add_value(m, "failcnt", id, "memory", "memory.failcnt");
+		oom_kills = agent_cgroup_oom_kills(id);
+		if (oom_kills >= 0)
+			json_object_object_add(m, "oom_kills", json_object_new_int64(oom_kills));
 		json_object_object_add(stats, "memory", m);
 	}
 	if (have("cpuacct")) {

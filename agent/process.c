@@ -3,6 +3,8 @@
  * sent once both output streams reached end of file. */
 #include "agent.h"
 
+#include "cgroup.h"
+
 #include "agent_proto.h"
 #include "cleanup.h"
 #include "agent_frame.h"
@@ -14,6 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -57,9 +60,11 @@ static void maybe_report(struct agent_process *p)
 	json_object_object_add(event, "process", json_object_new_string(p->id));
 	json_object_object_add(event, "event", json_object_new_string("finished"));
 	json_object_object_add(event, "status", json_object_new_int(p->status));
+	if (p->oom_killed)
+		json_object_object_add(event, "oomKilled", json_object_new_boolean(true));
 	agent_send_ctl_json(p->agent, AGENT_PROCESSASYNCEVENT, event);
-	log_info("container %s process %s finished with status %d", p->container->id, p->id,
-	         p->status);
+	log_info("container %s process %s finished with status %d%s", p->container->id, p->id,
+	         p->status, p->oom_killed ? " (OOM-killed)" : "");
 	/* An exec'd process is forgotten once reported; the init stays until the container
 	 * is removed (its status and id must keep answering). */
 	if (!p->init)
@@ -437,6 +442,23 @@ bool agent_seq_in_use(struct agent *a, uint64_t seq)
 	return false;
 }
 
+/* A process killed by SIGKILL is reported OOM-killed when its container's memory cgroup
+ * counts an OOM kill no earlier report named (the count is read at the exit, not at the
+ * start, which a fast process could outrun). */
+static void note_oom_kill(struct agent_process *p)
+{
+	struct agent_container *c = p->container;
+	int64_t kills;
+
+	if (c == NULL)
+		return;
+	kills = agent_cgroup_oom_kills(c->id);
+	if (kills > c->oom_kills_reported) {
+		p->oom_killed = true;
+		c->oom_kills_reported = kills;
+	}
+}
+
 void agent_process_exited(struct agent_process *p, int wait_status)
 {
 	if (p->exited)
@@ -449,6 +471,8 @@ void agent_process_exited(struct agent_process *p, int wait_status)
 		p->status = 128 + WTERMSIG(wait_status);
 	else
 		p->status = WEXITSTATUS(wait_status);
+	if (WIFSIGNALED(wait_status) && WTERMSIG(wait_status) == SIGKILL)
+		note_oom_kill(p);
 	log_debug("process %s (pid %d) exited: status %d", p->id, p->pid, p->status);
 	/* Nobody writes to it any more. */
 	if (!p->terminal)

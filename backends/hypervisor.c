@@ -122,6 +122,17 @@ int hypervisor_stop(struct hypervisor *hv, unsigned int flags, kata_error_t *err
 	return CALL_OP(hv, stop, flags, err);
 }
 
+int hypervisor_grow(struct hypervisor *hv, uint32_t vcpus, uint32_t memory_mib,
+                    struct hypervisor_size *size, unsigned int flags, kata_error_t *err)
+{
+	if (hv->ops->grow == NULL)
+		return kata_error_set(err, ENOTSUP,
+		                      "the %s backend cannot hot-plug vCPUs or memory (size the "
+		                      "pod at boot: docs/pods.md)",
+		                      hv->ops->name);
+	return CALL_OP(hv, grow, flags, err, vcpus, memory_mib, size);
+}
+
 int hypervisor_pause(struct hypervisor *hv, unsigned int flags, kata_error_t *err)
 {
 	return CALL_OP(hv, pause, flags, err);

@@ -61,13 +61,19 @@ struct hypervisor_sandbox_params {
 	uint32_t memory_mib;    /* 0: the configuration's default_memory */
 	bool debug;             /* console log file, no `quiet` */
 	/* Reserve CPU and memory hotplug capacity (the configuration's default_maxvcpus and
-	 * memory_slots). The runtime hotplugs nothing yet, and the headroom costs boot time
-	 * under TCG (docs/performance.md), so it asks for none. */
+	 * memory_slots) for grow(). The headroom costs boot time under TCG
+	 * (docs/performance.md): the runtime asks for it for a pod's sandbox only. */
 	bool hotplug;
 	const char *kernel_params; /* appended after the configuration's; NULL: none */
 	/* Network cards, in order (eth0 first); their fds must stay open until start(). */
 	const struct hypervisor_nic *nics;
 	size_t n_nics;
+};
+
+/* A running VM's size (grow()). */
+struct hypervisor_size {
+	uint32_t vcpus;
+	uint32_t memory_mib;
 };
 
 struct hypervisor;
@@ -115,6 +121,11 @@ struct hypervisor_ops {
 	int (*restore)(struct hypervisor *hv, json_object *saved, unsigned int flags,
 	               kata_error_t *err);
 	void (*free_priv)(struct hypervisor *hv);
+	/* Hot-plugs vcpus vCPUs and memory_mib MiB into the running VM (created with hotplug);
+	 * all or nothing: a refusal (no free CPU or memory slot) changes nothing. *size: the
+	 * VM's size after. NULL: the backend cannot. */
+	int (*grow)(struct hypervisor *hv, uint32_t vcpus, uint32_t memory_mib,
+	            struct hypervisor_size *size, unsigned int flags, kata_error_t *err);
 	/* kata-check: what this backend needs of the host beyond what every backend needs (the
 	 * qemu binary, the guest assets, the accelerator), each finding handed to report; needs
 	 * no sandbox. A failed check is a finding, not an error. NULL: nothing of its own. */
@@ -153,6 +164,9 @@ int hypervisor_cleanup(struct hypervisor *hv, unsigned int flags, kata_error_t *
 int hypervisor_hotplug_nic(struct hypervisor *hv, const struct hypervisor_nic *nic,
                            unsigned int index, unsigned int flags, kata_error_t *err);
 pid_t hypervisor_pid(struct hypervisor *hv);
+/* ENOTSUP, naming the backend, when it cannot hot-plug. */
+int hypervisor_grow(struct hypervisor *hv, uint32_t vcpus, uint32_t memory_mib,
+                    struct hypervisor_size *size, unsigned int flags, kata_error_t *err);
 bool hypervisor_companion(struct hypervisor *hv, pid_t *pid, uint64_t *start_time);
 const char *hypervisor_channel_path(struct hypervisor *hv, enum hypervisor_channel channel);
 const char *hypervisor_console_path(struct hypervisor *hv);

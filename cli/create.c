@@ -144,11 +144,23 @@ static json_object *guest_spec_json(const struct oci_spec *spec)
 	return oci;
 }
 
+/* The shim starts in the container's network namespace (launch->netns), as Kata 1.x's did:
+ * the pid the engine gets is then in it, as runc's container process would be. */
 static int start_shim(const struct kata_config *config, struct container_record *record,
                       const struct shim_launch *launch, const struct sandbox_checkpoint *cp,
                       kata_error_t *err)
 {
-	if (shim_launch_detached(config, launch, &record->shim, err) < 0)
+	int saved = -1;
+	int ret;
+
+	if (launch->netns != NULL && netns_enter(launch->netns, &saved, err) < 0)
+		return kata_error_wrap(err, "shim");
+	ret = shim_launch_detached(config, launch, &record->shim, err);
+	if (netns_return(&saved, ret < 0 ? NULL : err) < 0 && ret == 0) {
+		process_signal(&record->shim, SIGKILL, NULL);
+		ret = -1;
+	}
+	if (ret < 0)
 		return -1;
 	fault_point("shim-started");
 	cp->save(cp->opaque); /* delete --force must know the shim from now on */
@@ -318,10 +330,61 @@ static void warn_guest_hooks(const struct oci_hooks *hooks)
 		            "the container's namespaces, inside the VM");
 }
 
-/* The container's own VM: its sandbox directory, rootfs, network, VM and proxy. */
+static bool has_runtime_hooks(const struct oci_hooks *hooks)
+{
+	return hooks != NULL && (hooks->lists[OCI_HOOK_PRESTART].n_hooks > 0 ||
+	                         hooks->lists[OCI_HOOK_CREATE_RUNTIME].n_hooks > 0);
+}
+
+/* prestart and createRuntime hooks run before the VM boots, so that what they put in the
+ * container's network namespace (Docker's libnetwork-setkey: its veth, addresses, routes) is
+ * what the VM gets. The shim does not exist yet: the state's pid is a child of the runtime
+ * standing in that namespace, where /proc/PID/ns/net finds it. */
+static int run_runtime_hooks(const struct oci_spec *spec, const struct container_record *record,
+                             const char *netns, kata_error_t *err)
+{
+	cleanup_json json_object *state = NULL;
+	struct netns_holder holder;
+	int ret;
+
+	if (!has_runtime_hooks(spec->hooks))
+		return 0;
+	if (netns_holder_start(netns, &holder, err) < 0)
+		return kata_error_wrap(err, "prestart hooks");
+	state = container_oci_state(record, CONTAINER_CREATING);
+	json_object_object_add(state, "pid", json_object_new_int(holder.pid));
+	ret = hooks_run(spec->hooks, OCI_HOOK_PRESTART, state, err);
+	if (ret == 0)
+		ret = hooks_run(spec->hooks, OCI_HOOK_CREATE_RUNTIME, state, err);
+	netns_holder_stop(&holder);
+	return ret;
+}
+
+/* The container's network namespace: the spec's path, or one made here (network.h says
+ * when) at the sandbox directory's NETWORK_OWN_NETNS_FILE. *netns is NULL for none. */
+static int prepare_netns(const struct kata_config *config, const struct oci_spec *spec,
+                         const struct sandbox_record *sb, char **netns, kata_error_t *err)
+{
+	const struct oci_namespace *ns = oci_spec_namespace(spec, OCI_NS_NETWORK);
+
+	*netns = NULL;
+	if (network_wants_own_netns(config, spec)) {
+		cleanup_free char *path = xasprintf("%s/" NETWORK_OWN_NETNS_FILE, sb->dir);
+
+		if (netns_create_at(path, err) < 0)
+			return kata_error_wrap(err, "network");
+		*netns = steal_pointer(&path);
+	} else if (ns != NULL && ns->path != NULL) {
+		*netns = xstrdup(ns->path);
+	}
+	return 0;
+}
+
+/* The container's own VM: its sandbox directory, rootfs, network namespace, the hooks that
+ * fill it, its network, VM and proxy. *netns: the namespace the shim is to start in. */
 static int boot_own_vm(struct cli_context *ctx, struct state_handle *handle,
                        struct container_record *record, struct oci_spec *spec,
-                       const struct sandbox_checkpoint *cp, kata_error_t *err)
+                       const struct sandbox_checkpoint *cp, char **netns, kata_error_t *err)
 {
 	struct sandbox_record *sb = &record->sandbox;
 	struct sandbox_resources resources;
@@ -350,7 +413,11 @@ static int boot_own_vm(struct cli_context *ctx, struct state_handle *handle,
 		return -1;
 	sb->vcpus = resources.vcpus;
 	sb->memory_mib = resources.memory_mib;
-	ret = network_setup(ctx->config, spec, &sb->network, &net_cp, &nics, err);
+	/* The namespace is under the sandbox directory: undone with it. */
+	if (prepare_netns(ctx->config, spec, sb, netns, err) < 0 ||
+	    run_runtime_hooks(spec, record, *netns, err) < 0)
+		return -1;
+	ret = network_setup_at(ctx->config, *netns, &sb->network, &net_cp, &nics, err);
 	container_save(handle, record, NULL);
 	if (ret < 0)
 		return -1;
@@ -370,6 +437,7 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
                         bool *started, kata_error_t *err)
 {
 	cleanup_json json_object *oci_state = NULL;
+	cleanup_free char *netns = NULL;
 	struct shim_launch launch = { 0 };
 	struct create_checkpoint saved = { handle, record };
 	struct sandbox_checkpoint cp = { save_checkpoint, &saved };
@@ -381,13 +449,16 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 		return -1;
 	if (pod_sandbox != NULL) {
 		ret = pod_container_join(pod_sandbox, record, spec, err);
+		if (ret == 0)
+			ret = pod_container_grow(ctx->config, record, spec, err);
 		container_save(handle, record, NULL);
 	} else {
-		ret = boot_own_vm(ctx, handle, record, spec, &cp, err);
+		ret = boot_own_vm(ctx, handle, record, spec, &cp, &netns, err);
 	}
 	if (ret < 0)
 		return -1;
 	launch.container = record->id;
+	launch.netns = netns;
 	launch.terminal = spec->process->terminal;
 	launch.console_socket = opts->console_socket;
 	launch.foreground = runs_in_foreground(opts);
@@ -406,8 +477,12 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 		fault_point("create-saved");
 	if (ret < 0 || start_now)
 		return ret;
-	oci_state = container_oci_state(record, CONTAINER_CREATED);
 	warn_guest_hooks(spec->hooks);
+	if (pod_sandbox == NULL)
+		return 0; /* its prestart and createRuntime hooks ran before its VM booted */
+	/* A container of a pod joins a running VM and the sandbox's network: its hooks see the
+	 * shim's pid. */
+	oci_state = container_oci_state(record, CONTAINER_CREATED);
 	if (spec->hooks != NULL &&
 	    (hooks_run(spec->hooks, OCI_HOOK_PRESTART, oci_state, err) < 0 ||
 	     hooks_run(spec->hooks, OCI_HOOK_CREATE_RUNTIME, oci_state, err) < 0))

@@ -1,5 +1,5 @@
 /* `kata-runtime events [--stats] [--interval DURATION] ID`: the container's statistics,
- * once (--stats) or every interval, as runc's JSON events. */
+ * once (--stats) or every interval, and its OOM kills, as runc's JSON events. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -74,12 +74,36 @@ static json_object *stats_event(const char *id, json_object *stats)
 	return event;
 }
 
-static int print_stats(struct cli_context *ctx, const char *id, kata_error_t *err)
+static void print_event(json_object *event)
+{
+	printf("%s\n", json_object_to_json_string_ext(event, JSON_C_TO_STRING_PLAIN));
+	fflush(stdout);
+}
+
+/* The count of the container's processes its guest memory cgroup OOM-killed; -1 when the
+ * agent does not say (an older agent). Checked: the answer is the guest's. */
+static int64_t oom_kills_of(json_object *stats)
+{
+	json_object *memory = NULL, *kills = NULL;
+
+	if (!json_object_object_get_ex(stats, "memory", &memory) ||
+	    !json_object_object_get_ex(memory, "oom_kills", &kills) ||
+	    !json_object_is_type(kills, json_type_int) || json_object_get_int64(kills) < 0)
+		return -1;
+	return json_object_get_int64(kills);
+}
+
+/* One stats event; before it, as runc's events does, an {"type":"oom"} event when the
+ * guest's OOM killer ended a process of the container since the last look (*oom_kills:
+ * the count seen then, -1 at first). */
+static int print_stats(struct cli_context *ctx, const char *id, int64_t *oom_kills,
+                       kata_error_t *err)
 {
 	struct container_record record;
 	cleanup_json json_object *target = agent_target(id, NULL);
 	cleanup_json json_object *answer = NULL;
 	cleanup_json json_object *event = NULL;
+	int64_t kills;
 	int ret;
 
 	if (container_load(ctx->root, id, NULL, &record, err) < 0)
@@ -98,9 +122,17 @@ static int print_stats(struct cli_context *ctx, const char *id, kata_error_t *er
 	container_record_clear(&record);
 	if (ret < 0)
 		return -1;
+	kills = oom_kills_of(answer);
+	if (*oom_kills >= 0 && kills > *oom_kills) {
+		cleanup_json json_object *oom = json_object_new_object();
+
+		json_add_string(oom, "type", "oom");
+		json_add_string(oom, "id", id);
+		print_event(oom);
+	}
+	*oom_kills = kills;
 	event = stats_event(id, answer);
-	printf("%s\n", json_object_to_json_string_ext(event, JSON_C_TO_STRING_PLAIN));
-	fflush(stdout);
+	print_event(event);
 	return 0;
 }
 
@@ -113,6 +145,7 @@ int cli_events(struct cli_context *ctx, int argc, char **argv, kata_error_t *err
 	};
 	bool once = false;
 	long interval_ms = 5000;
+	int64_t oom_kills = -1;
 	int c;
 
 	while ((c = getopt_long_only(argc, argv, "+", options, NULL)) != -1) {
@@ -130,7 +163,7 @@ int cli_events(struct cli_context *ctx, int argc, char **argv, kata_error_t *err
 		                      "usage: %s events [--stats] [--interval 5s] CONTAINER_ID",
 		                      ctx->program);
 	for (;;) {
-		if (print_stats(ctx, argv[optind], err) < 0)
+		if (print_stats(ctx, argv[optind], &oom_kills, err) < 0)
 			return kata_error_wrap(err, "events");
 		if (once)
 			return 0;

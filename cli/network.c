@@ -1,5 +1,6 @@
-/* internetworking_model = "tcfilter": each interface of the container's network namespace
- * joined to a tap by two tc redirects, the tap given to the VM (network.h). */
+/* The container's network namespace carried into the VM (network.h): each interface joined
+ * to a tap by two tc redirects (internetworking_model = "tcfilter"), or given a macvtap in
+ * passthru mode ("macvtap"), the tap given to the VM. */
 #include <net/if.h> /* before the linux/ headers */
 #include <errno.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ struct netns_view {
 	size_t n_routes;
 	struct endpoint endpoints[NETWORK_MAX_INTERFACES];
 	size_t n_endpoints;
+	bool macvtap; /* the model: macvtap, or tcfilter */
 };
 
 static void netns_view_clear(struct netns_view *view)
@@ -79,12 +81,18 @@ static int pick_endpoint(struct mnl_socket *nl, struct netns_view *view, const s
 		                      "interface `%s`: a %s device cannot be carried into the VM "
 		                      "(veth, macvlan and ipvlan can)",
 		                      link->name, link->kind[0] ? link->kind : "physical");
+	/* A macvtap on a macvlan would sit on the macvlan's own lower device, outside. */
+	if (view->macvtap && strcmp(link->kind, "veth") != 0)
+		return kata_error_set(err, ENOTSUP,
+		                      "interface `%s`: internetworking_model macvtap carries "
+		                      "veth devices only, not a %s device",
+		                      link->name, link->kind);
 	if (!link->has_mac)
 		return kata_error_set(err, EINVAL, "interface `%s`: no MAC address", link->name);
 	if (view->n_endpoints == NETWORK_MAX_INTERFACES)
 		return kata_error_set(err, E2BIG, "interface `%s`: more than %d interfaces",
 		                      link->name, NETWORK_MAX_INTERFACES);
-	if (nl_has_ingress(nl, link->ifindex, &has_ingress, err) < 0)
+	if (!view->macvtap && nl_has_ingress(nl, link->ifindex, &has_ingress, err) < 0)
 		return kata_error_wrap(err, "interface `%s`", link->name);
 	/* delete removes the ingress qdisc it finds: it must be ours alone. */
 	if (has_ingress)
@@ -205,7 +213,7 @@ static json_object *record_json(const char *netns, const struct netns_view *view
 	json_object *endpoints = json_object_new_array();
 	json_object *interfaces = json_object_new_array();
 
-	json_add_string(rec, "model", "tcfilter");
+	json_add_string(rec, "model", view->macvtap ? "macvtap" : "tcfilter");
 	json_add_string(rec, "netns", netns);
 	for (size_t i = 0; i < view->n_endpoints; i++) {
 		const struct endpoint *ep = &view->endpoints[i];
@@ -226,10 +234,11 @@ static json_object *record_json(const char *netns, const struct netns_view *view
 
 /* --- making and removing -------------------------------------------------------------- */
 
-/* Removes the tap and the veth's ingress qdisc (with its filters) of every endpoint the
- * record names, in the current namespace. The veth is matched by name and index, so that
- * another interface that took the name is left alone. */
-static int remove_endpoints(struct mnl_socket *nl, json_object *endpoints, kata_error_t *err)
+/* Removes the tap (or macvtap) and, with tcfilter, the veth's ingress qdisc (with its
+ * filters) of every endpoint the record names, in the current namespace. The veth is matched
+ * by name and index, so that another interface that took the name is left alone. */
+static int remove_endpoints(struct mnl_socket *nl, json_object *endpoints, bool tcfilter,
+                            kata_error_t *err)
 {
 	size_t n = json_object_is_type(endpoints, json_type_array)
 	                   ? json_object_array_length(endpoints)
@@ -248,7 +257,7 @@ static int remove_endpoints(struct mnl_socket *nl, json_object *endpoints, kata_
 		    json_get_string(e, "tap", "endpoints", true, &tap, &step) < 0 ||
 		    json_get_int32(e, "index", "endpoints", true, &index, &step) < 0)
 			goto next;
-		found = nl_link_index(nl, device, &step);
+		found = tcfilter ? nl_link_index(nl, device, &step) : 0;
 		if (found < 0 ||
 		    (found > 0 && found == index && nl_ingress_delete(nl, found, &step) < 0))
 			goto next;
@@ -275,6 +284,25 @@ static int remove_endpoints(struct mnl_socket *nl, json_object *endpoints, kata_
 		kata_error_move(err, &first);
 		return -1;
 	}
+	return 0;
+}
+
+/* The macvtap takes the veth's MAC address and every frame arriving on it; what the guest
+ * sends leaves through the veth. */
+static int plumb_macvtap(struct mnl_socket *nl, const struct endpoint *ep,
+                         struct hypervisor_nic *nic, kata_error_t *err)
+{
+	int index = 0;
+	cleanup_close int fd =
+	        network_macvtap_open(nl, ep->link.ifindex, ep->link.mac, ep->tap, &index, err);
+
+	if (fd < 0)
+		return -1;
+	if (nl_link_set_mtu_up(nl, index, ep->link.mtu, err) < 0)
+		return kata_error_wrap(err, "macvtap `%s`", ep->tap);
+	nic->tap_fd = steal_fd(&fd);
+	network_format_mac(ep->link.mac, nic->mac);
+	nic->mtu = ep->link.mtu;
 	return 0;
 }
 
@@ -305,12 +333,12 @@ static int plumb_endpoint(struct mnl_socket *nl, const struct endpoint *ep,
 	return 0;
 }
 
-static int setup_in_netns(const char *netns, json_object **record,
+static int setup_in_netns(const char *netns, bool macvtap, json_object **record,
                           const struct network_checkpoint *cp, struct network_nics *nics,
                           kata_error_t *err)
 {
 	struct mnl_socket *nl = nl_open(err);
-	struct netns_view view = { 0 };
+	struct netns_view view = { .macvtap = macvtap };
 	int ret = -1;
 
 	if (nl == NULL)
@@ -324,7 +352,8 @@ static int setup_in_netns(const char *netns, json_object **record,
 	if (cp != NULL && cp->save != NULL)
 		cp->save(cp->opaque); /* delete --force must know the taps before they exist */
 	for (size_t i = 0; i < view.n_endpoints && ret == 0; i++) {
-		ret = plumb_endpoint(nl, &view.endpoints[i], &nics->nics[i], err);
+		ret = macvtap ? plumb_macvtap(nl, &view.endpoints[i], &nics->nics[i], err)
+		              : plumb_endpoint(nl, &view.endpoints[i], &nics->nics[i], err);
 		if (ret < 0)
 			kata_error_wrap(err, "interface `%s`", view.endpoints[i].link.name);
 		else
@@ -336,7 +365,7 @@ static int setup_in_netns(const char *netns, json_object **record,
 
 		network_nics_clear(nics);
 		json_object_object_get_ex(*record, "endpoints", &endpoints);
-		if (remove_endpoints(nl, endpoints, &undo_err) < 0) {
+		if (remove_endpoints(nl, endpoints, !macvtap, &undo_err) < 0) {
 			log_warning("undo network set-up: %s", undo_err->message);
 			kata_error_free(&undo_err);
 		}
@@ -347,12 +376,90 @@ out:
 	return ret;
 }
 
-int network_setup(const struct kata_config *config, const struct oci_spec *spec,
-                  json_object **record, const struct network_checkpoint *cp,
-                  struct network_nics *nics, kata_error_t *err)
+bool network_wants_own_netns(const struct kata_config *config, const struct oci_spec *spec)
 {
 	const char *model = config->runtime.internetworking_model;
 	const struct oci_namespace *ns = oci_spec_namespace(spec, OCI_NS_NETWORK);
+
+	return model != NULL && strcmp(model, "none") != 0 && !config->runtime.disable_new_netns &&
+	       ns != NULL && ns->path == NULL;
+}
+
+static bool endpoint_recorded(json_object *endpoints, const char *name)
+{
+	size_t n = json_object_is_type(endpoints, json_type_array)
+	                   ? json_object_array_length(endpoints)
+	                   : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(endpoints, i), *v = NULL;
+
+		if ((json_object_object_get_ex(e, "device", &v) &&
+		     strcmp(json_object_get_string(v), name) == 0) ||
+		    (json_object_object_get_ex(e, "tap", &v) &&
+		     strcmp(json_object_get_string(v), name) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* The first interface of the namespace that create would have carried and did not. */
+static int find_new_interface(struct mnl_socket *nl, json_object *record, char *name,
+                              kata_error_t *err)
+{
+	cleanup_free struct nl_link *links = NULL;
+	json_object *endpoints = NULL;
+	size_t n = 0;
+
+	if (record != NULL)
+		json_object_object_get_ex(record, "endpoints", &endpoints);
+	if (nl_links(nl, &links, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct nl_link *link = &links[i];
+
+		if ((link->flags & IFF_LOOPBACK) ||
+		    (link->type != ARPHRD_ETHER && !(link->flags & IFF_UP)) ||
+		    endpoint_recorded(endpoints, link->name))
+			continue;
+		snprintf(name, IFNAMSIZ, "%s", link->name);
+		return 1;
+	}
+	return 0;
+}
+
+int network_check_unchanged(const char *netns, json_object *record, kata_error_t *err)
+{
+	char name[IFNAMSIZ] = "";
+	struct mnl_socket *nl;
+	int saved = -1;
+	int found;
+
+	if (netns_enter(netns, &saved, err) < 0)
+		return kata_error_wrap(err, "network");
+	nl = nl_open(err);
+	found = nl == NULL ? -1 : find_new_interface(nl, record, name, err);
+	nl_close(nl);
+	if (netns_return(&saved, found < 0 ? NULL : err) < 0)
+		return -1;
+	if (found < 0)
+		return kata_error_wrap(err, "network namespace `%s`", netns);
+	if (found > 0)
+		return kata_error_set(
+		        err, ENOTSUP,
+		        "interface `%s` appeared in the container's network namespace "
+		        "after create (as `ctr run --cni` does): the VM's network "
+		        "cards were made when it booted, at create; prepare the "
+		        "namespace before create (docs/network.md)",
+		        name);
+	return 0;
+}
+
+int network_setup_at(const struct kata_config *config, const char *netns_path, json_object **record,
+                     const struct network_checkpoint *cp, struct network_nics *nics,
+                     kata_error_t *err)
+{
+	const char *model = config->runtime.internetworking_model;
 	int saved = -1;
 	int ret;
 
@@ -360,26 +467,35 @@ int network_setup(const struct kata_config *config, const struct oci_spec *spec,
 	memset(nics, 0, sizeof(*nics));
 	for (size_t i = 0; i < NETWORK_MAX_INTERFACES; i++)
 		nics->nics[i].tap_fd = -1;
-	if (model == NULL || strcmp(model, "none") == 0 || ns == NULL || ns->path == NULL)
+	if (model == NULL || strcmp(model, "none") == 0 || netns_path == NULL)
 		return 0;
-	if (strcmp(model, "tcfilter") != 0)
+	if (strcmp(model, "tcfilter") != 0 && strcmp(model, "macvtap") != 0)
 		return kata_error_set(err, ENOTSUP,
 		                      "network: internetworking_model `%s` is not supported yet "
-		                      "(tcfilter or none)",
+		                      "(tcfilter, macvtap or none)",
 		                      model);
-	if (netns_enter(ns->path, &saved, err) < 0)
+	if (netns_enter(netns_path, &saved, err) < 0)
 		return kata_error_wrap(err, "network");
-	ret = setup_in_netns(ns->path, record, cp, nics, err);
+	ret = setup_in_netns(netns_path, strcmp(model, "macvtap") == 0, record, cp, nics, err);
 	if (netns_return(&saved, ret < 0 ? NULL : err) < 0) {
 		network_nics_clear(nics);
 		ret = -1;
 	}
-	return ret < 0 ? kata_error_wrap(err, "network namespace `%s`", ns->path) : 0;
+	return ret < 0 ? kata_error_wrap(err, "network namespace `%s`", netns_path) : 0;
+}
+
+int network_setup(const struct kata_config *config, const struct oci_spec *spec,
+                  json_object **record, const struct network_checkpoint *cp,
+                  struct network_nics *nics, kata_error_t *err)
+{
+	const struct oci_namespace *ns = oci_spec_namespace(spec, OCI_NS_NETWORK);
+
+	return network_setup_at(config, ns != NULL ? ns->path : NULL, record, cp, nics, err);
 }
 
 int network_teardown(json_object *record, kata_error_t *err)
 {
-	cleanup_free char *netns = NULL;
+	cleanup_free char *netns = NULL, *model = NULL;
 	json_object *endpoints = NULL;
 	struct mnl_socket *nl;
 	kata_error_t enter_err = NULL;
@@ -389,6 +505,7 @@ int network_teardown(json_object *record, kata_error_t *err)
 	if (record == NULL)
 		return 0;
 	if (json_get_string(record, "netns", "network", true, &netns, err) < 0 ||
+	    json_get_string(record, "model", "network", false, &model, err) < 0 ||
 	    json_get_array(record, "endpoints", "network", false, &endpoints, err) < 0)
 		return kata_error_wrap(err, "network");
 	if (netns_enter(netns, &saved, &enter_err) < 0) {
@@ -401,7 +518,9 @@ int network_teardown(json_object *record, kata_error_t *err)
 		return kata_error_wrap(err, "network");
 	}
 	nl = nl_open(err);
-	ret = nl == NULL ? -1 : remove_endpoints(nl, endpoints, err);
+	ret = nl == NULL ? -1
+	                 : remove_endpoints(nl, endpoints,
+	                                    model == NULL || strcmp(model, "macvtap") != 0, err);
 	nl_close(nl);
 	if (netns_return(&saved, ret < 0 ? NULL : err) < 0)
 		ret = -1;

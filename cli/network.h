@@ -1,6 +1,7 @@
 /* The container's network in its VM (docs/network.md): for every interface the engine put
  * in the container's network namespace, a tap in that namespace joined to it by tc
- * redirects (internetworking_model = "tcfilter"), a virtio-net device on the tap, and the
+ * redirects (internetworking_model = "tcfilter") or a macvtap on it ("macvtap"), a
+ * virtio-net device on the tap, and the
  * interface's addresses and routes handed to the agent in STARTPOD.
  *
  * What was made is kept as JSON in the sandbox's record (sandbox_record.network), written
@@ -9,7 +10,9 @@
 #ifndef KATA_CLI_NETWORK_H
 #define KATA_CLI_NETWORK_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <json-c/json.h>
 
 #include "config.h"
@@ -34,6 +37,22 @@ struct network_checkpoint {
 	void *opaque;
 };
 
+/* The file the runtime bind-mounts a network namespace of its own on, in the sandbox
+ * directory (sandbox_teardown unmounts and removes it with the rest). */
+#define NETWORK_OWN_NETNS_FILE "netns"
+
+/* Whether create makes the container's network namespace itself: the spec asks for a new
+ * one (a `network` namespace without a path), the model is not "none" and disable_new_netns
+ * is not set. The hooks fill it before the VM boots (Docker's libnetwork-setkey); the shim
+ * starts in it, so that the pid the engine sees is in a namespace of the container's own,
+ * never the engine's. */
+bool network_wants_own_netns(const struct kata_config *config, const struct oci_spec *spec);
+
+/* At start: fails, naming it, when the namespace at netns has an interface that create would
+ * have carried into the VM and did not (record: what it carried; NULL: nothing), as when
+ * `ctr run --cni` runs CNI between create and start. */
+int network_check_unchanged(const char *netns, json_object *record, kata_error_t *err);
+
 /* Plumbs the spec's network namespace (linux.namespaces, type network, with a path) for the
  * VM. *record is set before anything is made (NULL when there is nothing to do: no
  * namespace path, or the model "none"); nics gets one open tap per interface. On failure,
@@ -41,6 +60,11 @@ struct network_checkpoint {
 int network_setup(const struct kata_config *config, const struct oci_spec *spec,
                   json_object **record, const struct network_checkpoint *cp,
                   struct network_nics *nics, kata_error_t *err);
+
+/* The same for the namespace at netns_path (NULL: nothing to do). */
+int network_setup_at(const struct kata_config *config, const char *netns_path, json_object **record,
+                     const struct network_checkpoint *cp, struct network_nics *nics,
+                     kata_error_t *err);
 
 /* Removes the taps and filters the record names; what is gone already is no error (the
  * engine may have removed the namespace first). Harmless to call twice. */
@@ -58,9 +82,32 @@ void network_startpod_add(json_object *startpod, json_object *record);
 int netns_enter(const char *path, int *saved, kata_error_t *err);
 int netns_return(int *saved, kata_error_t *err);
 
+/* Makes a new network namespace and bind-mounts it on path (a new file), the calling thread
+ * staying in its own; on failure nothing is left. */
+int netns_create_at(const char *path, kata_error_t *err);
+
+/* A child of the runtime standing in a network namespace while the OCI hooks run: its pid is
+ * the state's, so that a hook finds the namespace at /proc/PID/ns/net, as Docker's does. */
+struct netns_holder {
+	pid_t pid;
+	int release_fd;
+};
+
+/* Starts it in the namespace at path (NULL: the runtime's own) and waits until it is there. */
+int netns_holder_start(const char *path, struct netns_holder *holder, kata_error_t *err);
+/* Lets it exit and reaps it; harmless to call twice. */
+void netns_holder_stop(struct netns_holder *holder);
+
 /* Creates a tap named name in the current network namespace (with a vnet header, as qemu
  * uses it); it lives as long as the returned fd (or a copy) is open. */
 int network_tap_open(const char *name, kata_error_t *err);
+
+/* Creates a macvtap named name in passthru mode on the link lower_ifindex (whose MAC address
+ * is mac) in the current network namespace and opens its /dev/tapN; *ifindex is N, the
+ * macvtap's index. The macvtap outlives the fd: nl_link_delete removes it. */
+struct mnl_socket;
+int network_macvtap_open(struct mnl_socket *nl, int lower_ifindex, const unsigned char mac[6],
+                         const char *name, int *ifindex, kata_error_t *err);
 
 /* "02:42:ac:11:00:02" */
 void network_format_mac(const unsigned char mac[6], char out[18]);

@@ -231,6 +231,27 @@ int nl_link_delete(struct mnl_socket *nl, int ifindex, kata_error_t *err)
 	return nl_talk(nl, nlh, NULL, NULL, "delete link", err);
 }
 
+int nl_macvtap_add(struct mnl_socket *nl, int lower_ifindex, const char *name, int ifindex,
+                   kata_error_t *err)
+{
+	char buf[NL_SEND_SIZE];
+	struct nlmsghdr *nlh = nl_header(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlattr *linkinfo, *data;
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put_u32(nlh, IFLA_LINK, (uint32_t)lower_ifindex);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "macvtap");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	mnl_attr_put_u32(nlh, IFLA_MACVLAN_MODE, MACVLAN_MODE_PASSTHRU);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	return nl_talk(nl, nlh, NULL, NULL, "create macvtap", err);
+}
+
 /* --- addresses ------------------------------------------------------------------------ */
 
 struct addr_list {

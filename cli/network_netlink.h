@@ -63,6 +63,11 @@ int nl_link_set_txqlen(struct mnl_socket *nl, int ifindex, uint32_t txqlen, kata
 int nl_link_txqlen(struct mnl_socket *nl, int ifindex, uint32_t *txqlen, kata_error_t *err);
 int nl_link_delete(struct mnl_socket *nl, int ifindex, kata_error_t *err);
 
+/* A macvtap named name on the lower link, in passthru mode (it takes the lower link's MAC
+ * address and every frame arriving on it), with the interface index ifindex (0: any). */
+int nl_macvtap_add(struct mnl_socket *nl, int lower_ifindex, const char *name, int ifindex,
+                   kata_error_t *err);
+
 /* Whether the link has an ingress qdisc. */
 int nl_has_ingress(struct mnl_socket *nl, int ifindex, bool *has, kata_error_t *err);
 int nl_ingress_add(struct mnl_socket *nl, int ifindex, kata_error_t *err);

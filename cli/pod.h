@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cli.h"
 #include "container.h"
@@ -70,6 +71,17 @@ struct kata_config;
  * a value that is not a sane number is EINVAL. */
 int pod_size_from_annotations(char *const *annotations, const struct kata_config *config,
                               struct sandbox_resources *resources, kata_error_t *err);
+
+/* What a container's limits add to its pod's VM: ceil(quota / period) vCPUs and its memory
+ * limit in MiB (rounded up); 0 for what it does not limit. */
+void pod_growth_for(const struct oci_spec *spec, uint32_t *vcpus, uint32_t *memory_mib);
+/* Grows the pod's VM that record joined (pod_container_join) by what its limits ask for, and
+ * waits until the guest sees it; sets record's vcpus and memory_mib to the VM's new size. On
+ * microvm, nothing (the pod is sized at boot); a backend that cannot hot-plug, or a VM
+ * without room (maxcpus, slots, maxmem), is an error naming the container, and then nothing
+ * was plugged. */
+int pod_container_grow(const struct kata_config *config, struct container_record *record,
+                       const struct oci_spec *spec, kata_error_t *err);
 
 /* Locks the sandbox container sandbox_id and reads its record; fails, unlocked, unless it is
  * a pod's sandbox whose VM runs (created or running, its proxy alive). */

@@ -1,5 +1,6 @@
 /* The size of a pod's VM at boot (docs/pods.md, "Sizing"): microvm cannot hot-plug, so a pod
- * is sized once, from its sandbox container. Kata 1.x's annotations, which containerd passes
+ * is sized once, from its sandbox container; on q35 and pc the sandbox's VM gets room to
+ * grow as its containers come (cli/pod_grow.c). Kata 1.x's annotations, which containerd passes
  * on to the sandbox when its runtime's pod_annotations allow them, set the base instead of
  * the configured default_vcpus and default_memory. */
 #include "pod.h"
@@ -35,6 +36,28 @@ static int annotation_u32(char *const *annotations, const char *key, uint32_t mi
 	return 0;
 }
 
+static bool is_pod_sandbox(char *const *annotations)
+{
+	for (size_t i = 0;
+	     annotations != NULL && annotations[i] != NULL && annotations[i + 1] != NULL; i += 2)
+		if ((strcmp(annotations[i], POD_CRI_CONTAINER_TYPE) == 0 ||
+		     strcmp(annotations[i], POD_CRIO_CONTAINER_TYPE) == 0) &&
+		    strcmp(annotations[i + 1], "sandbox") == 0)
+			return true;
+	return false;
+}
+
+/* Hot-plug room (maxcpus, memory slots) costs boot time under TCG: only a pod's sandbox
+ * gets it, and only where pod_container_grow() can use it (qemu, not microvm, no template,
+ * whose clones cannot have it). */
+static bool pod_can_grow(char *const *annotations, const struct kata_config *config)
+{
+	const struct kata_hypervisor_config *hc = &config->hypervisor;
+
+	return is_pod_sandbox(annotations) && hc->name != NULL && strcmp(hc->name, "qemu") == 0 &&
+	       strcmp(kata_machine_type(hc), "microvm") != 0 && !config->factory.enable_template;
+}
+
 int pod_size_from_annotations(char *const *annotations, const struct kata_config *config,
                               struct sandbox_resources *resources, kata_error_t *err)
 {
@@ -55,5 +78,6 @@ int pod_size_from_annotations(char *const *annotations, const struct kata_config
 	if (config->hypervisor.default_maxvcpus > 0 &&
 	    resources->vcpus > config->hypervisor.default_maxvcpus)
 		resources->vcpus = config->hypervisor.default_maxvcpus;
+	resources->hotplug = pod_can_grow(annotations, config);
 	return 0;
 }

@@ -24,6 +24,7 @@
 struct sandbox_resources {
 	uint32_t vcpus;
 	uint32_t memory_mib;
+	bool hotplug; /* room to grow (a pod's sandbox on q35/pc: cli/pod_grow.c) */
 	const struct hypervisor_nic *nics; /* the container's network (cli/network.h) */
 	size_t n_nics;
 };

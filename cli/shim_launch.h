@@ -18,6 +18,8 @@ struct shim_launch {
 	                             * --detach): without a console socket, a terminal process
 	                             * gets the caller's terminal, as with runc */
 	const char *pid_file;       /* written with the shim's pid */
+	const char *netns;          /* the container's network namespace, where create starts
+	                             * the shim (NULL: the runtime's) */
 	bool debug;
 };
 

@@ -1,5 +1,7 @@
 /* `kata-runtime start ID`: lets a created container run its program. */
 #include <errno.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "agent_call.h"
 #include "cleanup.h"
@@ -8,6 +10,7 @@
 #include "json_util.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "network.h"
 #include "oci_spec.h"
 
 /* The hooks are in the bundle's config.json, read again: the record keeps no copy. */
@@ -48,6 +51,23 @@ static int start_deferred(struct container_record *record, kata_error_t *err)
 	return 0;
 }
 
+/* A namespace the runtime made at create (network.h) may have been filled since, by an engine
+ * that configures the network between create and start: refused, rather than a container
+ * started without the network it was given. A container of a pod has its sandbox's VM and
+ * network, checked when the sandbox started. */
+static int check_own_netns(const struct container_record *record, kata_error_t *err)
+{
+	cleanup_free char *netns = NULL;
+
+	if (record->sandbox.dir == NULL || record->sandbox.id == NULL ||
+	    strcmp(record->sandbox.id, record->id) != 0)
+		return 0;
+	netns = xasprintf("%s/" NETWORK_OWN_NETNS_FILE, record->sandbox.dir);
+	if (access(netns, F_OK) < 0)
+		return 0;
+	return network_check_unchanged(netns, record->sandbox.network, err);
+}
+
 int container_start(struct cli_context *ctx, const char *id, kata_error_t *err)
 {
 	struct container_record record;
@@ -66,6 +86,8 @@ int container_start(struct cli_context *ctx, const char *id, kata_error_t *err)
 		goto out;
 	}
 	fault_point("start-locked");
+	if (check_own_netns(&record, err) < 0)
+		goto out;
 	if (record.deferred_newcontainer != NULL) {
 		if (start_deferred(&record, err) < 0)
 			goto out;

@@ -10,7 +10,7 @@ PACKAGES="
 	qemu-system-x86 qemu-utils
 	busybox-static cpio gzip lz4 kmod
 	linux-source-6.1 patch bc bison flex libelf-dev libssl-dev xz-utils dwarves
-	podman containerd runc containernetworking-plugins iperf3
+	podman containerd runc containernetworking-plugins iperf3 docker.io
 	python3-grpcio python3-grpc-tools
 	libvirt-daemon-system libvirt-daemon libvirt-clients
 	iproute2 socat procps psmisc util-linux jq python3

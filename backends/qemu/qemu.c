@@ -8,6 +8,7 @@
 #include "qemu_cmdline.h"
 #include "qemu_sandbox.h"
 #include "qmp.h"
+#include "qemu_hotplug.h"
 #include "template_clone.h"
 #include "virtiofsd.h"
 
@@ -257,6 +258,20 @@ static int run_command(struct hypervisor *hv, const char *op, const char *comman
 	return 0;
 }
 
+static int qemu_grow(struct hypervisor *hv, uint32_t vcpus, uint32_t memory_mib,
+                     struct hypervisor_size *size, unsigned int flags, kata_error_t *err)
+{
+	struct qemu_sandbox *sb = sandbox_of(hv, err);
+	cleanup_qmp struct qmp *qmp = NULL;
+
+	if (sb == NULL)
+		return -1;
+	if (running_qmp(sb, &qmp, err) < 0 ||
+	    qemu_hotplug_grow(qmp, vcpus, memory_mib, size, QEMU_QMP_TIMEOUT_MS, err) < 0)
+		return kata_error_wrap(err, "grow");
+	return 0;
+}
+
 static int qemu_pause(struct hypervisor *hv, unsigned int flags, kata_error_t *err)
 {
 	return run_command(hv, "pause", "stop", err);
@@ -454,4 +469,5 @@ const struct hypervisor_ops hypervisor_qemu_ops = {
 	.save = qemu_save,
 	.restore = qemu_restore,
 	.free_priv = qemu_free_priv,
+	.grow = qemu_grow,
 };

@@ -5,8 +5,10 @@
 # has containerd join it (`ctr run --with-ns network:PATH`). A busybox web server is reached
 # from the bridge's side and from a second container, IPv6 and the MTU arrive, and after the
 # container is gone its namespace holds the veth exactly as the plugin made it.
-# (`ctr run --cni` cannot carry a VM's network: ctr runs CNI on /proc/PID/ns/net of the task
-# after it is created, and PID is the shim's, on the host; docs/network.md.)
+# `ctr run --cni` runs CNI on /proc/PID/ns/net of the task between create and start, when the
+# VM has booted: under runc the container gets the plugin's address; under kata-runtime the
+# plugin fills the namespace the runtime made for the container (never containerd's own) and
+# start refuses, naming the interface, leaving nothing behind (docs/network.md).
 # containerd, the bridge and every namespace live inside a namespace this test makes first.
 set -u
 . "$(dirname "$0")/lib/engines.sh"
@@ -188,5 +190,52 @@ case_web_server_and_client() {
 	check_eq "the pod's veth is exactly as the engine left it" "$before" "$(pod_links "$web_pod")"
 }
 
+# ctr_cni ARGS...: ctr in the test's network namespace and in a mount namespace of its own,
+# where /etc/cni/net.d (where ctr takes its one CNI configuration from) and /var/lib/cni
+# (libcni's cache) are the test's directories: the host's CNI state is neither read nor written.
+ctr_cni() {
+	"${IN_NETNS[@]}" unshare --mount --propagation private sh -c \
+		'mount --bind "$0/net.d" /etc/cni/net.d && mount --bind "$0/cni-state" /var/lib/cni && exec "$@"' \
+		"$WORK" "${CTR[@]}" "$@"
+}
+
+engine_links() { "${IN_NETNS[@]}" ip -o link | cut -d: -f2 | sed 's/@.*//' | sort; }
+
+case_ctr_run_cni() {
+	local id out rc before
+	mkdir -p "$WORK/net.d" "$WORK/cni-state" &&
+		cp "$WORK/bridge.conf" "$WORK/net.d/10-kata-e2e.conf" || {
+		fail "ctr run --cni: configuration" "mkdir or cp failed"
+		return
+	}
+	# runc, for comparison: CNI configures the container's namespace between create and start
+	id=$(new_id cni-runc)
+	out=$(ctr_cni run --cni --rm --rootfs "$ROOTFS" "$id" /sbin/ip -o addr show dev eth0 2>&1)
+	check_contains "ctr run --cni under runc: eth0 has the plugin's address" "inet 10.77.$SUB." "$out"
+	"${CTR[@]}" container rm "$id" >/dev/null 2>&1
+
+	before=$(engine_links)
+	id=$(new_id cni-kata)
+	out=$(ctr_cni run --cni --runc-binary "$RUNTIME" --rootfs "$ROOTFS" "$id" /bin/true 2>&1)
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		pass "ctr run --cni under kata-runtime fails at start"
+	else
+		fail "ctr run --cni under kata-runtime fails at start" "exit 0: $out"
+	fi
+	check_contains "... naming the interface CNI added after create" \
+		"interface \`eth0\` appeared in the container's network namespace after create" "$out"
+	"${CTR[@]}" task rm -f "$id" >/dev/null 2>&1
+	"${CTR[@]}" container rm "$id" >/dev/null 2>&1
+	check_nothing_left "ctr run --cni under kata-runtime" "$id"
+	check_eq "ctr's CNI DEL released the container's address" "" "$(grep -rl -- "$id" "$WORK/ipam")"
+	# The shim, whose pid ctr hands to CNI, stood in a namespace of the container's own:
+	# containerd's namespace got no eth0, address or route from the plugin.
+	check_eq "containerd's namespace has the links it had" "$before" "$(engine_links)"
+	check_eq "containerd's namespace got no default route from the plugin" "" \
+		"$("${IN_NETNS[@]}" sh -c 'ip route show default; ip -6 route show default')"
+}
+
 case_web_server_and_client
+case_ctr_run_cni
 exit "$FAILED"

@@ -4,7 +4,8 @@
 # and gone after delete with the veth exactly as it was; a namespace path that does not exist
 # and an interface the runtime cannot carry are clear errors at create that leave nothing; a
 # runtime killed during set-up leaves what delete --force removes; internetworking_model =
-# "none" gives no card. Every namespace is made here (a "host" side and the pods).
+# "none" gives no card, "macvtap" a macvtap on the veth. Every namespace is made here (a
+# "host" side and the pods).
 set -u
 . "$(dirname "$0")/lib/runtime.sh"
 . "$(dirname "$0")/lib/netns.sh"
@@ -49,24 +50,32 @@ pod_state() {
 		ip route; tc qdisc show; tc filter show dev eth0 ingress; ip -o link | cut -d: -f2' 2>&1
 }
 
-case_web_server() {
-	local before body filters out
-	new_pod web 1 || {
-		fail "pod namespace" "ip failed"
-		return
+# web_server_in_pod NAME N LABEL: a pod namespace (new_pod NAME N) and a busybox httpd in a VM
+# joined to it, reached at the veth's address; sets POD, ID and BEFORE (the pod's state
+# before). Returns 1 when a step fails.
+web_server_in_pod() {
+	local name=$1 n=$2 label=$3 body
+	new_pod "$name" "$n" || {
+		fail "$label: pod namespace" "ip failed"
+		return 1
 	}
-	before=$(pod_state "$POD")
-	bundle_in_pod "$TMP/web" "$POD" /usr/sbin/httpd -f -p 80 -h /etc || {
-		fail "bundle" "make-bundle failed"
-		return
+	BEFORE=$(pod_state "$POD")
+	bundle_in_pod "$TMP/$name" "$POD" /usr/sbin/httpd -f -p 80 -h /etc || {
+		fail "$label: bundle" "make-bundle failed"
+		return 1
 	}
-	new_id web
-	if ! kr_detached "$ID" run -d --bundle "$TMP/web" "$ID"; then
-		fail "run -d in a pod namespace" "$(detached_error "$ID")"
-		return
+	new_id "$name"
+	if ! kr_detached "$ID" run -d --bundle "$TMP/$name" "$ID"; then
+		fail "$label: run -d in a pod namespace" "$(detached_error "$ID")"
+		return 1
 	fi
-	body=$(http_get 10.66.1.2 80 /hostname 120)
-	check_eq "the web server in the VM answers at the veth's address" kata "$(tr -d '\n' <<<"$body")"
+	body=$(http_get "10.66.$n.2" 80 /hostname 120)
+	check_eq "$label: the web server in the VM answers at the veth's address" kata "$(tr -d '\n' <<<"$body")"
+}
+
+case_web_server() {
+	local filters out
+	web_server_in_pod web 1 tcfilter || return
 	filters=$(nsenter "--net=/run/netns/$POD" tc filter show dev eth0 ingress 2>&1)
 	check_contains "eth0's ingress goes to the tap" "Redirect to device tap0_kata" "$filters"
 	out=$(kr exec "$ID" /bin/sh -c 'ip -o addr show dev eth0; cat /sys/class/net/eth0/mtu /sys/class/net/eth0/address; ip route' 2>&1)
@@ -79,7 +88,7 @@ case_web_server() {
 	out=$("${IN_NETNS[@]}" busybox ping -c 1 -W 10 10.66.1.2 2>&1)
 	check_contains "the guest answers a ping from the host side" "1 packets received" "$out"
 	delete_and_check "delete of the web server" "$ID"
-	check_eq "after delete the pod's namespace is exactly as the engine left it" "$before" "$(pod_state "$POD")"
+	check_eq "after delete the pod's namespace is exactly as the engine left it" "$BEFORE" "$(pod_state "$POD")"
 }
 
 case_no_such_namespace() {
@@ -158,7 +167,36 @@ case_model_none() {
 	check_nothing_left "internetworking_model = \"none\"" "$ID"
 }
 
+# internetworking_model = "macvtap" (from a configuration file): a macvtap in passthru mode on
+# the veth instead of the tc redirects; the guest has the veth's MAC; delete removes it.
+case_macvtap() {
+	# kr reads CONFIG: this case's own file
+	local base=$CONFIG CONFIG=$TMP/macvtap.toml links out
+	if ! ip -n "$HOST_NS" link add kata-mvt-probe type veth peer name kata-mvt-peer ||
+		! ip -n "$HOST_NS" link add link kata-mvt-probe name kata-mvt type macvtap mode passthru 2>/dev/null; then
+		ip -n "$HOST_NS" link del kata-mvt-probe 2>/dev/null
+		echo "SKIP macvtap: this kernel makes no macvtap devices (CONFIG_MACVTAP)"
+		return
+	fi
+	ip -n "$HOST_NS" link del kata-mvt-probe
+	sed 's/^internetworking_model = .*/internetworking_model = "macvtap"/' "$base" >"$CONFIG"
+	check_contains "the configuration file asks for macvtap" 'internetworking_model = "macvtap"' "$(cat "$CONFIG")"
+	web_server_in_pod macvtap 5 macvtap || return
+	links=$(ip -n "$POD" -d -o link show tap0_kata 2>&1)
+	check_contains "macvtap: a macvtap on eth0" "tap0_kata@eth0" "$links"
+	check_contains "macvtap: in passthru mode" "macvtap mode passthru" "$links"
+	check_eq "macvtap: no tc redirect on eth0" "" "$(nsenter "--net=/run/netns/$POD" tc filter show dev eth0 ingress 2>&1)"
+	out=$(kr exec "$ID" /bin/sh -c 'ip -o addr show dev eth0; cat /sys/class/net/eth0/mtu /sys/class/net/eth0/address' 2>&1)
+	check_contains "macvtap: the guest's eth0 has the veth's address" "inet 10.66.5.2/24" "$out"
+	check_contains "macvtap: the guest's eth0 has the veth's MTU" $'\n1400\n' "$out"
+	check_contains "macvtap: the guest's eth0 has the veth's MAC" \
+		"$(ip -n "$POD" -o link show eth0 | sed -n 's|.*link/ether \([^ ]*\).*|\1|p')" "$out"
+	delete_and_check "delete of the macvtap web server" "$ID"
+	check_eq "macvtap: after delete the pod's namespace is exactly as the engine left it" "$BEFORE" "$(pod_state "$POD")"
+}
+
 case_web_server
+case_macvtap
 case_no_such_namespace
 case_interface_it_cannot_carry
 case_killed_during_setup

@@ -48,6 +48,24 @@ create_start() {
 
 no_state() { [ ! -e "$ROOT/$1" ]; }
 
+# force_delete_pod LABEL SANDBOX CONTAINERS...: delete --force of the sandbox takes the VM
+# and every container of the pod with it; nothing is left.
+force_delete_pod() {
+	local label=$1 sb=$2 out id
+	shift 2
+	if out=$(kr delete --force "$sb" 2>&1); then pass "$label: delete --force of the sandbox"; else
+		fail "$label: delete --force of the sandbox" "$out"
+	fi
+	check_nothing_left "$label" "$sb"
+	for id in "$@"; do
+		if no_state "$id" && wait_for "$id's shim" 10 no_processes_left "$id"; then
+			pass "$label: delete --force of the sandbox took $id with it"
+		else
+			fail "$label: delete --force of the sandbox took $id with it" "$(ls "$ROOT")"
+		fi
+	done
+}
+
 case_pod() {
 	local sb c1 c2 c3 out qpid boot_sb boot1 boot2
 	new_id sb
@@ -204,22 +222,14 @@ case_pod() {
 	else
 		check_contains "a container naming a stopped sandbox: refused" "stopped" "$out"
 	fi
-	if out=$(kr delete --force "$sb" 2>&1); then pass "delete --force of the sandbox"; else
-		fail "delete --force of the sandbox" "$out"
-	fi
-	check_nothing_left "sandbox" "$sb"
-	for id in "$c1" "$c3"; do
-		if no_state "$id" && wait_for "$id's shim" 10 no_processes_left "$id"; then
-			pass "delete --force of the sandbox took $id with it"
-		else
-			fail "delete --force of the sandbox took $id with it" "$(ls "$ROOT")"
-		fi
-	done
+	force_delete_pod sandbox "$sb" "$c1" "$c3"
 }
 
-# Two containers of one pod created at the same moment: serialised on the pod.
+# Two containers of one pod created at the same moment: serialised on the pod. The pod is
+# on microvm (the default here), sized at boot by Kata's annotation on its sandbox (2 vCPUs);
+# a container's limits do not grow it (docs/pods.md, "Sizing").
 case_concurrent() {
-	local sb a b pa pb ra rb
+	local sb a b pa pb ra rb cpus mem
 	new_id csb
 	sb=$ID
 	new_id ca
@@ -227,12 +237,19 @@ case_concurrent() {
 	new_id cb
 	b=$ID
 	pod_bundle "$TMP/csb" sandbox "$sb" cri probe sleep 1000
+	bundle_edit "$TMP/csb" '.annotations["io.katacontainers.config.hypervisor.default_vcpus"] = "2"'
 	pod_bundle "$TMP/ca" container "$sb" cri probe sleep 1000
+	bundle_edit "$TMP/ca" '.linux.resources.cpu = {"quota": 200000, "period": 100000}
+		| .linux.resources.memory = {"limit": 134217728}'
 	pod_bundle "$TMP/cb" container "$sb" cri probe sleep 1000
 	if ! create_start "$sb" "$TMP/csb"; then
 		fail "concurrent: sandbox" "$(detached_error "$sb")"
 		return
 	fi
+	check_eq "microvm: the pod's VM sized at boot by its annotation (2 vCPUs)" 0-1 \
+		"$(kr_exec "$sb" cat /sys/devices/system/cpu/online)"
+	mem=$(kr_exec "$sb" sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
+	[ -n "$mem" ] || fail "microvm: the guest's MemTotal" "not read"
 	kr_detached "$a" create --bundle "$TMP/ca" "$a" &
 	pa=$!
 	kr_detached "$b" create --bundle "$TMP/cb" "$b" &
@@ -250,6 +267,9 @@ case_concurrent() {
 	wait "$pa"
 	check_eq "concurrent: both running" "running running" \
 		"$(state_field "$a" status) $(state_field "$b" status)"
+	cpus=$(kr_exec "$sb" cat /sys/devices/system/cpu/online)
+	check_eq "microvm: a container's limits do not grow the VM" "0-1 $mem" \
+		"$cpus $(kr_exec "$sb" sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
 	kr kill "$a" KILL >/dev/null 2>&1
 	kr kill "$b" KILL >/dev/null 2>&1
 	wait_status "$a" stopped 20 >/dev/null 2>&1
@@ -300,7 +320,119 @@ case_crash() {
 	fi
 }
 
+# q35 and pc grow the pod's VM as its containers come (docs/pods.md, "Sizing"). maxcpus is
+# the host's CPUs (the configuration's cap; at least 2 here): the sandbox boots with 1 vCPU,
+# a container with a CPU quota of 1 CPU and a 256 MiB limit hot-plugs a vCPU and a 256 MiB
+# DIMM, the guest sees them before the container starts, and the container's own cgroup
+# still holds it to its limits; a container asking more vCPUs than are left is refused at
+# create and changes nothing.
+case_grow() {
+	local machine=$1 saved=$CONFIG sb c big plain out cpus0 mem0 cpus1 mem1 evpid t0 host_cpus
+	local g="grow ($1)"
+	host_cpus=$(nproc)
+	if [ "$host_cpus" -lt 2 ]; then
+		skip "$g" "one host CPU: maxcpus leaves no vCPU to hot-plug"
+		return
+	fi
+	sed -e '/^\[hypervisor.qemu\]/a machine_type = "'"$machine"'"' "$saved" >"$TMP/$machine.toml"
+	CONFIG=$TMP/$machine.toml
+	new_id gsb
+	sb=$ID
+	new_id grow
+	c=$ID
+	new_id big
+	big=$ID
+	new_id plain
+	plain=$ID
+	pod_bundle "$TMP/gsb" sandbox "$sb" cri probe sleep 1000
+	pod_bundle "$TMP/plain" container "$sb" cri probe sleep 1000
+	pod_bundle "$TMP/grow" container "$sb" cri probe sleep 1000
+	bundle_edit "$TMP/grow" '.linux.resources.cpu = {"quota": 100000, "period": 100000}
+		| .linux.resources.memory = {"limit": 268435456}'
+	pod_bundle "$TMP/big" container "$sb" cri probe sleep 1000
+	bundle_edit "$TMP/big" '.linux.resources.cpu = {"quota": ($n * 100000), "period": 100000}' \
+		--argjson n "$host_cpus"
+	if ! create_start "$sb" "$TMP/gsb"; then
+		fail "$g: sandbox" "$(detached_error "$sb")"
+		CONFIG=$saved
+		return
+	fi
+	cpus0=$(kr_exec "$sb" cat /sys/devices/system/cpu/online)
+	mem0=$(kr_exec "$sb" sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
+	check_eq "$g: the sandbox's VM boots with 1 vCPU online" 0 "$cpus0"
+	# the hot-plug's cost: a create without limits, then one that grows the VM
+	t0=$(date +%s%N)
+	if kr_detached "$plain" create --bundle "$TMP/plain" "$plain"; then
+		echo "figure: create of a container without limits in a $machine pod: $((($(date +%s%N) - t0) / 1000000)) ms (TCG)"
+	else
+		fail "$g: create of a container without limits" "$(detached_error "$plain")"
+	fi
+	check_eq "$g: ... which plugs nothing" 0 "$(kr_exec "$sb" cat /sys/devices/system/cpu/online)"
+	t0=$(date +%s%N)
+	if kr_detached "$c" create --bundle "$TMP/grow" "$c"; then
+		echo "figure: create of a container that hot-plugs 1 vCPU and 256 MiB in a $machine pod: $((($(date +%s%N) - t0) / 1000000)) ms (TCG)"
+	fi
+	if kr start "$c" >/dev/null 2>&1; then pass "$g: create and start with 1 CPU and 256 MiB"; else
+		fail "$g: create and start with 1 CPU and 256 MiB" "$(detached_error "$c")"
+		CONFIG=$saved
+		return
+	fi
+	cpus1=$(kr_exec "$sb" cat /sys/devices/system/cpu/online)
+	mem1=$(kr_exec "$sb" sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
+	check_eq "$g: the guest has 2 vCPUs online" 0-1 "$cpus1"
+	check_eq "$g: the container may use them (nproc)" 2 "$(kr_exec "$c" nproc)"
+	if [ -n "$mem0" ] && [ -n "$mem1" ] && [ "$((mem1 - mem0))" -ge $((250 * 1024)) ] &&
+		[ "$((mem1 - mem0))" -le $((256 * 1024)) ]; then
+		pass "$g: the guest's MemTotal grew by 256 MiB"
+	else
+		fail "$g: the guest's MemTotal grew by 256 MiB" "$mem0 kB before, $mem1 kB after"
+	fi
+	out=$(kr_exec "$c" probe cgroup)
+	check_contains "$g: the container's cgroup has its memory limit" "memory_limit=268435456" "$out"
+	check_contains "$g: the container's cgroup has its CPU quota" "cpu_quota=100000" "$out"
+	# 300 MiB fits in the grown VM but not in the container's cgroup: the OOM killer of
+	# the cgroup ends it, and `events` says so as runc's does
+	"$RUNTIME" --kata-config "$CONFIG" --root "$ROOT" events --interval 200ms "$c" \
+		>"$TMP/$machine.events" 2>&1 &
+	evpid=$!
+	track_bg "$evpid"
+	wait_for "the first stats event" 30 grep -q '"type":"stats"' "$TMP/$machine.events"
+	if grep -q '"type":"oom"' "$TMP/$machine.events"; then
+		fail "$g: no oom event before the OOM" "$(cat "$TMP/$machine.events")"
+	else
+		pass "$g: no oom event before the OOM"
+	fi
+	out=$(kr exec "$c" dd if=/dev/zero of=/dev/null bs=300M count=1 </dev/null >/dev/null 2>&1
+		echo $?)
+	check_eq "$g: the container's memory limit holds (OOM kill, 137)" 137 "$out"
+	if wait_for "the oom event" 30 grep -qF "{\"type\":\"oom\",\"id\":\"$c\"}" "$TMP/$machine.events"; then
+		pass "$g: events reports the OOM kill"
+	else
+		fail "$g: events reports the OOM kill" "$(tail -n 3 "$TMP/$machine.events")"
+	fi
+	kill "$evpid" 2>/dev/null
+	wait "$evpid" 2>/dev/null
+	check_eq "$g: the sandbox still runs" running "$(state_field "$sb" status)"
+	# maxcpus leaves host_cpus - 2 vCPUs: host_cpus more are refused, with nothing plugged
+	if kr_detached "$big" create --bundle "$TMP/big" "$big"; then
+		fail "$g: a container past maxcpus is refused" "create succeeded"
+	else
+		out=$(detached_error "$big")
+		check_contains "$g: a container past maxcpus is refused, named" "\`$big\`" "$out"
+		check_contains "$g: the refusal says why" "no room for $host_cpus more vCPUs" "$out"
+	fi
+	if no_state "$big"; then pass "$g: the refused container left no state"; else
+		fail "$g: the refused container left no state" "$(ls "$ROOT")"
+	fi
+	check_eq "$g: the refusal plugged nothing" 0-1 "$(kr_exec "$sb" cat /sys/devices/system/cpu/online)"
+	check_eq "$g: the container runs on" running "$(state_field "$c" status)"
+	force_delete_pod "$g" "$sb" "$c" "$plain"
+	CONFIG=$saved
+}
+
 case_pod
 case_concurrent
 case_crash
+case_grow q35
+case_grow pc
 rt_finish

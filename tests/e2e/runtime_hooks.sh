@@ -2,16 +2,21 @@
 # OCI hooks run by kata-runtime on the host: prestart, createRuntime, poststart and
 # poststop, each with the container's state JSON on stdin (id, status, pid, bundle), in
 # that order; a failing prestart hook makes create fail and leave nothing behind.
+# prestart and createRuntime run before the VM boots, with the pid of a process of the
+# runtime's standing in the container's new network namespace (what Docker's
+# libnetwork-setkey hook needs), the one the shim then runs in.
 set -u
 . "$(dirname "$0")/lib/runtime.sh"
 rt_init
 
-# The hook: saves its stdin as $TMP/hooks/KIND.json and appends KIND to the order file.
+# The hook: saves its stdin as $TMP/hooks/KIND.json, the network namespace of the state's
+# pid as KIND.netns, and appends KIND to the order file.
 HOOK=$TMP/hook.sh
 mkdir -p "$TMP/hooks"
 cat >"$HOOK" <<'EOF'
 #!/bin/sh
 cat >"$2/$1.json"
+readlink "/proc/$(jq -r .pid "$2/$1.json")/ns/net" >"$2/$1.netns"
 echo "$1" >>"$2/order"
 EOF
 chmod +x "$HOOK"
@@ -29,7 +34,8 @@ hooks_json() {
 	printf '}'
 }
 
-# check_hook_state KIND STATUS PID: the state the hook read.
+# check_hook_state KIND STATUS PID: the state the hook read. PID "netns:NS": the state's
+# pid was a process in network namespace NS (readlink's form), not the runtime's one.
 check_hook_state() {
 	local kind=$1 status=$2 pid=$3 file=$TMP/hooks/$1.json
 	if [ ! -s "$file" ]; then
@@ -39,7 +45,18 @@ check_hook_state() {
 	pass "$kind hook ran"
 	check_eq "$kind hook: state's id" "$CID" "$(jq -r .id "$file")"
 	check_eq "$kind hook: state's bundle" "$TMP/hooked" "$(jq -r .bundle "$file")"
-	check_eq "$kind hook: state's pid" "$pid" "$(jq -r .pid "$file")"
+	case "$pid" in
+	netns:*)
+		check_eq "$kind hook: state's pid is in the container's network namespace" \
+			"${pid#netns:}" "$(cat "$TMP/hooks/$kind.netns")"
+		if [ "${pid#netns:}" = "$(readlink /proc/self/ns/net)" ]; then
+			fail "$kind hook: a network namespace of the container's own" "it is the host's"
+		else
+			pass "$kind hook: a network namespace of the container's own"
+		fi
+		;;
+	*) check_eq "$kind hook: state's pid" "$pid" "$(jq -r .pid "$file")" ;;
+	esac
 	case "$status" in
 	*"$(jq -r .status "$file")"*) pass "$kind hook: state's status" ;;
 	*) fail "$kind hook: state's status" "expected $status, got $(jq -r .status "$file")" ;;
@@ -59,8 +76,10 @@ case_hooks() {
 	fi
 	pid=$(state_field "$CID" pid)
 	# runc gives prestart the status created and createRuntime creating; either will do.
-	check_hook_state prestart "created creating" "$pid"
-	check_hook_state createRuntime "created creating" "$pid"
+	# Both run before the VM boots: the shim, whose pid state reports, is in the same
+	# network namespace as the process they were given.
+	check_hook_state prestart "created creating" "netns:$(readlink "/proc/$pid/ns/net")"
+	check_hook_state createRuntime "created creating" "netns:$(readlink "/proc/$pid/ns/net")"
 	if [ -e "$TMP/hooks/poststart.json" ]; then
 		fail "poststart hook waits for start" "it ran at create"
 	else
@@ -92,11 +111,13 @@ case_hooks() {
 }
 
 case_failing_hook() {
-	local out status
+	local out status pid
 	new_id badhook
 	make_bundle "$TMP/badhook" probe sleep 1000
 	bundle_edit "$TMP/badhook" \
-		'.hooks = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 7"]}]}'
+		'.hooks = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c",
+		  "jq -r .pid >\($dir)/badhook.pid; exit 7"], "env": ["PATH=/usr/bin:/bin"]}]}' \
+		--arg dir "$TMP"
 	kr_detached "$ID" create --bundle "$TMP/badhook" "$ID"
 	status=$?
 	out=$(detached_error "$ID")
@@ -105,7 +126,16 @@ case_failing_hook() {
 	else
 		fail "a failing prestart hook fails create, naming the hook" "exit $status: $out"
 	fi
+	# the network namespace made for it is in the sandbox directory: checked gone here
 	check_nothing_left "failing hook" "$ID"
+	pid=$(cat "$TMP/badhook.pid" 2>/dev/null)
+	if [ -z "$pid" ]; then
+		fail "failing hook: its state's process is gone" "the hook did not record a pid"
+	elif [ -n "$(proc_state "$pid")" ]; then
+		fail "failing hook: its state's process is gone" "$pid: $(ps -o args= -p "$pid")"
+	else
+		pass "failing hook: its state's process is gone"
+	fi
 }
 
 case_hooks

@@ -25,6 +25,7 @@ struct server {
 	char buf[256 * 1024];
 	size_t len;
 	char last_id[64];
+	json_object *last_args; /* the last command's "arguments", or NULL */
 	bool paused;
 	int received_fd; /* the last file descriptor that came with the bytes, -1: none */
 };
@@ -101,9 +102,13 @@ static const char *read_command(struct server *s)
 			obj = json_tokener_parse(s->buf);
 			s->len -= (size_t)(nl + 1 - s->buf);
 			memmove(s->buf, nl + 1, s->len);
-			json_object *execute = NULL, *id = NULL;
+			json_object *execute = NULL, *id = NULL, *args = NULL;
 			if (obj == NULL || !json_object_object_get_ex(obj, "execute", &execute))
 				fail("not a command: %s", "(unparsable)");
+			json_object_put(s->last_args);
+			s->last_args = json_object_object_get_ex(obj, "arguments", &args)
+			                       ? json_object_get(args)
+			                       : NULL;
 			snprintf(name, sizeof(name), "%s", json_object_get_string(execute));
 			if (json_object_object_get_ex(obj, "id", &id))
 				snprintf(s->last_id, sizeof(s->last_id), "%s",
@@ -184,6 +189,34 @@ static void __attribute__((noreturn)) serve_forever(struct server *s)
 	}
 }
 
+/* FAKE_QMP_EXPECT_ARGS: "NAME {JSON}" */
+static void expect_args(struct server *s, const char *text)
+{
+	const char *space = strchr(text, ' ');
+	size_t name_len = space != NULL ? (size_t)(space - text) : strlen(text);
+	const char *cmd = read_command(s);
+	json_object *want;
+
+	if (cmd == NULL)
+		fail("expected %.*s, got EOF", (int)name_len, text);
+	if (strlen(cmd) != name_len || strncmp(cmd, text, name_len) != 0)
+		fail("unexpected command %s", cmd);
+	want = json_tokener_parse(space != NULL ? space + 1 : "{}");
+	if (want == NULL)
+		fail("bad script arguments: %s", text);
+	json_object_object_foreach(want, key, value)
+	{
+		json_object *got = NULL;
+
+		if (s->last_args == NULL || !json_object_object_get_ex(s->last_args, key, &got) ||
+		    !json_object_equal(got, value))
+			fail("%s: argument %s is %s, expected %s", cmd, key,
+			     got != NULL ? json_object_to_json_string(got) : "absent",
+			     json_object_to_json_string(value));
+	}
+	json_object_put(want);
+}
+
 static void __attribute__((noreturn))
 run_script(struct server *s, const struct fake_qmp_step *script, size_t n)
 {
@@ -216,6 +249,14 @@ run_script(struct server *s, const struct fake_qmp_step *script, size_t n)
 				fail("write to the received fd: %s", strerror(errno));
 			close(s->received_fd);
 			s->received_fd = -1;
+			break;
+		case FAKE_QMP_EXPECT_ARGS:
+			expect_args(s, script[i].text);
+			break;
+		case FAKE_QMP_EXPECT_CLOSE:
+			cmd = read_command(s);
+			if (cmd != NULL)
+				fail("unexpected command %s", cmd);
 			break;
 		case FAKE_QMP_HANG:
 			for (;;)

@@ -21,6 +21,10 @@ enum fake_qmp_op {
 	FAKE_QMP_HANG,       /* stop answering (until killed) */
 	FAKE_QMP_CLOSE,      /* close the client connection */
 	FAKE_QMP_SERVE,      /* the auto-responder, for every later client, forever */
+	/* read one command: text is "NAME {JSON}"; its "execute" must equal NAME and each key
+	 * of JSON must be in its "arguments" with an equal value */
+	FAKE_QMP_EXPECT_ARGS,
+	FAKE_QMP_EXPECT_CLOSE, /* the client closes without sending another command */
 };
 
 struct fake_qmp_step {

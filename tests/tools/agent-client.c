@@ -28,7 +28,8 @@
  *   expect-stream SEQ TEXT     the whole stream (to EOF) must equal TEXT (escapes)
  *   expect-silence SEQ MS      no byte of SEQ may arrive during MS milliseconds
  *   count-stream SEQ           prints "bytes=N" of the pending stream SEQ (no wait)
- *   wait-exit CONTAINER PROCESS       wait for its PROCESSASYNCEVENT, print "status=N"
+ *   wait-exit CONTAINER PROCESS       wait for its PROCESSASYNCEVENT, print "status=N" (and
+ *                                     "oom-killed" when it says oomKilled)
  *   expect-exit CONTAINER PROCESS N   the same, and the status must be N
  *   sleep MS
  *   echo TEXT
@@ -73,6 +74,7 @@ struct reply {
 struct event {
 	char *container, *process;
 	int status;
+	bool oom_killed;
 };
 
 static int ctl_fd = -1, io_fd = -1;
@@ -202,7 +204,7 @@ static void handle_ctl(uint32_t code, const unsigned char *payload, size_t len)
 	} else if (code == AGENT_PROCESSASYNCEVENT) {
 		char *text = strndup((const char *)payload, len);
 		json_object *obj = json_tokener_parse(text);
-		json_object *c, *p, *s;
+		json_object *c, *p, *s, *oom;
 
 		if (obj == NULL || !json_object_object_get_ex(obj, "container", &c) ||
 		    !json_object_object_get_ex(obj, "process", &p) ||
@@ -212,6 +214,8 @@ static void handle_ctl(uint32_t code, const unsigned char *payload, size_t len)
 		events[n_events].container = strdup(json_object_get_string(c));
 		events[n_events].process = strdup(json_object_get_string(p));
 		events[n_events].status = json_object_get_int(s);
+		events[n_events].oom_killed = json_object_object_get_ex(obj, "oomKilled", &oom) &&
+		                              json_object_get_boolean(oom);
 		n_events++;
 		json_object_put(obj);
 		free(text);
@@ -667,6 +671,8 @@ static void run(char *line)
 		struct event e = wait_event(rest, process);
 
 		printf("status=%d\n", e.status);
+		if (e.oom_killed)
+			printf("oom-killed\n");
 		if (cmd[0] == 'e' && e.status != (int)parse_u64(status))
 			die("%s/%s exited with %d, expected %s", rest, process, e.status, status);
 		free(e.container);

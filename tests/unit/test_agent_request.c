@@ -365,6 +365,19 @@ START_TEST(test_cgroup_files)
 	                 "{\"memory\":{\"usage\":4096,\"limit\":67108864},\"pids\":{\"current\":2,"
 	                 "\"limit\":32}}");
 	json_object_put(stats);
+	/* The OOM killer's count: unreadable is -1 and left out of the stats, as for a kernel
+	 * without it; a line the kernel did not write is not believed. */
+	ck_assert_int_eq(agent_cgroup_oom_kills("c1"), -1);
+	snprintf(path, sizeof(path), "%s/memory/kata/c1/memory.oom_control", root);
+	write_text(path, "oom_kill_disable 0\nunder_oom 0\noom_kill x\n");
+	ck_assert_int_eq(agent_cgroup_oom_kills("c1"), -1);
+	write_text(path, "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
+	ck_assert_int_eq(agent_cgroup_oom_kills("c1"), 3);
+	stats = agent_cgroup_stats("c1");
+	ck_assert_str_eq(json_object_to_json_string_ext(stats, JSON_C_TO_STRING_PLAIN),
+	                 "{\"memory\":{\"usage\":4096,\"limit\":67108864,\"oom_kills\":3},"
+	                 "\"pids\":{\"current\":2,\"limit\":32}}");
+	json_object_put(stats);
 	{
 		char cmd[600];
 

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/cgroup.h"
 #include "agent_proto.h"
 #include "cleanup.h"
 
@@ -343,6 +345,119 @@ START_TEST(test_oversized_command)
 }
 END_TEST
 
+static void write_text(const char *dir, const char *name, const char *text)
+{
+	cleanup_free char *path = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void read_text(const char *dir, const char *name, char *buf, size_t size)
+{
+	cleanup_free char *path = xasprintf("%s/%s", dir, name);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, size - 1);
+	ck_assert_int_ge(n, 0);
+	buf[n] = '\0';
+}
+
+/* ONLINECPUMEM {"cpus": 2} waits on the loop until the hot-plugged CPU appears (a fake
+ * /sys/devices/system), onlines it, answers; a PING sent with it is answered after it. */
+START_TEST(test_onlinecpumem_waits_in_order)
+{
+	static const char want[] = "{\"cpus\":2,\"memoryMiB\":256}";
+	cleanup_free char *root = xasprintf("%s/waits", unit_test_dir);
+	const char *saved_devices = agent_system_devices_root, *saved_cgroups = agent_cgroup_root;
+	cleanup_free char *cpu = NULL, *memory = NULL;
+	unsigned char frames[2 * 8 + sizeof(want) - 1];
+	char text[256];
+	uint32_t len;
+
+	ck_assert_int_eq(mkdir(root, 0755), 0);
+	cpu = xasprintf("%s/cpu", root);
+	memory = xasprintf("%s/memory", root);
+	ck_assert_int_eq(mkdir(cpu, 0755), 0);
+	ck_assert_int_eq(mkdir(memory, 0755), 0);
+	write_text(cpu, "online", "0\n");
+	write_text(memory, "block_size_bytes", "8000000\n");
+	for (int i = 0; i < 2; i++) {
+		cleanup_free char *block = xasprintf("%s/memory%d", memory, i);
+
+		ck_assert_int_eq(mkdir(block, 0755), 0);
+		write_text(block, "state", "online\n");
+	}
+	agent_system_devices_root = root;
+	agent_cgroup_root = root; /* no cpuset there: nothing for the containers' parent */
+
+	/* both commands in one write: the PING waits behind the pending answer */
+	put_be32(frames, AGENT_ONLINECPUMEM);
+	put_be32(frames + 4, 8 + sizeof(want) - 1);
+	memcpy(frames + 8, want, sizeof(want) - 1);
+	put_be32(frames + 8 + sizeof(want) - 1, AGENT_PING);
+	put_be32(frames + 12 + sizeof(want) - 1, 8);
+	fx->ctl_len = 0;
+	ck_assert_int_eq(write(fx->host_ctl, frames, sizeof(frames)), (ssize_t)sizeof(frames));
+	spin(20);
+	ck_assert_uint_eq(fx->ctl_len, 0);
+
+	/* ACPI announces the CPU: offline, until the agent onlines it */
+	{
+		cleanup_free char *cpu1 = xasprintf("%s/cpu1", cpu);
+
+		ck_assert_int_eq(mkdir(cpu1, 0755), 0);
+		write_text(cpu1, "online", "0\n");
+		write_text(cpu, "online", "0-1\n");
+		for (int i = 0; i < 100 && fx->ctl_len < 8 * 2 + 60; i++)
+			spin(1);
+		read_text(cpu1, "online", text, sizeof(text));
+		ck_assert_str_eq(text, "1\n");
+	}
+	ck_assert_uint_eq(get_be32(fx->ctl_buf), AGENT_ACK);
+	len = get_be32(fx->ctl_buf + 4);
+	ck_assert_uint_lt(len, sizeof(text));
+	ck_assert_uint_ge(fx->ctl_len, len + 8);
+	memcpy(text, fx->ctl_buf + 8, len - 8);
+	text[len - 8] = '\0';
+	ck_assert_str_eq(text,
+	                 "{\"cpus\":1,\"memory\":0,\"onlineCpus\":2,\"onlineMemoryMiB\":256}");
+	ck_assert_uint_eq(get_be32(fx->ctl_buf + len), AGENT_ACK);
+	ck_assert_uint_eq(get_be32(fx->ctl_buf + len + 4), 8);
+	ck_assert_uint_eq(fx->ctl_len, len + 8);
+	ck_assert(!fx->a.ctl_answer_pending);
+	ck_assert_ptr_null(fx->a.ctl_backlog);
+
+	agent_system_devices_root = saved_devices;
+	agent_cgroup_root = saved_cgroups;
+}
+END_TEST
+
+/* Without a payload (hyperstart's form) it onlines what is there once and answers at once. */
+START_TEST(test_onlinecpumem_without_payload)
+{
+	cleanup_free char *root = xasprintf("%s/once", unit_test_dir);
+	const char *saved_devices = agent_system_devices_root, *saved_cgroups = agent_cgroup_root;
+	char answer[256];
+
+	ck_assert_int_eq(mkdir(root, 0755), 0);
+	agent_system_devices_root = root;
+	agent_cgroup_root = root;
+	ck_assert_uint_eq(command(AGENT_ONLINECPUMEM, NULL, answer, sizeof(answer)), AGENT_ACK);
+	ck_assert_str_eq(answer,
+	                 "{\"cpus\":0,\"memory\":0,\"onlineCpus\":0,\"onlineMemoryMiB\":0}");
+	ck_assert_uint_eq(command(AGENT_ONLINECPUMEM, "{\"cpus\":\"two\"}", answer, sizeof(answer)),
+	                  AGENT_ERROR);
+	ck_assert_ptr_nonnull(strstr(answer, "ONLINECPUMEM"));
+	agent_system_devices_root = saved_devices;
+	agent_cgroup_root = saved_cgroups;
+}
+END_TEST
+
 static Suite *streams_suite(void)
 {
 	Suite *s = suite_create("agent_streams");
@@ -355,8 +470,13 @@ static Suite *streams_suite(void)
 	tcase_add_test(tc, test_stdin_and_eof);
 	tcase_add_test(tc, test_control_dispatch);
 	tcase_add_test(tc, test_oversized_command);
+	tcase_add_test(tc, test_onlinecpumem_waits_in_order);
+	tcase_add_test(tc, test_onlinecpumem_without_payload);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = streams_suite };
+const struct unit_test unit_test = {
+	.suite = streams_suite,
+	.test_dir = "kata-test-agent-streams",
+};

@@ -16,7 +16,9 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -140,6 +142,19 @@ static struct oci_spec *spec_with_netns(const char *path)
 	return spec;
 }
 
+/* The container's namespace plumbed with the configured model; the record. */
+static json_object *plumbed(struct network_nics *nics)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct oci_spec *spec = spec_with_netns(ctr_ns);
+	json_object *record = NULL;
+
+	ck_assert_msg(network_setup(&config, spec, &record, NULL, nics, &err) == 0, "%s",
+	              err->message);
+	oci_spec_free(spec);
+	return record;
+}
+
 static int saves;
 static void count_save(void *opaque)
 {
@@ -232,7 +247,6 @@ static bool has_route(json_object *routes, const char *dest, const char *gateway
 START_TEST(test_startpod_keys)
 {
 	cleanup_error kata_error_t err = NULL;
-	struct oci_spec *spec = spec_with_netns(ctr_ns);
 	struct network_nics nics;
 	cleanup_json json_object *record = NULL;
 	cleanup_json json_object *startpod = json_object_new_object();
@@ -240,8 +254,7 @@ START_TEST(test_startpod_keys)
 	json_object *iface, *addrs, *routes = NULL;
 
 	run_in("ip route add 192.168.7.0/24 dev eth0");
-	ck_assert_msg(network_setup(&config, spec, &record, NULL, &nics, &err) == 0, "%s",
-	              err->message);
+	record = plumbed(&nics);
 	network_startpod_add(startpod, record);
 	iface = path_get(startpod, "interfaces", 0, NULL);
 	ck_assert_str_eq(json_object_get_string(path_get(startpod, "interfaces", 0, "device")),
@@ -280,7 +293,6 @@ START_TEST(test_startpod_keys)
 	ck_assert_int_eq(json_object_object_length(empty), 0);
 	ck_assert_int_eq(network_teardown(record, &err), 0);
 	network_nics_clear(&nics);
-	oci_spec_free(spec);
 }
 END_TEST
 
@@ -332,31 +344,33 @@ static bool receive(int fd, size_t skip, const char *payload)
 	return false;
 }
 
-START_TEST(test_frames_cross_both_ways)
+/* Frames cross between the VM's end (tap_fd, as qemu uses it) and the veth's peer, peer0. */
+static void assert_frames_cross(int tap_fd)
 {
-	cleanup_error kata_error_t err = NULL;
-	struct oci_spec *spec = spec_with_netns(ctr_ns);
-	struct network_nics nics;
-	cleanup_json json_object *record = NULL;
-	cleanup_close int peer = -1;
+	cleanup_close int peer = packet_socket("peer0");
 	unsigned char frame[VNET_HDR_LEN + 128] = { 0 };
 	size_t len;
 
-	ck_assert_msg(network_setup(&config, spec, &record, NULL, &nics, &err) == 0, "%s",
-	              err->message);
-	peer = packet_socket("peer0");
 	/* what the guest sends (a vnet header, then the frame) leaves through the veth */
 	len = make_frame(frame + VNET_HDR_LEN, "from the guest");
-	ck_assert_int_eq(write(nics.nics[0].tap_fd, frame, VNET_HDR_LEN + len),
-	                 (ssize_t)(VNET_HDR_LEN + len));
+	ck_assert_int_eq(write(tap_fd, frame, VNET_HDR_LEN + len), (ssize_t)(VNET_HDR_LEN + len));
 	ck_assert(receive(peer, 0, "from the guest"));
 	/* what arrives on the veth reaches the guest */
 	len = make_frame(frame, "to the guest");
 	ck_assert_int_eq(write(peer, frame, len), (ssize_t)len);
-	ck_assert(receive(nics.nics[0].tap_fd, VNET_HDR_LEN, "to the guest"));
+	ck_assert(receive(tap_fd, VNET_HDR_LEN, "to the guest"));
+}
+
+START_TEST(test_frames_cross_both_ways)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct network_nics nics;
+	cleanup_json json_object *record = NULL;
+
+	record = plumbed(&nics);
+	assert_frames_cross(nics.nics[0].tap_fd);
 	ck_assert_int_eq(network_teardown(record, &err), 0);
 	network_nics_clear(&nics);
-	oci_spec_free(spec);
 }
 END_TEST
 
@@ -415,7 +429,7 @@ START_TEST(test_refusals)
 	assert_refused("tcfilter", "/run/netns/kata-test-no-such-netns",
 	               "network namespace `/run/netns/kata-test-no-such-netns`: No such file");
 	assert_refused("tcfilter", "/proc/self/ns/uts", "`/proc/self/ns/uts`: enter");
-	assert_refused("macvtap", ctr_ns, "internetworking_model `macvtap` is not supported");
+	assert_refused("bridged", ctr_ns, "internetworking_model `bridged` is not supported");
 	run_in("ip link add br0 type bridge && ip link set br0 up");
 	assert_refused("tcfilter", ctr_ns,
 	               "interface `br0`: a bridge device cannot be carried into the VM");
@@ -462,6 +476,104 @@ START_TEST(test_teardown_after_a_half_made_setup)
 }
 END_TEST
 
+/* Whether this kernel makes macvtap devices (CONFIG_MACVTAP). */
+static bool kernel_has_macvtap(void)
+{
+	return system("ip link add kata-mvt-probe link peer0 type macvtap mode passthru "
+	              ">/dev/null 2>&1 && ip link del kata-mvt-probe") == 0;
+}
+
+/* internetworking_model = "macvtap": a macvtap in passthru mode on the veth, with its MAC and
+ * MTU; its /dev/tapN carries frames both ways; teardown leaves the veth as it was. */
+START_TEST(test_macvtap_plumbs_carries_and_is_removed)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct network_nics nics;
+	cleanup_json json_object *record = NULL;
+	cleanup_free char *before = eth0_state();
+	cleanup_free char *links = NULL, *after = NULL, *qdiscs = NULL;
+	json_object *model = NULL;
+
+	if (!kernel_has_macvtap()) {
+		printf("SKIP macvtap: this kernel makes no macvtap devices (CONFIG_MACVTAP)\n");
+		return;
+	}
+	config.runtime.internetworking_model = "macvtap";
+	record = plumbed(&nics);
+	ck_assert_uint_eq(nics.n, 1);
+	ck_assert_int_ge(nics.nics[0].tap_fd, 0);
+	ck_assert_str_eq(nics.nics[0].mac, "02:42:ac:11:00:02");
+	ck_assert_uint_eq(nics.nics[0].mtu, 1400);
+	ck_assert(json_object_object_get_ex(record, "model", &model));
+	ck_assert_str_eq(json_object_get_string(model), "macvtap");
+	links = output("ip -d -o link show tap0_kata");
+	ck_assert_msg(strstr(links, "tap0_kata@eth0") && strstr(links, "macvtap mode passthru") &&
+	                      strstr(links, "mtu 1400") && strstr(links, ",UP") &&
+	                      strstr(links, "02:42:ac:11:00:02"),
+	              "%s", links);
+	/* no tc plumbing with this model */
+	qdiscs = output("tc qdisc show dev eth0");
+	ck_assert_msg(strstr(qdiscs, "ingress") == NULL, "%s", qdiscs);
+
+	assert_frames_cross(nics.nics[0].tap_fd);
+
+	network_nics_clear(&nics);
+	ck_assert_msg(network_teardown(record, &err) == 0, "%s", err->message);
+	free(links);
+	links = output("ip -o link show");
+	ck_assert_msg(strstr(links, "tap0_kata") == NULL, "%s", links);
+	after = eth0_state(); /* its promiscuity back to 0 too */
+	ck_assert_str_eq(before, after);
+	ck_assert_msg(network_teardown(record, &err) == 0, "%s", err->message);
+}
+END_TEST
+
+START_TEST(test_macvtap_refusals)
+{
+	if (!kernel_has_macvtap()) {
+		printf("SKIP macvtap: this kernel makes no macvtap devices (CONFIG_MACVTAP)\n");
+		return;
+	}
+	/* its macvtap would sit on the macvlan's lower device, outside the namespace */
+	run_in("ip link add mv0 link eth0 type macvlan && ip link set mv0 up");
+	assert_refused("macvtap", ctr_ns,
+	               "interface `mv0`: internetworking_model macvtap carries veth devices "
+	               "only, not a macvlan device");
+	run_in("ip link del mv0 && ip tuntap add tap0_kata mode tap");
+	assert_refused("macvtap", ctr_ns, "a link named `tap0_kata` exists already");
+}
+END_TEST
+
+/* At start: an interface create did not carry (ctr run --cni adds one between create and
+ * start) is refused by name; what create carried, its taps, lo and down tunnels are not. */
+START_TEST(test_start_finds_interfaces_added_after_create)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct network_nics nics;
+	cleanup_json json_object *record = NULL;
+
+	record = plumbed(&nics);
+	ck_assert_msg(network_check_unchanged(ctr_ns, record, &err) == 0, "%s", err->message);
+	run("ip link add eth1 type veth peer name peer1 && ip link set eth1 netns %d",
+	    (int)ns_holder);
+	ck_assert_int_eq(network_check_unchanged(ctr_ns, record, &err), -1);
+	ck_assert_msg(strstr(err->message, "interface `eth1` appeared in the container's network "
+	                                   "namespace after create") != NULL,
+	              "%s", err->message);
+	kata_error_free(&err);
+	ck_assert_int_eq(network_teardown(record, &err), 0);
+	network_nics_clear(&nics);
+	/* nothing carried at create: the engine's eth0 is new */
+	ck_assert_int_eq(network_check_unchanged(ctr_ns, NULL, &err), -1);
+	ck_assert_msg(strstr(err->message, "interface `eth0`") != NULL, "%s", err->message);
+	kata_error_free(&err);
+	run_in("ip link del eth1 && ip link del eth0");
+	ck_assert_msg(network_check_unchanged(ctr_ns, NULL, &err) == 0, "%s", err->message);
+	ck_assert_int_eq(network_check_unchanged("/run/netns/kata-test-no-such-netns", NULL, &err),
+	                 -1);
+}
+END_TEST
+
 START_TEST(test_teardown_after_the_engine_removed_the_namespace)
 {
 	cleanup_error kata_error_t err = NULL;
@@ -470,6 +582,104 @@ START_TEST(test_teardown_after_the_engine_removed_the_namespace)
 	        "\"index\":2,\"tap\":\"tap0_kata\"}]}");
 
 	ck_assert_int_eq(network_teardown(record, &err), 0);
+}
+END_TEST
+
+/* The namespace create makes for Docker's hook: new, bind-mounted on a file (in a mount
+ * namespace of the test's own, gone with it), the runtime staying in its own; the hooks'
+ * process stands in it and is reaped when let go. */
+START_TEST(test_own_netns_and_its_holder)
+{
+	cleanup_error kata_error_t err = NULL;
+	char dir[] = "/tmp/kata-test-netns-XXXXXX";
+	cleanup_free char *path = NULL, *proc = NULL;
+	struct netns_holder holder;
+	struct stat made, self, held;
+	pid_t pid;
+
+	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
+	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path = xasprintf("%s/netns", dir);
+	ck_assert_msg(netns_create_at(path, &err) == 0, "%s", err != NULL ? err->message : "");
+	ck_assert_int_eq(stat(path, &made), 0);
+	ck_assert_int_eq(stat("/proc/thread-self/ns/net", &self), 0);
+	ck_assert(made.st_ino != self.st_ino);
+	/* the same file again: refused, the first left as it was */
+	ck_assert_int_eq(netns_create_at(path, &err), -1);
+	ck_assert_msg(strstr(err->message, "File exists") != NULL, "%s", err->message);
+	kata_error_free(&err);
+	ck_assert_int_eq(stat(path, &held), 0);
+	ck_assert_uint_eq(held.st_ino, made.st_ino);
+
+	ck_assert_msg(netns_holder_start(path, &holder, &err) == 0, "%s", err->message);
+	pid = holder.pid;
+	proc = xasprintf("/proc/%d/ns/net", (int)pid);
+	ck_assert_int_eq(stat(proc, &held), 0);
+	ck_assert_uint_eq(held.st_ino, made.st_ino);
+	netns_holder_stop(&holder);
+	ck_assert_int_eq(kill(pid, 0), -1); /* reaped, not a zombie */
+	netns_holder_stop(&holder);         /* harmless twice */
+
+	/* without a path it stays in the runtime's */
+	ck_assert_int_eq(netns_holder_start(NULL, &holder, &err), 0);
+	free(proc);
+	proc = xasprintf("/proc/%d/ns/net", (int)holder.pid);
+	ck_assert_int_eq(stat(proc, &held), 0);
+	ck_assert_uint_eq(held.st_ino, self.st_ino);
+	netns_holder_stop(&holder);
+
+	/* not a namespace: a clear error, no process left */
+	ck_assert_int_eq(netns_holder_start(dir, &holder, &err), -1);
+	ck_assert_msg(strstr(err->message, "could not enter") != NULL, "%s", err->message);
+	ck_assert_int_eq(holder.pid, -1);
+	kata_error_free(&err);
+	ck_assert_int_eq(netns_holder_start("/run/netns/kata-test-no-such", &holder, &err), -1);
+	ck_assert_int_eq(holder.pid, -1);
+
+	ck_assert_int_eq(umount2(path, MNT_DETACH), 0);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+static bool wants_own(const char *model, bool disabled, const char *netns, const char *hooks)
+{
+	cleanup_error kata_error_t err = NULL;
+	cleanup_free char *text =
+	        xasprintf("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+	                  "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},%s"
+	                  "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}%s]}}",
+	                  hooks, netns);
+	struct oci_spec *spec = oci_spec_parse(text, strlen(text), &err);
+	bool wants;
+
+	ck_assert_msg(spec != NULL, "%s", err != NULL ? err->message : "");
+	config.runtime.internetworking_model = (char *)model;
+	config.runtime.disable_new_netns = disabled;
+	wants = network_wants_own_netns(&config, spec);
+	oci_spec_free(spec);
+	return wants;
+}
+
+/* Made whenever the spec asks for a new namespace, unless the network is turned off. */
+START_TEST(test_when_the_runtime_makes_the_namespace)
+{
+	const char *new_ns = ",{\"type\":\"network\"}";
+	const char *path = ",{\"type\":\"network\",\"path\":\"/run/netns/x\"}";
+	const char *prestart = "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]},";
+	const char *create_runtime = "\"hooks\":{\"createRuntime\":[{\"path\":\"/bin/true\"}]},";
+	const char *poststart = "\"hooks\":{\"poststart\":[{\"path\":\"/bin/true\"}]},";
+
+	ck_assert(wants_own("tcfilter", false, new_ns, prestart));
+	ck_assert(wants_own("tcfilter", false, new_ns, create_runtime));
+	ck_assert(wants_own("tcfilter", false, new_ns, poststart));
+	ck_assert(wants_own("tcfilter", false, new_ns, "")); /* ctr run --cni fills it later */
+	ck_assert(wants_own("macvtap", false, new_ns, ""));
+	ck_assert(!wants_own("tcfilter", false, path, prestart));
+	ck_assert(!wants_own("tcfilter", false, "", prestart)); /* the host's network */
+	ck_assert(!wants_own("none", false, new_ns, prestart));
+	ck_assert(!wants_own("tcfilter", true, new_ns, prestart));
 }
 END_TEST
 
@@ -487,6 +697,18 @@ static Suite *network_suite(void)
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_teardown_after_a_half_made_setup);
 	tcase_add_test(tc, test_teardown_after_the_engine_removed_the_namespace);
+	tcase_add_test(tc, test_start_finds_interfaces_added_after_create);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("macvtap");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_macvtap_plumbs_carries_and_is_removed);
+	tcase_add_test(tc, test_macvtap_refusals);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("own namespace");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_own_netns_and_its_holder);
+	tcase_add_test(tc, test_when_the_runtime_makes_the_namespace);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -272,6 +272,56 @@ static int lock_errno(const char *id)
 	return e;
 }
 
+/* What a container of a pod adds to its VM, and which sandboxes get room to grow. */
+START_TEST(test_growth)
+{
+	static const char spec_text[] =
+	        "{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\"}, "
+	        "\"root\": {\"path\": \"rootfs\"}, \"linux\": {\"resources\": {\"cpu\": "
+	        "{\"quota\": 150000, \"period\": 100000}, \"memory\": {\"limit\": 100000000}}}}";
+	struct oci_spec *spec = oci_spec_parse(spec_text, sizeof(spec_text) - 1, NULL);
+	struct kata_config config;
+	struct sandbox_resources r = { .vcpus = 1, .memory_mib = 256 };
+	kata_error_t err = NULL;
+	char **sandbox = pairs(POD_CRI_CONTAINER_TYPE, "sandbox", NULL, NULL, NULL, NULL);
+	char **container =
+	        pairs(POD_CRIO_CONTAINER_TYPE, "container", POD_CRIO_SANDBOX_ID, "s", NULL, NULL);
+	uint32_t vcpus, mib;
+
+	ck_assert_ptr_nonnull(spec);
+	pod_growth_for(spec, &vcpus, &mib);
+	ck_assert_uint_eq(vcpus, 2); /* 1.5 CPUs need 2 vCPUs */
+	ck_assert_uint_eq(mib, 96);  /* 100000000 bytes, rounded up to MiB */
+	pod_growth_for(NULL, &vcpus, &mib);
+	ck_assert_uint_eq(vcpus + mib, 0);
+	memset(&config, 0, sizeof(config));
+	config.hypervisor.name = "qemu";
+	config.hypervisor.default_vcpus = 1;
+	config.hypervisor.default_memory = 256;
+	config.hypervisor.machine_type = "q35";
+	ck_assert_int_eq(pod_size_from_annotations(sandbox, &config, &r, &err), 0);
+	ck_assert(r.hotplug); /* a pod's sandbox on q35 */
+	ck_assert_int_eq(pod_size_from_annotations(container, &config, &r, &err), 0);
+	ck_assert(!r.hotplug); /* not a sandbox */
+	ck_assert_int_eq(pod_size_from_annotations(NULL, &config, &r, &err), 0);
+	ck_assert(!r.hotplug); /* a container of its own */
+	config.factory.enable_template = true;
+	ck_assert_int_eq(pod_size_from_annotations(sandbox, &config, &r, &err), 0);
+	ck_assert(!r.hotplug); /* a template's clone cannot have it */
+	config.factory.enable_template = false;
+	config.hypervisor.machine_type = "microvm";
+	ck_assert_int_eq(pod_size_from_annotations(sandbox, &config, &r, &err), 0);
+	ck_assert(!r.hotplug); /* sized at boot */
+	config.hypervisor.machine_type = "q35";
+	config.hypervisor.name = "libvirt";
+	ck_assert_int_eq(pod_size_from_annotations(sandbox, &config, &r, &err), 0);
+	ck_assert(!r.hotplug); /* cannot hot-plug */
+	strv_free(sandbox);
+	strv_free(container);
+	oci_spec_free(spec);
+}
+END_TEST
+
 START_TEST(test_sandbox_lock)
 {
 	save("p1", "p1", true, CONTAINER_RUNNING);
@@ -329,6 +379,7 @@ static Suite *pod_suite(void)
 	tcase_add_test(tc, test_annotations_refused);
 	tcase_add_test(tc, test_guest_namespaces);
 	tcase_add_test(tc, test_size_from_annotations);
+	tcase_add_test(tc, test_growth);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(store, setup, teardown);
 	tcase_add_test(store, test_sandbox_lock);
