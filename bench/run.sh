@@ -42,9 +42,7 @@ for f in "$RUNTIME" "$CONFIG" "$BUILD/guest/vmlinux" "$BUILD/guest/kata-initrd.i
 done
 [ -n "$RUNC" ] || note "runc not installed: no runc baselines"
 
-# net (bench/net.sh) runs when asked for: BENCH_ONLY=net (not yet measured through, see
-# docs/performance.md).
-sections=${BENCH_ONLY:-cold exec memory streams fs density pod}
+sections=${BENCH_ONLY:-cold exec memory streams fs density net pod}
 began=$EPOCHREALTIME
 for s in $sections; do
 	case "$s" in

@@ -42,7 +42,7 @@ int dialect_startpod(const struct kata_config *config, json_object *startpod, ka
 			return kata_error_set(err, ENOTSUP,
 			                      "shared_fs = \"virtio-fs\": the hyperstart dialect "
 			                      "mounts the shared directory with 9p only");
-		return 0;
+		return hyperstart_startpod_network(startpod, err);
 	}
 	json_add_string(startpod, "shareFsType", virtio_fs ? "virtiofs" : "9p");
 	if (config->agent.dialect == KATA_DIALECT_KATA)

@@ -17,6 +17,11 @@
  * configuration asks for what the dialect's agent cannot do. */
 int dialect_startpod(const struct kata_config *config, json_object *startpod, kata_error_t *err);
 
+/* Rewrites STARTPOD's "interfaces" and "routes" (cli/network.c's shape) into the keys
+ * runV's hyperstart takes, or fails naming what it cannot configure (IPv6, an interface
+ * without an IPv4 address): cli/dialect_hyperstart_net.c. */
+int hyperstart_startpod_network(json_object *startpod, kata_error_t *err);
+
 /* Fails, naming the operation and the dialect, when the guest's agent has no message for
  * it (e.g. `ps` with hyperstart). */
 int dialect_require(const struct kata_config *config, const char *operation, kata_error_t *err);

@@ -6,10 +6,10 @@
  * hyperstart dialect the runtime starts every container process through this program
  * (shared into the container by the runtime, docs/dialects.md), so that a death by signal
  * reaches the engine as 128+N. Everything hyperstart set up (user, working directory,
- * environment, stdio, terminal, session) is inherited by the child unchanged. A signal
- * sent to this process with kill(2) (hyperstart's KILLCONTAINER and SIGNALPROCESS) is passed
- * on to the child; one the kernel sends to the terminal's process group (^C, SIGWINCH)
- * already reached the child and is not sent twice. If this process is killed (SIGKILL),
+ * environment, stdio, terminal, session) is inherited by the child, which gets a process
+ * group of its own (the terminal's foreground group, with a terminal). A signal sent to
+ * this process with kill(2) (hyperstart's KILLCONTAINER, and SIGNALPROCESS, which hyperstart
+ * sends to this process's group) is passed on to the child, once. If this process is killed (SIGKILL),
  * the child is killed with it. Static: it runs in whatever root filesystem the container has.
  *
  * FILE: hyperstart v1.1.0 does not reap a container's processes under this project's guest
@@ -113,11 +113,27 @@ static void set_ids(const struct ids *ids)
 	}
 }
 
+/* hyperstart's SIGNALPROCESS signals the process group of what it started (this process):
+ * the child has a group of its own, so that it gets such a signal once, passed on from
+ * here, and not a second time directly. With a terminal the child's group becomes the
+ * terminal's foreground group, so that ^C and SIGWINCH still reach it (all signals are
+ * blocked here, SIGTTOU among them, which lets a background group take the terminal). */
+static void own_process_group(void)
+{
+	int foreground = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+
+	if (setpgid(0, 0) < 0)
+		return;
+	if (foreground)
+		tcsetpgrp(STDIN_FILENO, getpid());
+}
+
 static void run_child(char **argv, const struct ids *ids, const sigset_t *original_mask,
                       pid_t parent)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(STATUS_WAIT_FAILED); /* the parent is already gone */
+	own_process_group();
 	sigprocmask(SIG_SETMASK, original_mask, NULL);
 	set_ids(ids);
 	execvp(argv[0], argv);

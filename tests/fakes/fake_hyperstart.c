@@ -20,6 +20,20 @@ static const struct key pod_keys[] = {
 	{ "dnsSearch", ARR },     { "dnsOptions", ARR }, { "portmappingWhiteLists", OBJ },
 	{ "restartPolicy", STR }, { NULL, ANY },
 };
+/* v1.1.0 finds the NIC by "device" (the guest's name) and knows no MAC */
+static const struct key interface_keys[] = {
+	{ "device", STR }, { "newDeviceName", STR }, { "ipAddresses", ARR }, { "mtu", NUM },
+	{ NULL, ANY },
+};
+static const struct key ipaddress_keys[] = { { "ipAddress", STR },
+	                                     { "netMask", STR },
+	                                     { NULL, ANY } };
+static const struct key route_keys[] = {
+	{ "dest", STR },
+	{ "gateway", STR },
+	{ "device", STR },
+	{ NULL, ANY },
+};
 static const struct key container_keys[] = {
 	{ "id", STR },      { "rootfs", STR },        { "image", STR },       { "addr", STR },
 	{ "fstype", STR },  { "volumes", ARR },       { "fsmap", ARR },       { "sysctl", OBJ },
@@ -139,6 +153,28 @@ static bool check_process(json_object *process, bool exec, char **why)
 	return true;
 }
 
+/* each interface's addresses; hyperstart refuses an interface without one */
+static bool check_interfaces(json_object *pod, char **why)
+{
+	json_object *interfaces;
+
+	if (!json_object_object_get_ex(pod, "interfaces", &interfaces))
+		return true;
+	for (size_t i = 0; i < json_object_array_length(interfaces); i++) {
+		json_object *iface = json_object_array_get_idx(interfaces, i);
+		json_object *addrs;
+
+		if (!json_object_object_get_ex(iface, "device", NULL))
+			return refuse(why, "interfaces: no device", "");
+		if (!json_object_object_get_ex(iface, "ipAddresses", &addrs) ||
+		    json_object_array_length(addrs) == 0)
+			return refuse(why, "interfaces: no ipAddresses", "");
+		if (!check_array_of(iface, "ipAddresses", ipaddress_keys, why))
+			return false;
+	}
+	return true;
+}
+
 static bool has_string(json_object *obj, const char *key, char **why)
 {
 	json_object *v;
@@ -161,7 +197,10 @@ bool fake_hyperstart_accepts(uint32_t code, json_object *payload, char **why)
 	case AGENT_ONLINECPUMEM:
 		return true;
 	case AGENT_STARTPOD:
-		return check_object(payload, pod_keys, "startpod", why);
+		return check_object(payload, pod_keys, "startpod", why) &&
+		       check_array_of(payload, "interfaces", interface_keys, why) &&
+		       check_interfaces(payload, why) &&
+		       check_array_of(payload, "routes", route_keys, why);
 	case AGENT_NEWCONTAINER:
 		if (!check_object(payload, container_keys, "newcontainer", why) ||
 		    !check_array_of(payload, "fsmap", fsmap_keys, why) ||

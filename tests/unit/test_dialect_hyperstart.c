@@ -205,6 +205,90 @@ START_TEST(test_startpod_per_dialect)
 }
 END_TEST
 
+/* STARTPOD's network as cli/network.c records it (the kata agent's shape) */
+static json_object *pod_with_network(const char *addr, const char *mask, const char *route_dest,
+                                     const char *gateway)
+{
+	json_object *pod =
+	        json_tokener_parse("{\"hostname\": \"h\", \"shareDir\": \"kataShared\"}");
+	json_object *iface = json_object_new_object();
+	json_object *addrs = json_object_new_array();
+	json_object *a = json_object_new_object();
+	json_object *route = json_object_new_object();
+	json_object *interfaces = json_object_new_array();
+	json_object *routes = json_object_new_array();
+
+	json_add_string(a, "ipAddress", addr);
+	json_add_string(a, "netMask", mask);
+	json_object_array_add(addrs, a);
+	json_add_string(iface, "device", "veth-c");
+	json_add_string(iface, "newDeviceName", "veth-c");
+	json_add_string(iface, "macAddr", "02:42:ac:11:00:02");
+	json_object_object_add(iface, "mtu", json_object_new_int(1400));
+	json_object_object_add(iface, "ipAddresses", addrs);
+	json_object_array_add(interfaces, iface);
+	json_add_string(route, "dest", route_dest);
+	if (gateway != NULL)
+		json_add_string(route, "gateway", gateway);
+	json_add_string(route, "device", "veth-c");
+	json_object_array_add(routes, route);
+	json_object_object_add(pod, "interfaces", interfaces);
+	json_object_object_add(pod, "routes", routes);
+	return pod;
+}
+
+START_TEST(test_startpod_network)
+{
+	struct kata_config *hs = config_with("hyperstart", "virtio-9p");
+	struct kata_config *kata = config_with("kata", "virtio-9p");
+	cleanup_error kata_error_t err = NULL;
+	cleanup_json json_object *pod = pod_with_network("10.66.1.2", "24", "default", "10.66.1.1");
+	cleanup_json json_object *pod_kata =
+	        pod_with_network("10.66.1.2", "24", "default", "10.66.1.1");
+	cleanup_json json_object *v6 = pod_with_network("fd00::2", "64", "default", "10.66.1.1");
+	cleanup_json json_object *v6_route = pod_with_network("10.66.1.2", "24", "::/0", "fd00::1");
+	cleanup_json json_object *no_addr = pod_with_network("10.66.1.2", "24", "default", NULL);
+	json_object *iface, *route, *addr;
+
+	/* the real v1.1.0 refuses the record's own shape (macAddr) */
+	ck_assert(!fake_hyperstart_accepts(AGENT_STARTPOD, pod, NULL));
+	ck_assert_int_eq(dialect_startpod(hs, pod, &err), 0);
+	assert_accepted(AGENT_STARTPOD, pod);
+	iface = json_object_array_get_idx(get(pod, "interfaces"), 0);
+	/* found by the guest kernel's name, renamed to the engine's */
+	ck_assert_str_eq(json_object_get_string(get(iface, "device")), "eth0");
+	ck_assert_str_eq(json_object_get_string(get(iface, "newDeviceName")), "veth-c");
+	ck_assert_int_eq(json_object_get_int(get(iface, "mtu")), 1400);
+	ck_assert(!json_object_object_get_ex(iface, "macAddr", NULL));
+	addr = json_object_array_get_idx(get(iface, "ipAddresses"), 0);
+	ck_assert_str_eq(json_object_get_string(get(addr, "ipAddress")), "10.66.1.2");
+	ck_assert_str_eq(json_object_get_string(get(addr, "netMask")), "24");
+	route = json_object_array_get_idx(get(pod, "routes"), 0);
+	ck_assert_str_eq(json_object_get_string(get(route, "dest")), "default");
+	ck_assert_str_eq(json_object_get_string(get(route, "gateway")), "10.66.1.1");
+	ck_assert_str_eq(json_object_get_string(get(route, "device")), "veth-c");
+	/* the kata agent keeps its shape */
+	ck_assert_int_eq(dialect_startpod(kata, pod_kata, &err), 0);
+	iface = json_object_array_get_idx(get(pod_kata, "interfaces"), 0);
+	ck_assert(json_object_object_get_ex(iface, "macAddr", NULL));
+	/* what hyperstart would drop without a word is refused, naming the dialect */
+	ck_assert_int_lt(dialect_startpod(hs, v6, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err->message, "interface `veth-c`: address fd00::2/64"));
+	ck_assert_ptr_nonnull(strstr(err->message, "hyperstart dialect"));
+	kata_error_free(&err);
+	ck_assert_int_lt(dialect_startpod(hs, v6_route, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err->message, "route to ::/0 via fd00::1 on `veth-c`"));
+	ck_assert_ptr_nonnull(strstr(err->message, "hyperstart dialect"));
+	kata_error_free(&err);
+	json_object_array_del_idx(
+	        get(json_object_array_get_idx(get(no_addr, "interfaces"), 0), "ipAddresses"), 0, 1);
+	ck_assert_int_lt(dialect_startpod(hs, no_addr, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err->message, "interface `veth-c`: no IPv4 address"));
+	kata_config_free(hs);
+	kata_config_free(kata);
+}
+END_TEST
+
 START_TEST(test_kill_and_missing_operations)
 {
 	struct kata_config *hs = config_with("hyperstart", "virtio-9p");
@@ -242,6 +326,7 @@ static Suite *dialect_suite(void)
 	tcase_add_test(tc, test_execcmd_shape);
 	tcase_add_test(tc, test_with_wait);
 	tcase_add_test(tc, test_startpod_per_dialect);
+	tcase_add_test(tc, test_startpod_network);
 	tcase_add_test(tc, test_kill_and_missing_operations);
 	suite_add_tcase(s, tc);
 	return s;
