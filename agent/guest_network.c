@@ -3,6 +3,7 @@
 #include "guest_network.h"
 
 #include "cleanup.h"
+#include "fd_util.h"
 #include "log.h"
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 static void cleanup_nl_sock_fn(struct nl_sock **sk)
 {
@@ -247,6 +249,48 @@ static int find_links(struct nl_sock *sk, const struct agent_net_config *c,
 	return 0;
 }
 
+static bool any_by_mac(const struct agent_net_config *c)
+{
+	for (size_t i = 0; i < c->n_interfaces; i++)
+		if (c->interfaces[i].has_mac)
+			return true;
+	return false;
+}
+
+/* find_links, again and again while a device is missing, for at most
+ * AGENT_NET_HOTPLUG_WAIT_MS: a NIC hot-plugged after the VM started (the libvirt backend, a
+ * clone of a template) appears once the guest kernel has taken the PCI hot-plug event. Only
+ * when some interface is named by MAC: a name the host chose is there from the start. */
+static int find_links_waiting(struct nl_sock *sk, const struct agent_net_config *c,
+                              struct found_link *links, bool *name_taken, kata_error_t *err)
+{
+	int64_t start = now_ms();
+	bool waited = false;
+
+	for (;;) {
+		cleanup_error kata_error_t missing = NULL;
+
+		if (find_links(sk, c, links, name_taken, &missing) == 0) {
+			if (waited)
+				log_info("network devices there after waiting %lld ms",
+				         (long long)(now_ms() - start));
+			return 0;
+		}
+		if (missing->errno_value != ENODEV || !any_by_mac(c) ||
+		    now_ms() - start >= AGENT_NET_HOTPLUG_WAIT_MS) {
+			kata_error_move(err, &missing);
+			return waited ? kata_error_wrap(err,
+			                                "after waiting %d ms for hot-plugged "
+			                                "devices",
+			                                AGENT_NET_HOTPLUG_WAIT_MS)
+			              : -1;
+		}
+		waited = true;
+		nanosleep(&(struct timespec){ .tv_nsec = AGENT_NET_HOTPLUG_POLL_MS * 1000000L },
+		          NULL);
+	}
+}
+
 /* --- configuring them ------------------------------------------------------------------ */
 
 static bool needs_rename(const struct agent_net_interface *iface, const struct found_link *link)
@@ -394,7 +438,7 @@ int agent_network_apply(const struct agent_net_config *c, kata_error_t *err)
 	links = xcalloc(c->n_interfaces + 1, sizeof(*links));
 	name_taken = xcalloc(c->n_interfaces + 1, sizeof(*name_taken));
 	/* Every device is found before anything is changed. */
-	if (find_links(sk, c, links, name_taken, err) < 0 ||
+	if (find_links_waiting(sk, c, links, name_taken, err) < 0 ||
 	    rename_links(sk, c, links, name_taken, err) < 0)
 		return -1;
 	for (size_t i = 0; i < c->n_interfaces; i++) {

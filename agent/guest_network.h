@@ -22,6 +22,10 @@
 #define AGENT_NET_MIN_MTU_IPV6 1280
 #define AGENT_NET_MAX_MTU      65535
 #define AGENT_NET_MAC_LEN      6
+/* How long STARTPOD waits for a device named by MAC to appear (a NIC hot-plugged after the
+ * VM started: the libvirt backend, a clone of a template), polling every ..._POLL_MS. */
+#define AGENT_NET_HOTPLUG_WAIT_MS 5000
+#define AGENT_NET_HOTPLUG_POLL_MS 50
 /* IFNAMSIZ - 1 */
 #define AGENT_NET_MAX_NAME_LEN 15
 
@@ -78,7 +82,8 @@ const char *agent_net_address_text(const struct agent_net_address *a, char *buf,
 
 /* Brings the loopback device of the current network namespace up (127.0.0.1, ::1). */
 int agent_network_loopback_up(kata_error_t *err);
-/* Finds every interface (by MAC, else by name), renames it, sets its MTU, adds its
+/* Finds every interface (by MAC, else by name; a MAC not there yet is waited for, at most
+ * AGENT_NET_HOTPLUG_WAIT_MS), renames it, sets its MTU, adds its
  * addresses (IPv6 without duplicate address detection), brings it up; then adds the
  * routes. Nothing is changed when an interface cannot be found. */
 int agent_network_apply(const struct agent_net_config *c, kata_error_t *err);

@@ -149,6 +149,12 @@ int hypervisor_get_state(struct hypervisor *hv, enum hypervisor_state *state, un
 	return CALL_OP(hv, state, flags, err, state);
 }
 
+int hypervisor_hotplug_nic(struct hypervisor *hv, const struct hypervisor_nic *nic,
+                           unsigned int index, unsigned int flags, kata_error_t *err)
+{
+	return CALL_OP(hv, hotplug_nic, flags, err, nic, index);
+}
+
 int hypervisor_cleanup(struct hypervisor *hv, unsigned int flags, kata_error_t *err)
 {
 	return CALL_OP(hv, cleanup, flags, err);

@@ -113,6 +113,10 @@ struct hypervisor_ops {
 	const char *(*channel_path)(struct hypervisor *hv, enum hypervisor_channel channel);
 	const char *(*console_path)(struct hypervisor *hv);     /* unix socket; NULL if none */
 	const char *(*console_log_path)(struct hypervisor *hv); /* file; NULL unless debug */
+	/* Hot-plugs a NIC into the running VM as NIC number index (PCI hot-plug on q35/pc,
+	 * docs/network.md); the VM keeps its own copy of the fd. NULL: the backend cannot. */
+	int (*hotplug_nic)(struct hypervisor *hv, const struct hypervisor_nic *nic,
+	                   unsigned int index, unsigned int flags, kata_error_t *err);
 	json_object *(*save)(struct hypervisor *hv);
 	int (*restore)(struct hypervisor *hv, json_object *saved, unsigned int flags,
 	               kata_error_t *err);
@@ -157,6 +161,8 @@ int hypervisor_resume(struct hypervisor *hv, unsigned int flags, kata_error_t *e
 int hypervisor_get_state(struct hypervisor *hv, enum hypervisor_state *state, unsigned int flags,
                          kata_error_t *err);
 int hypervisor_cleanup(struct hypervisor *hv, unsigned int flags, kata_error_t *err);
+int hypervisor_hotplug_nic(struct hypervisor *hv, const struct hypervisor_nic *nic,
+                           unsigned int index, unsigned int flags, kata_error_t *err);
 pid_t hypervisor_pid(struct hypervisor *hv);
 /* ENOTSUP, naming the backend, when it cannot hot-plug. */
 int hypervisor_grow(struct hypervisor *hv, uint32_t vcpus, uint32_t memory_mib,

@@ -59,6 +59,9 @@ enum proxy_stream {
 
 enum proxy_notification {
 	PROXY_NOTIFY_PROCESS_EXITED = 0,
+	/* the project's: no payload, just before ProcessExited of a process the agent reported
+	 * OOM-killed (cc-shim ignores it) */
+	PROXY_NOTIFY_PROCESS_OOM_KILLED = 1,
 };
 
 /* Tokens: 32 random bytes as padded URL-safe base64, as Clear Containers made them. */

@@ -115,8 +115,12 @@ static void maybe_queue_exit(struct proxy *proxy, struct proxy_token *token)
 		return;
 	status = (unsigned char)(token->exit_status & 0xff);
 	token->exit_queued = true;
-	log_debug("process %s/%s exited %d", token->container ? token->container : "?",
-	          token->process ? token->process : "?", token->exit_status);
+	log_debug("process %s/%s exited %d%s", token->container ? token->container : "?",
+	          token->process ? token->process : "?", token->exit_status,
+	          token->oom_killed ? " (OOM-killed)" : "");
+	if (token->oom_killed)
+		token_output(token, PROXY_TYPE_NOTIFICATION, PROXY_NOTIFY_PROCESS_OOM_KILLED, NULL,
+		             0);
 	token_output(token, PROXY_TYPE_NOTIFICATION, PROXY_NOTIFY_PROCESS_EXITED, &status, 1);
 }
 

@@ -177,6 +177,7 @@ void proxy_agent_event(struct proxy *proxy, uint32_t code, const unsigned char *
 	json_object *obj = json_parse_text((const char *)payload, len, &err);
 	struct proxy_token *token;
 	int32_t status = 0;
+	bool oom_killed = false;
 
 	if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
 	    json_get_string(obj, "container", "", true, &container, &err) < 0 ||
@@ -188,6 +189,12 @@ void proxy_agent_event(struct proxy *proxy, uint32_t code, const unsigned char *
 		json_object_put(obj);
 		return;
 	}
+	/* only a boolean counts; anything else is logged and the exit goes on without it */
+	if (json_get_bool(obj, "oomKilled", "", false, &oom_killed, &err) < 0) {
+		log_warning("agent: exit report of %s/%s: %s, ignored", container, process,
+		            err->message);
+		oom_killed = false;
+	}
 	json_object_put(obj);
 	if (strcmp(event, "finished") != 0) {
 		log_debug("agent: process event `%s` of %s/%s ignored", event, container, process);
@@ -198,6 +205,8 @@ void proxy_agent_event(struct proxy *proxy, uint32_t code, const unsigned char *
 		log_debug("agent: exit of unknown process %s/%s", container, process);
 		return;
 	}
+	if (!token->exited)
+		token->oom_killed = oom_killed;
 	proxy_io_process_finished(proxy, token, proxy_hyperstart_status(proxy, token, status));
 }
 

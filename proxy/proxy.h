@@ -156,6 +156,7 @@ struct proxy_token {
 	bool exited;
 	int exit_status;
 	bool exit_queued;  /* ProcessExited is in the backlog or sent */
+	bool oom_killed;   /* the agent's exit report said oomKilled */
 	bool killed;       /* SIGKILL sent because its shim vanished */
 	bool sigkill_sent; /* the hyperstart dialect: SIGKILL passed to the agent for it */
 	/* the hyperstart dialect: its status file as last seen (-1: none), output since */

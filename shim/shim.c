@@ -15,6 +15,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "messages.h"
+#include "oom_event.h"
 #include "proxy_frame.h"
 
 #include <errno.h>
@@ -167,8 +168,16 @@ static void process_exited(struct shim *s, const struct proxy_frame *frame)
 	}
 	s->exiting = true;
 	s->status = frame->payload[0];
-	log_debug("process exited with status %d", s->status);
+	log_debug("process exited with status %d%s", s->status,
+	          s->oom_killed ? " (OOM-killed)" : "");
 	shim_stdin_stop(s);
+	/* before the exit, so that containerd has the OOM when it learns of the exit */
+	if (s->oom_killed) {
+		cleanup_error kata_error_t err = NULL;
+
+		if (shim_oom_publish(s->opts->container, &err) < 0)
+			log_warning("OOM kill not published to containerd: %s", err->message);
+	}
 	shim_maybe_finish(s);
 }
 
@@ -208,6 +217,8 @@ static void handle_frame(struct shim *s, const struct proxy_frame *frame)
 	case PROXY_TYPE_NOTIFICATION:
 		if (frame->opcode == PROXY_NOTIFY_PROCESS_EXITED)
 			process_exited(s, frame);
+		else if (frame->opcode == PROXY_NOTIFY_PROCESS_OOM_KILLED)
+			s->oom_killed = true;
 		else
 			log_debug("proxy: notification %u ignored", frame->opcode);
 		break;

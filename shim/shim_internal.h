@@ -61,7 +61,8 @@ struct shim {
 	int pending_signals[SHIM_MAX_PENDING_SIGNALS];
 	int pending_signal_count;
 
-	bool exiting; /* ProcessExited came: drain, disconnect, exit with status */
+	bool oom_killed; /* the proxy said the process was OOM-killed (before ProcessExited) */
+	bool exiting;    /* ProcessExited came: drain, disconnect, exit with status */
 	bool disconnect_sent;
 	struct event_timer *finish_timer;
 	bool done;

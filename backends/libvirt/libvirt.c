@@ -5,6 +5,7 @@
 #include "state.h"
 #include "libvirt_backend.h"
 #include "libvirt_conn.h"
+#include "libvirt_nic.h"
 #include "libvirt_host.h"
 #include "libvirt_sandbox.h"
 #include "libvirt_xml.h"
@@ -76,12 +77,10 @@ static int libvirt_create(struct hypervisor *hv, const struct hypervisor_sandbox
 	if (params->dir[0] != '/' || (params->shared_dir != NULL && params->shared_dir[0] != '/'))
 		return kata_error_set(err, EINVAL, "create: directories must be absolute paths");
 	/* libvirtd opens a tap by name in its own network namespace, never the container's,
-	 * and takes no tap fds for a qemu domain (docs/network.md). */
-	if (params->n_nics > 0)
-		return kata_error_set(err, ENOTSUP,
-		                      "create: the libvirt backend cannot give the VM the "
-		                      "container's network yet (use the qemu backend, or "
-		                      "internetworking_model = \"none\")");
+	 * and takes no tap fds for a qemu domain: start() hot-plugs them (libvirt_nic.h). */
+	if (params->n_nics > NIC_HOTPLUG_MAX)
+		return kata_error_set(err, EINVAL, "create: %zu NICs: at most %d", params->n_nics,
+		                      NIC_HOTPLUG_MAX);
 	/* libvirt refuses a '/' in a domain name. */
 	if (params->id[0] == '\0' || strchr(params->id, '/') != NULL)
 		return kata_error_set(err, EINVAL, "create: sandbox id '%s' cannot name a domain",
@@ -101,6 +100,8 @@ static int libvirt_create(struct hypervisor *hv, const struct hypervisor_sandbox
 	sb->phase = LIBVIRT_PHASE_CREATED;
 	if (fill_paths(sb, err) < 0)
 		goto fail;
+	if (libvirt_nics_keep(sb, params->nics, params->n_nics, err) < 0)
+		goto fail;
 
 	plan.name = sb->name;
 	plan.uuid = sb->uuid;
@@ -116,6 +117,7 @@ static int libvirt_create(struct hypervisor *hv, const struct hypervisor_sandbox
 	plan.channel_paths[1] = sb->channel_paths[1];
 	plan.console_path = sb->console_path;
 	plan.console_log_path = sb->console_log_path;
+	plan.nic_ports = (uint32_t)params->n_nics;
 	if (backend_resolve_accelerator(hv->config, &plan.accelerator, err) < 0)
 		goto fail;
 	sb->xml = libvirt_domain_xml(hc, &plan, err);
@@ -163,6 +165,8 @@ static int libvirt_start(struct hypervisor *hv, unsigned int flags, kata_error_t
 		               sb->name, state, reason);
 		goto fail;
 	}
+	if (libvirt_nics_plug(sb, &hv->config->hypervisor, dom, err) < 0)
+		goto fail;
 	sb->phase = LIBVIRT_PHASE_STARTED;
 	log_debug("domain %s of sandbox %s running on %s", sb->name, sb->id, sb->uri);
 	return 0;
@@ -477,6 +481,7 @@ const struct hypervisor_ops hypervisor_libvirt_ops = {
 	.state = libvirt_state,
 	.cleanup = libvirt_cleanup,
 	.pid = libvirt_pid,
+	.hotplug_nic = libvirt_hotplug_nic,
 	.channel_path = libvirt_channel_path,
 	.console_path = libvirt_console_path,
 	.console_log_path = libvirt_console_log_path,

@@ -53,16 +53,26 @@ static void resolve_xml(void *handle)
 	LIBVIRT_DL_XML_FUNCS(LIBVIRT_DL_RESOLVE)
 }
 
+static void resolve_qemu(void *handle)
+{
+	const char *soname = LIBVIRT_DL_QEMU_SONAME;
+
+	LIBVIRT_DL_QEMU_FUNCS(LIBVIRT_DL_RESOLVE)
+}
+
 static void load_once(void)
 {
 	void *virt = open_library(LIBVIRT_DL_VIRT_SONAME);
 	void *xml = virt != NULL ? open_library(LIBVIRT_DL_XML_SONAME) : NULL;
+	void *qemu = xml != NULL ? open_library(LIBVIRT_DL_QEMU_SONAME) : NULL;
 
-	if (xml == NULL)
+	if (qemu == NULL)
 		return;
 	resolve_virt(virt);
 	if (load_errno == 0)
 		resolve_xml(xml);
+	if (load_errno == 0)
+		resolve_qemu(qemu);
 }
 
 int libvirt_dl_load(kata_error_t *err)

@@ -7,6 +7,7 @@
 #define KATA_LIBVIRT_DL_H
 
 #include <libvirt/libvirt.h>
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 #include <libxml/xmlstring.h>
 #include <libxml/xmlwriter.h>
@@ -15,6 +16,7 @@
 
 #define LIBVIRT_DL_VIRT_SONAME "libvirt.so.0"
 #define LIBVIRT_DL_XML_SONAME  "libxml2.so.2"
+#define LIBVIRT_DL_QEMU_SONAME "libvirt-qemu.so.0"
 
 /* Every function used, by library. */
 #define LIBVIRT_DL_VIRT_FUNCS(X)                                                                   \
@@ -36,6 +38,9 @@
 	X(virDomainDestroyFlags)                                                                   \
 	X(virDomainFree)
 
+/* libvirt-qemu: the monitor passthrough that hot-plugs NICs (libvirt >= 8.2). */
+#define LIBVIRT_DL_QEMU_FUNCS(X) X(virDomainQemuMonitorCommandWithFiles)
+
 #define LIBVIRT_DL_XML_FUNCS(X)                                                                    \
 	X(xmlCheckUTF8)                                                                            \
 	X(xmlBufferCreate)                                                                         \
@@ -56,13 +61,14 @@
 struct libvirt_dl {
 	LIBVIRT_DL_VIRT_FUNCS(LIBVIRT_DL_MEMBER)
 	LIBVIRT_DL_XML_FUNCS(LIBVIRT_DL_MEMBER)
+	LIBVIRT_DL_QEMU_FUNCS(LIBVIRT_DL_MEMBER)
 };
 #undef LIBVIRT_DL_MEMBER
 
 /* Filled by libvirt_dl_load; use only after it succeeded. */
 extern struct libvirt_dl virt_dl;
 
-/* Loads both libraries and resolves every function, once per process (later calls return
+/* Loads the three libraries and resolves every function, once per process (later calls return
  * the first outcome). Returns 0, or -1 with *err: "libvirt backend: cannot load
  * libvirt.so.0: <dlerror>" (ENOENT), or a missing function (ENOSYS). The libraries are never
  * unloaded: libvirt keeps threads and state behind its connections. */

@@ -1,6 +1,7 @@
 /* Saving and restoring the libvirt backend's sandbox state (see libvirt_sandbox.h). The saved
  * object is written by the runtime, but read back with the same care as any input. */
 #include "libvirt_sandbox.h"
+#include "libvirt_nic.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -27,6 +28,7 @@ void libvirt_sandbox_free(struct libvirt_sandbox *sb)
 	free(sb->console_path);
 	free(sb->console_log_path);
 	free(sb->xml);
+	libvirt_nics_release(sb);
 	free(sb);
 }
 

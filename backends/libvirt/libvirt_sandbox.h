@@ -7,6 +7,8 @@
 #include <json-c/json.h>
 
 #include "error.h"
+#include "hypervisor.h"
+#include "nic_hotplug.h"
 
 enum libvirt_phase {
 	LIBVIRT_PHASE_CREATED = 0, /* prepared, never started */
@@ -28,6 +30,10 @@ struct libvirt_sandbox {
 	char *console_path;
 	char *console_log_path; /* NULL unless debug */
 	char *xml;              /* the domain, fixed at create time */
+	/* NICs given at create, hot-plugged by start() (libvirt_nic.c): copies of the taps'
+	 * fds, closed once plugged; never saved. */
+	struct hypervisor_nic pending_nics[NIC_HOTPLUG_MAX];
+	size_t n_pending_nics;
 };
 
 void libvirt_sandbox_free(struct libvirt_sandbox *sb);

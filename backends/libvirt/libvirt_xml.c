@@ -1,6 +1,7 @@
 /* Writing a sandbox's libvirt domain XML (see libvirt_xml.h and docs/libvirt.md). The guest
  * gets the same devices as from the qemu backend, so the same guest image boots. */
 #include "libvirt_xml.h"
+#include "nic_hotplug.h"
 #include "libvirt_dl.h"
 #include "machine.h"
 
@@ -85,6 +86,50 @@ static void empty_with(struct writer *x, const char *name, const char *key, cons
 	end(x);
 }
 
+/* q35 with NICs to hot-plug: libvirt puts every PCI device it places by itself into a free
+ * pcie-root-port, the empty ones made for the NICs included. So then each of the domain's own
+ * devices gets a fixed slot on the root bus (an integrated endpoint, as the qemu backend's
+ * q35 devices are) and the ports stay empty (write_nic_ports). */
+enum root_slot {
+	ROOT_SLOT_VIRTIO_SERIAL = 0x0a,
+	ROOT_SLOT_FILESYSTEM = 0x0b,
+	ROOT_SLOT_RNG = 0x0c,
+	ROOT_SLOT_BALLOON = 0x0d,
+};
+
+static bool pins_devices(const struct kata_hypervisor_config *hc, const struct libvirt_plan *plan)
+{
+	return plan->nic_ports > 0 && strcmp(kata_machine_type(hc), "q35") == 0;
+}
+
+static void write_root_address(struct writer *x, const struct kata_hypervisor_config *hc,
+                               const struct libvirt_plan *plan, enum root_slot slot)
+{
+	if (!pins_devices(hc, plan))
+		return;
+	start(x, "address");
+	attr(x, "type", "pci");
+	attr(x, "domain", "0x0000");
+	attr(x, "bus", "0x00");
+	attrf(x, "slot", "0x%02x", (unsigned)slot);
+	attr(x, "function", "0x0");
+	end(x);
+}
+
+/* The controller of the agent's ports and the console, which libvirt adds by itself unless
+ * it must have a fixed slot. */
+static void write_virtio_serial(struct writer *x, const struct kata_hypervisor_config *hc,
+                                const struct libvirt_plan *plan)
+{
+	if (!pins_devices(hc, plan))
+		return;
+	start(x, "controller");
+	attr(x, "type", "virtio-serial");
+	attr(x, "index", "0");
+	write_root_address(x, hc, plan, ROOT_SLOT_VIRTIO_SERIAL);
+	end(x);
+}
+
 /* A virtio-serial port on a listening unix socket (the guest's /dev/vportNpM). */
 static void write_channel(struct writer *x, const char *path, const char *name)
 {
@@ -152,10 +197,12 @@ static void write_shared_fs(struct writer *x, const struct kata_hypervisor_confi
 	}
 	empty_with(x, "source", "dir", plan->shared_dir);
 	empty_with(x, "target", "dir", "kataShared");
+	write_root_address(x, hc, plan, ROOT_SLOT_FILESYSTEM);
 	end(x);
 }
 
-static void write_rng(struct writer *x, const struct kata_hypervisor_config *hc)
+static void write_rng(struct writer *x, const struct kata_hypervisor_config *hc,
+                      const struct libvirt_plan *plan)
 {
 	const char *source = hc->entropy_source != NULL && hc->entropy_source[0]
 	                             ? hc->entropy_source
@@ -167,17 +214,20 @@ static void write_rng(struct writer *x, const struct kata_hypervisor_config *hc)
 	attr(x, "model", "random");
 	text(x, source);
 	end(x);
+	write_root_address(x, hc, plan, ROOT_SLOT_RNG);
 	end(x);
 }
 
 /* Free page reporting: the memory the guest frees goes back to the host. libvirt adds a
  * balloon by itself unless told "none". */
-static void write_balloon(struct writer *x, const struct kata_hypervisor_config *hc)
+static void write_balloon(struct writer *x, const struct kata_hypervisor_config *hc,
+                          const struct libvirt_plan *plan)
 {
 	start(x, "memballoon");
 	if (hc->reclaim_guest_freed_memory) {
 		attr(x, "model", "virtio");
 		attr(x, "freePageReporting", "on");
+		write_root_address(x, hc, plan, ROOT_SLOT_BALLOON);
 	} else {
 		attr(x, "model", "none");
 	}
@@ -227,6 +277,29 @@ static void write_cpu_memory(struct writer *x, const struct kata_hypervisor_conf
 		empty_with(x, "cpu", "mode", "host-passthrough");
 }
 
+void libvirt_nic_port_alias(unsigned index, char out[40])
+{
+	snprintf(out, 40, "pci.%u", index + 1);
+}
+
+/* One empty pcie-root-port per NIC that start() hot-plugs (q35's root bus takes none), at
+ * indexes 1..N: libvirt names a PCI controller "pci.INDEX" in qemu, and the domain's own
+ * devices are on the root bus (write_root_address), so nothing else takes these ports; pc
+ * hot-plugs into its root bus. */
+static void write_nic_ports(struct writer *x, const struct kata_hypervisor_config *hc,
+                            const struct libvirt_plan *plan)
+{
+	if (strcmp(kata_machine_type(hc), "q35") != 0)
+		return;
+	for (uint32_t i = 0; i < plan->nic_ports; i++) {
+		start(x, "controller");
+		attr(x, "type", "pci");
+		attrf(x, "index", "%u", i + 1);
+		attr(x, "model", "pcie-root-port");
+		end(x);
+	}
+}
+
 static void write_domain(struct writer *x, const struct kata_hypervisor_config *hc,
                          const struct libvirt_plan *plan, const char *emulator, const char *params)
 {
@@ -260,17 +333,19 @@ static void write_domain(struct writer *x, const struct kata_hypervisor_config *
 	element(x, "on_crash", "destroy");
 	start(x, "devices");
 	element(x, "emulator", emulator);
+	write_virtio_serial(x, hc, plan);
 	write_channel(x, plan->channel_paths[0], HYPERVISOR_CHANNEL_NAME_CTL);
 	write_channel(x, plan->channel_paths[1], HYPERVISOR_CHANNEL_NAME_IO);
 	write_console(x, plan);
 	write_shared_fs(x, hc, plan);
-	write_rng(x, hc);
+	write_rng(x, hc, plan);
 	/* Only the devices above (and the balloon below): no USB controller, graphics or NIC. */
 	start(x, "controller");
 	attr(x, "type", "usb");
 	attr(x, "model", "none");
 	end(x);
-	write_balloon(x, hc);
+	write_balloon(x, hc, plan);
+	write_nic_ports(x, hc, plan);
 	end(x); /* devices */
 	/* qemu runs as root, as the qemu backend's does, whatever user qemu.conf names:
 	 * the 9p share must keep the host's ownership. Nothing is relabelled. */
@@ -313,6 +388,9 @@ static int check_plan(const struct kata_hypervisor_config *hc, const struct libv
 		return kata_error_set(err, EINVAL, "no guest kernel configured");
 	if (plan->accelerator != KATA_ACCEL_KVM && plan->accelerator != KATA_ACCEL_TCG)
 		return kata_error_set(err, EINVAL, "accelerator not resolved to kvm or tcg");
+	if (plan->nic_ports > NIC_HOTPLUG_MAX)
+		return kata_error_set(err, EINVAL, "%u NICs: at most %d", plan->nic_ports,
+		                      NIC_HOTPLUG_MAX);
 	if (plan->vcpus == 0 || plan->memory_mib == 0)
 		return kata_error_set(err, EINVAL, "vcpus and memory must not be 0");
 	if (plan->name == NULL || plan->uuid == NULL || plan->channel_paths[0] == NULL ||

@@ -25,11 +25,15 @@ struct libvirt_plan {
 	const char *channel_paths[2];
 	const char *console_path;     /* unix socket */
 	const char *console_log_path; /* NULL: none */
+	uint32_t nic_ports; /* q35: empty pcie-root-ports for NICs hot-plugged after start */
 };
 
 /* The domain XML (allocated), or NULL with *err (unsupported machine type, no kernel,
  * unresolved accelerator, a path outside valid_hypervisor_paths...). */
 char *libvirt_domain_xml(const struct kata_hypervisor_config *hc, const struct libvirt_plan *plan,
                          kata_error_t *err);
+
+/* qemu's id of the hot-plug port of NIC index: libvirt's "pci.INDEX" of the controller. */
+void libvirt_nic_port_alias(unsigned index, char out[40]);
 
 #endif

@@ -88,6 +88,7 @@ static int qemu_create(struct hypervisor *hv, const struct hypervisor_sandbox_pa
 		for (size_t i = 0; i < params->n_nics; i++)
 			sb->tap_fds[i] = params->nics[i].tap_fd;
 		sb->n_tap_fds = params->n_nics;
+		sb->nics = params->nics;
 	}
 	if (backend_resolve_accelerator(hv->config, &plan.accelerator, err) < 0)
 		goto fail;
@@ -470,6 +471,7 @@ const struct hypervisor_ops hypervisor_qemu_ops = {
 	.cleanup = qemu_cleanup,
 	.pid = qemu_pid,
 	.companion = qemu_companion,
+	.hotplug_nic = qemu_hotplug_nic,
 	.channel_path = qemu_channel_path,
 	.console_path = qemu_console_path,
 	.console_log_path = qemu_console_log_path,

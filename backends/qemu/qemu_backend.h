@@ -18,4 +18,17 @@ char *accel_cache_key(const struct kata_config *config, kata_error_t *err);
 /* Whether the console output shows the guest kernel got as far as running /init. */
 bool accel_console_shows_boot(const char *console, size_t len);
 
+/* qemu_nic_hotplug.c: hot-plugs nic as NIC number index over the open QMP connection qmp,
+ * into the port nic_hotplug_port_id() names on q35, the root bus on pc. */
+struct qmp;
+int qemu_nic_hotplug_on(struct qmp *qmp, const char *machine, const struct hypervisor_nic *nic,
+                        unsigned index, kata_error_t *err);
+/* The same over a connection of its own to the QMP socket at qmp_path. qemu's monitor serves
+ * one client at a time: not while another connection to it is open (the clone's). */
+int qemu_nic_hotplug_over(const char *qmp_path, const char *machine,
+                          const struct hypervisor_nic *nic, unsigned index, kata_error_t *err);
+/* The ops table's hotplug_nic. */
+int qemu_hotplug_nic(struct hypervisor *hv, const struct hypervisor_nic *nic, unsigned index,
+                     unsigned flags, kata_error_t *err);
+
 #endif

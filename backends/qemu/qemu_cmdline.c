@@ -1,5 +1,6 @@
 /* Building qemu's argv (see qemu_cmdline.h and docs/hypervisor.md). */
 #include "qemu_cmdline.h"
+#include "nic_hotplug.h"
 #include "machine.h"
 #include "strv_builder.h"
 
@@ -250,6 +251,23 @@ static void add_nics(struct strv_builder *b, const struct kata_hypervisor_config
 	}
 }
 
+/* A template on q35 and its clones: one empty pcie-root-port per NIC a clone may get by
+ * hot-plug (its device set is the template's, so the ports are there from the template's
+ * boot; docs/templating.md). pc hot-plugs into its root bus; microvm cannot. */
+static void add_nic_ports(struct strv_builder *b, const struct kata_hypervisor_config *hc,
+                          const struct qemu_plan *plan)
+{
+	if (plan->template_mode == QEMU_TEMPLATE_NONE || strcmp(kata_machine_type(hc), "q35") != 0)
+		return;
+	for (unsigned i = 0; i < NIC_HOTPLUG_MAX; i++) {
+		char port[32];
+
+		nic_hotplug_port_id(i, port);
+		strv_builder_add(b, "-device");
+		strv_builder_addf(b, "pcie-root-port,id=%s,chassis=%u,bus=pcie.0", port, i + 1);
+	}
+}
+
 /* The template's RAM is a file it shares (its writes reach the file); a clone maps the same
  * file privately, so its writes stay its own and what it never writes stays shared. */
 static void add_template_memory(struct strv_builder *b, const struct qemu_plan *plan)
@@ -367,6 +385,7 @@ char **qemu_build_cmdline(const struct kata_hypervisor_config *hc, const struct 
 	add_rng(&b, hc);
 	add_balloon(&b, hc, plan);
 	add_nics(&b, hc, plan);
+	add_nic_ports(&b, hc, plan);
 	add_template_memory(&b, plan);
 	if (!plan->foreground) {
 		strv_builder_add(&b, "-pidfile");

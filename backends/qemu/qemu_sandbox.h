@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "error.h"
+#include "hypervisor.h"
 #include "process.h"
 
 enum qemu_phase {
@@ -37,9 +38,11 @@ struct qemu_sandbox {
 	char **virtiofsd_argv; /* NULL unless virtio-fs */
 	struct process_id qemu;
 	struct process_id virtiofsd;
-	/* Not saved: the taps' fds, borrowed from create() to start() in one process. */
+	/* Not saved: the taps' fds, borrowed from create() to start() in one process, and the
+	 * NICs they are (for a clone, which hot-plugs them). */
 	int *tap_fds;
 	size_t n_tap_fds;
+	const struct hypervisor_nic *nics;
 };
 
 void qemu_sandbox_free(struct qemu_sandbox *sb);

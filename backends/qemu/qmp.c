@@ -280,3 +280,34 @@ void qmp_closep(struct qmp **qmp)
 	qmp_close(*qmp);
 	*qmp = NULL;
 }
+
+int qmp_send_fd(struct qmp *qmp, int fd, kata_error_t *err)
+{
+	char space = ' '; /* whitespace between messages: qemu's JSON parser skips it */
+	struct iovec iov = { .iov_base = &space, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control = { 0 };
+	struct msghdr msg = { .msg_iov = &iov,
+		              .msg_iovlen = 1,
+		              .msg_control = control.buf,
+		              .msg_controllen = sizeof(control.buf) };
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	ssize_t n;
+
+	if (check_usable(qmp, err) < 0)
+		return -1;
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	do
+		n = sendmsg(qmp->fd, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != 1) {
+		kata_error_sys(err, "QMP: send a file descriptor");
+		return broken(qmp, err);
+	}
+	return 0;
+}

@@ -24,6 +24,9 @@ struct qmp *qmp_connect(const char *socket_path, int timeout_ms, kata_error_t *e
  * "return" value, owned by the caller. */
 int qmp_execute(struct qmp *qmp, const char *command, json_object *args, json_object **result,
                 int timeout_ms, kata_error_t *err);
+/* Hands fd to qemu (SCM_RIGHTS with one byte of whitespace): the next command that takes a
+ * file descriptor (getfd, add-fd) receives it. */
+int qmp_send_fd(struct qmp *qmp, int fd, kata_error_t *err);
 /* Waits for an event by name (one that already arrived counts, and is consumed). */
 int qmp_wait_event(struct qmp *qmp, const char *event, int timeout_ms, kata_error_t *err);
 /* Whether the event arrived already (consumes it). */

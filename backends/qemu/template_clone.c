@@ -3,6 +3,8 @@
 
 #include "launch.h"
 #include "template.h"
+#include "nic_hotplug.h"
+#include "qemu_backend.h"
 
 #include <errno.h>
 #include <string.h>
@@ -23,9 +25,12 @@ static const char *why_not_clone(const struct kata_hypervisor_config *hc,
 	uint32_t vcpus = hc->default_vcpus ? hc->default_vcpus : 1;
 	uint32_t memory = hc->default_memory ? hc->default_memory : QEMU_DEFAULT_MEMORY_MIB;
 
-	if (plan->n_nics > 0)
+	if (plan->n_nics > 0 && strcmp(kata_machine_type(hc), "q35") != 0 &&
+	    strcmp(kata_machine_type(hc), "pc") != 0)
 		return "it has network cards, which a template cannot hold and this machine "
 		       "cannot hot-plug";
+	if (plan->n_nics > NIC_HOTPLUG_MAX)
+		return "it has more network cards than the template has hot-plug ports";
 	if (plan->vcpus != vcpus || plan->memory_mib != memory)
 		return "its vCPUs or memory (from the container's limits) are not the "
 		       "template's";
@@ -60,12 +65,32 @@ int qemu_clone_plan(const struct kata_config *config, const struct qemu_plan *pl
 	}
 	memory = xasprintf("%s/%s", config->factory.template_path, QEMU_TEMPLATE_MEMORY);
 	clone.template_mode = QEMU_TEMPLATE_CLONE;
+	/* Its NICs are hot-plugged once the state is loaded (clone_plug_nics). */
+	clone.nics = NULL;
+	clone.n_nics = 0;
 	clone.template_memory_path = memory;
 	clone_argv = qemu_build_cmdline(&config->hypervisor, &clone, err);
 	if (clone_argv == NULL)
 		return kata_error_wrap(err, "template");
 	*boot_argv = *argv;
 	*argv = clone_argv;
+	return 0;
+}
+
+/* The sandbox's NICs, into the running clone (the template has no NIC of its own), over the
+ * clone's QMP connection: qemu would not greet a second one while it is open. */
+static int clone_plug_nics(const struct kata_config *config, struct qemu_sandbox *sb,
+                           struct qmp *qmp, kata_error_t *err)
+{
+	int64_t started = now_ms();
+
+	for (size_t i = 0; i < sb->n_tap_fds; i++)
+		if (qemu_nic_hotplug_on(qmp, kata_machine_type(&config->hypervisor), &sb->nics[i],
+		                        (unsigned)i, err) < 0)
+			return -1;
+	if (sb->n_tap_fds > 0)
+		log_debug("sandbox %s: %zu NICs hot-plugged into the clone in %lld ms", sb->id,
+		          sb->n_tap_fds, (long long)(now_ms() - started));
 	return 0;
 }
 
@@ -89,6 +114,8 @@ int qemu_clone_start(const struct kata_config *config, struct qemu_sandbox *sb)
 		goto fail;
 	qmp = qmp_connect(sb->qmp_path, CLONE_QMP_TIMEOUT_MS, &err);
 	if (qmp == NULL || qemu_template_load_state(qmp, state, CLONE_LOAD_TIMEOUT_MS, &err) < 0)
+		goto fail;
+	if (clone_plug_nics(config, sb, qmp, &err) < 0)
 		goto fail;
 	log_debug("sandbox %s started from the template in %lld ms", sb->id,
 	          (long long)(now_ms() - started));

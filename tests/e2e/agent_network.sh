@@ -119,8 +119,8 @@ AGENT_EXTRA_QEMU_ARGS_FN=two_nics agent_vm_start
 check "READY from a guest with two virtio-net-pci NICs" ac 'timeout 240' wait-ready 'call PING' ||
 	agent_finish
 
-check "STARTPOD refuses an unknown MAC address, naming the interface" startpod_refused \
-	'interfaces[0] (eth0, 02:00:00:00:00:99): no network device with this MAC address' \
+check "STARTPOD refuses an unknown MAC address after waiting 5 s for it, naming the interface" startpod_refused \
+	'after waiting 5000 ms for hot-plugged devices: interfaces[0] (eth0, 02:00:00:00:00:99): no network device with this MAC address' \
 	"{\"interfaces\":[{\"newDeviceName\":\"eth0\",\"macAddr\":\"02:00:00:00:00:99\",$ADDRS_B}]}"
 check "STARTPOD refuses a bad address, naming the interface" startpod_refused \
 	"interfaces[0] (eth0, $MAC_B): ipAddresses[1].ipAddress: \`10.88.0.256\` is not an IPv4 or IPv6 address" \

@@ -253,8 +253,10 @@ case_kata_pod() {
 		"$(status_field "$c42" state) $(status_field "$c42" exit_code)"
 	check_eq "ContainerStatus: StopContainer's SIGKILL is 137" "CONTAINER_EXITED 137" \
 		"$(status_field "$c137" state) $(status_field "$c137" exit_code)"
-	check_eq "the container over its memory limit is OOM-killed (137)" "CONTAINER_EXITED 137" \
-		"$(status_field "$oom" state) $(status_field "$oom" exit_code)"
+	check_eq "the container over its memory limit is OOM-killed (137), reason OOMKilled" \
+		"CONTAINER_EXITED 137 OOMKilled" \
+		"$(status_field "$oom" state) $(status_field "$oom" exit_code) $(status_field "$oom" reason)"
+	check_eq "... StopContainer's SIGKILL is no OOM: reason Error" Error "$(status_field "$c137" reason)"
 	check_eq "... the same without a limit exits 0" "CONTAINER_EXITED 0" \
 		"$(status_field "$nooom" state) $(status_field "$nooom" exit_code)"
 	check_eq "kata pod: still one VM with seven containers" 1 "$(vm_count "$KATA_POD")"

@@ -50,15 +50,6 @@ pod_state() {
 		ip route; tc qdisc show; tc filter show dev eth0 ingress; ip -o link | cut -d: -f2' 2>&1
 }
 
-# bundle_in_pod DIR POD ARGS...: a bundle whose container joins the pod's namespace.
-bundle_in_pod() {
-	local dir=$1 pod=$2
-	shift 2
-	make_bundle "$dir" "$@" &&
-		bundle_edit "$dir" '.linux.namespaces = ([.linux.namespaces[] | select(.type != "network")]
-			+ [{type: "network", path: $p}])' --arg p "/run/netns/$pod"
-}
-
 # web_server_in_pod NAME N LABEL: a pod namespace (new_pod NAME N) and a busybox httpd in a VM
 # joined to it, reached at the veth's address; sets POD, ID and BEFORE (the pod's state
 # before). Returns 1 when a step fails.

@@ -2,10 +2,18 @@
 # VM templating (docs/templating.md): factory init, status and destroy; containers from
 # the template with the right output and exit code, fresh entropy and the host's clock; a
 # stale template (a new initrd) rebuilt with a log line; a damaged or half-made template
-# refused with a clear error and a normal boot; ten sandboxes from one template at once.
+# refused with a clear error and a normal boot; ten sandboxes from one template at once; on
+# q35, a sandbox with a NIC from the template, its NIC hot-plugged once the state is loaded
+# (the network lives in namespaces made here).
 set -u
 . "$(dirname "$0")/lib/runtime.sh"
+. "$(dirname "$0")/lib/netns.sh"
 rt_init
+tpl_cleanup() {
+	rt_cleanup
+	netns_delete
+}
+trap tpl_cleanup EXIT
 
 TPL=$TMP/t
 cp "$BUILD/guest/kata-initrd.img" "$TMP/initrd.img"
@@ -167,6 +175,47 @@ case_factory_destroy() {
 	fi
 }
 
+# A q35 template of its own (it has hot-plug ports); a container whose network namespace
+# has a veth is a clone all the same, its NIC hot-plugged after the state is loaded: the web
+# server in it answers at the veth's address from the veth's peer.
+case_clone_with_nic() {
+	local cfg=$TMP/q35.toml body out NET_POD
+	sed -e '/^machine_type = /d' -e "s|^template_path = .*|template_path = \"$TMP/tq35\"|" \
+		-e 's/^\[hypervisor\.qemu\]$/&\nmachine_type = "q35"/' "$CONFIG" >"$cfg"
+	NET_POD=kata-e2e-tplpod-$$
+	if ! netns_create "kata-e2e-tplhost-$$" || ! pod_netns_add "$NET_POD" ||
+		! ip -n "$TEST_NETNS" link add "tp-$$" mtu 1400 type veth peer name eth0 mtu 1400 netns "$NET_POD" ||
+		! ip -n "$TEST_NETNS" addr add 10.68.1.1/24 dev "tp-$$" ||
+		! ip -n "$TEST_NETNS" link set "tp-$$" up ||
+		! ip -n "$NET_POD" addr add 10.68.1.2/24 dev eth0 || ! ip -n "$NET_POD" link set eth0 up; then
+		fail "q35 clone with a NIC: namespaces" "ip failed"
+		return
+	fi
+	if out=$(CONFIG=$cfg kr factory init 2>&1); then pass "q35: factory init"; else
+		fail "q35: factory init" "$out"
+		return
+	fi
+	new_id tplnet
+	bundle_in_pod "$TMP/tplnet" "$NET_POD" /usr/sbin/httpd -f -p 80 -h /etc
+	if ! CONFIG=$cfg kr_detached "$ID" --debug --log "$TMP/tplnet.log" run -d --bundle "$TMP/tplnet" "$ID"; then
+		fail "q35 clone with a NIC: run -d" "$(detached_error "$ID")"
+		return
+	fi
+	if from_template tplnet; then pass "q35 clone with a NIC: started from the template"; else
+		fail "q35 clone with a NIC: started from the template" "$(grep -i template "$TMP/tplnet.log" | head -3)"
+	fi
+	body=$(http_get 10.68.1.2 80 /hostname 120)
+	check_eq "q35 clone with a NIC: the web server answers at the veth's address" kata "$(tr -d '\n' <<<"$body")"
+	out=$(CONFIG=$cfg kr exec "$ID" /bin/sh -c 'ip -o -4 addr show dev eth0; cat /sys/class/net/eth0/mtu' 2>&1)
+	check_contains "q35 clone with a NIC: the guest's eth0 has the veth's address" "inet 10.68.1.2/24" "$out"
+	check_contains "q35 clone with a NIC: ... and MTU" $'\n1400' "$out"
+	CONFIG=$cfg delete_and_check "q35 clone with a NIC" "$ID"
+	check_eq "q35 clone with a NIC: no tap left" "" "$(kata_taps_in "/run/netns/$NET_POD")"
+	if out=$(CONFIG=$cfg kr factory destroy 2>&1); then pass "q35: factory destroy"; else
+		fail "q35: factory destroy" "$out"
+	fi
+}
+
 case_factory_init && {
 	case_clone_runs
 	case_clone_entropy_and_clock
@@ -175,4 +224,5 @@ case_factory_init && {
 	case_ten_at_once
 }
 case_factory_destroy
+case_clone_with_nic
 rt_finish

@@ -79,6 +79,7 @@ struct fake_process {
 	bool ended;
 	bool killed;       /* by SIGKILL */
 	char *status_name; /* hyperstart: kata-hyperstart-wait's --status file */
+	char *oom_json;    /* "oom:JSON": the exit report's oomKilled value */
 };
 
 struct fake_agent {
@@ -213,6 +214,8 @@ static void process_end(struct fake_agent *a, struct fake_process *p)
 		json_object_object_add(ev, "process", json_object_new_string(p->id));
 		json_object_object_add(ev, "event", json_object_new_string("finished"));
 		json_object_object_add(ev, "status", json_object_new_int(p->status));
+		if (p->oom_json != NULL)
+			json_object_object_add(ev, "oomKilled", json_tokener_parse(p->oom_json));
 		text = json_object_to_json_string_length(ev, JSON_C_TO_STRING_PLAIN, &len);
 		send_ctl(a, AGENT_PROCESSASYNCEVENT, text, len);
 		json_object_put(ev);
@@ -294,6 +297,9 @@ static void process_pump(struct fake_agent *a, struct fake_process *p)
 				return;
 		} else if (strcmp(step, "wait") == 0) {
 			return;
+		} else if (strncmp(step, "oom:", 4) == 0) {
+			free(p->oom_json);
+			p->oom_json = xstrdup(step + 4);
 		} else if (strncmp(step, "exit:", 5) == 0) {
 			p->status = atoi(step + 5);
 			process_end(a, p);
@@ -378,6 +384,7 @@ static void free_process(struct fake_process *p)
 	free(p->container);
 	free(p->id);
 	free(p->status_name);
+	free(p->oom_json);
 	for (size_t i = 0; i < p->nsteps; i++)
 		free(p->steps[i]);
 	free(p->steps);

@@ -12,6 +12,7 @@
  *   "stdin"        stdin kept (fake_agent_stdin()) until it ends
  *   "wait"         until a signal: the exit status becomes 128 + signal
  *   "exit:N"       exit status N (default 0), ends the process
+ *   "oom:JSON"     the exit report will carry "oomKilled": JSON (as is, e.g. true or "yes")
  *
  * At the end a process sends the end of its streams, then its exit report, as the dialect
  * says: kata: EOF of stdout and stderr, then PROCESSASYNCEVENT (code 23); hyperstart: EOF

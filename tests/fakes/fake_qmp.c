@@ -27,6 +27,7 @@ struct server {
 	char last_id[64];
 	json_object *last_args; /* the last command's "arguments", or NULL */
 	bool paused;
+	int received_fd; /* the last file descriptor that came with the bytes, -1: none */
 };
 
 static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt, ...)
@@ -64,6 +65,29 @@ static void send_text(struct server *s, const char *text)
 	}
 }
 
+/* recv, keeping a file descriptor that comes with the bytes (SCM_RIGHTS) as qemu does. */
+static ssize_t receive(struct server *s)
+{
+	struct iovec iov = { .iov_base = s->buf + s->len, .iov_len = sizeof(s->buf) - s->len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr msg = { .msg_iov = &iov,
+		              .msg_iovlen = 1,
+		              .msg_control = control.buf,
+		              .msg_controllen = sizeof(control.buf) };
+	ssize_t n = recvmsg(s->fd, &msg, MSG_CMSG_CLOEXEC);
+	struct cmsghdr *cmsg = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+
+	if (cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
+		if (s->received_fd >= 0)
+			close(s->received_fd);
+		memcpy(&s->received_fd, CMSG_DATA(cmsg), sizeof(int));
+	}
+	return n;
+}
+
 /* Reads one line and returns the command's name (static buffer), NULL at EOF. */
 static const char *read_command(struct server *s)
 {
@@ -96,7 +120,7 @@ static const char *read_command(struct server *s)
 		}
 		if (s->len == sizeof(s->buf))
 			fail("%s", "command line too long");
-		ssize_t n = recv(s->fd, s->buf + s->len, sizeof(s->buf) - s->len, 0);
+		ssize_t n = receive(s);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -213,6 +237,19 @@ run_script(struct server *s, const struct fake_qmp_step *script, size_t n)
 			if (strcmp(cmd, script[i].text) != 0)
 				fail("unexpected command %s", cmd);
 			break;
+		case FAKE_QMP_EXPECT_FD:
+			cmd = read_command(s);
+			if (cmd == NULL)
+				fail("expected %s, got EOF", script[i].text);
+			if (strcmp(cmd, script[i].text) != 0)
+				fail("unexpected command %s", cmd);
+			if (s->received_fd < 0)
+				fail("%s came without a file descriptor", cmd);
+			if (write(s->received_fd, "fake-qmp\n", 9) != 9)
+				fail("write to the received fd: %s", strerror(errno));
+			close(s->received_fd);
+			s->received_fd = -1;
+			break;
 		case FAKE_QMP_EXPECT_ARGS:
 			expect_args(s, script[i].text);
 			break;
@@ -262,6 +299,7 @@ struct fake_qmp *fake_qmp_start(const char *socket_path, const struct fake_qmp_s
 		signal(SIGPIPE, SIG_IGN);
 		s->listen_fd = fd;
 		s->fd = -1;
+		s->received_fd = -1;
 		snprintf(s->last_id, sizeof(s->last_id), "null");
 		run_script(s, script, n_steps);
 	}

@@ -16,6 +16,8 @@ enum fake_qmp_op {
 	FAKE_QMP_ACCEPT = 0, /* wait for the next client */
 	FAKE_QMP_SEND,       /* write text verbatim; "@ID@" becomes the last command's id */
 	FAKE_QMP_EXPECT,     /* read one command; its "execute" must equal text */
+	FAKE_QMP_EXPECT_FD,  /* EXPECT, and a file descriptor must have come before or with it:
+	                        the fake writes "fake-qmp\n" into it */
 	FAKE_QMP_HANG,       /* stop answering (until killed) */
 	FAKE_QMP_CLOSE,      /* close the client connection */
 	FAKE_QMP_SERVE,      /* the auto-responder, for every later client, forever */

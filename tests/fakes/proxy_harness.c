@@ -281,7 +281,10 @@ static void handle(struct test_shim *s, const struct proxy_frame *f)
 		append(&s->err, &s->err_len, f->payload, f->payload_length);
 	else if (f->type == 3 && f->opcode == 0 && f->payload_length >= 1)
 		s->exit_code = f->payload[0];
-	else if (f->type == 1) {
+	else if (f->type == 3 && f->opcode == 1) {
+		s->oom_notifications++;
+		s->oom_after_exit += s->exit_code >= 0;
+	} else if (f->type == 1) {
 		s->responses++;
 		if (f->flags & 0x10) {
 			size_t n = f->payload_length < 255 ? f->payload_length : 255;

@@ -52,7 +52,9 @@ struct test_shim {
 	struct proxy_frame_buffer in;
 	unsigned char *out, *err;
 	size_t out_len, err_len;
-	int exit_code; /* -1 until ProcessExited */
+	int exit_code;         /* -1 until ProcessExited */
+	int oom_notifications; /* ProcessOOMKilled frames, and those after ProcessExited */
+	int oom_after_exit;
 	int responses, error_responses;
 	char last_error[256];
 	bool closed;

@@ -15,6 +15,7 @@
 #include "libvirt/libvirt_backend.h"
 #include "libvirt/libvirt_sandbox.h"
 #include "libvirt/libvirt_xml.h"
+#include "nic_hotplug.h"
 
 static struct kata_hypervisor_config hc;
 static struct libvirt_plan plan;
@@ -308,6 +309,57 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+/* NICs are hot-plugged after start: q35 gets one empty pcie-root-port each at index 1..N
+ * (qemu's "pci.N", the bus the hot-plug names), and the domain's own devices fixed slots on
+ * the root bus so that libvirt puts none of them into those ports; pc plugs into its root bus
+ * and gets none. */
+START_TEST(test_nic_ports)
+{
+	cleanup_error kata_error_t err = NULL;
+	char bus[40];
+	char *xml;
+	struct doc d;
+
+	hc.reclaim_guest_freed_memory = true;
+	xml = build();
+	d = parse(xml);
+	ck_assert_double_eq(count(&d, "/domain/devices/controller[@type='pci']"), 0);
+	ck_assert_double_eq(count(&d, "/domain/devices//address"), 0);
+	doc_free(&d);
+	free(xml);
+
+	plan.nic_ports = 2;
+	xml = build();
+	d = parse(xml);
+	ck_assert_double_eq(count(&d, "/domain/devices/controller[@model='pcie-root-port']"), 2);
+	ck_query(&d, "/domain/devices/controller[@model='pcie-root-port'][1]/@type", "pci");
+	ck_query(&d, "/domain/devices/controller[@model='pcie-root-port'][1]/@index", "1");
+	ck_query(&d, "/domain/devices/controller[@model='pcie-root-port'][2]/@index", "2");
+	libvirt_nic_port_alias(1, bus);
+	ck_assert_str_eq(bus, "pci.2");
+	/* Every device with a PCI address is on the root bus, each in a slot of its own. */
+	ck_query(&d, "/domain/devices/controller[@type='virtio-serial']/address/@bus", "0x00");
+	ck_query(&d, "/domain/devices/controller[@type='virtio-serial']/address/@slot", "0x0a");
+	ck_query(&d, "/domain/devices/filesystem/address/@slot", "0x0b");
+	ck_query(&d, "/domain/devices/rng/address/@slot", "0x0c");
+	ck_query(&d, "/domain/devices/memballoon/address/@slot", "0x0d");
+	ck_assert_double_eq(count(&d, "/domain/devices//address[@bus!='0x00']"), 0);
+	doc_free(&d);
+	free(xml);
+
+	hc.machine_type = "pc";
+	xml = build();
+	d = parse(xml);
+	ck_assert_double_eq(count(&d, "/domain/devices/controller[@type='pci']"), 0);
+	ck_assert_double_eq(count(&d, "/domain/devices//address"), 0);
+	doc_free(&d);
+	free(xml);
+	plan.nic_ports = NIC_HOTPLUG_MAX + 1;
+	ck_assert_ptr_null(libvirt_domain_xml(&hc, &plan, &err));
+	ck_assert_str_eq(err->message, "9 NICs: at most 8");
+}
+END_TEST
+
 START_TEST(test_state_mapping)
 {
 	ck_assert_int_eq(libvirt_state_from_domain(VIR_DOMAIN_RUNNING, 1),
@@ -397,6 +449,7 @@ static Suite *libvirt_xml_suite(void)
 	tcase_add_test(tc, test_no_share);
 	tcase_add_test(tc, test_hostile_values_escaped);
 	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_nic_ports);
 	tcase_add_test(tc, test_state_mapping);
 	tcase_add_test(tc, test_saved_state);
 	suite_add_tcase(s, tc);

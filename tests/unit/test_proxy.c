@@ -223,6 +223,38 @@ START_TEST(test_output_before_shim_connects)
 }
 END_TEST
 
+/* The agent's oomKilled reaches the shim as ProcessOOMKilled, just before ProcessExited and
+ * after all output, only when it is the boolean true. */
+START_TEST(test_oom_killed_notification)
+{
+	static const char *const killed[] = { "out:x\n", "oom:true", "exit:137", NULL };
+	static const char *const not_killed[] = { "oom:false", "exit:137", NULL };
+	static const char *const mistyped[] = { "oom:\"yes\"", "exit:137", NULL };
+	static const char *const *const steps[] = { killed, not_killed, mistyped };
+	static const int want_oom[] = { 1, 0, 0 };
+	struct test_shim shims[3];
+
+	start(FAKE_AGENT_KATA, NULL);
+	ck_assert_int_eq(harness_register(&h, 3, &io), 0);
+	for (int i = 0; i < 3; i++) {
+		char id[8];
+
+		snprintf(id, sizeof(id), "p%d", i);
+		ck_assert_int_eq(shim_connect(&shims[i], h.socket_path, io.tokens[i]), 0);
+		exec_process(io.tokens[i], id, steps[i]);
+	}
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(shim_wait_exit(&shims[i], WAIT_MS), 137);
+		ck_assert_int_eq(shims[i].oom_notifications, want_oom[i]);
+		ck_assert_int_eq(shims[i].oom_after_exit, 0);
+	}
+	ck_assert_str_eq((char *)shims[0].out, "x\n");
+	for (int i = 0; i < 3; i++)
+		shim_close(&shims[i]);
+	stop();
+}
+END_TEST
+
 START_TEST(test_exit_kept_until_shim_connects)
 {
 	static const char *const steps[] = { "out:bye\n", "exit:0", NULL };
@@ -662,6 +694,7 @@ static Suite *proxy_suite(void)
 	tcase_add_test(tc, test_exec_rewrites_streams);
 	tcase_add_test(tc, test_output_before_shim_connects);
 	tcase_add_test(tc, test_exit_kept_until_shim_connects);
+	tcase_add_test(tc, test_oom_killed_notification);
 	tcase_add_test(tc, test_stdin_echo_and_eof);
 	tcase_add_test(tc, test_signal_and_winsize);
 	tcase_add_test(tc, test_shim_killed_kills_process);

@@ -1,8 +1,10 @@
 /* kata-shim when the proxy misbehaves: it goes away (reconnection, then a clear error
- * exit), it sends hostile frames, or the shim's own reader is slow (back-pressure). */
+ * exit), it sends hostile frames, or the shim's own reader is slow (back-pressure); and the
+ * OOM notification, published to a fake `containerd` as containerd's TaskOOM. */
 #include "tests/fakes/fake_proxy.h"
 #include "cleanup.h"
 #include "fd_util.h"
+#include "shim/oom_event.h"
 
 #include "check_main.h"
 #include <limits.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,8 +26,32 @@ static char uri[128];
 static struct fake_proxy *fp;
 static struct fake_client client;
 
+/* The fake containerd's tree: test_dir/bin/containerd, what it was given, and the bundle
+ * directory the shim starts in. */
+#define OOM_BUNDLE "state/io.containerd.runtime.v2.task/ns1/pod-1"
+static const char *const oom_tree[] = { "bin/containerd",
+	                                "bin",
+	                                "publish.args",
+	                                "publish.stdin",
+	                                "state/io.containerd.runtime.v2.task/ns1/pod-1",
+	                                "state/io.containerd.runtime.v2.task/ns1",
+	                                "state/io.containerd.runtime.v2.task",
+	                                "state" };
+
+static void remove_oom_tree(void)
+{
+	for (size_t i = 0; i < sizeof(oom_tree) / sizeof(oom_tree[0]); i++) {
+		cleanup_free char *path = xasprintf("%s/%s", test_dir, oom_tree[i]);
+
+		if (unlink(path) < 0)
+			rmdir(path);
+	}
+}
+
 static void cleanup_all(void)
 {
+	if (test_dir[0] != '\0')
+		remove_oom_tree();
 	fake_client_release(fp, &client);
 	fake_proxy_free(fp);
 	fp = NULL;
@@ -310,6 +337,139 @@ START_TEST(test_sigkill_sends_no_disconnect)
 }
 END_TEST
 
+/* A fake containerd that keeps its arguments and stdin and exits with exit_status. */
+static void make_fake_containerd(int exit_status)
+{
+	cleanup_free char *bin = xasprintf("%s/bin", test_dir);
+	cleanup_free char *script = xasprintf("%s/bin/containerd", test_dir);
+	cleanup_free char *bundle = xasprintf("%s/" OOM_BUNDLE, test_dir);
+	cleanup_free char *text = xasprintf("#!/bin/sh\nprintf '%%s\\n' \"$@\" >%s/publish.args\n"
+	                                    "cat >%s/publish.stdin\nexit %d\n",
+	                                    test_dir, test_dir, exit_status);
+	cleanup_free char *mkdir_cmd = xasprintf("mkdir -p '%s'", bundle);
+	FILE *f;
+
+	ck_assert_int_eq(mkdir(bin, 0700), 0);
+	ck_assert_int_eq(system(mkdir_cmd), 0);
+	f = fopen(script, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	ck_assert_int_eq(chmod(script, 0700), 0);
+}
+
+/* Starts the shim in the bundle directory with the environment containerd gives (or not),
+ * then puts the test's own back. */
+static void start_shim_under_containerd(bool with_ttrpc_address)
+{
+	cleanup_free char *bundle = xasprintf("%s/" OOM_BUNDLE, test_dir);
+	cleanup_free char *ttrpc = xasprintf("%s/containerd.sock.ttrpc", test_dir);
+	cleanup_free char *old_path = xstrdup(getenv("PATH") ?: "/usr/bin:/bin");
+	cleanup_free char *path = xasprintf("%s/bin:%s", test_dir, old_path);
+	cleanup_free char *cwd = getcwd(NULL, 0);
+
+	ck_assert_ptr_nonnull(cwd);
+	ck_assert_int_eq(chdir(bundle), 0);
+	setenv("PATH", path, 1);
+	unsetenv("GRPC_ADDRESS");
+	unsetenv("NAMESPACE");
+	if (with_ttrpc_address)
+		setenv("TTRPC_ADDRESS", ttrpc, 1);
+	else
+		unsetenv("TTRPC_ADDRESS");
+	start_shim();
+	setenv("PATH", old_path, 1);
+	unsetenv("TTRPC_ADDRESS");
+	ck_assert_int_eq(chdir(cwd), 0);
+}
+
+/* The file's bytes, NUL-terminated, or NULL when it is not there. */
+static char *read_test_file(const char *name, size_t *len)
+{
+	cleanup_free char *path = xasprintf("%s/%s", test_dir, name);
+	cleanup_fclose FILE *f = fopen(path, "r");
+	char *data = xmalloc(4097);
+
+	if (f == NULL) {
+		free(data);
+		return NULL;
+	}
+	*len = fread(data, 1, 4096, f);
+	data[*len] = '\0';
+	return data;
+}
+
+START_TEST(test_oom_killed_publishes_task_oom)
+{
+	uint8_t expected[SHIM_OOM_MAX_ID + 64];
+	size_t expected_len = shim_oom_event_encode("container-1", expected, sizeof(expected));
+	cleanup_free char *want_args = xasprintf("--address\n%s/containerd.sock\npublish\n--topic\n"
+	                                         "/tasks/oom\n--namespace\nns1\n",
+	                                         test_dir);
+	cleanup_free char *args = NULL, *event = NULL;
+	size_t len = 0;
+
+	make_fake_containerd(0);
+	start_shim_under_containerd(true);
+	expect_connect();
+	fake_proxy_queue_stream(fp, PROXY_STREAM_STDOUT, "out|", 4, 0);
+	fake_proxy_queue_frame(fp, 0, PROXY_TYPE_NOTIFICATION, PROXY_NOTIFY_PROCESS_OOM_KILLED,
+	                       NULL, 0);
+	fake_proxy_queue_exit(fp, 137);
+	ck_assert_int_eq(wait_exit(WAIT_MS), 137);
+	ck_assert_str_eq(client.out.data, "out|");
+	/* published before the shim exited, to the gRPC address next to the ttrpc one */
+	args = read_test_file("publish.args", &len);
+	ck_assert_ptr_nonnull(args);
+	ck_assert_str_eq(args, want_args);
+	event = read_test_file("publish.stdin", &len);
+	ck_assert_ptr_nonnull(event);
+	ck_assert_uint_eq(len, expected_len);
+	ck_assert_mem_eq(event, expected, expected_len);
+}
+END_TEST
+
+START_TEST(test_no_oom_or_no_containerd_publishes_nothing)
+{
+	cleanup_free char *args_path = xasprintf("%s/publish.args", test_dir);
+
+	make_fake_containerd(0);
+	/* a plain 137 (a SIGKILL from the host) is no OOM */
+	start_shim_under_containerd(true);
+	expect_connect();
+	fake_proxy_queue_exit(fp, 137);
+	ck_assert_int_eq(wait_exit(WAIT_MS), 137);
+	ck_assert_int_eq(access(args_path, F_OK), -1);
+	fake_client_release(fp, &client);
+	memset(&client, 0, sizeof(client));
+	client.stdin_fd = client.out.fd = client.err.fd = -1;
+
+	/* an OOM kill without containerd above (no TTRPC_ADDRESS): nothing to tell */
+	start_shim_under_containerd(false);
+	expect_connect();
+	fake_proxy_queue_frame(fp, 0, PROXY_TYPE_NOTIFICATION, PROXY_NOTIFY_PROCESS_OOM_KILLED,
+	                       NULL, 0);
+	fake_proxy_queue_exit(fp, 137);
+	ck_assert_int_eq(wait_exit(WAIT_MS), 137);
+	ck_assert_int_eq(access(args_path, F_OK), -1);
+}
+END_TEST
+
+START_TEST(test_failed_publish_keeps_exit_status)
+{
+	cleanup_free char *args_path = xasprintf("%s/publish.args", test_dir);
+
+	make_fake_containerd(3);
+	start_shim_under_containerd(true);
+	expect_connect();
+	fake_proxy_queue_frame(fp, 0, PROXY_TYPE_NOTIFICATION, PROXY_NOTIFY_PROCESS_OOM_KILLED,
+	                       NULL, 0);
+	fake_proxy_queue_exit(fp, 137);
+	ck_assert_int_eq(wait_exit(WAIT_MS), 137);
+	ck_assert_int_eq(access(args_path, F_OK), 0);
+}
+END_TEST
+
 static Suite *shim_proxy_suite(void)
 {
 	Suite *s = suite_create("kata-shim and a difficult proxy");
@@ -323,6 +483,9 @@ static Suite *shim_proxy_suite(void)
 	tcase_add_test(tc, test_hostile_frames_never_crash_or_hang);
 	tcase_add_test(tc, test_slow_reader_back_pressure);
 	tcase_add_test(tc, test_sigkill_sends_no_disconnect);
+	tcase_add_test(tc, test_oom_killed_publishes_task_oom);
+	tcase_add_test(tc, test_no_oom_or_no_containerd_publishes_nothing);
+	tcase_add_test(tc, test_failed_publish_keeps_exit_status);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,8 +1,10 @@
 /* The pieces of kata-shim, linked from build/libkatashim.a: the headers it writes
  * (lib/proxy_frame; its reader is tested in test_proxy_frame), the command line, the JSON
- * messages, which signals are forwarded, and the reopening of the standard fds. */
+ * messages, which signals are forwarded, the reopening of the standard fds, and the pieces
+ * of containerd's TaskOOM event. */
 #include "proxy_frame.h"
 #include "shim/messages.h"
+#include "shim/oom_event.h"
 #include "shim/shim.h"
 #include "shim/shim_internal.h"
 #include "shim/stdfd.h"
@@ -192,6 +194,81 @@ START_TEST(test_closed_std_fds_get_dev_null)
 }
 END_TEST
 
+START_TEST(test_oom_event_bytes)
+{
+	/* Any{1: "containerd.events.TaskOOM", 2: TaskOOM{1: "c1"}}, by hand */
+	static const uint8_t expected[] = { 0x0a, 25,  'c',  'o', 'n', 't', 'a', 'i', 'n',
+		                            'e',  'r', 'd',  '.', 'e', 'v', 'e', 'n', 't',
+		                            's',  '.', 'T',  'a', 's', 'k', 'O', 'O', 'M',
+		                            0x12, 4,   0x0a, 2,   'c', '1' };
+	uint8_t buf[SHIM_OOM_MAX_ID + 64];
+	cleanup_free char *long_id = xmalloc(SHIM_OOM_MAX_ID + 2);
+	size_t n;
+
+	ck_assert_uint_eq(shim_oom_event_encode("c1", buf, sizeof(buf)), sizeof(expected));
+	ck_assert_mem_eq(buf, expected, sizeof(expected));
+	/* an id of 200 bytes: two-byte varint lengths (200 = c8 01; value 203 = cb 01) */
+	memset(long_id, 'x', 200);
+	long_id[200] = '\0';
+	n = shim_oom_event_encode(long_id, buf, sizeof(buf));
+	ck_assert_uint_eq(n, 27 + 3 + 3 + 200);
+	ck_assert_mem_eq(buf + 27, "\x12\xcb\x01\x0a\xc8\x01", 6);
+	ck_assert_int_eq(buf[n - 1], 'x');
+	/* the longest id fits the documented buffer; longer, empty or too little room: none */
+	memset(long_id, 'y', SHIM_OOM_MAX_ID + 1);
+	long_id[SHIM_OOM_MAX_ID] = '\0';
+	ck_assert_uint_gt(shim_oom_event_encode(long_id, buf, sizeof(buf)), SHIM_OOM_MAX_ID);
+	long_id[SHIM_OOM_MAX_ID] = 'y';
+	long_id[SHIM_OOM_MAX_ID + 1] = '\0';
+	ck_assert_uint_eq(shim_oom_event_encode(long_id, buf, sizeof(buf)), 0);
+	ck_assert_uint_eq(shim_oom_event_encode("", buf, sizeof(buf)), 0);
+	ck_assert_uint_eq(shim_oom_event_encode("c1", buf, sizeof(expected) - 1), 0);
+}
+END_TEST
+
+START_TEST(test_oom_containerd_address_and_namespace)
+{
+	static const char *const bad_cwds[] = {
+		"/",
+		"/run/containerd/io.containerd.runtime.v2.task/k8s.io",
+		"/run/containerd/io.containerd.runtime.v2.task/k8s.io/",
+		"/run/containerd/io.containerd.runtime.v2.task//id",
+		"/run/containerd/io.containerd.runtime.v2.task/k8s.io/id/more",
+		"/run/containerd/io.containerd.runtime.v2.task/.k8s/id",
+		"/run/containerd/io.containerd.runtime.v2.task/k8s../id",
+		"/run/containerd/io.containerd.runtime.v2.task/k 8s/id",
+		"/run/containerd/io.containerd.runtime.v2.task/"
+		"a2345678901234567890123456789012345678901234567890123456789012345678901234567/id",
+		"/run/containerd/io.containerd.runtime.v1.linux/k8s.io/id",
+	};
+	char *s;
+
+	s = shim_oom_containerd_address(NULL, "/run/containerd/containerd.sock.ttrpc");
+	ck_assert_str_eq(s, "/run/containerd/containerd.sock");
+	free(s);
+	s = shim_oom_containerd_address("/run/c.sock", "/run/other.sock.ttrpc");
+	ck_assert_str_eq(s, "/run/c.sock");
+	free(s);
+	ck_assert_ptr_null(shim_oom_containerd_address(NULL, NULL));
+	ck_assert_ptr_null(shim_oom_containerd_address("", NULL));
+	ck_assert_ptr_null(shim_oom_containerd_address(NULL, "/run/containerd.sock"));
+	ck_assert_ptr_null(shim_oom_containerd_address(NULL, ".ttrpc"));
+
+	s = shim_oom_containerd_namespace(
+	        NULL, "/tmp/w/state/io.containerd.runtime.v2.task/k8s.io/b6e149138e44");
+	ck_assert_str_eq(s, "k8s.io");
+	free(s);
+	s = shim_oom_containerd_namespace("moby", "/tmp/w/io.containerd.runtime.v2.task/k8s.io/x");
+	ck_assert_str_eq(s, "moby");
+	free(s);
+	ck_assert_ptr_null(shim_oom_containerd_namespace("bad/ns", NULL));
+	ck_assert_ptr_null(shim_oom_containerd_namespace(NULL, NULL));
+	for (size_t i = 0; i < sizeof(bad_cwds) / sizeof(bad_cwds[0]); i++)
+		ck_assert_msg(shim_oom_containerd_namespace(NULL, bad_cwds[i]) == NULL, "%s",
+		              bad_cwds[i]);
+}
+END_TEST
+
 static Suite *shim_units_suite(void)
 {
 	Suite *s = suite_create("kata-shim pieces");
@@ -207,6 +284,10 @@ static Suite *shim_units_suite(void)
 	tcase_add_test(tc, test_forwarded_signals);
 	tcase_add_test(tc, test_stdfd_reopens_pipes_privately);
 	tcase_add_test(tc, test_closed_std_fds_get_dev_null);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("containerd's TaskOOM");
+	tcase_add_test(tc, test_oom_event_bytes);
+	tcase_add_test(tc, test_oom_containerd_address_and_namespace);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -527,7 +527,8 @@ static bool saved_argv_has(json_object *state, const char *key, const char *arg)
 }
 
 /* Creates a qemu sandbox with templating on; returns the backend's saved state. */
-static json_object *create_with_template(uint32_t memory_mib, const struct hypervisor_nic *nic)
+static json_object *create_with_template(uint32_t memory_mib, const struct hypervisor_nic *nic,
+                                         const char *machine)
 {
 	cleanup_error kata_error_t err = NULL;
 	cleanup_free char *sb_dir = in_dir("sb");
@@ -543,7 +544,7 @@ static json_object *create_with_template(uint32_t memory_mib, const struct hyper
 	memset(&config, 0, sizeof(config));
 	config.hypervisor.name = "qemu";
 	config.hypervisor.kernel = "/opt/kata/vmlinux";
-	config.hypervisor.machine_type = "microvm";
+	config.hypervisor.machine_type = (char *)machine;
 	config.hypervisor.accelerator = KATA_ACCEL_TCG;
 	config.hypervisor.default_vcpus = 1;
 	config.hypervisor.default_memory = 128;
@@ -571,9 +572,10 @@ START_TEST(test_create_picks_clone_or_boot)
 	                                         "mem-path=%s,share=off",
 	                                         memory);
 	struct hypervisor_nic nic = { .tap_fd = 0, .mac = "02:42:ac:11:00:02", .mtu = 1500 };
-	json_object *same = create_with_template(128, NULL);
-	json_object *bigger = create_with_template(256, NULL);
-	json_object *with_nic = create_with_template(128, &nic);
+	json_object *same = create_with_template(128, NULL, "microvm");
+	json_object *bigger = create_with_template(256, NULL, "microvm");
+	json_object *with_nic = create_with_template(128, &nic, "microvm");
+	json_object *q35_nic = create_with_template(128, &nic, "q35");
 
 	/* The template's size: argv is the clone's, boot_argv the fallback boot. */
 	ck_assert(saved_argv_has(same, "argv", clone_ram));
@@ -582,7 +584,7 @@ START_TEST(test_create_picks_clone_or_boot)
 	ck_assert(!saved_argv_has(same, "boot_argv", "-incoming"));
 	ck_assert(
 	        saved_argv_has(same, "boot_argv", "virtio-balloon-device,free-page-reporting=on"));
-	/* Another memory size, or a network card: a normal boot only. */
+	/* Another memory size, or a network card on microvm (no hot-plug): a normal boot only. */
 	ck_assert(!saved_argv_has(bigger, "argv", "-incoming"));
 	ck_assert(!json_object_object_get_ex(bigger, "boot_argv", NULL));
 	ck_assert(!saved_argv_has(with_nic, "argv", "-incoming"));
@@ -590,6 +592,21 @@ START_TEST(test_create_picks_clone_or_boot)
 	json_object_put(same);
 	json_object_put(bigger);
 	json_object_put(with_nic);
+	/* q35: a clone all the same, its NIC hot-plugged after the state is loaded: not on the
+	 * clone's command line, but on the fallback boot's; the clone has the template's ports. */
+	ck_assert(saved_argv_has(q35_nic, "argv", "-incoming"));
+	ck_assert(!saved_argv_has(q35_nic, "argv", "-netdev"));
+	ck_assert(saved_argv_has(q35_nic, "argv",
+	                         "pcie-root-port,id=katanicport0,chassis=1,"
+	                         "bus=pcie.0"));
+	ck_assert(saved_argv_has(q35_nic, "argv",
+	                         "pcie-root-port,id=katanicport7,chassis=8,"
+	                         "bus=pcie.0"));
+	ck_assert(saved_argv_has(q35_nic, "boot_argv", "-netdev"));
+	ck_assert(!saved_argv_has(q35_nic, "boot_argv",
+	                          "pcie-root-port,id=katanicport0,"
+	                          "chassis=1,bus=pcie.0"));
+	json_object_put(q35_nic);
 }
 END_TEST
 

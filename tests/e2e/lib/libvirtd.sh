@@ -83,6 +83,17 @@ libvirtd_other_running() {
 	return 1
 }
 
+# Closes every descriptor of the calling (sub)shell above stderr.
+libvirtd_close_inherited_fds() {
+	local path fd
+	for path in /proc/"$BASHPID"/fd/*; do
+		fd=${path##*/}
+		[ "$fd" -gt 2 ] 2>/dev/null || continue
+		exec {fd}>&-
+	done
+	return 0
+}
+
 # The host's own libvirtd, as the runtime's default uri reaches it.
 libvirtd_use_host() {
 	local i
@@ -138,9 +149,17 @@ libvirtd_start() {
 		return 1
 	}
 	LIBVIRTD_MOUNTED=1
-	libvirtd --config "$LIBVIRTD_DIR/libvirtd.conf" --pid-file "$LIBVIRTD_DIR/libvirtd.pid" \
-		>"$LIBVIRTD_DIR/stdout.log" 2>&1 </dev/null &
+	# With stdio only: a descriptor it inherited (flock(1)'s lock on the VM lock file, a pipe
+	# of the test runner) would stay open, and the lock held, as long as the daemon lives.
+	(
+		libvirtd_close_inherited_fds
+		exec libvirtd --config "$LIBVIRTD_DIR/libvirtd.conf" \
+			--pid-file "$LIBVIRTD_DIR/libvirtd.pid"
+	) >"$LIBVIRTD_DIR/stdout.log" 2>&1 </dev/null &
 	LIBVIRTD_PID=$!
+	# Out of the caller's job table: a bare `wait` in its cleanup (rt_cleanup) would otherwise
+	# wait for the daemon for ever, before libvirtd_stop is reached. bash still reaps it.
+	disown "$LIBVIRTD_PID"
 	# It serves clients once its drivers are initialised (the qemu driver has read
 	# qemu.conf by then). The first start probes qemu's capabilities (about 8 s here).
 	for ((i = 0; i < 900; i++)); do

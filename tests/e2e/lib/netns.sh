@@ -6,6 +6,7 @@
 
 TEST_NETNS=
 IN_NETNS=()
+POD_NETNS=()
 
 # netns_create NAME: the test's namespace, with lo up (127.0.0.0/8 is the test's own).
 netns_create() {
@@ -15,7 +16,19 @@ netns_create() {
 	IN_NETNS=(nsenter "--net=/run/netns/$TEST_NETNS")
 }
 
+# pod_netns_add NAME: a container's namespace as an engine makes it, empty but for lo (up);
+# netns_delete deletes it too.
+pod_netns_add() {
+	POD_NETNS+=("$1")
+	ip netns add "$1" && ip -n "$1" link set lo up
+}
+
 netns_delete() {
+	local pod
+	for pod in "${POD_NETNS[@]}"; do
+		ip netns del "$pod" 2>/dev/null
+	done
+	POD_NETNS=()
 	[ -n "$TEST_NETNS" ] && ip netns del "$TEST_NETNS" 2>/dev/null
 	TEST_NETNS=
 }
@@ -38,6 +51,16 @@ http_get() {
 		sleep 0.5
 	done
 	return 1
+}
+
+# bundle_in_pod DIR POD ARGS...: a bundle (make_bundle, lib/runtime.sh) whose container joins
+# the network namespace /run/netns/POD.
+bundle_in_pod() {
+	local dir=$1 pod=$2
+	shift 2
+	make_bundle "$dir" "$@" &&
+		bundle_edit "$dir" '.linux.namespaces = ([.linux.namespaces[] | select(.type != "network")]
+			+ [{type: "network", path: $p}])' --arg p "/run/netns/$pod"
 }
 
 # The links of a container's namespace that kata-runtime made (none may outlive it).
