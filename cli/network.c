@@ -333,10 +333,11 @@ static int plumb_endpoint(struct mnl_socket *nl, const struct endpoint *ep,
 	return 0;
 }
 
-static int setup_in_netns(const char *netns, bool macvtap, json_object **record,
+static int setup_in_netns(const char *netns, const char *model, json_object **record,
                           const struct network_checkpoint *cp, struct network_nics *nics,
                           kata_error_t *err)
 {
+	bool macvtap = strcmp(model, "macvtap") == 0;
 	struct mnl_socket *nl = nl_open(err);
 	struct netns_view view = { .macvtap = macvtap };
 	int ret = -1;
@@ -348,6 +349,14 @@ static int setup_in_netns(const char *netns, bool macvtap, json_object **record,
 	ret = 0;
 	if (view.n_endpoints == 0)
 		goto out; /* only lo: the guest has its own */
+	/* A model this runtime cannot apply matters only when there is something to carry. */
+	if (!macvtap && strcmp(model, "tcfilter") != 0) {
+		ret = kata_error_set(err, ENOTSUP,
+		                     "interface `%s`: internetworking_model `%s` is not supported "
+		                     "yet (tcfilter, macvtap or none)",
+		                     view.endpoints[0].link.name, model);
+		goto out;
+	}
 	*record = record_json(netns, &view);
 	if (cp != NULL && cp->save != NULL)
 		cp->save(cp->opaque); /* delete --force must know the taps before they exist */
@@ -469,14 +478,9 @@ int network_setup_at(const struct kata_config *config, const char *netns_path, j
 		nics->nics[i].tap_fd = -1;
 	if (model == NULL || strcmp(model, "none") == 0 || netns_path == NULL)
 		return 0;
-	if (strcmp(model, "tcfilter") != 0 && strcmp(model, "macvtap") != 0)
-		return kata_error_set(err, ENOTSUP,
-		                      "network: internetworking_model `%s` is not supported yet "
-		                      "(tcfilter, macvtap or none)",
-		                      model);
 	if (netns_enter(netns_path, &saved, err) < 0)
 		return kata_error_wrap(err, "network");
-	ret = setup_in_netns(netns_path, strcmp(model, "macvtap") == 0, record, cp, nics, err);
+	ret = setup_in_netns(netns_path, model, record, cp, nics, err);
 	if (netns_return(&saved, ret < 0 ? NULL : err) < 0) {
 		network_nics_clear(nics);
 		ret = -1;

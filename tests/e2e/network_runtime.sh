@@ -167,6 +167,38 @@ case_model_none() {
 	check_nothing_left "internetworking_model = \"none\"" "$ID"
 }
 
+# internetworking_model = "bridged" (Kata 1.x's older model, not built): refused at create,
+# naming the interface, when there is one to carry; a namespace with lo only needs no model.
+case_model_not_built() {
+	local config before out
+	new_pod bridged 6 || {
+		fail "pod namespace" "ip failed"
+		return
+	}
+	config=$TMP/bridged.toml
+	sed 's/^internetworking_model = .*/internetworking_model = "bridged"/' "$CONFIG" >"$config"
+	before=$(pod_state "$POD")
+	bundle_in_pod "$TMP/bridged" "$POD" /bin/true
+	new_id bridged
+	out=$("$RUNTIME" --kata-config "$config" --root "$ROOT" create --bundle "$TMP/bridged" "$ID" 2>&1 </dev/null)
+	check_eq "internetworking_model = \"bridged\" with a veth: create fails" 1 "$?"
+	check_contains "... naming the interface and the model" \
+		"interface \`eth0\`: internetworking_model \`bridged\` is not supported yet" "$out"
+	check_nothing_left "internetworking_model = \"bridged\" with a veth" "$ID"
+	check_eq "... and the namespace is as it was" "$before" "$(pod_state "$POD")"
+	PODS+=("$POD-lo")
+	ip netns add "$POD-lo" || {
+		fail "lo-only namespace" "ip failed"
+		return
+	}
+	bundle_in_pod "$TMP/bridged-lo" "$POD-lo" /bin/echo lo-only ran
+	new_id bridgedlo
+	out=$(timeout -k 5 120 "$RUNTIME" --kata-config "$config" --root "$ROOT" run --bundle "$TMP/bridged-lo" "$ID" 2>&1 </dev/null)
+	check_contains "internetworking_model = \"bridged\", lo only: the container runs" "lo-only ran" "$out"
+	timeout 60 "$RUNTIME" --kata-config "$config" --root "$ROOT" delete --force "$ID" >/dev/null 2>&1
+	check_nothing_left "internetworking_model = \"bridged\", lo only" "$ID"
+}
+
 # internetworking_model = "macvtap" (from a configuration file): a macvtap in passthru mode on
 # the veth instead of the tc redirects; the guest has the veth's MAC; delete removes it.
 case_macvtap() {
@@ -201,4 +233,5 @@ case_no_such_namespace
 case_interface_it_cannot_carry
 case_killed_during_setup
 case_model_none
+case_model_not_built
 rt_finish
