@@ -180,10 +180,11 @@ sandbox_dir() {
 # qemu_pid ID: the qemu of a sandbox (qemu is run with -name sandbox-ID).
 qemu_pid() { pgrep -f -- "-name sandbox-$1( |,|\$)" | head -1; }
 
-# host_pids ID: qemu, the proxy and the shims of sandbox ID, live ones only.
+# host_pids ID [ROOT]: qemu, the proxy and the shims of sandbox ID (kata-runtime's --root
+# ROOT, this run's by default), live ones only.
 host_pids() {
 	local id=$1 dir pid
-	dir=$(sandbox_dir "$ROOT" "$id")
+	dir=$(sandbox_dir "${2:-$ROOT}" "$id")
 	{
 		qemu_pid "$id"
 		pgrep -f -- "kata-proxy -listen-socket $dir/"

@@ -31,7 +31,7 @@ bench_dir=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/report.sh
 . "$bench_dir/report.sh"
 
-trap 'bench_cleanup; net_cleanup' EXIT
+trap 'pod_cleanup; bench_cleanup; net_cleanup' EXIT
 trap 'exit 130' INT TERM
 
 [ "$(id -u)" = 0 ] || die "needs root (containers, mounts)"
