@@ -1,11 +1,46 @@
 /* `kata-runtime pause ID` and `resume ID`: stop and continue the container's VM. */
 #include <errno.h>
+#include <string.h>
 
 #include "hypervisor.h"
 #include "lifecycle.h"
 #include "cleanup.h"
 #include "log.h"
 #include "pod.h"
+
+/* The VM of a pod is every container's: the others of the pod that were in state `from`
+ * are recorded `to` as well, one lock at a time (never two held: no order to get wrong). */
+static void pod_follow_vm(struct cli_context *ctx, const char *sandbox_id, const char *done,
+                          enum container_status from, enum container_status to)
+{
+	cleanup_error kata_error_t err = NULL;
+	char **ids = pod_members(ctx->root, sandbox_id, &err);
+
+	if (ids == NULL) {
+		log_warning("pod of `%s`: %s", sandbox_id, err->message);
+		return;
+	}
+	strv_append(&ids, sandbox_id);
+	for (size_t i = 0; ids[i] != NULL; i++) {
+		struct container_record record;
+		struct state_handle handle;
+		kata_error_t step = NULL;
+
+		if (strcmp(ids[i], done) == 0 ||
+		    container_load(ctx->root, ids[i], &handle, &record, NULL) < 0)
+			continue; /* the one named, or gone meanwhile */
+		if (container_current_status(&record) == from) {
+			record.saved_status = to;
+			if (container_save(&handle, &record, &step) < 0) {
+				log_warning("pod of `%s`: %s", sandbox_id, step->message);
+				kata_error_free(&step);
+			}
+		}
+		state_unlock(&handle);
+		container_record_clear(&record);
+	}
+	strv_free(ids);
+}
 
 static int set_paused(struct cli_context *ctx, int argc, char **argv, bool pause, kata_error_t *err)
 {
@@ -46,6 +81,9 @@ static int set_paused(struct cli_context *ctx, int argc, char **argv, bool pause
 out:
 	hypervisor_free(hv);
 	state_unlock(&handle);
+	if (ret == 0 && (pod_sandbox != NULL || pod_record_is_sandbox(&record)))
+		pod_follow_vm(ctx, pod_sandbox != NULL ? pod_sandbox : record.id, argv[1], want,
+		              record.saved_status);
 	container_record_clear(&record);
 	return ret < 0 ? kata_error_wrap(err, "%s", argv[0]) : 0;
 }

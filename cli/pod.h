@@ -99,6 +99,10 @@ int pod_container_join(const struct container_record *sandbox, struct container_
 int pod_container_undo(struct cli_context *ctx, struct container_record *record, bool vm_alive,
                        kata_error_t *err);
 
+/* The ids of the containers of the pod whose sandbox is sandbox_id, as their records say
+ * (not the sandbox itself); an empty list when there are none. */
+char **pod_members(const char *root, const char *sandbox_id, kata_error_t *err);
+
 /* Delete of a container of a pod (from container_delete, before anything is locked). */
 int pod_container_delete(struct cli_context *ctx, const char *id, const char *sandbox_id,
                          bool force, kata_error_t *err);

@@ -89,8 +89,7 @@ out:
 	return ret < 0 ? kata_error_wrap(err, "delete") : 0;
 }
 
-/* The ids of the pod's containers, as their records say. */
-static char **pod_members(const char *root, const char *sandbox_id, kata_error_t *err)
+char **pod_members(const char *root, const char *sandbox_id, kata_error_t *err)
 {
 	char **ids = NULL;
 	char **members = NULL;

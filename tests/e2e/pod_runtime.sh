@@ -186,8 +186,12 @@ case_pod() {
 	out=$(kr pause "$c2" 2>&1)
 	check_contains "pause of a container of a pod says it pauses the pod's VM" "whole VM" "$out"
 	check_eq "... paused" paused "$(state_field "$c2" status)"
+	check_eq "... and so is every other container of the pod" "paused paused" \
+		"$(state_field "$c1" status) $(state_field "$sb" status)"
 	kr resume "$c2" >/dev/null 2>&1
 	check_eq "... resumed" running "$(state_field "$c2" status)"
+	check_eq "... with every other container of the pod" "running running" \
+		"$(state_field "$c1" status) $(state_field "$sb" status)"
 
 	# one container goes, the rest stays
 	kr kill "$c2" KILL >/dev/null 2>&1
