@@ -591,7 +591,8 @@ END_TEST
 START_TEST(test_own_netns_and_its_holder)
 {
 	cleanup_error kata_error_t err = NULL;
-	char dir[] = "/tmp/kata-test-netns-XXXXXX";
+	/* under the program's test directory: removed even when this test fails */
+	cleanup_free char *dir = xasprintf("%s/netns-XXXXXX", unit_test_dir);
 	cleanup_free char *path = NULL, *proc = NULL;
 	struct netns_holder holder;
 	struct stat made, self, held;
@@ -714,4 +715,8 @@ static Suite *network_suite(void)
 }
 
 /* Every test unshares a network namespace of its own: it must run in its own process. */
-const struct unit_test unit_test = { .suite = network_suite, .always_fork = true };
+const struct unit_test unit_test = {
+	.suite = network_suite,
+	.always_fork = true,
+	.test_dir = "kata-test-network",
+};
