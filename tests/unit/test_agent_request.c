@@ -318,7 +318,8 @@ static void write_text(const char *path, const char *text)
 
 START_TEST(test_cgroup_files)
 {
-	char root[] = "/tmp/agent-cgroup-XXXXXX";
+	/* under the program's test directory: removed even when this test fails */
+	cleanup_free char *root = xasprintf("%s/cgroup-XXXXXX", unit_test_dir);
 	cleanup_error kata_error_t err = NULL;
 	cleanup_free pid_t *pids = NULL;
 	size_t n = 0;
@@ -378,12 +379,6 @@ START_TEST(test_cgroup_files)
 	                 "{\"memory\":{\"usage\":4096,\"limit\":67108864,\"oom_kills\":3},"
 	                 "\"pids\":{\"current\":2,\"limit\":32}}");
 	json_object_put(stats);
-	{
-		char cmd[600];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-		ck_assert_int_eq(system(cmd), 0);
-	}
 }
 END_TEST
 
@@ -409,4 +404,5 @@ static Suite *request_suite(void)
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = request_suite };
+const struct unit_test unit_test = { .suite = request_suite,
+	                             .test_dir = "kata-test-agent-request" };
