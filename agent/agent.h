@@ -137,6 +137,10 @@ void agent_kill_everything(struct agent *a);
 typedef int (*agent_cmd_fn)(struct agent *a, json_object *req, json_object **result,
                             kata_error_t *err);
 int agent_cmd_startpod(struct agent *a, json_object *req, json_object **result, kata_error_t *err);
+int agent_cmd_setupinterface(struct agent *a, json_object *req, json_object **result,
+                             kata_error_t *err);
+int agent_cmd_setuproute(struct agent *a, json_object *req, json_object **result,
+                         kata_error_t *err);
 int agent_cmd_destroypod(struct agent *a, json_object *req, json_object **result,
                          kata_error_t *err);
 int agent_cmd_newcontainer(struct agent *a, json_object *req, json_object **result,

@@ -91,6 +91,8 @@ static const struct {
 	{ AGENT_STATSCONTAINER, "STATSCONTAINER", agent_cmd_statscontainer, PAYLOAD_JSON },
 	{ AGENT_UPDATECONTAINER, "UPDATECONTAINER", agent_cmd_updatecontainer, PAYLOAD_JSON },
 	{ AGENT_ONLINECPUMEM, "ONLINECPUMEM", agent_cmd_onlinecpumem, PAYLOAD_OPTIONAL },
+	{ AGENT_SETUPINTERFACE, "SETUPINTERFACE", agent_cmd_setupinterface, PAYLOAD_JSON },
+	{ AGENT_SETUPROUTE, "SETUPROUTE", agent_cmd_setuproute, PAYLOAD_JSON },
 };
 
 static void dispatch(struct agent *a, uint32_t code, const unsigned char *payload, size_t length)

@@ -188,7 +188,7 @@ static int find_link(struct nl_cache *cache, const struct agent_net_interface *i
 {
 	struct rtnl_link *match = NULL;
 
-	if (iface->has_mac) {
+	if (iface->has_mac && !iface->set_mac) {
 		for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
 			if (!link_has_mac((struct rtnl_link *)o, iface->mac))
 				continue;
@@ -209,7 +209,8 @@ static int find_link(struct nl_cache *cache, const struct agent_net_interface *i
 
 		return kata_error_set(err, ENODEV,
 		                      "%s: no network device with this %s (the guest has: %s)",
-		                      iface->label, iface->has_mac ? "MAC address" : "name", have);
+		                      iface->label,
+		                      iface->has_mac && !iface->set_mac ? "MAC address" : "name", have);
 	}
 	if (rtnl_link_get_arptype(match) != ARPHRD_ETHER)
 		return kata_error_set(err, EINVAL, "%s: %s is not an Ethernet device", iface->label,
@@ -252,7 +253,7 @@ static int find_links(struct nl_sock *sk, const struct agent_net_config *c,
 static bool any_by_mac(const struct agent_net_config *c)
 {
 	for (size_t i = 0; i < c->n_interfaces; i++)
-		if (c->interfaces[i].has_mac)
+		if (c->interfaces[i].has_mac && !c->interfaces[i].set_mac)
 			return true;
 	return false;
 }
@@ -292,6 +293,37 @@ static int find_links_waiting(struct nl_sock *sk, const struct agent_net_config 
 }
 
 /* --- configuring them ------------------------------------------------------------------ */
+
+/* The MAC addresses SETUPINTERFACE gives, each device down while it changes. */
+static int set_macs(struct nl_sock *sk, const struct agent_net_config *c, struct found_link *links,
+                    kata_error_t *err)
+{
+	for (size_t i = 0; i < c->n_interfaces; i++) {
+		const struct agent_net_interface *iface = &c->interfaces[i];
+		cleanup_rtnl_link struct rtnl_link *orig = rtnl_link_alloc();
+		cleanup_rtnl_link struct rtnl_link *change = rtnl_link_alloc();
+		cleanup_nl_addr struct nl_addr *mac = NULL;
+		int ret;
+
+		if (!iface->set_mac)
+			continue;
+		if ((links[i].flags & IFF_UP) &&
+		    link_change(sk, links[i].ifindex, 0, IFF_UP, NULL, 0, "bring it down", err) < 0)
+			return kata_error_wrap(err, "%s", iface->label);
+		links[i].flags &= ~(unsigned)IFF_UP;
+		mac = nl_addr_build(AF_LLC, iface->mac, AGENT_NET_MAC_LEN);
+		if (orig == NULL || change == NULL || mac == NULL)
+			abort();
+		rtnl_link_set_ifindex(orig, links[i].ifindex);
+		rtnl_link_set_addr(change, mac);
+		ret = rtnl_link_change(sk, orig, change, 0);
+		if (ret < 0) {
+			nl_error(err, ret, "set the MAC address");
+			return kata_error_wrap(err, "%s", iface->label);
+		}
+	}
+	return 0;
+}
 
 static bool needs_rename(const struct agent_net_interface *iface, const struct found_link *link)
 {
@@ -439,7 +471,7 @@ int agent_network_apply(const struct agent_net_config *c, kata_error_t *err)
 	name_taken = xcalloc(c->n_interfaces + 1, sizeof(*name_taken));
 	/* Every device is found before anything is changed. */
 	if (find_links_waiting(sk, c, links, name_taken, err) < 0 ||
-	    rename_links(sk, c, links, name_taken, err) < 0)
+	    set_macs(sk, c, links, err) < 0 || rename_links(sk, c, links, name_taken, err) < 0)
 		return -1;
 	for (size_t i = 0; i < c->n_interfaces; i++) {
 		if (configure_link(sk, &c->interfaces[i], &links[i], err) < 0)

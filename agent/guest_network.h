@@ -41,6 +41,10 @@ struct agent_net_interface {
 	char *device;   /* its name in the guest as the host knows it; NULL: find by MAC */
 	char *new_name; /* the name it must get; NULL: keep it */
 	bool has_mac;
+	/* mac is the address to give the device named `device`, not the one to find it by
+	 * (SETUPINTERFACE, as hyperstart reads it: a NIC made at boot for a network that
+	 * arrives later, docs/network.md "Standby NIC") */
+	bool set_mac;
 	unsigned char mac[AGENT_NET_MAC_LEN];
 	uint32_t mtu; /* 0: leave it */
 	struct agent_net_address *addresses;
@@ -70,6 +74,14 @@ struct agent_net_config {
  * MAC addresses, addresses and prefixes, MTUs, route families. */
 int agent_parse_network(json_object *req, struct agent_net_config *out, kata_error_t *err);
 void agent_net_config_clear(struct agent_net_config *c);
+
+/* SETUPINTERFACE's payload, one interface in STARTPOD's shape where `device` (required) names
+ * the guest's device and `macAddr`, when given, is the address it is to get: into out as its
+ * only interface. */
+int agent_parse_setup_interface(json_object *req, struct agent_net_config *out,
+                                kata_error_t *err);
+/* SETUPROUTE's payload, {"routes": [...]} as in STARTPOD (no "interfaces"). */
+int agent_parse_setup_route(json_object *req, struct agent_net_config *out, kata_error_t *err);
 
 /* "02:42:ac:11:00:02" (either case) into 6 bytes. */
 bool agent_net_parse_mac(const char *text, unsigned char mac[AGENT_NET_MAC_LEN]);

@@ -491,3 +491,30 @@ void agent_net_config_clear(struct agent_net_config *c)
 	free(c->routes);
 	memset(c, 0, sizeof(*c));
 }
+
+int agent_parse_setup_interface(json_object *req, struct agent_net_config *out, kata_error_t *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->interfaces = xcalloc(1, sizeof(*out->interfaces));
+	out->n_interfaces = 1;
+	if (parse_interface(req, 0, &out->interfaces[0], err) < 0)
+		goto fail;
+	if (out->interfaces[0].device == NULL) {
+		kata_error_set(err, EINVAL, "%s: device is required", out->interfaces[0].label);
+		goto fail;
+	}
+	out->interfaces[0].set_mac = out->interfaces[0].has_mac;
+	return 0;
+fail:
+	agent_net_config_clear(out);
+	return -1;
+}
+
+int agent_parse_setup_route(json_object *req, struct agent_net_config *out, kata_error_t *err)
+{
+	if (json_object_object_get_ex(req, "interfaces", NULL)) {
+		memset(out, 0, sizeof(*out));
+		return kata_error_set(err, EINVAL, "interfaces: not taken here (SETUPINTERFACE)");
+	}
+	return agent_parse_network(req, out, err);
+}

@@ -181,6 +181,37 @@ out:
 	return ret;
 }
 
+/* SETUPINTERFACE and SETUPROUTE: a network that arrived after STARTPOD, on a NIC the VM has
+ * had since it booted (the runtime's standby NIC, docs/network.md). */
+static int apply_late_network(struct agent *a, json_object *req,
+                              int (*parse)(json_object *, struct agent_net_config *,
+                                           kata_error_t *),
+                              kata_error_t *err)
+{
+	struct agent_net_config net;
+	int ret;
+
+	if (!a->pod_started)
+		return kata_error_set(err, EINVAL, "the pod is not started");
+	if (parse(req, &net, err) < 0)
+		return -1;
+	ret = agent_network_apply(&net, err);
+	agent_net_config_clear(&net);
+	return ret;
+}
+
+int agent_cmd_setupinterface(struct agent *a, json_object *req, json_object **result,
+                             kata_error_t *err)
+{
+	return apply_late_network(a, req, agent_parse_setup_interface, err);
+}
+
+int agent_cmd_setuproute(struct agent *a, json_object *req, json_object **result,
+                         kata_error_t *err)
+{
+	return apply_late_network(a, req, agent_parse_setup_route, err);
+}
+
 int agent_cmd_destroypod(struct agent *a, json_object *req, json_object **result, kata_error_t *err)
 {
 	agent_kill_everything(a);

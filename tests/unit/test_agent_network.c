@@ -1,8 +1,10 @@
 /* STARTPOD's "interfaces" and "routes" (agent/guest_network_parse.c): hyperstart's keys read
  * into struct agent_net_config, and every kind of bad input refused with a message that
- * names the interface or route. Pure parsing: nothing here touches netlink. */
+ * names the interface or route. SETUPINTERFACE and SETUPROUTE (a network that arrives after
+ * STARTPOD) are also applied for real, in a network namespace of the test's own. */
 #include <arpa/inet.h>
 #include "check_main.h"
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,10 +415,131 @@ START_TEST(test_startpod_carries_network)
 }
 END_TEST
 
+/* --- SETUPINTERFACE and SETUPROUTE ------------------------------------------------------ */
+
+static void assert_setup_refused(int (*parse_fn)(json_object *, struct agent_net_config *,
+                                                 kata_error_t *),
+                                 const char *text, const char *fragment)
+{
+	cleanup_json json_object *req = parse(text);
+	cleanup_error kata_error_t err = NULL;
+	struct agent_net_config c;
+
+	ck_assert_msg(parse_fn(req, &c, &err) == -1, "accepted: %s", text);
+	ck_assert_msg(strstr(err->message, fragment) != NULL, "`%s` not in `%s`", fragment,
+	              err->message);
+	ck_assert_ptr_null(c.interfaces);
+	ck_assert_ptr_null(c.routes);
+}
+
+START_TEST(test_setup_parse)
+{
+	cleanup_json json_object *req =
+	        parse("{\"device\":\"eth0\",\"newDeviceName\":\"net1\","
+	              "\"macAddr\":\"02:42:0a:4d:00:05\",\"mtu\":1400,"
+	              "\"ipAddresses\":[{\"ipAddress\":\"10.77.0.5\",\"netMask\":\"24\"}]}");
+	cleanup_error kata_error_t err = NULL;
+	struct agent_net_config c;
+
+	ck_assert_int_eq(agent_parse_setup_interface(req, &c, &err), 0);
+	ck_assert_uint_eq(c.n_interfaces, 1);
+	ck_assert_str_eq(c.interfaces[0].device, "eth0");
+	ck_assert_str_eq(c.interfaces[0].new_name, "net1");
+	/* the MAC is given to eth0, not looked for */
+	ck_assert(c.interfaces[0].has_mac && c.interfaces[0].set_mac);
+	ck_assert_uint_eq(c.interfaces[0].mtu, 1400);
+	assert_address(&c.interfaces[0].addresses[0], AF_INET, "10.77.0.5", 24);
+	agent_net_config_clear(&c);
+
+	assert_setup_refused(agent_parse_setup_interface, "{\"macAddr\":\"02:42:0a:4d:00:05\"}",
+	                     "device is required");
+	assert_setup_refused(agent_parse_setup_interface, "{\"device\":\"eth/0\"}",
+	                     "not a valid interface name");
+	assert_setup_refused(agent_parse_setup_interface, "[]", "");
+	assert_setup_refused(agent_parse_setup_route,
+	                     "{\"interfaces\":[],\"routes\":[{\"dest\":\"default\"}]}",
+	                     "interfaces: not taken here");
+	assert_setup_refused(agent_parse_setup_route, "{\"routes\":[{\"dest\":\"10.0.0.0/40\"}]}",
+	                     "routes[0]");
+}
+END_TEST
+
+/* The command's first line of output. */
+static char *output(const char *cmd)
+{
+	FILE *p = popen(cmd, "r");
+	char *buf = xzalloc(4096);
+	size_t n;
+
+	ck_assert(p != NULL);
+	n = fread(buf, 1, 4095, p);
+	buf[n] = '\0';
+	pclose(p);
+	return buf;
+}
+
+static int apply(int (*parse_fn)(json_object *, struct agent_net_config *, kata_error_t *),
+                 const char *text, kata_error_t *err)
+{
+	cleanup_json json_object *req = parse(text);
+	struct agent_net_config c;
+	int ret;
+
+	if (parse_fn(req, &c, err) < 0)
+		return -1;
+	ret = agent_network_apply(&c, err);
+	agent_net_config_clear(&c);
+	return ret;
+}
+
+/* In a namespace of its own (this test's process only, Check forks it): a veth stands for the
+ * guest's standby NIC; SETUPINTERFACE gives it the engine's MAC, name, MTU and address, and
+ * brings it up; SETUPROUTE adds a route through it. */
+START_TEST(test_setup_applied)
+{
+	cleanup_error kata_error_t err = NULL;
+	cleanup_free char *link = NULL, *addr = NULL, *route = NULL;
+
+	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
+	ck_assert_int_eq(system("ip link add kstandby0 address 02:00:00:00:00:99 type veth "
+	                        "peer name kpeer0 && ip link set kpeer0 up"),
+	                 0);
+	ck_assert_int_eq(apply(agent_parse_setup_interface,
+	                       "{\"device\":\"kstandby0\",\"newDeviceName\":\"eth0\","
+	                       "\"macAddr\":\"02:42:0a:4d:00:05\",\"mtu\":1400,"
+	                       "\"ipAddresses\":[{\"ipAddress\":\"10.77.0.5\",\"netMask\":\"24\"},"
+	                       "{\"ipAddress\":\"fd00:77::5\",\"netMask\":\"64\"}]}",
+	                       &err),
+	                 0);
+	link = output("ip -o link show dev eth0");
+	ck_assert_msg(strstr(link, "link/ether 02:42:0a:4d:00:05") != NULL, "%s", link);
+	ck_assert_msg(strstr(link, "mtu 1400") != NULL, "%s", link);
+	ck_assert_msg(strstr(link, ",UP") != NULL, "%s", link);
+	addr = output("ip -o addr show dev eth0");
+	ck_assert_msg(strstr(addr, "inet 10.77.0.5/24 brd 10.77.0.255") != NULL, "%s", addr);
+	ck_assert_msg(strstr(addr, "inet6 fd00:77::5/64") != NULL, "%s", addr);
+	ck_assert_int_eq(apply(agent_parse_setup_route,
+	                       "{\"routes\":[{\"dest\":\"default\",\"gateway\":\"10.77.0.1\","
+	                       "\"device\":\"eth0\"}]}",
+	                       &err),
+	                 0);
+	route = output("ip -o route show default");
+	ck_assert_msg(strstr(route, "default via 10.77.0.1 dev eth0") != NULL, "%s", route);
+	/* A device the guest does not have: refused by name, nothing changed. */
+	ck_assert_int_eq(apply(agent_parse_setup_interface,
+	                       "{\"device\":\"eth9\",\"macAddr\":\"02:42:0a:4d:00:06\"}", &err),
+	                 -1);
+	ck_assert_msg(strstr(err->message, "no network device with this name") != NULL, "%s",
+	              err->message);
+	ck_assert_msg(strstr(err->message, "eth0 02:42:0a:4d:00:05") != NULL, "%s", err->message);
+}
+END_TEST
+
 static Suite *network_suite(void)
 {
 	Suite *s = suite_create("agent_network");
 	TCase *tc = tcase_create("parse");
+	TCase *applied = tcase_create("applied");
 
 	tcase_add_test(tc, test_full_request);
 	tcase_add_test(tc, test_foreign_shapes);
@@ -428,8 +551,12 @@ static Suite *network_suite(void)
 	tcase_add_test(tc, test_bad_routes);
 	tcase_add_test(tc, test_helpers);
 	tcase_add_test(tc, test_startpod_carries_network);
+	tcase_add_test(tc, test_setup_parse);
 	suite_add_tcase(s, tc);
+	tcase_add_test(applied, test_setup_applied);
+	suite_add_tcase(s, applied);
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = network_suite };
+/* test_setup_applied unshares its network namespace: only in a process of its own. */
+const struct unit_test unit_test = { .suite = network_suite, .always_fork = true };
