@@ -207,10 +207,10 @@ static int find_link(struct nl_cache *cache, const struct agent_net_interface *i
 	if (match == NULL) {
 		cleanup_free char *have = describe_links(cache);
 
-		return kata_error_set(err, ENODEV,
-		                      "%s: no network device with this %s (the guest has: %s)",
-		                      iface->label,
-		                      iface->has_mac && !iface->set_mac ? "MAC address" : "name", have);
+		return kata_error_set(
+		        err, ENODEV, "%s: no network device with this %s (the guest has: %s)",
+		        iface->label, iface->has_mac && !iface->set_mac ? "MAC address" : "name",
+		        have);
 	}
 	if (rtnl_link_get_arptype(match) != ARPHRD_ETHER)
 		return kata_error_set(err, EINVAL, "%s: %s is not an Ethernet device", iface->label,
@@ -253,7 +253,7 @@ static int find_links(struct nl_sock *sk, const struct agent_net_config *c,
 static bool any_by_mac(const struct agent_net_config *c)
 {
 	for (size_t i = 0; i < c->n_interfaces; i++)
-		if (c->interfaces[i].has_mac && !c->interfaces[i].set_mac)
+		if (c->interfaces[i].has_mac)
 			return true;
 	return false;
 }
@@ -261,7 +261,8 @@ static bool any_by_mac(const struct agent_net_config *c)
 /* find_links, again and again while a device is missing, for at most
  * AGENT_NET_HOTPLUG_WAIT_MS: a NIC hot-plugged after the VM started (the libvirt backend, a
  * clone of a template) appears once the guest kernel has taken the PCI hot-plug event. Only
- * when some interface is named by MAC: a name the host chose is there from the start. */
+ * when some interface is named by MAC, or is to get one (SETUPINTERFACE on a NIC the host
+ * hot-plugged): a name the host chose is there from the start. */
 static int find_links_waiting(struct nl_sock *sk, const struct agent_net_config *c,
                               struct found_link *links, bool *name_taken, kata_error_t *err)
 {

@@ -78,8 +78,7 @@ void agent_net_config_clear(struct agent_net_config *c);
 /* SETUPINTERFACE's payload, one interface in STARTPOD's shape where `device` (required) names
  * the guest's device and `macAddr`, when given, is the address it is to get: into out as its
  * only interface. */
-int agent_parse_setup_interface(json_object *req, struct agent_net_config *out,
-                                kata_error_t *err);
+int agent_parse_setup_interface(json_object *req, struct agent_net_config *out, kata_error_t *err);
 /* SETUPROUTE's payload, {"routes": [...]} as in STARTPOD (no "interfaces"). */
 int agent_parse_setup_route(json_object *req, struct agent_net_config *out, kata_error_t *err);
 

@@ -206,8 +206,7 @@ int agent_cmd_setupinterface(struct agent *a, json_object *req, json_object **re
 	return apply_late_network(a, req, agent_parse_setup_interface, err);
 }
 
-int agent_cmd_setuproute(struct agent *a, json_object *req, json_object **result,
-                         kata_error_t *err)
+int agent_cmd_setuproute(struct agent *a, json_object *req, json_object **result, kata_error_t *err)
 {
 	return apply_late_network(a, req, agent_parse_setup_route, err);
 }

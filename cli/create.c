@@ -418,6 +418,8 @@ static int boot_own_vm(struct cli_context *ctx, struct state_handle *handle,
 	    run_runtime_hooks(spec, record, *netns, err) < 0)
 		return -1;
 	ret = network_setup_at(ctx->config, *netns, &sb->network, &net_cp, &nics, err);
+	if (ret == 0 && network_wants_standby(ctx->config, spec, record->bundle, sb->network))
+		ret = network_standby_setup(*netns, &sb->network, &net_cp, &nics, err);
 	container_save(handle, record, NULL);
 	if (ret < 0)
 		return -1;

@@ -16,27 +16,9 @@
 #include "log.h"
 #include "network.h"
 #include "network_netlink.h"
+#include "network_view.h"
 
-/* One interface of the namespace carried into the VM. */
-struct endpoint {
-	struct nl_link link;
-	char tap[IFNAMSIZ];
-};
-
-/* What the namespace holds, as read at create. */
-struct netns_view {
-	struct nl_link *links;
-	size_t n_links;
-	struct nl_addr *addrs;
-	size_t n_addrs;
-	struct nl_route *routes;
-	size_t n_routes;
-	struct endpoint endpoints[NETWORK_MAX_INTERFACES];
-	size_t n_endpoints;
-	bool macvtap; /* the model: macvtap, or tcfilter */
-};
-
-static void netns_view_clear(struct netns_view *view)
+void netns_view_clear(struct netns_view *view)
 {
 	free(view->links);
 	free(view->addrs);
@@ -59,10 +41,9 @@ static bool link_exists(const struct netns_view *view, const char *name)
 	return false;
 }
 
-static int pick_endpoint(struct mnl_socket *nl, struct netns_view *view, const struct nl_link *link,
-                         kata_error_t *err)
+int network_endpoint_check(struct mnl_socket *nl, const struct nl_link *link, bool macvtap,
+                           kata_error_t *err)
 {
-	struct endpoint *ep;
 	bool has_ingress = false;
 
 	if (link->flags & IFF_LOOPBACK)
@@ -82,17 +63,14 @@ static int pick_endpoint(struct mnl_socket *nl, struct netns_view *view, const s
 		                      "(veth, macvlan and ipvlan can)",
 		                      link->name, link->kind[0] ? link->kind : "physical");
 	/* A macvtap on a macvlan would sit on the macvlan's own lower device, outside. */
-	if (view->macvtap && strcmp(link->kind, "veth") != 0)
+	if (macvtap && strcmp(link->kind, "veth") != 0)
 		return kata_error_set(err, ENOTSUP,
 		                      "interface `%s`: internetworking_model macvtap carries "
 		                      "veth devices only, not a %s device",
 		                      link->name, link->kind);
 	if (!link->has_mac)
 		return kata_error_set(err, EINVAL, "interface `%s`: no MAC address", link->name);
-	if (view->n_endpoints == NETWORK_MAX_INTERFACES)
-		return kata_error_set(err, E2BIG, "interface `%s`: more than %d interfaces",
-		                      link->name, NETWORK_MAX_INTERFACES);
-	if (!view->macvtap && nl_has_ingress(nl, link->ifindex, &has_ingress, err) < 0)
+	if (!macvtap && nl_has_ingress(nl, link->ifindex, &has_ingress, err) < 0)
 		return kata_error_wrap(err, "interface `%s`", link->name);
 	/* delete removes the ingress qdisc it finds: it must be ours alone. */
 	if (has_ingress)
@@ -100,6 +78,20 @@ static int pick_endpoint(struct mnl_socket *nl, struct netns_view *view, const s
 		                      "interface `%s` has an ingress qdisc already: it cannot be "
 		                      "redirected to the VM",
 		                      link->name);
+	return 1;
+}
+
+static int pick_endpoint(struct mnl_socket *nl, struct netns_view *view, const struct nl_link *link,
+                         kata_error_t *err)
+{
+	int carried = network_endpoint_check(nl, link, view->macvtap, err);
+	struct endpoint *ep;
+
+	if (carried <= 0)
+		return carried;
+	if (view->n_endpoints == NETWORK_MAX_INTERFACES)
+		return kata_error_set(err, E2BIG, "interface `%s`: more than %d interfaces",
+		                      link->name, NETWORK_MAX_INTERFACES);
 	ep = &view->endpoints[view->n_endpoints];
 	ep->link = *link;
 	snprintf(ep->tap, sizeof(ep->tap), NETWORK_TAP_FORMAT, view->n_endpoints);
@@ -134,7 +126,7 @@ static const struct endpoint *endpoint_by_index(const struct netns_view *view, i
 	return NULL;
 }
 
-static json_object *interface_json(const struct netns_view *view, const struct endpoint *ep)
+json_object *network_interface_json(const struct netns_view *view, const struct endpoint *ep)
 {
 	json_object *obj = json_object_new_object();
 	json_object *addrs = json_object_new_array();
@@ -189,7 +181,7 @@ static json_object *route_json(const struct nl_route *r, const struct endpoint *
 
 /* The routes the guest must add: not those its addresses make (proto kernel), and the
  * ones through a gateway after the others, which they may need. */
-static json_object *routes_json(const struct netns_view *view)
+json_object *network_routes_json(const struct netns_view *view)
 {
 	json_object *routes = json_object_new_array();
 
@@ -224,11 +216,11 @@ static json_object *record_json(const char *netns, const struct netns_view *view
 		json_add_string(e, "tap", ep->tap);
 		json_object_object_add(e, "txqlen", json_object_new_int64(ep->link.txqlen));
 		json_object_array_add(endpoints, e);
-		json_object_array_add(interfaces, interface_json(view, ep));
+		json_object_array_add(interfaces, network_interface_json(view, ep));
 	}
 	json_object_object_add(rec, "endpoints", endpoints);
 	json_object_object_add(rec, "interfaces", interfaces);
-	json_object_object_add(rec, "routes", routes_json(view));
+	json_object_object_add(rec, "routes", network_routes_json(view));
 	return rec;
 }
 
@@ -253,11 +245,12 @@ static int remove_endpoints(struct mnl_socket *nl, json_object *endpoints, bool 
 		kata_error_t step = NULL;
 		int found;
 
-		if (json_get_string(e, "device", "endpoints", true, &device, &step) < 0 ||
+		/* no device: a standby tap that nothing was joined to (network_standby.c) */
+		if (json_get_string(e, "device", "endpoints", false, &device, &step) < 0 ||
 		    json_get_string(e, "tap", "endpoints", true, &tap, &step) < 0 ||
-		    json_get_int32(e, "index", "endpoints", true, &index, &step) < 0)
+		    json_get_int32(e, "index", "endpoints", device != NULL, &index, &step) < 0)
 			goto next;
-		found = tcfilter ? nl_link_index(nl, device, &step) : 0;
+		found = tcfilter && device != NULL ? nl_link_index(nl, device, &step) : 0;
 		if (found < 0 ||
 		    (found > 0 && found == index && nl_ingress_delete(nl, found, &step) < 0))
 			goto next;
@@ -306,15 +299,10 @@ static int plumb_macvtap(struct mnl_socket *nl, const struct endpoint *ep,
 	return 0;
 }
 
-static int plumb_endpoint(struct mnl_socket *nl, const struct endpoint *ep,
-                          struct hypervisor_nic *nic, kata_error_t *err)
+int network_join_tap(struct mnl_socket *nl, const struct endpoint *ep, kata_error_t *err)
 {
-	cleanup_close int fd = network_tap_open(ep->tap, err);
-	int tap_index;
+	int tap_index = nl_link_index(nl, ep->tap, err);
 
-	if (fd < 0)
-		return -1;
-	tap_index = nl_link_index(nl, ep->tap, err);
 	if (tap_index < 0)
 		return -1;
 	if (tap_index == 0)
@@ -327,6 +315,16 @@ static int plumb_endpoint(struct mnl_socket *nl, const struct endpoint *ep,
 	    nl_redirect_add(nl, ep->link.ifindex, tap_index, err) < 0 ||
 	    nl_redirect_add(nl, tap_index, ep->link.ifindex, err) < 0)
 		return kata_error_wrap(err, "join to tap `%s`", ep->tap);
+	return 0;
+}
+
+static int plumb_endpoint(struct mnl_socket *nl, const struct endpoint *ep,
+                          struct hypervisor_nic *nic, kata_error_t *err)
+{
+	cleanup_close int fd = network_tap_open(ep->tap, err);
+
+	if (fd < 0 || network_join_tap(nl, ep, err) < 0)
+		return -1;
 	nic->tap_fd = steal_fd(&fd);
 	network_format_mac(ep->link.mac, nic->mac);
 	nic->mtu = ep->link.mtu;
@@ -392,76 +390,6 @@ bool network_wants_own_netns(const struct kata_config *config, const struct oci_
 
 	return model != NULL && strcmp(model, "none") != 0 && !config->runtime.disable_new_netns &&
 	       ns != NULL && ns->path == NULL;
-}
-
-static bool endpoint_recorded(json_object *endpoints, const char *name)
-{
-	size_t n = json_object_is_type(endpoints, json_type_array)
-	                   ? json_object_array_length(endpoints)
-	                   : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(endpoints, i), *v = NULL;
-
-		if ((json_object_object_get_ex(e, "device", &v) &&
-		     strcmp(json_object_get_string(v), name) == 0) ||
-		    (json_object_object_get_ex(e, "tap", &v) &&
-		     strcmp(json_object_get_string(v), name) == 0))
-			return true;
-	}
-	return false;
-}
-
-/* The first interface of the namespace that create would have carried and did not. */
-static int find_new_interface(struct mnl_socket *nl, json_object *record, char *name,
-                              kata_error_t *err)
-{
-	cleanup_free struct nl_link *links = NULL;
-	json_object *endpoints = NULL;
-	size_t n = 0;
-
-	if (record != NULL)
-		json_object_object_get_ex(record, "endpoints", &endpoints);
-	if (nl_links(nl, &links, &n, err) < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		const struct nl_link *link = &links[i];
-
-		if ((link->flags & IFF_LOOPBACK) ||
-		    (link->type != ARPHRD_ETHER && !(link->flags & IFF_UP)) ||
-		    endpoint_recorded(endpoints, link->name))
-			continue;
-		snprintf(name, IFNAMSIZ, "%s", link->name);
-		return 1;
-	}
-	return 0;
-}
-
-int network_check_unchanged(const char *netns, json_object *record, kata_error_t *err)
-{
-	char name[IFNAMSIZ] = "";
-	struct mnl_socket *nl;
-	int saved = -1;
-	int found;
-
-	if (netns_enter(netns, &saved, err) < 0)
-		return kata_error_wrap(err, "network");
-	nl = nl_open(err);
-	found = nl == NULL ? -1 : find_new_interface(nl, record, name, err);
-	nl_close(nl);
-	if (netns_return(&saved, found < 0 ? NULL : err) < 0)
-		return -1;
-	if (found < 0)
-		return kata_error_wrap(err, "network namespace `%s`", netns);
-	if (found > 0)
-		return kata_error_set(
-		        err, ENOTSUP,
-		        "interface `%s` appeared in the container's network namespace "
-		        "after create (as `ctr run --cni` does): the VM's network "
-		        "cards were made when it booted, at create; prepare the "
-		        "namespace before create (docs/network.md)",
-		        name);
-	return 0;
 }
 
 int network_setup_at(const struct kata_config *config, const char *netns_path, json_object **record,

@@ -48,10 +48,46 @@ struct network_checkpoint {
  * never the engine's. */
 bool network_wants_own_netns(const struct kata_config *config, const struct oci_spec *spec);
 
-/* At start: fails, naming it, when the namespace at netns has an interface that create would
- * have carried into the VM and did not (record: what it carried; NULL: nothing), as when
- * `ctr run --cni` runs CNI between create and start. */
-int network_check_unchanged(const char *netns, json_object *record, kata_error_t *err);
+/* --- the standby NIC (network_standby.c, docs/network.md "Standby NIC") ---------------------
+ * containerd's `ctr run --cni` configures the container's namespace between create and start,
+ * after the VM booted. For it, create gives the VM one NIC on a tap of its own in the
+ * namespace, joined to nothing and left down in the guest; at start an interface that
+ * appeared since is joined to that tap and the agent configures the NIC (SETUPINTERFACE,
+ * SETUPROUTE). */
+
+/* The standby NIC's MAC address until then ("kata" in its bytes, locally administered). */
+#define NETWORK_STANDBY_MAC "02:6b:61:74:61:00"
+/* Its name in the guest: the VM's only NIC, the kernel's first Ethernet device. */
+#define NETWORK_STANDBY_GUEST_DEVICE "eth0"
+
+/* Whether create gives the VM a standby NIC: the runtime made the container's namespace and
+ * nothing was in it to carry (netns_record NULL), the model is tcfilter, the spec has no
+ * prestart or createRuntime hook (Docker's fills the namespace before the VM boots), and the
+ * bundle is a containerd task's (.../io.containerd.runtime.v2.task/NS/ID, or v1's). */
+bool network_wants_standby(const struct kata_config *config, const struct oci_spec *spec,
+                           const char *bundle, json_object *netns_record);
+
+/* Makes the standby tap in the namespace at netns: *record names it (saved through cp before
+ * the tap exists), nics gets its fd with the standby MAC. */
+int network_standby_setup(const char *netns, json_object **record,
+                          const struct network_checkpoint *cp, struct network_nics *nics,
+                          kata_error_t *err);
+
+/* What the agent must be asked at start: SETUPINTERFACE's and SETUPROUTE's payloads. */
+struct network_late {
+	json_object *setup_interface;
+	json_object *setup_route; /* NULL: no route to add */
+};
+
+void network_late_clear(struct network_late *late);
+
+/* At start, in a namespace the runtime made (record: what create carried; NULL: nothing):
+ * 0 when no interface appeared since create; 1 when one appeared and was joined to the
+ * standby tap (record updated and saved through cp before anything was made; late filled);
+ * -1, naming the interface, when one appeared and cannot be carried: no standby NIC, more
+ * than one interface, or an interface create would refuse. */
+int network_join_late(const char *netns, json_object *record, const struct network_checkpoint *cp,
+                      struct network_late *late, kata_error_t *err);
 
 /* Plumbs the spec's network namespace (linux.namespaces, type network, with a path) for the
  * VM. *record is set before anything is made (NULL when there is nothing to do: no

@@ -51,13 +51,42 @@ static int start_deferred(struct container_record *record, kata_error_t *err)
 	return 0;
 }
 
-/* A namespace the runtime made at create (network.h) may have been filled since, by an engine
- * that configures the network between create and start: refused, rather than a container
- * started without the network it was given. A container of a pod has its sandbox's VM and
- * network, checked when the sandbox started. */
-static int check_own_netns(const struct container_record *record, kata_error_t *err)
+/* Saves the record when the network set-up at start added something to undo. */
+struct start_checkpoint {
+	struct state_handle *handle;
+	struct container_record *record;
+};
+
+static void save_checkpoint(void *opaque)
 {
+	struct start_checkpoint *cp = opaque;
+
+	container_save(cp->handle, cp->record, NULL);
+}
+
+static int agent_setup(struct container_record *record, const char *request, json_object *payload,
+                       kata_error_t *err)
+{
+	if (payload == NULL)
+		return 0;
+	if (agent_call(&record->sandbox, request, payload, AGENT_CALL_TIMEOUT_MS, NULL, err) < 0)
+		return kata_error_wrap(err, "agent %s", request);
+	return 0;
+}
+
+/* A namespace the runtime made at create (network.h) may have been filled since, by an engine
+ * that configures the network between create and start (`ctr run --cni`): the new interface
+ * is joined to the VM's standby NIC and the agent configures it, or start fails naming it,
+ * rather than a container started without the network it was given. A container of a pod
+ * has its sandbox's VM and network, settled when the sandbox started. */
+static int join_late_network(struct state_handle *handle, struct container_record *record,
+                             kata_error_t *err)
+{
+	struct start_checkpoint saved = { handle, record };
+	struct network_checkpoint cp = { save_checkpoint, &saved };
+	__attribute__((cleanup(network_late_clear))) struct network_late late = { NULL, NULL };
 	cleanup_free char *netns = NULL;
+	int joined;
 
 	if (record->sandbox.dir == NULL || record->sandbox.id == NULL ||
 	    strcmp(record->sandbox.id, record->id) != 0)
@@ -65,7 +94,13 @@ static int check_own_netns(const struct container_record *record, kata_error_t *
 	netns = xasprintf("%s/" NETWORK_OWN_NETNS_FILE, record->sandbox.dir);
 	if (access(netns, F_OK) < 0)
 		return 0;
-	return network_check_unchanged(netns, record->sandbox.network, err);
+	joined = network_join_late(netns, record->sandbox.network, &cp, &late, err);
+	if (joined <= 0)
+		return joined;
+	if (agent_setup(record, "setupinterface", late.setup_interface, err) < 0 ||
+	    agent_setup(record, "setuproute", late.setup_route, err) < 0)
+		return kata_error_wrap(err, "network");
+	return 0;
 }
 
 int container_start(struct cli_context *ctx, const char *id, kata_error_t *err)
@@ -86,7 +121,7 @@ int container_start(struct cli_context *ctx, const char *id, kata_error_t *err)
 		goto out;
 	}
 	fault_point("start-locked");
-	if (check_own_netns(&record, err) < 0)
+	if (join_late_network(&handle, &record, err) < 0)
 		goto out;
 	if (record.deferred_newcontainer != NULL) {
 		if (start_deferred(&record, err) < 0)

@@ -544,8 +544,33 @@ START_TEST(test_macvtap_refusals)
 }
 END_TEST
 
-/* At start: an interface create did not carry (ctr run --cni adds one between create and
- * start) is refused by name; what create carried, its taps, lo and down tunnels are not. */
+/* network_join_late, which must find nothing new: 0, and no request for the agent. */
+static void assert_nothing_late(const char *netns, json_object *record)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct network_late late;
+
+	ck_assert_msg(network_join_late(netns, record, NULL, &late, &err) == 0, "%s",
+	              err != NULL ? err->message : "");
+	ck_assert_ptr_null(late.setup_interface);
+	ck_assert_ptr_null(late.setup_route);
+}
+
+/* network_join_late, which must refuse with expected in its message, leaving late empty. */
+static void assert_late_refused(const char *netns, json_object *record, const char *expected)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct network_late late;
+
+	ck_assert_int_eq(network_join_late(netns, record, NULL, &late, &err), -1);
+	ck_assert_msg(strstr(err->message, expected) != NULL, "`%s` not in `%s`", expected,
+	              err->message);
+	ck_assert_ptr_null(late.setup_interface);
+	ck_assert_ptr_null(late.setup_route);
+}
+
+/* At start, without a standby NIC: an interface create did not carry is refused by name;
+ * what create carried, its taps, lo and down tunnels are not. */
 START_TEST(test_start_finds_interfaces_added_after_create)
 {
 	cleanup_error kata_error_t err = NULL;
@@ -553,24 +578,126 @@ START_TEST(test_start_finds_interfaces_added_after_create)
 	cleanup_json json_object *record = NULL;
 
 	record = plumbed(&nics);
-	ck_assert_msg(network_check_unchanged(ctr_ns, record, &err) == 0, "%s", err->message);
+	assert_nothing_late(ctr_ns, record);
 	run("ip link add eth1 type veth peer name peer1 && ip link set eth1 netns %d",
 	    (int)ns_holder);
-	ck_assert_int_eq(network_check_unchanged(ctr_ns, record, &err), -1);
-	ck_assert_msg(strstr(err->message, "interface `eth1` appeared in the container's network "
-	                                   "namespace after create") != NULL,
-	              "%s", err->message);
-	kata_error_free(&err);
+	assert_late_refused(ctr_ns, record,
+	                    "interface `eth1` appeared in the container's network namespace after "
+	                    "create: the VM's network cards were made when it booted, at create, "
+	                    "and it has no standby card for it");
 	ck_assert_int_eq(network_teardown(record, &err), 0);
 	network_nics_clear(&nics);
 	/* nothing carried at create: the engine's eth0 is new */
-	ck_assert_int_eq(network_check_unchanged(ctr_ns, NULL, &err), -1);
-	ck_assert_msg(strstr(err->message, "interface `eth0`") != NULL, "%s", err->message);
-	kata_error_free(&err);
+	assert_late_refused(ctr_ns, NULL, "interface `eth0`");
 	run_in("ip link del eth1 && ip link del eth0");
-	ck_assert_msg(network_check_unchanged(ctr_ns, NULL, &err) == 0, "%s", err->message);
-	ck_assert_int_eq(network_check_unchanged("/run/netns/kata-test-no-such-netns", NULL, &err),
-	                 -1);
+	assert_nothing_late(ctr_ns, NULL);
+	assert_late_refused("/run/netns/kata-test-no-such-netns", NULL, "kata-test-no-such-netns");
+}
+END_TEST
+
+/* What `ctr run --cni` does: create finds the namespace empty and gives the VM a standby NIC
+ * (a tap of its own, down, joined to nothing); CNI then puts a veth there; start joins it to
+ * the standby tap and asks the agent to give the guest's NIC the veth's MAC, name, MTU,
+ * addresses and routes. Frames cross; a second late interface is refused; delete leaves
+ * the veth as the engine made it. */
+START_TEST(test_standby_nic_takes_a_late_interface)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct network_checkpoint cp = { count_save, NULL };
+	struct network_nics nics = { .n = 0 };
+	__attribute__((cleanup(network_late_clear))) struct network_late late = { NULL, NULL };
+	cleanup_json json_object *record = NULL;
+	cleanup_free char *tap = NULL, *before = NULL, *filters = NULL, *after = NULL;
+	cleanup_free char *links = NULL;
+	json_object *v = NULL;
+
+	run_in("ip link del eth0"); /* the namespace as the runtime makes it: lo only */
+	saves = 0;
+	ck_assert_msg(network_standby_setup(ctr_ns, &record, &cp, &nics, &err) == 0, "%s",
+	              err->message);
+	ck_assert_int_eq(saves, 1);
+	ck_assert_uint_eq(nics.n, 1);
+	ck_assert_int_ge(nics.nics[0].tap_fd, 0);
+	ck_assert_str_eq(nics.nics[0].mac, NETWORK_STANDBY_MAC);
+	tap = output("ip -o link show tap0_kata");
+	ck_assert_msg(strstr(tap, "tap0_kata") != NULL && strstr(tap, ",UP") == NULL, "%s", tap);
+	assert_nothing_late(ctr_ns, record); /* the standby tap is the runtime's own */
+
+	/* CNI's bridge plugin, between create and start */
+	run("ip link add eth0 address 02:42:0a:4d:00:07 mtu 1450 type veth peer name peer0 "
+	    "mtu 1450 && ip link set eth0 netns %d && ip link set peer0 up",
+	    (int)ns_holder);
+	run_in("ip link set eth0 txqueuelen 0 && ip addr add 10.77.0.7/16 dev eth0 && "
+	       "ip link set eth0 up && ip route add default via 10.77.0.1");
+	before = eth0_state();
+	ck_assert_msg(network_join_late(ctr_ns, record, &cp, &late, &err) == 1, "%s", err->message);
+	ck_assert_int_eq(saves, 2);
+	/* SETUPINTERFACE: the guest's standby NIC takes the veth's identity */
+	ck_assert(json_object_object_get_ex(late.setup_interface, "device", &v));
+	ck_assert_str_eq(json_object_get_string(v), NETWORK_STANDBY_GUEST_DEVICE);
+	ck_assert(json_object_object_get_ex(late.setup_interface, "newDeviceName", &v));
+	ck_assert_str_eq(json_object_get_string(v), "eth0");
+	ck_assert(json_object_object_get_ex(late.setup_interface, "macAddr", &v));
+	ck_assert_str_eq(json_object_get_string(v), "02:42:0a:4d:00:07");
+	ck_assert(json_object_object_get_ex(late.setup_interface, "mtu", &v));
+	ck_assert_int_eq(json_object_get_int(v), 1450);
+	ck_assert_str_eq(json_object_get_string(
+	                         path_get(late.setup_interface, "ipAddresses", 0, "ipAddress")),
+	                 "10.77.0.7");
+	ck_assert_ptr_nonnull(late.setup_route);
+	ck_assert(json_object_object_get_ex(late.setup_route, "routes", &v));
+	ck_assert(has_route(v, "default", "10.77.0.1"));
+	/* the record: what delete must undo */
+	ck_assert_str_eq(json_object_get_string(path_get(record, "endpoints", 0, "device")),
+	                 "eth0");
+	ck_assert_str_eq(json_object_get_string(path_get(record, "interfaces", 0, "macAddr")),
+	                 "02:42:0a:4d:00:07");
+	filters = output("tc filter show dev eth0 ingress");
+	ck_assert_msg(strstr(filters, "Redirect to device tap0_kata") != NULL, "%s", filters);
+	free(tap);
+	tap = output("ip -o link show tap0_kata");
+	ck_assert_msg(strstr(tap, "mtu 1450") != NULL && strstr(tap, ",UP") != NULL, "%s", tap);
+	assert_frames_cross(nics.nics[0].tap_fd);
+
+	/* joined once: nothing new, then a second interface has no standby card left */
+	assert_nothing_late(ctr_ns, record);
+	run("ip link add eth1 type veth peer name peer1 && ip link set eth1 netns %d",
+	    (int)ns_holder);
+	assert_late_refused(ctr_ns, record, "interface `eth1` appeared");
+	run_in("ip link del eth1");
+
+	network_nics_clear(&nics);
+	ck_assert_msg(network_teardown(record, &err) == 0, "%s", err->message);
+	links = output("ip -o link show");
+	ck_assert_msg(strstr(links, "tap0_kata") == NULL, "%s", links);
+	after = eth0_state();
+	ck_assert_str_eq(before, after);
+}
+END_TEST
+
+/* Two interfaces at once: refused, naming both, before anything is made. */
+START_TEST(test_standby_refuses_two_late_interfaces)
+{
+	cleanup_error kata_error_t err = NULL;
+	struct network_nics nics = { .n = 0 };
+	cleanup_json json_object *record = NULL;
+	cleanup_free char *qdiscs = NULL, *links = NULL;
+
+	run_in("ip link del eth0");
+	ck_assert_msg(network_standby_setup(ctr_ns, &record, NULL, &nics, &err) == 0, "%s",
+	              err->message);
+	run("ip link add eth0 type veth peer name peer0 && ip link set eth0 netns %d && "
+	    "ip link add eth1 type veth peer name peer1 && ip link set eth1 netns %d",
+	    (int)ns_holder, (int)ns_holder);
+	assert_late_refused(ctr_ns, record, "interfaces `eth0` and `eth1` appeared");
+	qdiscs = output("tc qdisc show ingress");
+	ck_assert_msg(strstr(qdiscs, "ingress") == NULL, "%s", qdiscs);
+	ck_assert_ptr_null(path_get(record, "endpoints", 0, "device"));
+	network_nics_clear(&nics);
+	ck_assert_msg(network_teardown(record, &err) == 0, "%s", err->message);
+	links = output("ip -o link show");
+	ck_assert_msg(strstr(links, "tap0_kata") == NULL && strstr(links, "eth0") != NULL, "%s",
+	              links);
 }
 END_TEST
 
@@ -684,6 +811,41 @@ START_TEST(test_when_the_runtime_makes_the_namespace)
 }
 END_TEST
 
+/* The standby NIC only for containerd's tasks whose namespace create made and found empty. */
+START_TEST(test_when_create_makes_a_standby_nic)
+{
+	cleanup_error kata_error_t err = NULL;
+	const char *task = "/run/containerd/io.containerd.runtime.v2.task/default/c1";
+	const char *v1 = "/run/containerd/io.containerd.runtime.v1.linux/default/c1";
+	static const char plain[] = "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},"
+	                            "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},"
+	                            "\"linux\":{\"namespaces\":[{\"type\":\"network\"}]}}";
+	static const char hooked[] = "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},"
+	                             "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},"
+	                             "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]},"
+	                             "\"linux\":{\"namespaces\":[{\"type\":\"network\"}]}}";
+	struct oci_spec *spec = oci_spec_parse(plain, strlen(plain), &err);
+	struct oci_spec *docker = oci_spec_parse(hooked, strlen(hooked), &err);
+	cleanup_json json_object *carried = json_object_new_object();
+
+	ck_assert_ptr_nonnull(spec);
+	ck_assert_ptr_nonnull(docker);
+	config.runtime.internetworking_model = "tcfilter";
+	config.runtime.disable_new_netns = false;
+	ck_assert(network_wants_standby(&config, spec, task, NULL));
+	ck_assert(network_wants_standby(&config, spec, v1, NULL));
+	ck_assert(!network_wants_standby(&config, spec, "/home/me/bundle", NULL)); /* runc's way */
+	ck_assert(!network_wants_standby(&config, spec, task, carried)); /* it had an interface */
+	ck_assert(!network_wants_standby(&config, docker, task, NULL)); /* Docker's hook fills it */
+	config.runtime.internetworking_model = "macvtap";
+	ck_assert(!network_wants_standby(&config, spec, task, NULL));
+	config.runtime.internetworking_model = "none";
+	ck_assert(!network_wants_standby(&config, spec, task, NULL));
+	oci_spec_free(spec);
+	oci_spec_free(docker);
+}
+END_TEST
+
 static Suite *network_suite(void)
 {
 	Suite *s = suite_create("network");
@@ -699,6 +861,8 @@ static Suite *network_suite(void)
 	tcase_add_test(tc, test_teardown_after_a_half_made_setup);
 	tcase_add_test(tc, test_teardown_after_the_engine_removed_the_namespace);
 	tcase_add_test(tc, test_start_finds_interfaces_added_after_create);
+	tcase_add_test(tc, test_standby_nic_takes_a_late_interface);
+	tcase_add_test(tc, test_standby_refuses_two_late_interfaces);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("macvtap");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -710,6 +874,7 @@ static Suite *network_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_own_netns_and_its_holder);
 	tcase_add_test(tc, test_when_the_runtime_makes_the_namespace);
+	tcase_add_test(tc, test_when_create_makes_a_standby_nic);
 	suite_add_tcase(s, tc);
 	return s;
 }
