@@ -61,7 +61,8 @@ bool network_wants_own_netns(const struct kata_config *config, const struct oci_
 #define NETWORK_STANDBY_GUEST_DEVICE "eth0"
 
 /* Whether create gives the VM a standby NIC: the runtime made the container's namespace and
- * nothing was in it to carry (netns_record NULL), the model is tcfilter, the spec has no
+ * nothing was in it to carry (netns_record NULL), the agent is this project's (dialect kata),
+ * the model is tcfilter, the spec has no
  * prestart or createRuntime hook (Docker's fills the namespace before the VM boots), and the
  * bundle is a containerd task's (.../io.containerd.runtime.v2.task/NS/ID, or v1's). */
 bool network_wants_standby(const struct kata_config *config, const struct oci_spec *spec,

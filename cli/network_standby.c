@@ -34,9 +34,10 @@ bool network_wants_standby(const struct kata_config *config, const struct oci_sp
 {
 	const char *model = config->runtime.internetworking_model;
 
-	return netns_record == NULL && network_wants_own_netns(config, spec) &&
-	       strcmp(model, "tcfilter") == 0 && !has_runtime_hooks(spec) &&
-	       is_containerd_task(bundle);
+	/* SETUPINTERFACE as this project's agent reads it (docs/agent-protocol.md) */
+	return netns_record == NULL && config->agent.dialect == KATA_DIALECT_KATA &&
+	       network_wants_own_netns(config, spec) && strcmp(model, "tcfilter") == 0 &&
+	       !has_runtime_hooks(spec) && is_containerd_task(bundle);
 }
 
 static json_object *standby_record(const char *netns, const char *tap)

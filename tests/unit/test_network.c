@@ -837,6 +837,9 @@ START_TEST(test_when_create_makes_a_standby_nic)
 	ck_assert(!network_wants_standby(&config, spec, "/home/me/bundle", NULL)); /* runc's way */
 	ck_assert(!network_wants_standby(&config, spec, task, carried)); /* it had an interface */
 	ck_assert(!network_wants_standby(&config, docker, task, NULL)); /* Docker's hook fills it */
+	config.agent.dialect = KATA_DIALECT_HYPERSTART;                 /* runV's agent */
+	ck_assert(!network_wants_standby(&config, spec, task, NULL));
+	config.agent.dialect = KATA_DIALECT_KATA;
 	config.runtime.internetworking_model = "macvtap";
 	ck_assert(!network_wants_standby(&config, spec, task, NULL));
 	config.runtime.internetworking_model = "none";
