@@ -10,6 +10,19 @@
 
 const char *unit_test_dir;
 
+char *unit_command_output(const char *cmd)
+{
+	FILE *p = popen(cmd, "r");
+	char *buf = xzalloc(65536);
+	size_t n;
+
+	ck_assert_msg(p != NULL, "popen %s", cmd);
+	n = fread(buf, 1, 65535, p);
+	buf[n] = '\0';
+	pclose(p);
+	return buf;
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	if (flag == FTW_DP)

@@ -38,6 +38,10 @@ struct unit_test {
 	int (*run_instead)(int argc, char **argv);
 };
 
+/* What `sh -c cmd` prints on its standard output (the first 64 KiB), for the test to check;
+ * freed by the caller. */
+char *unit_command_output(const char *cmd);
+
 extern const struct unit_test unit_test;
 /* The directory made for unit_test.test_dir (NULL without one). */
 extern const char *unit_test_dir;

@@ -464,20 +464,6 @@ START_TEST(test_setup_parse)
 }
 END_TEST
 
-/* The command's first line of output. */
-static char *output(const char *cmd)
-{
-	FILE *p = popen(cmd, "r");
-	char *buf = xzalloc(4096);
-	size_t n;
-
-	ck_assert(p != NULL);
-	n = fread(buf, 1, 4095, p);
-	buf[n] = '\0';
-	pclose(p);
-	return buf;
-}
-
 static int apply(int (*parse_fn)(json_object *, struct agent_net_config *, kata_error_t *),
                  const char *text, kata_error_t *err)
 {
@@ -511,11 +497,11 @@ START_TEST(test_setup_applied)
 	                       "{\"ipAddress\":\"fd00:77::5\",\"netMask\":\"64\"}]}",
 	                       &err),
 	                 0);
-	link = output("ip -o link show dev eth0");
+	link = unit_command_output("ip -o link show dev eth0");
 	ck_assert_msg(strstr(link, "link/ether 02:42:0a:4d:00:05") != NULL, "%s", link);
 	ck_assert_msg(strstr(link, "mtu 1400") != NULL, "%s", link);
 	ck_assert_msg(strstr(link, ",UP") != NULL, "%s", link);
-	addr = output("ip -o addr show dev eth0");
+	addr = unit_command_output("ip -o addr show dev eth0");
 	ck_assert_msg(strstr(addr, "inet 10.77.0.5/24 brd 10.77.0.255") != NULL, "%s", addr);
 	ck_assert_msg(strstr(addr, "inet6 fd00:77::5/64") != NULL, "%s", addr);
 	ck_assert_int_eq(apply(agent_parse_setup_route,
@@ -523,7 +509,7 @@ START_TEST(test_setup_applied)
 	                       "\"device\":\"eth0\"}]}",
 	                       &err),
 	                 0);
-	route = output("ip -o route show default");
+	route = unit_command_output("ip -o route show default");
 	ck_assert_msg(strstr(route, "default via 10.77.0.1 dev eth0") != NULL, "%s", route);
 	/* A device the guest does not have: refused by name, nothing changed. */
 	ck_assert_int_eq(apply(agent_parse_setup_interface,

@@ -440,16 +440,27 @@ START_TEST(test_impossible_values)
 		ck_assert_msg(strstr(m, cases[i].expect) != NULL, "%s: expected \"%s\" in \"%s\"",
 		              cases[i].line, cases[i].expect, m);
 	}
-	/* initrd removed after the fact: the default's absence is named too */
+	/* no initrd key: the default's absence is named too; where the project is installed
+	 * (`make install`), the default is there and is taken */
 	{
+		static const char text[] = "[hypervisor.qemu]\nkernel = \"@ASSETSDIR@/vmlinux\"\n";
+		static const char installed[] = KATA_ASSETSDIR "/" KATA_INITRD_NAME;
 		cleanup_error kata_error_t err = NULL;
 		cleanup_free char *initrd = xasprintf("%s/kata-initrd.img", tmpdir);
-		const char *m;
 
 		unlink(initrd);
-		m = load_error("[hypervisor.qemu]\nkernel = \"@ASSETSDIR@/vmlinux\"\n", &err);
-		ck_assert_msg(strstr(m, ":1: key `hypervisor.qemu.initrd`: (default) ") != NULL,
-		              "%s", m);
+		if (access(installed, F_OK) == 0) {
+			cleanup_config struct kata_config *c = load_text(text, &err);
+
+			ck_assert_msg(c != NULL, "%s", err ? err->message : "");
+			ck_assert_str_eq(c->hypervisor.initrd, installed);
+		} else {
+			const char *m = load_error(text, &err);
+
+			ck_assert_msg(strstr(m, ":1: key `hypervisor.qemu.initrd`: (default) ") !=
+			                      NULL,
+			              "%s", m);
+		}
 	}
 }
 END_TEST

@@ -56,15 +56,8 @@ static void run(const char *fmt, ...)
 static char *output(const char *cmd)
 {
 	cleanup_free char *in_ctr = xasprintf("nsenter --net=%s sh -c '%s'", ctr_ns, cmd);
-	FILE *p = popen(in_ctr, "r");
-	char *buf = xzalloc(65536);
-	size_t n;
 
-	ck_assert(p != NULL);
-	n = fread(buf, 1, 65535, p);
-	buf[n] = '\0';
-	pclose(p);
-	return buf;
+	return unit_command_output(in_ctr);
 }
 
 static void run_in(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
