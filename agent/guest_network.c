@@ -2,6 +2,7 @@
  * ships it as a static library; the agent is fully static). No `ip` child processes. */
 #include "guest_network.h"
 
+#include "agent_proto.h"
 #include "cleanup.h"
 #include "fd_util.h"
 #include "log.h"
@@ -152,6 +153,7 @@ struct found_link {
 	int ifindex;
 	char name[IFNAMSIZ];
 	unsigned flags;
+	bool give_mac; /* a standby NIC taken for the interface: it gets the interface's MAC */
 };
 
 static bool link_has_mac(struct rtnl_link *link, const unsigned char *mac)
@@ -183,11 +185,38 @@ static char *describe_links(struct nl_cache *cache)
 	return steal_pointer(&text);
 }
 
+/* A standby NIC (AGENT_STANDBY_NIC_MAC) that none of the interfaces before this one took. */
+static struct rtnl_link *free_standby(struct nl_cache *cache, const struct found_link *taken,
+                                      size_t n_taken)
+{
+	unsigned char standby[AGENT_NET_MAC_LEN];
+
+	if (!agent_net_parse_mac(AGENT_STANDBY_NIC_MAC, standby))
+		abort();
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_link *link = (struct rtnl_link *)o;
+		bool used = false;
+
+		if (!link_has_mac(link, standby))
+			continue;
+		for (size_t i = 0; i < n_taken; i++)
+			used = used || taken[i].ifindex == rtnl_link_get_ifindex(link);
+		if (!used)
+			return link;
+	}
+	return NULL;
+}
+
+/* The device of iface: by name when the host named it and did not ask to find it by MAC;
+ * else by MAC, or a free standby NIC when no device has that MAC. taken: the devices of the
+ * interfaces before it. */
 static int find_link(struct nl_cache *cache, const struct agent_net_interface *iface,
-                     struct found_link *out, kata_error_t *err)
+                     const struct found_link *taken, size_t n_taken, struct found_link *out,
+                     kata_error_t *err)
 {
 	struct rtnl_link *match = NULL;
 
+	out->give_mac = iface->set_mac;
 	if (iface->has_mac && !iface->set_mac) {
 		for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
 			if (!link_has_mac((struct rtnl_link *)o, iface->mac))
@@ -198,6 +227,10 @@ static int find_link(struct nl_cache *cache, const struct agent_net_interface *i
 				        "%s: more than one device has this MAC address",
 				        iface->label);
 			match = (struct rtnl_link *)o;
+		}
+		if (match == NULL) {
+			match = free_standby(cache, taken, n_taken);
+			out->give_mac = match != NULL;
 		}
 	} else {
 		match = rtnl_link_get_by_name(cache, iface->device);
@@ -232,7 +265,7 @@ static int find_links(struct nl_sock *sk, const struct agent_net_config *c,
 	for (size_t i = 0; i < c->n_interfaces; i++) {
 		const struct agent_net_interface *iface = &c->interfaces[i];
 
-		if (find_link(cache, iface, &links[i], err) < 0)
+		if (find_link(cache, iface, links, i, &links[i], err) < 0)
 			return -1;
 		for (size_t j = 0; j < i; j++)
 			if (links[j].ifindex == links[i].ifindex)
@@ -253,16 +286,16 @@ static int find_links(struct nl_sock *sk, const struct agent_net_config *c,
 static bool any_by_mac(const struct agent_net_config *c)
 {
 	for (size_t i = 0; i < c->n_interfaces; i++)
-		if (c->interfaces[i].has_mac)
+		if (c->interfaces[i].has_mac && !c->interfaces[i].set_mac)
 			return true;
 	return false;
 }
 
 /* find_links, again and again while a device is missing, for at most
  * AGENT_NET_HOTPLUG_WAIT_MS: a NIC hot-plugged after the VM started (the libvirt backend, a
- * clone of a template) appears once the guest kernel has taken the PCI hot-plug event. Only
- * when some interface is named by MAC, or is to get one (SETUPINTERFACE on a NIC the host
- * hot-plugged): a name the host chose is there from the start. */
+ * clone of a template, a standby NIC) appears once the guest kernel has taken the PCI
+ * hot-plug event. Only when some interface is found by MAC: a name the host chose is there
+ * from the start. */
 static int find_links_waiting(struct nl_sock *sk, const struct agent_net_config *c,
                               struct found_link *links, bool *name_taken, kata_error_t *err)
 {
@@ -295,7 +328,8 @@ static int find_links_waiting(struct nl_sock *sk, const struct agent_net_config 
 
 /* --- configuring them ------------------------------------------------------------------ */
 
-/* The MAC addresses SETUPINTERFACE gives, each device down while it changes. */
+/* The MAC addresses given to devices (SETUPINTERFACE's, a standby NIC's), each device down
+ * while it changes. */
 static int set_macs(struct nl_sock *sk, const struct agent_net_config *c, struct found_link *links,
                     kata_error_t *err)
 {
@@ -306,7 +340,7 @@ static int set_macs(struct nl_sock *sk, const struct agent_net_config *c, struct
 		cleanup_nl_addr struct nl_addr *mac = NULL;
 		int ret;
 
-		if (!iface->set_mac)
+		if (!links[i].give_mac)
 			continue;
 		if ((links[i].flags & IFF_UP) &&
 		    link_change(sk, links[i].ifindex, 0, IFF_UP, NULL, 0, "bring it down", err) < 0)

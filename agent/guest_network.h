@@ -42,8 +42,7 @@ struct agent_net_interface {
 	char *new_name; /* the name it must get; NULL: keep it */
 	bool has_mac;
 	/* mac is the address to give the device named `device`, not the one to find it by
-	 * (SETUPINTERFACE, as hyperstart reads it: a NIC made at boot for a network that
-	 * arrives later, docs/network.md "Standby NIC") */
+	 * (SETUPINTERFACE with a device, as hyperstart reads it) */
 	bool set_mac;
 	unsigned char mac[AGENT_NET_MAC_LEN];
 	uint32_t mtu; /* 0: leave it */
@@ -75,9 +74,10 @@ struct agent_net_config {
 int agent_parse_network(json_object *req, struct agent_net_config *out, kata_error_t *err);
 void agent_net_config_clear(struct agent_net_config *c);
 
-/* SETUPINTERFACE's payload, one interface in STARTPOD's shape where `device` (required) names
- * the guest's device and `macAddr`, when given, is the address it is to get: into out as its
- * only interface. */
+/* SETUPINTERFACE's payload, one interface in STARTPOD's shape, into out as its only
+ * interface: with `device`, the guest's device of that name gets `macAddr` (hyperstart's
+ * reading); without, the device is found by `macAddr` (or is a free standby NIC) as in
+ * STARTPOD. */
 int agent_parse_setup_interface(json_object *req, struct agent_net_config *out, kata_error_t *err);
 /* SETUPROUTE's payload, {"routes": [...]} as in STARTPOD (no "interfaces"). */
 int agent_parse_setup_route(json_object *req, struct agent_net_config *out, kata_error_t *err);

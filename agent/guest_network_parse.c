@@ -499,11 +499,8 @@ int agent_parse_setup_interface(json_object *req, struct agent_net_config *out, 
 	out->n_interfaces = 1;
 	if (parse_interface(req, 0, &out->interfaces[0], err) < 0)
 		goto fail;
-	if (out->interfaces[0].device == NULL) {
-		kata_error_set(err, EINVAL, "%s: device is required", out->interfaces[0].label);
-		goto fail;
-	}
-	out->interfaces[0].set_mac = out->interfaces[0].has_mac;
+	/* hyperstart's reading: the device named takes the MAC */
+	out->interfaces[0].set_mac = out->interfaces[0].has_mac && out->interfaces[0].device;
 	return 0;
 fail:
 	agent_net_config_clear(out);

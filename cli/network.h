@@ -15,6 +15,7 @@
 #include <sys/types.h>
 #include <json-c/json.h>
 
+#include "agent_proto.h"
 #include "config.h"
 #include "error.h"
 #include "hypervisor.h"
@@ -55,10 +56,9 @@ bool network_wants_own_netns(const struct kata_config *config, const struct oci_
  * appeared since is joined to that tap and the agent configures the NIC (SETUPINTERFACE,
  * SETUPROUTE). */
 
-/* The standby NIC's MAC address until then ("kata" in its bytes, locally administered). */
-#define NETWORK_STANDBY_MAC "02:6b:61:74:61:00"
-/* Its name in the guest: the VM's only NIC, the kernel's first Ethernet device. */
-#define NETWORK_STANDBY_GUEST_DEVICE "eth0"
+/* The standby NIC's MAC address until then: the agent gives such a NIC to an interface
+ * that no device matches by its MAC (lib/agent_proto.h). */
+#define NETWORK_STANDBY_MAC AGENT_STANDBY_NIC_MAC
 
 /* Whether create gives the VM a standby NIC: the runtime made the container's namespace and
  * nothing was in it to carry (netns_record NULL), the agent is this project's (dialect kata),

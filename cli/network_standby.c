@@ -57,7 +57,6 @@ static json_object *standby_record(const char *netns, const char *tap)
 	json_object_object_add(rec, "routes", json_object_new_array());
 	json_add_string(standby, "tap", tap);
 	json_add_string(standby, "mac", NETWORK_STANDBY_MAC);
-	json_add_string(standby, "guestDevice", NETWORK_STANDBY_GUEST_DEVICE);
 	json_object_object_add(rec, "standby", standby);
 	return rec;
 }
@@ -168,15 +167,16 @@ static void record_joined(json_object *record, const struct netns_view *view,
 	json_object_object_add(record, "routes", network_routes_json(view));
 }
 
-/* SETUPINTERFACE names the guest's standby NIC, which takes the interface's MAC address and
- * name; SETUPROUTE adds the routes (none: no request). */
+/* SETUPINTERFACE finds no device with the interface's MAC address, so the guest's standby
+ * NIC takes it, and its name; SETUPROUTE adds the routes (none: no request). */
 static void late_requests(json_object *record, const struct netns_view *view,
                           const struct endpoint *ep, struct network_late *late)
 {
 	json_object *routes = NULL;
 
 	late->setup_interface = network_interface_json(view, ep);
-	json_add_string(late->setup_interface, "device", NETWORK_STANDBY_GUEST_DEVICE);
+	/* with a device, the agent would look for that name (hyperstart's reading) */
+	json_object_object_del(late->setup_interface, "device");
 	json_object_object_get_ex(record, "routes", &routes);
 	if (routes != NULL && json_object_array_length(routes) > 0) {
 		late->setup_route = json_object_new_object();

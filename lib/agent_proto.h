@@ -39,6 +39,12 @@
  * namespaces of its sandbox container that way (docs/pods.md). */
 #define AGENT_POD_NS_PREFIX "/run/kata-containers/containers/"
 
+/* A standby NIC's MAC address ("kata" in its bytes, locally administered): a NIC the VM was
+ * given before the network it will carry was known (a VM template's on microvm, the one
+ * create makes for `ctr run --cni`, docs/network.md). An interface that no device matches by
+ * its MAC takes such a NIC, which gets the interface's MAC (docs/agent-protocol.md). */
+#define AGENT_STANDBY_NIC_MAC "02:6b:61:74:61:00"
+
 #define AGENT_CTL_CHANNEL_NAME "sh.hyper.channel.0"
 #define AGENT_IO_CHANNEL_NAME  "sh.hyper.channel.1"
 

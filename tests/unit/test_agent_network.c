@@ -12,6 +12,7 @@
 
 #include "agent/guest_network.h"
 #include "agent/request.h"
+#include "agent_proto.h"
 #include "cleanup.h"
 #include "json_util.h"
 
@@ -451,8 +452,8 @@ START_TEST(test_setup_parse)
 	assert_address(&c.interfaces[0].addresses[0], AF_INET, "10.77.0.5", 24);
 	agent_net_config_clear(&c);
 
-	assert_setup_refused(agent_parse_setup_interface, "{\"macAddr\":\"02:42:0a:4d:00:05\"}",
-	                     "device is required");
+	assert_setup_refused(agent_parse_setup_interface, "{\"mtu\":1400}",
+	                     "neither macAddr nor device");
 	assert_setup_refused(agent_parse_setup_interface, "{\"device\":\"eth/0\"}",
 	                     "not a valid interface name");
 	assert_setup_refused(agent_parse_setup_interface, "[]", "");
@@ -521,6 +522,55 @@ START_TEST(test_setup_applied)
 }
 END_TEST
 
+/* A standby NIC (AGENT_STANDBY_NIC_MAC: a template's, or the one create makes for `ctr run
+ * --cni`) is taken by an interface that no device matches by its MAC, in STARTPOD and in
+ * SETUPINTERFACE without a device, and gets that MAC; a device with the MAC wins over it;
+ * two interfaces cannot share one. */
+START_TEST(test_standby_nic_taken)
+{
+	cleanup_error kata_error_t err = NULL;
+	cleanup_free char *link = NULL, *other = NULL;
+
+	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
+	ck_assert_int_eq(system("ip link add kstandby0 address " AGENT_STANDBY_NIC_MAC
+	                        " type veth peer name kpeer0 && "
+	                        "ip link add kother0 address 02:42:0a:4d:00:09 type veth "
+	                        "peer name kpeer1"),
+	                 0);
+	ck_assert_int_eq(
+	        apply(agent_parse_network,
+	              "{\"interfaces\":[{\"device\":\"eth0\",\"newDeviceName\":\"eth0\","
+	              "\"macAddr\":\"02:42:0a:4d:00:05\",\"mtu\":1400,"
+	              "\"ipAddresses\":[{\"ipAddress\":\"10.77.0.5\",\"netMask\":\"24\"}]},"
+	              "{\"macAddr\":\"02:42:0a:4d:00:09\",\"newDeviceName\":\"eth1\"}]}",
+	              &err),
+	        0);
+	link = unit_command_output("ip -o link show dev eth0");
+	ck_assert_msg(strstr(link, "link/ether 02:42:0a:4d:00:05") != NULL, "%s", link);
+	ck_assert_msg(strstr(link, "mtu 1400") != NULL && strstr(link, ",UP") != NULL, "%s", link);
+	other = unit_command_output("ip -o link show dev eth1");
+	ck_assert_msg(strstr(other, "link/ether 02:42:0a:4d:00:09") != NULL, "%s", other);
+	/* no standby NIC left: a third interface is missing, by MAC */
+	ck_assert_int_eq(
+	        apply(agent_parse_setup_interface, "{\"macAddr\":\"02:42:0a:4d:00:0a\"}", &err),
+	        -1);
+	ck_assert_msg(strstr(err->message, "no network device with this MAC address") != NULL, "%s",
+	              err->message);
+	kata_error_free(&err);
+	/* SETUPINTERFACE without a device takes a standby NIC as STARTPOD does */
+	ck_assert_int_eq(system("ip link add kstandby1 address " AGENT_STANDBY_NIC_MAC
+	                        " type veth peer name kpeer2"),
+	                 0);
+	ck_assert_int_eq(apply(agent_parse_setup_interface,
+	                       "{\"macAddr\":\"02:42:0a:4d:00:0a\",\"newDeviceName\":\"net2\"}",
+	                       &err),
+	                 0);
+	free(link);
+	link = unit_command_output("ip -o link show dev net2");
+	ck_assert_msg(strstr(link, "link/ether 02:42:0a:4d:00:0a") != NULL, "%s", link);
+}
+END_TEST
+
 static Suite *network_suite(void)
 {
 	Suite *s = suite_create("agent_network");
@@ -539,7 +589,10 @@ static Suite *network_suite(void)
 	tcase_add_test(tc, test_startpod_carries_network);
 	tcase_add_test(tc, test_setup_parse);
 	suite_add_tcase(s, tc);
+	/* a device missing by MAC is waited for, as a hot-plugged one (5 s) */
+	tcase_set_timeout(applied, 30);
 	tcase_add_test(applied, test_setup_applied);
+	tcase_add_test(applied, test_standby_nic_taken);
 	suite_add_tcase(s, applied);
 	return s;
 }
