@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_proto.h"
 #include "cleanup.h"
 
 char *qemu_opt_escape(const char *value)
@@ -236,11 +237,35 @@ static bool mac_is_valid(const char *mac)
 	return mac[17] == '\0';
 }
 
+/* A template on microvm, which cannot hot-plug, and each of its clones have one NIC, net0,
+ * with the standby MAC (lib/agent_proto.h): a clone's device set is the template's. A clone
+ * backs it with the sandbox's one tap, or with a hub port that goes nowhere when the sandbox
+ * has no network; the agent gives it the interface's MAC (docs/templating.md). */
+static bool has_template_nic(const struct kata_hypervisor_config *hc, const struct qemu_plan *plan)
+{
+	return plan->template_mode != QEMU_TEMPLATE_NONE && is_microvm(hc);
+}
+
+static void add_template_nic(struct strv_builder *b, const struct qemu_plan *plan)
+{
+	strv_builder_add(b, "-netdev");
+	if (plan->n_nics == 1)
+		strv_builder_addf(b, "tap,id=net0,fd=%d,vhost=off", QEMU_NIC_FIRST_FD);
+	else
+		strv_builder_add(b, "hubport,id=net0,hubid=0");
+	strv_builder_add(b, "-device");
+	strv_builder_add(b, "virtio-net-device,netdev=net0,mac=" AGENT_STANDBY_NIC_MAC);
+}
+
 /* One virtio-net per tap; the guest finds each NIC by its MAC (docs/network.md). No vhost:
  * there is no /dev/vhost-net on these machines, and qemu would fail to open it. */
 static void add_nics(struct strv_builder *b, const struct kata_hypervisor_config *hc,
                      const struct qemu_plan *plan)
 {
+	if (has_template_nic(hc, plan)) {
+		add_template_nic(b, plan);
+		return;
+	}
 	for (size_t i = 0; i < plan->n_nics; i++) {
 		strv_builder_add(b, "-netdev");
 		strv_builder_addf(b, "tap,id=net%zu,fd=%zu,vhost=off", i, QEMU_NIC_FIRST_FD + i);
@@ -304,10 +329,14 @@ static int check_template_plan(const struct kata_hypervisor_config *hc,
 		                      "virtiofsd, which a copy-on-write clone cannot have");
 	if (plan->memory_hotplug || plan->maxvcpus > plan->vcpus)
 		return kata_error_set(err, EINVAL, "template: no CPU or memory hotplug");
-	if (plan->n_nics > 0)
+	if (plan->n_nics > 0 && (plan->template_mode == QEMU_TEMPLATE_SAVE || !is_microvm(hc)))
 		return kata_error_set(err, EINVAL,
-		                      "template: a template has no network cards, a clone gets "
-		                      "none on its command line");
+		                      "template: a template has no network cards of a sandbox; "
+		                      "a clone on q35 or pc gets its own by hot-plug");
+	if (plan->n_nics > 1)
+		return kata_error_set(err, EINVAL,
+		                      "template: a clone on microvm has the template's one "
+		                      "network card");
 	return 0;
 }
 

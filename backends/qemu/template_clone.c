@@ -19,16 +19,20 @@
 #define CLONE_QMP_TIMEOUT_MS   10000
 #define CLONE_LOAD_TIMEOUT_MS  30000
 
+static bool clone_has_template_nic(const struct kata_hypervisor_config *hc)
+{
+	return strcmp(kata_machine_type(hc), "microvm") == 0;
+}
+
 static const char *why_not_clone(const struct kata_hypervisor_config *hc,
                                  const struct qemu_plan *plan)
 {
 	uint32_t vcpus = hc->default_vcpus ? hc->default_vcpus : 1;
 	uint32_t memory = hc->default_memory ? hc->default_memory : QEMU_DEFAULT_MEMORY_MIB;
 
-	if (plan->n_nics > 0 && strcmp(kata_machine_type(hc), "q35") != 0 &&
-	    strcmp(kata_machine_type(hc), "pc") != 0)
-		return "it has network cards, which a template cannot hold and this machine "
-		       "cannot hot-plug";
+	if (plan->n_nics > 1 && strcmp(kata_machine_type(hc), "microvm") == 0)
+		return "it has more than one network card, and a clone on microvm has the "
+		       "template's one";
 	if (plan->n_nics > NIC_HOTPLUG_MAX)
 		return "it has more network cards than the template has hot-plug ports";
 	if (plan->vcpus != vcpus || plan->memory_mib != memory)
@@ -65,9 +69,12 @@ int qemu_clone_plan(const struct kata_config *config, const struct qemu_plan *pl
 	}
 	memory = xasprintf("%s/%s", config->factory.template_path, QEMU_TEMPLATE_MEMORY);
 	clone.template_mode = QEMU_TEMPLATE_CLONE;
-	/* Its NICs are hot-plugged once the state is loaded (clone_plug_nics). */
-	clone.nics = NULL;
-	clone.n_nics = 0;
+	/* On q35 and pc its NICs are hot-plugged once the state is loaded (clone_plug_nics); on
+	 * microvm its one tap backs the template's NIC (qemu_cmdline.c). */
+	if (!clone_has_template_nic(&config->hypervisor)) {
+		clone.nics = NULL;
+		clone.n_nics = 0;
+	}
 	clone.template_memory_path = memory;
 	clone_argv = qemu_build_cmdline(&config->hypervisor, &clone, err);
 	if (clone_argv == NULL)
@@ -77,13 +84,16 @@ int qemu_clone_plan(const struct kata_config *config, const struct qemu_plan *pl
 	return 0;
 }
 
-/* The sandbox's NICs, into the running clone (the template has no NIC of its own), over the
- * clone's QMP connection: qemu would not greet a second one while it is open. */
+/* The sandbox's NICs, into the running clone on q35 or pc (whose template has no NIC of its
+ * own), over the clone's QMP connection: qemu would not greet a second one while it is
+ * open. */
 static int clone_plug_nics(const struct kata_config *config, struct qemu_sandbox *sb,
                            struct qmp *qmp, kata_error_t *err)
 {
 	int64_t started = now_ms();
 
+	if (clone_has_template_nic(&config->hypervisor))
+		return 0;
 	for (size_t i = 0; i < sb->n_tap_fds; i++)
 		if (qemu_nic_hotplug_on(qmp, kata_machine_type(&config->hypervisor), &sb->nics[i],
 		                        (unsigned)i, err) < 0)
@@ -101,6 +111,7 @@ int qemu_clone_start(const struct kata_config *config, struct qemu_sandbox *sb)
 	cleanup_qmp struct qmp *qmp = NULL;
 	cleanup_free char *state = NULL;
 	int64_t started = now_ms();
+	bool nics_on_cmdline = clone_has_template_nic(&config->hypervisor);
 	pid_t pid;
 
 	/* Held until the state is loaded: nobody replaces the template under the clone. */
@@ -108,7 +119,8 @@ int qemu_clone_start(const struct kata_config *config, struct qemu_sandbox *sb)
 	if (lock < 0)
 		goto fail;
 	state = xasprintf("%s/%s", config->factory.template_path, QEMU_TEMPLATE_STATE);
-	if (launch_daemonizing(sb->argv, CLONE_START_TIMEOUT_MS, &err) < 0 ||
+	if (launch_daemonizing_fds(sb->argv, sb->tap_fds, nics_on_cmdline ? sb->n_tap_fds : 0,
+	                           QEMU_NIC_FIRST_FD, CLONE_START_TIMEOUT_MS, &err) < 0 ||
 	    read_pid_file(sb->pid_path, &pid, &err) < 0 ||
 	    process_identify(pid, &sb->qemu, &err) < 0)
 		goto fail;

@@ -175,44 +175,49 @@ case_factory_destroy() {
 	fi
 }
 
-# A q35 template of its own (it has hot-plug ports); a container whose network namespace
-# has a veth is a clone all the same, its NIC hot-plugged after the state is loaded: the web
-# server in it answers at the veth's address from the veth's peer.
+# case_clone_with_nic MACHINE OCTET: a template of its own on MACHINE; a container whose
+# network namespace has a veth (10.68.OCTET.2) is a clone all the same. On q35 its NIC is
+# hot-plugged after the state is loaded (the template has hot-plug ports); on microvm, which
+# cannot hot-plug, its tap backs the template's own NIC, made with the standby MAC, which the
+# agent gives the veth's. The web server in it answers at the veth's address from the veth's
+# peer, and the guest's eth0 has the veth's MAC, MTU and address.
 case_clone_with_nic() {
-	local cfg=$TMP/q35.toml body out NET_POD
-	sed -e '/^machine_type = /d' -e "s|^template_path = .*|template_path = \"$TMP/tq35\"|" \
-		-e 's/^\[hypervisor\.qemu\]$/&\nmachine_type = "q35"/' "$CONFIG" >"$cfg"
-	NET_POD=kata-e2e-tplpod-$$
-	if ! netns_create "kata-e2e-tplhost-$$" || ! pod_netns_add "$NET_POD" ||
-		! ip -n "$TEST_NETNS" link add "tp-$$" mtu 1400 type veth peer name eth0 mtu 1400 netns "$NET_POD" ||
-		! ip -n "$TEST_NETNS" addr add 10.68.1.1/24 dev "tp-$$" ||
-		! ip -n "$TEST_NETNS" link set "tp-$$" up ||
-		! ip -n "$NET_POD" addr add 10.68.1.2/24 dev eth0 || ! ip -n "$NET_POD" link set eth0 up; then
-		fail "q35 clone with a NIC: namespaces" "ip failed"
+	local machine=$1 octet=$2 cfg="$TMP/$1.toml" body out mac pod="kata-e2e-tplpod-$1-$$"
+	local name="$1 clone with a NIC" host_side="tp$octet-$$"
+	sed -e '/^machine_type = /d' -e "s|^template_path = .*|template_path = \"$TMP/t$machine\"|" \
+		-e "s/^\[hypervisor\.qemu\]$/&\nmachine_type = \"$machine\"/" "$CONFIG" >"$cfg"
+	if { [ -z "$TEST_NETNS" ] && ! netns_create "kata-e2e-tplhost-$$"; } || ! pod_netns_add "$pod" ||
+		! ip -n "$TEST_NETNS" link add "$host_side" mtu 1400 type veth peer name eth0 mtu 1400 netns "$pod" ||
+		! ip -n "$TEST_NETNS" addr add "10.68.$octet.1/24" dev "$host_side" ||
+		! ip -n "$TEST_NETNS" link set "$host_side" up ||
+		! ip -n "$pod" addr add "10.68.$octet.2/24" dev eth0 || ! ip -n "$pod" link set eth0 up; then
+		fail "$name: namespaces" "ip failed"
 		return
 	fi
-	if out=$(CONFIG=$cfg kr factory init 2>&1); then pass "q35: factory init"; else
-		fail "q35: factory init" "$out"
+	if out=$(CONFIG=$cfg kr factory init 2>&1); then pass "$machine: factory init"; else
+		fail "$machine: factory init" "$out"
 		return
 	fi
-	new_id tplnet
-	bundle_in_pod "$TMP/tplnet" "$NET_POD" /usr/sbin/httpd -f -p 80 -h /etc
-	if ! CONFIG=$cfg kr_detached "$ID" --debug --log "$TMP/tplnet.log" run -d --bundle "$TMP/tplnet" "$ID"; then
-		fail "q35 clone with a NIC: run -d" "$(detached_error "$ID")"
+	new_id "tplnet$machine"
+	bundle_in_pod "$TMP/tplnet$machine" "$pod" /usr/sbin/httpd -f -p 80 -h /etc
+	if ! CONFIG=$cfg kr_detached "$ID" --debug --log "$TMP/tplnet$machine.log" run -d --bundle "$TMP/tplnet$machine" "$ID"; then
+		fail "$name: run -d" "$(detached_error "$ID")"
 		return
 	fi
-	if from_template tplnet; then pass "q35 clone with a NIC: started from the template"; else
-		fail "q35 clone with a NIC: started from the template" "$(grep -i template "$TMP/tplnet.log" | head -3)"
+	if from_template "tplnet$machine"; then pass "$name: started from the template"; else
+		fail "$name: started from the template" "$(grep -i template "$TMP/tplnet$machine.log" | head -3)"
 	fi
-	body=$(http_get 10.68.1.2 80 /hostname 120)
-	check_eq "q35 clone with a NIC: the web server answers at the veth's address" kata "$(tr -d '\n' <<<"$body")"
-	out=$(CONFIG=$cfg kr exec "$ID" /bin/sh -c 'ip -o -4 addr show dev eth0; cat /sys/class/net/eth0/mtu' 2>&1)
-	check_contains "q35 clone with a NIC: the guest's eth0 has the veth's address" "inet 10.68.1.2/24" "$out"
-	check_contains "q35 clone with a NIC: ... and MTU" $'\n1400' "$out"
-	CONFIG=$cfg delete_and_check "q35 clone with a NIC" "$ID"
-	check_eq "q35 clone with a NIC: no tap left" "" "$(kata_taps_in "/run/netns/$NET_POD")"
-	if out=$(CONFIG=$cfg kr factory destroy 2>&1); then pass "q35: factory destroy"; else
-		fail "q35: factory destroy" "$out"
+	body=$(http_get "10.68.$octet.2" 80 /hostname 120)
+	check_eq "$name: the web server answers at the veth's address" kata "$(tr -d '\n' <<<"$body")"
+	out=$(CONFIG=$cfg kr exec "$ID" /bin/sh -c 'ip -o -4 addr show dev eth0; cat /sys/class/net/eth0/mtu; ip -o link show dev eth0' 2>&1)
+	check_contains "$name: the guest's eth0 has the veth's address" "inet 10.68.$octet.2/24" "$out"
+	check_contains "$name: ... and MTU" $'\n1400' "$out"
+	mac=$(ip -n "$pod" -o link show dev eth0 | grep -o 'link/ether [0-9a-f:]*')
+	check_contains "$name: ... and MAC address" "${mac:-(no veth)}" "$out"
+	CONFIG=$cfg delete_and_check "$name" "$ID"
+	check_eq "$name: no tap left" "" "$(kata_taps_in "/run/netns/$pod")"
+	if out=$(CONFIG=$cfg kr factory destroy 2>&1); then pass "$machine: factory destroy"; else
+		fail "$machine: factory destroy" "$out"
 	fi
 }
 
@@ -224,5 +229,6 @@ case_factory_init && {
 	case_ten_at_once
 }
 case_factory_destroy
-case_clone_with_nic
+case_clone_with_nic q35 1
+case_clone_with_nic microvm 2
 rt_finish

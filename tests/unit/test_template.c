@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent_proto.h"
 #include "cleanup.h"
 #include "config.h"
 #include "error.h"
@@ -196,6 +197,9 @@ START_TEST(test_cmdline_template_shares_its_ram_and_waits)
 	                        "name=sh.hyper.channel.0"));
 	ck_assert(has_arg(argv, "virtio-9p-device,fsdev=share0,mount_tag=kataShared"));
 	ck_assert(has_arg(argv, "virtconsole,bus=serial0.0,chardev=console0"));
+	/* microvm cannot hot-plug: the template has the one NIC a clone may use, on nothing */
+	ck_assert(has_arg(argv, "hubport,id=net0,hubid=0"));
+	ck_assert(has_arg(argv, "virtio-net-device,netdev=net0,mac=" AGENT_STANDBY_NIC_MAC));
 	/* No free page reporting: qemu 7.2 would punch holes in the template's file. */
 	for (char **a = argv; *a != NULL; a++)
 		ck_assert(strstr(*a, "virtio-balloon") == NULL);
@@ -234,8 +238,11 @@ END_TEST
 
 START_TEST(test_cmdline_template_refusals)
 {
-	cleanup_error kata_error_t e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL;
-	struct hypervisor_nic nic = { .tap_fd = 7, .mac = "02:42:ac:11:00:02", .mtu = 1500 };
+	cleanup_error kata_error_t e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL, e5 = NULL;
+	struct hypervisor_nic nics[2] = {
+		{ .tap_fd = 7, .mac = "02:42:ac:11:00:02", .mtu = 1500 },
+		{ .tap_fd = 8, .mac = "02:42:ac:11:00:03", .mtu = 1500 }
+	};
 
 	plan.template_mode = QEMU_TEMPLATE_CLONE;
 	hc.shared_fs = KATA_SHARED_FS_VIRTIO_FS;
@@ -243,10 +250,15 @@ START_TEST(test_cmdline_template_refusals)
 	ck_assert(qemu_build_cmdline(&hc, &plan, &e1) == NULL);
 	ck_assert(strstr(e1->message, "virtio-fs") != NULL);
 	hc.shared_fs = KATA_SHARED_FS_9P;
-	plan.nics = &nic;
-	plan.n_nics = 1;
+	plan.nics = nics;
+	plan.n_nics = 2; /* microvm: the template's one NIC */
 	ck_assert(qemu_build_cmdline(&hc, &plan, &e2) == NULL);
-	ck_assert(strstr(e2->message, "network") != NULL);
+	ck_assert(strstr(e2->message, "network card") != NULL);
+	plan.n_nics = 1; /* the template itself has none of a sandbox */
+	plan.template_mode = QEMU_TEMPLATE_SAVE;
+	ck_assert(qemu_build_cmdline(&hc, &plan, &e5) == NULL);
+	ck_assert(strstr(e5->message, "network cards") != NULL);
+	plan.template_mode = QEMU_TEMPLATE_CLONE;
 	plan.n_nics = 0;
 	plan.maxvcpus = 4;
 	ck_assert(qemu_build_cmdline(&hc, &plan, &e3) == NULL);
@@ -528,7 +540,7 @@ static bool saved_argv_has(json_object *state, const char *key, const char *arg)
 
 /* Creates a qemu sandbox with templating on; returns the backend's saved state. */
 static json_object *create_with_template(uint32_t memory_mib, const struct hypervisor_nic *nic,
-                                         const char *machine)
+                                         size_t n_nics, const char *machine)
 {
 	cleanup_error kata_error_t err = NULL;
 	cleanup_free char *sb_dir = in_dir("sb");
@@ -553,7 +565,7 @@ static json_object *create_with_template(uint32_t memory_mib, const struct hyper
 	config.factory.template_path = tpl;
 	params.memory_mib = memory_mib;
 	params.nics = nic;
-	params.n_nics = nic != NULL ? 1 : 0;
+	params.n_nics = n_nics;
 	hv = hypervisor_new(NULL, &config, &err);
 	ck_assert_msg(hypervisor_create(hv, &params, 0, &err) == 0, "%s", err ? err->message : "");
 	saved = hypervisor_save(hv);
@@ -571,11 +583,16 @@ START_TEST(test_create_picks_clone_or_boot)
 	cleanup_free char *clone_ram = xasprintf("memory-backend-file,id=mem0,size=128M,"
 	                                         "mem-path=%s,share=off",
 	                                         memory);
-	struct hypervisor_nic nic = { .tap_fd = 0, .mac = "02:42:ac:11:00:02", .mtu = 1500 };
-	json_object *same = create_with_template(128, NULL, "microvm");
-	json_object *bigger = create_with_template(256, NULL, "microvm");
-	json_object *with_nic = create_with_template(128, &nic, "microvm");
-	json_object *q35_nic = create_with_template(128, &nic, "q35");
+	struct hypervisor_nic nics[2] = {
+		{ .tap_fd = 0, .mac = "02:42:ac:11:00:02", .mtu = 1500 },
+		{ .tap_fd = 0, .mac = "02:42:ac:11:00:03", .mtu = 1500 }
+	};
+	struct hypervisor_nic *nic = &nics[0];
+	json_object *same = create_with_template(128, NULL, 0, "microvm");
+	json_object *bigger = create_with_template(256, NULL, 0, "microvm");
+	json_object *with_nic = create_with_template(128, nic, 1, "microvm");
+	json_object *two_nics = create_with_template(128, nics, 2, "microvm");
+	json_object *q35_nic = create_with_template(128, nic, 1, "q35");
 
 	/* The template's size: argv is the clone's, boot_argv the fallback boot. */
 	ck_assert(saved_argv_has(same, "argv", clone_ram));
@@ -584,14 +601,26 @@ START_TEST(test_create_picks_clone_or_boot)
 	ck_assert(!saved_argv_has(same, "boot_argv", "-incoming"));
 	ck_assert(
 	        saved_argv_has(same, "boot_argv", "virtio-balloon-device,free-page-reporting=on"));
-	/* Another memory size, or a network card on microvm (no hot-plug): a normal boot only. */
+	/* no network: the template's NIC on a hub port that goes nowhere */
+	ck_assert(saved_argv_has(same, "argv", "hubport,id=net0,hubid=0"));
+	ck_assert(!saved_argv_has(same, "boot_argv", "-netdev"));
+	/* Another memory size, or two network cards on microvm (no hot-plug): a normal boot. */
 	ck_assert(!saved_argv_has(bigger, "argv", "-incoming"));
 	ck_assert(!json_object_object_get_ex(bigger, "boot_argv", NULL));
-	ck_assert(!saved_argv_has(with_nic, "argv", "-incoming"));
-	ck_assert(!json_object_object_get_ex(with_nic, "boot_argv", NULL));
+	ck_assert(!saved_argv_has(two_nics, "argv", "-incoming"));
+	ck_assert(!json_object_object_get_ex(two_nics, "boot_argv", NULL));
+	/* One card on microvm: a clone whose tap backs the template's NIC (standby MAC, which
+	 * the agent changes to the sandbox's); the fallback boot has it with its own MAC. */
+	ck_assert(saved_argv_has(with_nic, "argv", "-incoming"));
+	ck_assert(saved_argv_has(with_nic, "argv", "tap,id=net0,fd=3,vhost=off"));
+	ck_assert(saved_argv_has(with_nic, "argv",
+	                         "virtio-net-device,netdev=net0,mac=" AGENT_STANDBY_NIC_MAC));
+	ck_assert(saved_argv_has(with_nic, "boot_argv",
+	                         "virtio-net-device,netdev=net0,mac=02:42:ac:11:00:02"));
 	json_object_put(same);
 	json_object_put(bigger);
 	json_object_put(with_nic);
+	json_object_put(two_nics);
 	/* q35: a clone all the same, its NIC hot-plugged after the state is loaded: not on the
 	 * clone's command line, but on the fallback boot's; the clone has the template's ports. */
 	ck_assert(saved_argv_has(q35_nic, "argv", "-incoming"));
