@@ -1,5 +1,6 @@
 #!/bin/bash
-# The OCI lifecycle end-to-end suites (runtime_*.sh, podman.sh, containerd.sh) again, with
+# The OCI lifecycle end-to-end suites (runtime_*.sh, podman.sh, containerd.sh) and the
+# network suites of podman and containerd (network_podman.sh, network_containerd.sh) again, with
 # VM templating on ([factory] enable_template, docs/templating.md): every sandbox that can
 # be is a clone of one template, made by the first of them. Case names are prefixed with
 # "template: ".
@@ -27,7 +28,8 @@ else
 fi
 
 status=0
-for suite in "$here"/runtime_*.sh "$here/podman.sh" "$here/containerd.sh"; do
+for suite in "$here"/runtime_*.sh "$here/podman.sh" "$here/containerd.sh" \
+	"$here/network_podman.sh" "$here/network_containerd.sh"; do
 	KATA_TEST_CONFIG="$work/template.toml" "$suite" 2>&1 |
 		sed -E 's/^(PASS|FAIL|SKIP): /\1: template: /'
 	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
