@@ -225,7 +225,8 @@ static int join_in_netns(struct mnl_socket *nl, json_object *record,
 		        link->name, found[1]->name);
 		goto out;
 	}
-	if (network_endpoint_check(nl, link, false, err) <= 0) {
+	/* (find_late_interfaces left out what the check skips: lo, tunnels that are down) */
+	if (network_endpoint_check(nl, link, false, err) < 0) {
 		kata_error_wrap(err, "interface that appeared after create");
 		goto out;
 	}
