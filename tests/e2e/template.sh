@@ -175,11 +175,63 @@ case_factory_destroy() {
 	fi
 }
 
+# The links, addresses and routes of a container's namespace, as delete must leave them.
+pod_state() {
+	nsenter "--net=/run/netns/$1" sh -c 'ip -d link; ip -o addr | awk "{print \$2, \$3, \$4}";
+		ip route; tc qdisc show' 2>&1
+}
+
+macvtaps_in() { ip -n "$1" -d -o link show type macvtap 2>&1; }
+
+# clone_with_nic MODEL NAME CFG: a container of the namespace NET_POD, its veth carried by
+# internetworking_model MODEL, from the q35 template of CFG, its NIC hot-plugged into the
+# clone; the web server in it answers at the veth's address from the veth's peer, the guest's
+# NIC has the veth's address, MTU and MAC; delete leaves the namespace as it was.
+clone_with_nic() {
+	local model=$1 name=$2 cfg=$3 body out before node=
+	sed -i "s/^internetworking_model = .*/internetworking_model = \"$model\"/" "$cfg"
+	check_contains "$name: the configuration asks for $model" "internetworking_model = \"$model\"" "$(cat "$cfg")"
+	before=$(pod_state "$NET_POD")
+	new_id "tpl$model"
+	bundle_in_pod "$TMP/tpl$model" "$NET_POD" /usr/sbin/httpd -f -p 80 -h /etc
+	if ! CONFIG=$cfg kr_detached "$ID" --debug --log "$TMP/tpl$model.log" run -d --bundle "$TMP/tpl$model" "$ID"; then
+		fail "$name: run -d" "$(detached_error "$ID")"
+		return
+	fi
+	if from_template "tpl$model"; then pass "$name: started from the template"; else
+		fail "$name: started from the template" "$(grep -i template "$TMP/tpl$model.log" | head -3)"
+	fi
+	if [ "$model" = macvtap ]; then
+		out=$(macvtaps_in "$NET_POD")
+		check_contains "$name: a macvtap in passthru mode on the veth" "tap0_kata@eth0" "$out"
+		check_contains "$name: ... in passthru mode" "macvtap mode passthru" "$out"
+		node=/dev/tap$(sed -n 's/^\([0-9]*\): tap0_kata@.*/\1/p' <<<"$out")
+		if [ -c "$node" ]; then pass "$name: its character device exists"; else
+			fail "$name: its character device exists" "no $node"
+		fi
+	fi
+	body=$(http_get 10.68.1.2 80 /hostname 120)
+	check_eq "$name: the web server answers at the veth's address" kata "$(tr -d '\n' <<<"$body")"
+	out=$(CONFIG=$cfg kr exec "$ID" /bin/sh -c 'ip -o -4 addr show dev eth0; cat /sys/class/net/eth0/mtu /sys/class/net/eth0/address' 2>&1)
+	check_contains "$name: the guest's eth0 has the veth's address" "inet 10.68.1.2/24" "$out"
+	check_contains "$name: ... and MTU" $'\n1400' "$out"
+	check_contains "$name: ... and MAC" \
+		"$(ip -n "$NET_POD" -o link show eth0 | sed -n 's|.*link/ether \([^ ]*\).*|\1|p')" "$out"
+	CONFIG=$cfg delete_and_check "$name" "$ID"
+	check_eq "$name: no tap left" "" "$(kata_taps_in "/run/netns/$NET_POD")"
+	check_eq "$name: the namespace is as it was" "$before" "$(pod_state "$NET_POD")"
+	if [ -n "$node" ]; then
+		if [ -e "$node" ]; then fail "$name: its character device is gone" "$node remains"; else
+			pass "$name: its character device is gone"
+		fi
+	fi
+}
+
 # A q35 template of its own (it has hot-plug ports); a container whose network namespace
-# has a veth is a clone all the same, its NIC hot-plugged after the state is loaded: the web
-# server in it answers at the veth's address from the veth's peer.
+# has a veth is a clone all the same, its NIC hot-plugged after the state is loaded: a tap
+# joined to the veth by tc redirects, then (the same template) a macvtap on the veth.
 case_clone_with_nic() {
-	local cfg=$TMP/q35.toml body out NET_POD
+	local cfg=$TMP/q35.toml out
 	sed -e '/^machine_type = /d' -e "s|^template_path = .*|template_path = \"$TMP/tq35\"|" \
 		-e 's/^\[hypervisor\.qemu\]$/&\nmachine_type = "q35"/' "$CONFIG" >"$cfg"
 	NET_POD=kata-e2e-tplpod-$$
@@ -195,22 +247,8 @@ case_clone_with_nic() {
 		fail "q35: factory init" "$out"
 		return
 	fi
-	new_id tplnet
-	bundle_in_pod "$TMP/tplnet" "$NET_POD" /usr/sbin/httpd -f -p 80 -h /etc
-	if ! CONFIG=$cfg kr_detached "$ID" --debug --log "$TMP/tplnet.log" run -d --bundle "$TMP/tplnet" "$ID"; then
-		fail "q35 clone with a NIC: run -d" "$(detached_error "$ID")"
-		return
-	fi
-	if from_template tplnet; then pass "q35 clone with a NIC: started from the template"; else
-		fail "q35 clone with a NIC: started from the template" "$(grep -i template "$TMP/tplnet.log" | head -3)"
-	fi
-	body=$(http_get 10.68.1.2 80 /hostname 120)
-	check_eq "q35 clone with a NIC: the web server answers at the veth's address" kata "$(tr -d '\n' <<<"$body")"
-	out=$(CONFIG=$cfg kr exec "$ID" /bin/sh -c 'ip -o -4 addr show dev eth0; cat /sys/class/net/eth0/mtu' 2>&1)
-	check_contains "q35 clone with a NIC: the guest's eth0 has the veth's address" "inet 10.68.1.2/24" "$out"
-	check_contains "q35 clone with a NIC: ... and MTU" $'\n1400' "$out"
-	CONFIG=$cfg delete_and_check "q35 clone with a NIC" "$ID"
-	check_eq "q35 clone with a NIC: no tap left" "" "$(kata_taps_in "/run/netns/$NET_POD")"
+	clone_with_nic tcfilter "q35 clone with a NIC" "$cfg"
+	clone_with_nic macvtap "q35 clone with a macvtap NIC" "$cfg"
 	if out=$(CONFIG=$cfg kr factory destroy 2>&1); then pass "q35: factory destroy"; else
 		fail "q35: factory destroy" "$out"
 	fi
