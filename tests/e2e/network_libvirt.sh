@@ -3,9 +3,11 @@
 # domain starts without a NIC, the runtime hot-plugs one per veth of the namespace through
 # libvirt's monitor passthrough (q35: into the empty pcie-root-ports of the domain XML; pc:
 # into its root bus), and the agent, waiting for each MAC, configures them. A web server in the
-# VM answers at the veth's address, the guest answers a ping, and after delete the namespace is
-# as the "engine" left it and no domain is left. Every namespace is made here; the libvirtd is
-# the tests' own (tests/e2e/lib/libvirtd.sh).
+# VM answers at the veth's address, the guest answers a ping, 1 MB goes each way intact, and
+# after delete the namespace is as the "engine" left it and no domain is left. Each machine
+# with internetworking_model "tcfilter" (a tap joined to each veth by tc redirects) and
+# "macvtap" (a passthru macvtap on each veth, its /dev/tapN hot-plugged). Every namespace is
+# made here; the libvirtd is the tests' own (tests/e2e/lib/libvirtd.sh).
 set -u
 . "$(dirname "$0")/lib/runtime.sh"
 . "$(dirname "$0")/lib/netns.sh"

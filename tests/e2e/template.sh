@@ -3,8 +3,9 @@
 # the template with the right output and exit code, fresh entropy and the host's clock; a
 # stale template (a new initrd) rebuilt with a log line; a damaged or half-made template
 # refused with a clear error and a normal boot; ten sandboxes from one template at once; on
-# q35, a sandbox with a NIC from the template, its NIC hot-plugged once the state is loaded
-# (the network lives in namespaces made here).
+# q35, a sandbox with a NIC from the template, its NIC hot-plugged once the state is loaded,
+# with internetworking_model "tcfilter" and "macvtap" (the network lives in namespaces made
+# here).
 set -u
 . "$(dirname "$0")/lib/runtime.sh"
 . "$(dirname "$0")/lib/netns.sh"
