@@ -54,7 +54,10 @@ int nic_hotplug_run(const struct nic_hotplug_monitor *mon, const struct hypervis
 	if (ret < 0)
 		return kata_error_wrap(err, "hot-plug NIC %u (%s)", index, nic->mac);
 
-	/* No vhost: there is no /dev/vhost-net on these machines (as on the command line). */
+	/* No vhost: there is no /dev/vhost-net on these machines (as on the command line). No
+	 * vnet_hdr either: qemu refuses it with fd= and asks the fd (TUNGETIFF's IFF_VNET_HDR),
+	 * which a tap opened with a vnet header and a macvtap's /dev/tapN (one by default) have,
+	 * so both ends agree on the virtio-net header and its offloads. */
 	args = args_of("type", "tap");
 	json_object_object_add(args, "id", json_object_new_string(netdev_id));
 	json_object_object_add(args, "fd", json_object_new_string(fd_name));

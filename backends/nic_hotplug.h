@@ -1,7 +1,8 @@
 /* Hot-plugging a NIC into a running VM through qemu's monitor (docs/network.md, "Hot-plug"):
  * the same three QMP commands whoever carries them, libvirt's monitor passthrough or the
  * qemu backend's own QMP socket:
- *   getfd       fdname=katanetfdN           (with the tap's fd attached)
+ *   getfd       fdname=katanetfdN           (with the tap's fd attached: a tap's, or a
+ *                                            macvtap's /dev/tapN, taken alike)
  *   netdev_add  type=tap id=katanetN fd=katanetfdN vhost=false
  *   device_add  virtio-net-pci id=katanicN netdev=katanetN mac=.. [bus=PORT]
  * A step that fails undoes the ones before it (netdev_del, closefd), so a refused NIC

@@ -3,8 +3,9 @@
 # the template with the right output and exit code, fresh entropy and the host's clock; a
 # stale template (a new initrd) rebuilt with a log line; a damaged or half-made template
 # refused with a clear error and a normal boot; ten sandboxes from one template at once; on
-# q35, a sandbox with a NIC from the template, its NIC hot-plugged once the state is loaded
-# (the network lives in namespaces made here).
+# q35, a sandbox with a NIC from the template, its NIC hot-plugged once the state is loaded,
+# with internetworking_model "tcfilter" and "macvtap" (the network lives in namespaces made
+# here).
 set -u
 . "$(dirname "$0")/lib/runtime.sh"
 . "$(dirname "$0")/lib/netns.sh"
@@ -175,47 +176,87 @@ case_factory_destroy() {
 	fi
 }
 
-# case_clone_with_nic MACHINE OCTET: a template of its own on MACHINE; a container whose
-# network namespace has a veth (10.68.OCTET.2) is a clone all the same. On q35 its NIC is
-# hot-plugged after the state is loaded (the template has hot-plug ports); on microvm, which
-# cannot hot-plug, its tap backs the template's own NIC, made with the standby MAC, which the
-# agent gives the veth's. The web server in it answers at the veth's address from the veth's
-# peer, and the guest's eth0 has the veth's MAC, MTU and address.
+# The links, addresses and routes of a container's namespace, as delete must leave them.
+pod_state() {
+	nsenter "--net=/run/netns/$1" sh -c 'ip -d link; ip -o addr | awk "{print \$2, \$3, \$4}";
+		ip route; tc qdisc show' 2>&1
+}
+
+macvtaps_in() { ip -n "$1" -d -o link show type macvtap 2>&1; }
+
+# clone_with_nic MODEL NAME CFG OCTET: a container of the namespace NET_POD, its veth
+# (10.68.OCTET.2) carried by internetworking_model MODEL, from the template of CFG; the web
+# server in it answers at the veth's address from the veth's peer, the guest's NIC has the
+# veth's address, MTU and MAC; delete leaves the namespace as it was.
+clone_with_nic() {
+	local model=$1 name=$2 cfg=$3 octet=$4 body out before node=
+	sed -i "s/^internetworking_model = .*/internetworking_model = \"$model\"/" "$cfg"
+	check_contains "$name: the configuration asks for $model" "internetworking_model = \"$model\"" "$(cat "$cfg")"
+	before=$(pod_state "$NET_POD")
+	new_id "tpl$model$octet"
+	bundle_in_pod "$TMP/tpl$model$octet" "$NET_POD" /usr/sbin/httpd -f -p 80 -h /etc
+	if ! CONFIG=$cfg kr_detached "$ID" --debug --log "$TMP/tpl$model$octet.log" run -d --bundle "$TMP/tpl$model$octet" "$ID"; then
+		fail "$name: run -d" "$(detached_error "$ID")"
+		return
+	fi
+	if from_template "tpl$model$octet"; then pass "$name: started from the template"; else
+		fail "$name: started from the template" "$(grep -i template "$TMP/tpl$model$octet.log" | head -3)"
+	fi
+	if [ "$model" = macvtap ]; then
+		out=$(macvtaps_in "$NET_POD")
+		check_contains "$name: a macvtap in passthru mode on the veth" "tap0_kata@eth0" "$out"
+		check_contains "$name: ... in passthru mode" "macvtap mode passthru" "$out"
+		node=/dev/tap$(sed -n 's/^\([0-9]*\): tap0_kata@.*/\1/p' <<<"$out")
+		if [ -c "$node" ]; then pass "$name: its character device exists"; else
+			fail "$name: its character device exists" "no $node"
+		fi
+	fi
+	body=$(http_get "10.68.$octet.2" 80 /hostname 120)
+	check_eq "$name: the web server answers at the veth's address" kata "$(tr -d '\n' <<<"$body")"
+	out=$(CONFIG=$cfg kr exec "$ID" /bin/sh -c 'ip -o -4 addr show dev eth0; cat /sys/class/net/eth0/mtu /sys/class/net/eth0/address' 2>&1)
+	check_contains "$name: the guest's eth0 has the veth's address" "inet 10.68.$octet.2/24" "$out"
+	check_contains "$name: ... and MTU" $'\n1400' "$out"
+	check_contains "$name: ... and MAC" \
+		"$(ip -n "$NET_POD" -o link show eth0 | sed -n 's|.*link/ether \([^ ]*\).*|\1|p')" "$out"
+	CONFIG=$cfg delete_and_check "$name" "$ID"
+	check_eq "$name: no tap left" "" "$(kata_taps_in "/run/netns/$NET_POD")"
+	check_eq "$name: the namespace is as it was" "$before" "$(pod_state "$NET_POD")"
+	if [ -n "$node" ]; then
+		if [ -e "$node" ]; then fail "$name: its character device is gone" "$node remains"; else
+			pass "$name: its character device is gone"
+		fi
+	fi
+}
+
+# case_clone_with_nic MACHINE OCTET MODEL...: a template of its own on MACHINE; a container
+# whose network namespace has a veth is a clone all the same, once per MODEL. On q35 its NIC
+# is hot-plugged after the state is loaded (the template has hot-plug ports): a tap joined to
+# the veth by tc redirects, then a macvtap on the veth. On microvm, which cannot hot-plug, its
+# tap backs the template's own NIC, made with the standby MAC, which the agent gives the
+# veth's.
 case_clone_with_nic() {
-	local machine=$1 octet=$2 cfg="$TMP/$1.toml" body out mac pod="kata-e2e-tplpod-$1-$$"
-	local name="$1 clone with a NIC" host_side="tp$octet-$$"
+	local machine=$1 octet=$2 cfg="$TMP/$1.toml" out model label host_side="tp$2-$$"
+	shift 2
 	sed -e '/^machine_type = /d' -e "s|^template_path = .*|template_path = \"$TMP/t$machine\"|" \
 		-e "s/^\[hypervisor\.qemu\]$/&\nmachine_type = \"$machine\"/" "$CONFIG" >"$cfg"
-	if { [ -z "$TEST_NETNS" ] && ! netns_create "kata-e2e-tplhost-$$"; } || ! pod_netns_add "$pod" ||
-		! ip -n "$TEST_NETNS" link add "$host_side" mtu 1400 type veth peer name eth0 mtu 1400 netns "$pod" ||
+	NET_POD=kata-e2e-tplpod-$machine-$$
+	if { [ -z "$TEST_NETNS" ] && ! netns_create "kata-e2e-tplhost-$$"; } || ! pod_netns_add "$NET_POD" ||
+		! ip -n "$TEST_NETNS" link add "$host_side" mtu 1400 type veth peer name eth0 mtu 1400 netns "$NET_POD" ||
 		! ip -n "$TEST_NETNS" addr add "10.68.$octet.1/24" dev "$host_side" ||
 		! ip -n "$TEST_NETNS" link set "$host_side" up ||
-		! ip -n "$pod" addr add "10.68.$octet.2/24" dev eth0 || ! ip -n "$pod" link set eth0 up; then
-		fail "$name: namespaces" "ip failed"
+		! ip -n "$NET_POD" addr add "10.68.$octet.2/24" dev eth0 || ! ip -n "$NET_POD" link set eth0 up; then
+		fail "$machine clone with a NIC: namespaces" "ip failed"
 		return
 	fi
 	if out=$(CONFIG=$cfg kr factory init 2>&1); then pass "$machine: factory init"; else
 		fail "$machine: factory init" "$out"
 		return
 	fi
-	new_id "tplnet$machine"
-	bundle_in_pod "$TMP/tplnet$machine" "$pod" /usr/sbin/httpd -f -p 80 -h /etc
-	if ! CONFIG=$cfg kr_detached "$ID" --debug --log "$TMP/tplnet$machine.log" run -d --bundle "$TMP/tplnet$machine" "$ID"; then
-		fail "$name: run -d" "$(detached_error "$ID")"
-		return
-	fi
-	if from_template "tplnet$machine"; then pass "$name: started from the template"; else
-		fail "$name: started from the template" "$(grep -i template "$TMP/tplnet$machine.log" | head -3)"
-	fi
-	body=$(http_get "10.68.$octet.2" 80 /hostname 120)
-	check_eq "$name: the web server answers at the veth's address" kata "$(tr -d '\n' <<<"$body")"
-	out=$(CONFIG=$cfg kr exec "$ID" /bin/sh -c 'ip -o -4 addr show dev eth0; cat /sys/class/net/eth0/mtu; ip -o link show dev eth0' 2>&1)
-	check_contains "$name: the guest's eth0 has the veth's address" "inet 10.68.$octet.2/24" "$out"
-	check_contains "$name: ... and MTU" $'\n1400' "$out"
-	mac=$(ip -n "$pod" -o link show dev eth0 | grep -o 'link/ether [0-9a-f:]*')
-	check_contains "$name: ... and MAC address" "${mac:-(no veth)}" "$out"
-	CONFIG=$cfg delete_and_check "$name" "$ID"
-	check_eq "$name: no tap left" "" "$(kata_taps_in "/run/netns/$pod")"
+	for model in "$@"; do
+		label=NIC
+		[ "$model" = tcfilter ] || label="$model NIC"
+		clone_with_nic "$model" "$machine clone with a $label" "$cfg" "$octet"
+	done
 	if out=$(CONFIG=$cfg kr factory destroy 2>&1); then pass "$machine: factory destroy"; else
 		fail "$machine: factory destroy" "$out"
 	fi
@@ -229,6 +270,6 @@ case_factory_init && {
 	case_ten_at_once
 }
 case_factory_destroy
-case_clone_with_nic q35 1
-case_clone_with_nic microvm 2
+case_clone_with_nic q35 1 tcfilter macvtap
+case_clone_with_nic microvm 2 tcfilter
 rt_finish
