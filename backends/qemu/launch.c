@@ -13,8 +13,8 @@
 #include "cleanup.h"
 #include "process_launch.h"
 
-static int run_daemonizing(char *const argv[], const struct launch_setup *setup,
-                           int timeout_ms, kata_error_t *err);
+static int run_daemonizing(char *const argv[], const struct launch_setup *setup, int timeout_ms,
+                           kata_error_t *err);
 
 int launch_daemonizing(char *const argv[], int timeout_ms, kata_error_t *err)
 {
@@ -50,8 +50,8 @@ int launch_daemonizing_clone(char *const argv[], int timeout_ms, kata_error_t *e
 	return run_daemonizing(argv, &setup, timeout_ms, err);
 }
 
-static int run_daemonizing(char *const argv[], const struct launch_setup *setup,
-                           int timeout_ms, kata_error_t *err)
+static int run_daemonizing(char *const argv[], const struct launch_setup *setup, int timeout_ms,
+                           kata_error_t *err)
 {
 	struct launch_result run;
 	cleanup_free char *output = NULL;
