@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -108,6 +109,9 @@ exec_child(char *const argv[], const struct launch_setup *s, const struct child_
 	launch_reset_signals();
 	if (s->own_group)
 		setpgid(0, 0);
+	/* Best effort: without it the program only uses more memory. */
+	if (s->no_huge_pages)
+		(void)prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 	sources[0] = stream_source(s->in, STDIN_FILENO, c);
 	sources[1] = stream_source(s->out, STDOUT_FILENO, c);
 	sources[2] = stream_source(s->err, STDERR_FILENO, c);

@@ -30,6 +30,9 @@ struct launch_setup {
 	const char *path;  /* the program to execute; NULL: argv[0] */
 	char *const *envp; /* NULL: this process's environment */
 	bool own_group;    /* its own process group: a kill reaches what it started too */
+	/* No transparent huge pages for the program (PR_SET_THP_DISABLE, kept across exec):
+	 * a region it asks to have in huge pages is then resident only where it is touched. */
+	bool no_huge_pages;
 };
 
 /* Starts argv as a daemon: its own session, double fork (reparented away from the caller,

@@ -13,16 +13,19 @@
 #include "cleanup.h"
 #include "process_launch.h"
 
+static int run_daemonizing(char *const argv[], const struct launch_setup *setup, int timeout_ms,
+                           kata_error_t *err);
+
 int launch_daemonizing(char *const argv[], int timeout_ms, kata_error_t *err)
 {
 	return launch_daemonizing_fds(argv, NULL, 0, 3, timeout_ms, err);
 }
 
+/* The foreground process exits once the daemon is ready; the daemon points its own stderr at
+ * /dev/null before that, so the output reaches EOF too. */
 int launch_daemonizing_fds(char *const argv[], const int *fds, size_t n_fds, int first_fd,
                            int timeout_ms, kata_error_t *err)
 {
-	/* The foreground process exits once the daemon is ready; the daemon points its own
-	 * stderr at /dev/null before that, so the output reaches EOF too. */
 	const struct launch_setup setup = {
 		.in = LAUNCH_NULL,
 		.out = LAUNCH_NULL,
@@ -31,11 +34,34 @@ int launch_daemonizing_fds(char *const argv[], const int *fds, size_t n_fds, int
 		.n_keep_fds = n_fds,
 		.keep_first = first_fd,
 	};
+
+	return run_daemonizing(argv, &setup, timeout_ms, err);
+}
+
+int launch_daemonizing_clone(char *const argv[], const int *fds, size_t n_fds, int first_fd,
+                             int timeout_ms, kata_error_t *err)
+{
+	const struct launch_setup setup = {
+		.in = LAUNCH_NULL,
+		.out = LAUNCH_NULL,
+		.err = LAUNCH_CAPTURE,
+		.keep_fds = fds,
+		.n_keep_fds = n_fds,
+		.keep_first = first_fd,
+		.no_huge_pages = true,
+	};
+
+	return run_daemonizing(argv, &setup, timeout_ms, err);
+}
+
+static int run_daemonizing(char *const argv[], const struct launch_setup *setup, int timeout_ms,
+                           kata_error_t *err)
+{
 	struct launch_result run;
 	cleanup_free char *output = NULL;
 	size_t len;
 
-	if (launch_run(argv, &setup, timeout_ms, LAUNCH_MAX_STDERR, &run, err) < 0)
+	if (launch_run(argv, setup, timeout_ms, LAUNCH_MAX_STDERR, &run, err) < 0)
 		return kata_error_wrap(err, "run %s", argv[0]);
 	output = run.output;
 	len = run.output_len;

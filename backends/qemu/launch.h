@@ -18,6 +18,12 @@ int launch_daemonizing(char *const argv[], int timeout_ms, kata_error_t *err);
 int launch_daemonizing_fds(char *const argv[], const int *fds, size_t n_fds, int first_fd,
                            int timeout_ms, kata_error_t *err);
 
+/* launch_daemonizing_fds for a VM template's clone: qemu without transparent huge pages. Under
+ * TCG qemu asks for its translation cache in huge pages, and each 2 MiB page a clone's start
+ * touches would be resident whole (docs/templating.md, "Figures"). */
+int launch_daemonizing_clone(char *const argv[], const int *fds, size_t n_fds, int first_fd,
+                             int timeout_ms, kata_error_t *err);
+
 /* Reads a pid file written by a daemon. */
 int read_pid_file(const char *path, pid_t *pid, kata_error_t *err);
 

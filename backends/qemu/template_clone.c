@@ -119,8 +119,8 @@ int qemu_clone_start(const struct kata_config *config, struct qemu_sandbox *sb)
 	if (lock < 0)
 		goto fail;
 	state = xasprintf("%s/%s", config->factory.template_path, QEMU_TEMPLATE_STATE);
-	if (launch_daemonizing_fds(sb->argv, sb->tap_fds, nics_on_cmdline ? sb->n_tap_fds : 0,
-	                           QEMU_NIC_FIRST_FD, CLONE_START_TIMEOUT_MS, &err) < 0 ||
+	if (launch_daemonizing_clone(sb->argv, sb->tap_fds, nics_on_cmdline ? sb->n_tap_fds : 0,
+	                             QEMU_NIC_FIRST_FD, CLONE_START_TIMEOUT_MS, &err) < 0 ||
 	    read_pid_file(sb->pid_path, &pid, &err) < 0 ||
 	    process_identify(pid, &sb->qemu, &err) < 0)
 		goto fail;

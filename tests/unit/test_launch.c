@@ -267,6 +267,34 @@ START_TEST(test_run_captures_bounded_output_and_status)
 }
 END_TEST
 
+/* The THP_enabled line of /proc/self/status as a program launched with no_huge_pages sees
+ * it, after a further exec (the setting is kept across exec, as qemu needs). */
+static char *thp_line_of_launched(bool no_huge_pages)
+{
+	char *argv[] = { "/bin/sh", "-c", "exec grep THP_enabled /proc/self/status", NULL };
+	const struct launch_setup setup = { .in = LAUNCH_NULL,
+		                            .out = LAUNCH_CAPTURE,
+		                            .err = LAUNCH_NULL,
+		                            .no_huge_pages = no_huge_pages };
+	struct launch_result run;
+
+	ck_assert_int_eq(launch_run(argv, &setup, 10000, 256, &run, NULL), 0);
+	ck_assert(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0);
+	return run.output;
+}
+
+START_TEST(test_program_without_huge_pages)
+{
+	cleanup_free char *plain = thp_line_of_launched(false);
+	cleanup_free char *lean = thp_line_of_launched(true);
+	cleanup_free char *own = read_text("/proc/self/status");
+
+	ck_assert_str_eq(lean, "THP_enabled:\t0\n");
+	/* Without the flag the program has what its launcher has. */
+	ck_assert_ptr_nonnull(strstr(own, plain));
+}
+END_TEST
+
 START_TEST(test_run_does_not_wait_for_a_daemon_holding_the_output)
 {
 	/* a daemonizing program: its child keeps stderr open after it exits */
@@ -369,6 +397,7 @@ static Suite *launch_suite(void)
 	tcase_add_test(tc, test_daemon_log_refuses_a_symlink);
 	tcase_add_test(tc, test_run_kills_and_reaps_an_overrun);
 	tcase_add_test(tc, test_run_captures_bounded_output_and_status);
+	tcase_add_test(tc, test_program_without_huge_pages);
 	tcase_add_test(tc, test_run_does_not_wait_for_a_daemon_holding_the_output);
 	tcase_add_test(tc, test_wait_until_deadline_then_exit);
 	tcase_add_test(tc, test_exec_failure_is_status_127);
