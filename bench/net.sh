@@ -117,11 +117,12 @@ net_diagnose() {
 	log "filters on eth0: $(tc -n "$NET_POD" filter show dev eth0 ingress 2>&1 | tr '\n' ';')"
 }
 
-# net_ready NS ADDRESS: waits for the container's iperf3 server (a VM boots first).
+# net_ready NS ADDRESS: waits for the container's iperf3 servers (a VM boots first), trying
+# the -R one: the first measurement is the other's.
 net_ready() {
 	local i
 	for ((i = 0; i < 60; i++)); do
-		ip netns exec "$1" timeout 30 iperf3 -c "$2" -t 1 -J >/dev/null 2>&1 && return 0
+		ip netns exec "$1" timeout 30 iperf3 -c "$2" -p 5202 -t 1 -J >/dev/null 2>&1 && return 0
 		sleep 1
 	done
 	net_diagnose
