@@ -58,6 +58,14 @@ net_pod() {
 	ip -n "$pod" link set eth0 up
 }
 
+# net_pod_del POD: the pod's namespace and its veth, whose host side goes now: a namespace
+# is dismantled later, and its veth's name (and host route) would be taken when the next
+# pod comes.
+net_pod_del() {
+	ip -n "$NET_HOST_NS" link del "$(net_host_side "$1")"
+	ip netns del "$1"
+}
+
 # A copy of the test rootfs with iperf3 and the libraries it loads, serving iperf3 on 5201
 # (host -> container) and 5202 (-R: a server finishing one test refuses the next for a moment
 # under TCG, so each direction has its own) and a TCP echo (busybox nc running cat) on 7; its
@@ -117,16 +125,21 @@ net_diagnose() {
 	log "filters on eth0: $(tc -n "$NET_POD" filter show dev eth0 ingress 2>&1 | tr '\n' ';')"
 }
 
-# net_ready NS ADDRESS: waits for the container's iperf3 servers (a VM boots first), trying
-# the -R one: the first measurement is the other's.
+# net_ready NS ADDRESS: waits for the container's iperf3 servers (a VM boots first), and a
+# second more: a server that has just ended a test refuses the next for a moment.
 net_ready() {
-	local i
-	for ((i = 0; i < 60; i++)); do
-		ip netns exec "$1" timeout 30 iperf3 -c "$2" -p 5202 -t 1 -J >/dev/null 2>&1 && return 0
-		sleep 1
+	local i port
+	for port in 5201 5202; do
+		for ((i = 0; i < 60; i++)); do
+			ip netns exec "$1" timeout 30 iperf3 -c "$2" -p "$port" -t 1 -J >/dev/null 2>&1 && break
+			sleep 1
+		done
+		[ "$i" -lt 60 ] || {
+			net_diagnose
+			die "no iperf3 server at $2:$port from $1 after 60 tries"
+		}
 	done
-	net_diagnose
-	die "no iperf3 server at $2 from $1 after 60 tries"
+	sleep 1
 }
 
 # net_measure PREFIX NS ADDRESS: throughput both ways and the echo's round trips from NS.
@@ -222,7 +235,7 @@ net_kata_round() {
 	# the runtime's delete finds what it made
 	[ "$path" = tap ] && net_use_filters "$pod"
 	kata_delete "$CONFIG" "$id"
-	ip netns del "$pod"
+	net_pod_del "$pod"
 }
 
 net_runc_round() {
@@ -235,9 +248,7 @@ net_runc_round() {
 	net_ready "$NET_HOST_NS" 10.99.1.2
 	net_measure net_runc "$NET_HOST_NS" 10.99.1.2
 	runc_delete "$id"
-	# its veth (and the host side's route to 10.99.1.0/24) goes with it: the next round's
-	# route must be the only one
-	ip netns del "$pod"
+	net_pod_del "$pod"
 }
 
 section_net() {
