@@ -3,7 +3,7 @@
 # -> tc redirect -> tap -> virtio-net), against the same VM with its tap used directly (no
 # veth, no filters), and beside runc on a veth.
 # The two paths take turns in each VM, NET_PAIRS pairs of them (tcfilter then tap, tap then
-# tcfilter, ...), and every figure's ratio is the median of the pairs' ratios: on a shared
+# tcfilter, ...: ABBA), and every figure's ratio is the median of the pairs' ratios: on a shared
 # machine the load drifts by more than what is judged here, and a pair's two halves share it.
 # To switch a VM to its bare tap the bench removes the filters and moves the host's address
 # onto the tap; to switch back it makes the runtime's filters again and checks that the
@@ -13,10 +13,10 @@
 # Sourced by bench/run.sh (after streams.sh, whose echo_rtts it uses).
 # shellcheck shell=bash
 
-NET_SECONDS=2 # each iperf3 run, counted after NET_OMIT s of it (TCP's ramp)
+NET_SECONDS=2   # each iperf3 run, counted after NET_OMIT s of it (TCP's ramp)
 NET_OMIT=1
-NET_PAIRS=3  # turns of the two paths in each VM
-NET_ECHOES=30 # round trips of the echo per path and turn
+NET_PAIRS=3     # turns of the two paths in each VM
+NET_ECHOES=100  # round trips of the echo per path and turn
 NET_HOST_ADDR=10.99.0.1
 NET_POD_ADDR=10.99.0.2
 NET_HOST_NS=
@@ -142,12 +142,20 @@ net_ready() {
 	sleep 1
 }
 
-# net_measure PREFIX NS ADDRESS: throughput both ways and the echo's round trips from NS.
+# net_measure PREFIX NS ADDRESS [echo-first]: throughput both ways and the echo's round trips
+# from NS, the echo last or first: the two echoes of a pair then come one right after the
+# other, around the switch (the round trip drifts over seconds, by more than what is judged).
 net_measure() {
-	local prefix=$1 ns=$2 addr=$3
+	local prefix=$1 ns=$2 addr=$3 order=${4:-}
+	[ "$order" = echo-first ] && net_echo "${prefix}_rtt" "$ns" "$addr"
 	net_iperf "${prefix}_in" "$ns" "$addr" 5201
 	net_iperf "${prefix}_out" "$ns" "$addr" 5202 -R
-	ECHO_COUNT=$NET_ECHOES echo_rtts "${prefix}_rtt" ip netns exec "$ns" busybox nc "$addr" 7
+	[ "$order" = echo-first ] || net_echo "${prefix}_rtt" "$ns" "$addr"
+}
+
+# net_echo FIGURE NS ADDRESS: NET_ECHOES round trips of the container's echo from NS.
+net_echo() {
+	ECHO_COUNT=$NET_ECHOES echo_rtts "$1" ip netns exec "$2" busybox nc "$3" 7
 }
 
 # net_plumbing POD: what makes the pod's path: qdiscs, filters (less their actions' counters
@@ -199,10 +207,21 @@ net_use_filters() {
 		die "net: $pod's plumbing differs from the runtime's: $(diff <(echo "$NET_PLUMBING") <(echo "$now") | tr '\n' ';')"
 }
 
+# net_switch POD PATH: the pod's VM reached through PATH (tcfilter or tap) from now on.
+net_switch() {
+	if [ "$2" = tap ]; then net_use_tap "$1"; else net_use_filters "$1"; fi
+}
+
+# net_client POD PATH: the namespace a path is measured from.
+net_client() {
+	if [ "$2" = tap ]; then echo "$1"; else echo "$NET_HOST_NS"; fi
+}
+
 # net_kata_round ROUND PAIRS: one VM; its tcfilter path and its bare tap take turns, PAIRS
-# pairs (tcfilter first in odd pairs, the tap first in even ones), a paired ratio per pair.
+# pairs, each path first in every other pair (tcfilter first in odd rounds, the tap in even
+# ones, so that each comes first as often), a paired ratio per pair.
 net_kata_round() {
-	local r=$1 pairs=$2 p path
+	local r=$1 pairs=$2 p path next
 	local pod="kbnet$$-$r" id="net$$-$r"
 	NET_POD=$pod NET_ID=$id
 	net_pod "$pod" "$NET_HOST_ADDR" "$NET_POD_ADDR"
@@ -216,24 +235,22 @@ net_kata_round() {
 	fi
 	net_ready "$NET_HOST_NS" "$NET_POD_ADDR"
 	path=tcfilter
+	((r % 2)) || {
+		net_switch "$pod" tap
+		path=tap
+	}
 	for ((p = 1; p <= pairs; p++)); do
-		if [ "$path" = tcfilter ]; then
-			net_measure net_tcfilter "$NET_HOST_NS" "$NET_POD_ADDR"
-			net_use_tap "$pod"
-			net_measure net_tap "$pod" "$NET_POD_ADDR"
-			path=tap
-		else
-			net_measure net_tap "$pod" "$NET_POD_ADDR"
-			net_use_filters "$pod"
-			net_measure net_tcfilter "$NET_HOST_NS" "$NET_POD_ADDR"
-			path=tcfilter
-		fi
+		net_measure "net_$path" "$(net_client "$pod" "$path")" "$NET_POD_ADDR"
+		if [ "$path" = tap ]; then next=tcfilter; else next=tap; fi
+		net_switch "$pod" "$next"
+		path=$next
+		net_measure "net_$path" "$(net_client "$pod" "$path")" "$NET_POD_ADDR" echo-first
 		pair_ratio net_tcfilter_in net_tap_in
 		pair_ratio net_tcfilter_out net_tap_out
 		pair_ratio net_tcfilter_rtt net_tap_rtt "$NET_ECHOES"
 	done
 	# the runtime's delete finds what it made
-	[ "$path" = tap ] && net_use_filters "$pod"
+	[ "$path" = tap ] && net_switch "$pod" tcfilter
 	kata_delete "$CONFIG" "$id"
 	net_pod_del "$pod"
 }
