@@ -119,9 +119,11 @@ net_iperf() {
 # and filters (NET_POD, NET_ID: the round's).
 net_diagnose() {
 	[ -n "$NET_ID" ] && log "the container's output: $(tail -c 600 "$WORK/$NET_ID.out" "$WORK/$NET_ID.err" 2>&1)" &&
-		log "in the container: $(kr "$CONFIG" exec "$NET_ID" sh -c 'ps; netstat -ltn; ip -o addr' </dev/null 2>&1 | tr '\n' ';')"
+		log "in the container: $(kr "$CONFIG" exec "$NET_ID" sh -c 'ps; netstat -tn; ip -o addr; ip neigh; cat /proc/net/dev' </dev/null 2>&1 | tr '\n' ';')"
 	[ -n "$NET_POD" ] || return 0
-	log "links in $NET_POD: $(ip -n "$NET_POD" -br link 2>&1 | tr '\n' ';')"
+	log "links in $NET_POD: $(ip -n "$NET_POD" -s -o link 2>&1 | tr '\n' ';')"
+	log "addresses and neighbours in $NET_POD: $(ip -n "$NET_POD" -br addr 2>&1 | tr '\n' ';') $(ip -n "$NET_POD" neigh 2>&1 | tr '\n' ';')"
+	log "neighbours on the host side: $(ip -n "$NET_HOST_NS" neigh 2>&1 | tr '\n' ';')"
 	log "filters on eth0: $(tc -n "$NET_POD" filter show dev eth0 ingress 2>&1 | tr '\n' ';')"
 }
 
@@ -155,7 +157,10 @@ net_measure() {
 
 # net_echo FIGURE NS ADDRESS: NET_ECHOES round trips of the container's echo from NS.
 net_echo() {
-	ECHO_COUNT=$NET_ECHOES echo_rtts "$1" ip netns exec "$2" busybox nc "$3" 7
+	(ECHO_COUNT=$NET_ECHOES echo_rtts "$1" ip netns exec "$2" busybox nc "$3" 7) || {
+		net_diagnose
+		die "net: the echo failed from $2"
+	}
 }
 
 # net_plumbing POD: what makes the pod's path: qdiscs, filters (less their actions' counters
