@@ -301,6 +301,6 @@ section_net() {
 	figure net net_runc_out Mbit/s "runc: TCP container -> host"
 	figure net net_runc_rtt ms "runc: TCP echo round trip"
 	note "net: each VM's tcfilter path and bare tap take turns, ${NET_PAIRS} pairs a VM, ${RUNS} VMs; a tcfilter ratio is the median of the pairs' ratios (a pair's echo ratio: the medians of its ${NET_ECHOES} round trips a path)"
-	note "net: under TCG every packet is copied by qemu's emulated virtio-net in userspace (no vhost-net on these hosts), so the VM's absolute throughput is bounded by qemu's one I/O thread and the guest's emulated CPU, not by the plumbing"
+	note "net: under TCG every packet is copied by qemu's emulated virtio-net in userspace (no vhost-net on these hosts) and the guest's TCP runs on an emulated CPU (qemu's vCPU thread ~90% busy during a transfer, its main loop ~30%): the VM's absolute throughput is bounded by that, not by the plumbing"
 	net_cleanup
 }
