@@ -119,7 +119,8 @@ net_iperf() {
 # and filters (NET_POD, NET_ID: the round's).
 net_diagnose() {
 	[ -n "$NET_ID" ] && log "the container's output: $(tail -c 600 "$WORK/$NET_ID.out" "$WORK/$NET_ID.err" 2>&1)" &&
-		log "in the container: $(kr "$CONFIG" exec "$NET_ID" sh -c 'ps; netstat -tn; ip -o addr; ip neigh; cat /proc/net/dev' </dev/null 2>&1 | tr '\n' ';')"
+		log "in the container: $(kr "$CONFIG" exec "$NET_ID" sh -c 'ps; netstat -tn; ip -o addr; ip neigh; cat /proc/net/dev
+			cat /sys/class/net/eth0/queues/rx-0/virtio_net/mergeable_rx_buffer_size' </dev/null 2>&1 | tr '\n' ';')"
 	[ -n "$NET_POD" ] || return 0
 	log "links in $NET_POD: $(ip -n "$NET_POD" -s -o link 2>&1 | tr '\n' ';')"
 	log "addresses and neighbours in $NET_POD: $(ip -n "$NET_POD" -br addr 2>&1 | tr '\n' ';') $(ip -n "$NET_POD" neigh 2>&1 | tr '\n' ';')"
