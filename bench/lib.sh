@@ -111,21 +111,39 @@ field() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k { print $2; exit }'; 
 # sample FIGURE VALUE: one measurement of a figure.
 sample() { echo "$2" >>"$WORK/samples/$1"; }
 
-# stats FIGURE: "median min max n" of its samples.
-stats() {
-	sort -g "$WORK/samples/$1" | awk '{ v[NR] = $1 } END {
+# summary: "median min max n" of the numbers on stdin, one a line, sorted (sort -g).
+summary() {
+	awk '{ v[NR] = $1 } END {
 		if (NR == 0) { print "nan nan nan 0"; exit }
 		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		printf "%.6g %.6g %.6g %d\n", m, v[1], v[NR], NR }'
 }
 
+# stats FIGURE: "median min max n" of its samples.
+stats() { sort -g "$WORK/samples/$1" | summary; }
+
+# pair_ratio FIGURE BASELINE [N]: the last N samples of each (default 1) were measured side
+# by side, in turns: the median of FIGURE's over the median of BASELINE's is one paired ratio
+# of the two. Where a figure has paired ratios, figure reports their median rather than the
+# ratio of the medians: each pair shares its moment's load, so the drift of a shared machine
+# between pairs falls out.
+pair_ratio() {
+	local name=$1 base=$2 n=${3:-1} a c
+	read -r -a a <<<"$(tail -n "$n" "$WORK/samples/$name" 2>/dev/null | sort -g | summary)"
+	read -r -a c <<<"$(tail -n "$n" "$WORK/samples/$base" 2>/dev/null | sort -g | summary)"
+	[ "${a[3]}" -gt 0 ] || die "pair_ratio: no samples of $name"
+	[ "${c[3]}" -gt 0 ] || die "pair_ratio: no samples of $base"
+	sample "$name:$base" "$(awk -v a="${a[0]}" -v c="${c[0]}" 'BEGIN { if (c > 0) printf "%.4f", a / c }')"
+}
+
 # figure SECTION FIGURE UNIT "DESCRIPTION" [BASELINE-FIGURE "BASELINE DESCRIPTION"
 #        [TARGET-OP TARGET-RATIO]]
 # records a result line for the table and the JSON: the figure's statistics, the baseline's
-# median and their ratio, and whether the ratio meets the target (ratio TARGET-OP value).
+# median and their ratio (the median of their paired ratios if pair_ratio recorded any), and
+# whether the ratio meets the target (ratio TARGET-OP value).
 figure() {
 	local section=$1 name=$2 unit=$3 desc=$4 base=${5:-} base_desc=${6:-} op=${7:-} target=${8:-}
-	local s b="" ratio="" met=""
+	local s b="" p="" ratio="" met=""
 	[ -s "$WORK/samples/$name" ] || {
 		log "no samples for $name"
 		return 0
@@ -134,6 +152,10 @@ figure() {
 	if [ -n "$base" ] && [ -s "$WORK/samples/$base" ]; then
 		read -r -a b <<<"$(stats "$base")"
 		ratio=$(awk -v a="${s[0]}" -v c="${b[0]}" 'BEGIN { if (c > 0) printf "%.3f", a / c }')
+		if [ -s "$WORK/samples/$name:$base" ]; then
+			read -r -a p <<<"$(stats "$name:$base")"
+			ratio=$(awk -v r="${p[0]}" 'BEGIN { printf "%.3f", r }')
+		fi
 		if [ -n "$op" ] && [ -n "$ratio" ]; then
 			met=$(awk -v r="$ratio" -v t="$target" -v op="$op" 'BEGIN {
 				print ((op == "<=" && r <= t) || (op == ">=" && r >= t)) ? "yes" : "no" }')
@@ -147,12 +169,15 @@ figure() {
 		--arg median "${s[0]}" --arg min "${s[1]}" --arg max "${s[2]}" --arg n "${s[3]}" \
 		--arg base "$base" --arg base_desc "$base_desc" --arg base_median "${b[0]:-}" \
 		--arg ratio "$ratio" --arg op "$op" --arg target "$target" --arg met "$met" \
+		--arg pairs "${p[3]:-}" --arg pmin "${p[1]:-}" --arg pmax "${p[2]:-}" \
 		'def num: if . == "" then null else tonumber end;
 		{section: $section, name: $name, description: $desc, unit: $unit,
 		 median: ($median | num), min: ($min | num), max: ($max | num), n: ($n | num),
 		 baseline: (if $base == "" then null else {name: $base, description: $base_desc,
 		   median: ($base_median | num)} end),
 		 ratio: ($ratio | num),
+		 paired_ratios: (if $pairs == "" then null else {n: ($pairs | num), min: ($pmin | num),
+		   max: ($pmax | num)} end),
 		 target: (if $op == "" then null else {(if $base == "" then "value" else "ratio" end): ($op + " " + $target),
 		   met: ($met == "yes")} end)}' >>"$WORK/figures.jsonl"
 }

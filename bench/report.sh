@@ -50,7 +50,8 @@ print_table() {
 			printf '%-9s %-58.58s %9.4g %9.4g %9.4g %-8s %9s %7s %s\n' "$sec" "$desc" \
 				"$med" "$min" "$max" "$unit" "$base" "$ratio" "$target"
 		done
-	jq -r '.figures[] | select(.baseline != null) | "  \(.name) baseline: \(.baseline.description)"' "$1" |
+	jq -r '.figures[] | select(.baseline != null) | "  \(.name) baseline: \(.baseline.description)" +
+		(if .paired_ratios == null then "" else "; ratio: median of \(.paired_ratios.n) paired ratios (\(.paired_ratios.min) to \(.paired_ratios.max))" end)' "$1" |
 		sort -u
 	jq -r '.notes[] | "note: \(.)"' "$1"
 	echo "JSON: $1"

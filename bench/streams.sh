@@ -29,10 +29,12 @@ stream_run() {
 	echo "$line"
 }
 
+# echo_rtts FIGURE COMMAND...: ECHO_COUNT (default 4 a run) 64-byte round trips through
+# COMMAND, each a sample in ms.
 echo_rtts() {
 	local figure=$1 line
 	shift
-	"$TOOLS/bench-echo" --count $((RUNS * 4)) --size 64 -- "$@" >"$WORK/echo.out" 2>&1 ||
+	"$TOOLS/bench-echo" --count "${ECHO_COUNT:-$((RUNS * 4))}" --size 64 -- "$@" >"$WORK/echo.out" 2>&1 ||
 		die "echo through $*: $(head -c 300 "$WORK/echo.out")"
 	while read -r line; do
 		case "$line" in rtt=*) sample "$figure" "$(awk -v s="${line#rtt=}" 'BEGIN { printf "%.3f", s * 1000 }')" ;; esac
