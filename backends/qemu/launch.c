@@ -2,6 +2,7 @@
 #include "launch.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -23,8 +24,8 @@ int launch_daemonizing(char *const argv[], int timeout_ms, kata_error_t *err)
 
 /* The foreground process exits once the daemon is ready; the daemon points its own stderr at
  * /dev/null before that, so the output reaches EOF too. */
-int launch_daemonizing_fds(char *const argv[], const int *fds, size_t n_fds, int first_fd,
-                           int timeout_ms, kata_error_t *err)
+static int daemonizing_with_fds(char *const argv[], const int *fds, size_t n_fds, int first_fd,
+                                bool no_huge_pages, int timeout_ms, kata_error_t *err)
 {
 	const struct launch_setup setup = {
 		.in = LAUNCH_NULL,
@@ -33,25 +34,22 @@ int launch_daemonizing_fds(char *const argv[], const int *fds, size_t n_fds, int
 		.keep_fds = fds,
 		.n_keep_fds = n_fds,
 		.keep_first = first_fd,
+		.no_huge_pages = no_huge_pages,
 	};
 
 	return run_daemonizing(argv, &setup, timeout_ms, err);
 }
 
+int launch_daemonizing_fds(char *const argv[], const int *fds, size_t n_fds, int first_fd,
+                           int timeout_ms, kata_error_t *err)
+{
+	return daemonizing_with_fds(argv, fds, n_fds, first_fd, false, timeout_ms, err);
+}
+
 int launch_daemonizing_clone(char *const argv[], const int *fds, size_t n_fds, int first_fd,
                              int timeout_ms, kata_error_t *err)
 {
-	const struct launch_setup setup = {
-		.in = LAUNCH_NULL,
-		.out = LAUNCH_NULL,
-		.err = LAUNCH_CAPTURE,
-		.keep_fds = fds,
-		.n_keep_fds = n_fds,
-		.keep_first = first_fd,
-		.no_huge_pages = true,
-	};
-
-	return run_daemonizing(argv, &setup, timeout_ms, err);
+	return daemonizing_with_fds(argv, fds, n_fds, first_fd, true, timeout_ms, err);
 }
 
 static int run_daemonizing(char *const argv[], const struct launch_setup *setup, int timeout_ms,
