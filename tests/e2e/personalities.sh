@@ -40,12 +40,17 @@ case_cc_names() {
 	check_contains "cc-runtime --help: --cc-config" "--cc-config PATH" "$out"
 	check_contains "cc-runtime --help: its root" "(default /run/clear-containers)" "$out"
 
-	# Without --cc-config, Clear Containers' paths are looked up first.
-	if [ -e /etc/clear-containers/configuration.toml ] ||
-		[ -e /usr/share/defaults/clear-containers/configuration.toml ]; then
-		skip "cc-runtime: looks up its own paths" "this host has a Clear Containers file"
+	# Without --cc-config, the first of those paths that exists is taken (Clear Containers'
+	# first, then kata's, where `make install` puts one); with none, the error names them.
+	local path first=""
+	while read -r path; do
+		[ -e "$path" ] && first=$path && break
+	done < <("$BIN/cc-runtime" --cc-show-default-config-paths 2>/dev/null)
+	out=$(cd "$TMP" && "$BIN/cc-runtime" cc-env 2>&1)
+	if [ -n "$first" ]; then
+		check_contains "cc-runtime: takes the first of its paths that exists ($first)" \
+			"Path = \"$first\"" "$out"
 	else
-		out=$(cd "$TMP" && "$BIN/cc-runtime" cc-env 2>&1)
 		check_contains "cc-runtime: looks up its own paths" \
 			"/etc/clear-containers/configuration.toml" "$out"
 	fi
