@@ -104,11 +104,18 @@ static int pick_endpoint(struct mnl_socket *nl, struct netns_view *view, const s
 	return 0;
 }
 
-static int read_netns(struct mnl_socket *nl, struct netns_view *view, kata_error_t *err)
+int netns_view_read(struct mnl_socket *nl, struct netns_view *view, kata_error_t *err)
 {
 	if (nl_links(nl, &view->links, &view->n_links, err) < 0 ||
 	    nl_addrs(nl, &view->addrs, &view->n_addrs, err) < 0 ||
 	    nl_routes(nl, &view->routes, &view->n_routes, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int read_netns(struct mnl_socket *nl, struct netns_view *view, kata_error_t *err)
+{
+	if (netns_view_read(nl, view, err) < 0)
 		return -1;
 	for (size_t i = 0; i < view->n_links; i++)
 		if (pick_endpoint(nl, view, &view->links[i], err) < 0)

@@ -45,19 +45,16 @@ static json_object *standby_record(const char *netns, const char *tap)
 	json_object *rec = json_object_new_object();
 	json_object *endpoints = json_object_new_array();
 	json_object *endpoint = json_object_new_object();
-	json_object *standby = json_object_new_object();
 
 	json_add_string(rec, "model", "tcfilter");
 	json_add_string(rec, "netns", netns);
 	/* no device yet: teardown removes the tap alone */
 	json_add_string(endpoint, "tap", tap);
+	json_object_object_add(endpoint, "standby", json_object_new_boolean(1));
 	json_object_array_add(endpoints, endpoint);
 	json_object_object_add(rec, "endpoints", endpoints);
 	json_object_object_add(rec, "interfaces", json_object_new_array());
 	json_object_object_add(rec, "routes", json_object_new_array());
-	json_add_string(standby, "tap", tap);
-	json_add_string(standby, "mac", NETWORK_STANDBY_MAC);
-	json_object_object_add(rec, "standby", standby);
 	return rec;
 }
 
@@ -100,7 +97,7 @@ void network_late_clear(struct network_late *late)
 
 /* --- at start ------------------------------------------------------------------------- */
 
-/* The record's endpoint whose tap or device is name (NULL: none). */
+/* The record's endpoint whose key is the string name (name NULL: whose key is there). */
 static json_object *recorded_endpoint(json_object *record, const char *key, const char *name)
 {
 	json_object *endpoints = NULL;
@@ -114,7 +111,7 @@ static json_object *recorded_endpoint(json_object *record, const char *key, cons
 		json_object *e = json_object_array_get_idx(endpoints, i), *v = NULL;
 
 		if (json_object_object_get_ex(e, key, &v) &&
-		    strcmp(json_object_get_string(v), name) == 0)
+		    (name == NULL || strcmp(json_object_get_string(v), name) == 0))
 			return e;
 	}
 	return NULL;
@@ -137,16 +134,13 @@ static void find_late_interfaces(const struct netns_view *view, json_object *rec
 	}
 }
 
-/* The standby tap, when it is there and nothing was joined to it yet. */
+/* The standby tap, when there is one and nothing was joined to it yet. */
 static const char *free_standby_tap(json_object *record)
 {
-	json_object *standby = NULL, *tap = NULL, *endpoint;
+	json_object *endpoint = recorded_endpoint(record, "standby", NULL), *tap = NULL;
 
-	if (record == NULL || !json_object_object_get_ex(record, "standby", &standby) ||
-	    !json_object_object_get_ex(standby, "tap", &tap))
-		return NULL;
-	endpoint = recorded_endpoint(record, "tap", json_object_get_string(tap));
-	if (endpoint == NULL || json_object_object_get_ex(endpoint, "device", NULL))
+	if (endpoint == NULL || json_object_object_get_ex(endpoint, "device", NULL) ||
+	    !json_object_object_get_ex(endpoint, "tap", &tap))
 		return NULL;
 	return json_object_get_string(tap);
 }
@@ -195,9 +189,7 @@ static int join_in_netns(struct mnl_socket *nl, json_object *record,
 	struct endpoint *ep = &view.endpoints[0];
 	int ret = -1;
 
-	if (nl_links(nl, &view.links, &view.n_links, err) < 0 ||
-	    nl_addrs(nl, &view.addrs, &view.n_addrs, err) < 0 ||
-	    nl_routes(nl, &view.routes, &view.n_routes, err) < 0)
+	if (netns_view_read(nl, &view, err) < 0)
 		goto out;
 	find_late_interfaces(&view, record, found);
 	link = found[0];

@@ -31,6 +31,8 @@ struct netns_view {
 	bool macvtap; /* the model: macvtap, or tcfilter */
 };
 
+/* Reads the current namespace's links, addresses and routes into view (no endpoints). */
+int netns_view_read(struct mnl_socket *nl, struct netns_view *view, kata_error_t *err);
 void netns_view_clear(struct netns_view *view);
 
 /* 1: link is to be carried into the VM; 0: it is skipped (lo, a tunnel device that is down);

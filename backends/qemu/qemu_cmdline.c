@@ -241,9 +241,9 @@ static bool mac_is_valid(const char *mac)
  * with the standby MAC (lib/agent_proto.h): a clone's device set is the template's. A clone
  * backs it with the sandbox's one tap, or with a hub port that goes nowhere when the sandbox
  * has no network; the agent gives it the interface's MAC (docs/templating.md). */
-static bool has_template_nic(const struct kata_hypervisor_config *hc, const struct qemu_plan *plan)
+bool qemu_template_has_nic(const struct kata_hypervisor_config *hc)
 {
-	return plan->template_mode != QEMU_TEMPLATE_NONE && is_microvm(hc);
+	return is_microvm(hc);
 }
 
 static void add_template_nic(struct strv_builder *b, const struct qemu_plan *plan)
@@ -262,7 +262,7 @@ static void add_template_nic(struct strv_builder *b, const struct qemu_plan *pla
 static void add_nics(struct strv_builder *b, const struct kata_hypervisor_config *hc,
                      const struct qemu_plan *plan)
 {
-	if (has_template_nic(hc, plan)) {
+	if (plan->template_mode != QEMU_TEMPLATE_NONE && qemu_template_has_nic(hc)) {
 		add_template_nic(b, plan);
 		return;
 	}
@@ -329,7 +329,8 @@ static int check_template_plan(const struct kata_hypervisor_config *hc,
 		                      "virtiofsd, which a copy-on-write clone cannot have");
 	if (plan->memory_hotplug || plan->maxvcpus > plan->vcpus)
 		return kata_error_set(err, EINVAL, "template: no CPU or memory hotplug");
-	if (plan->n_nics > 0 && (plan->template_mode == QEMU_TEMPLATE_SAVE || !is_microvm(hc)))
+	if (plan->n_nics > 0 &&
+	    (plan->template_mode == QEMU_TEMPLATE_SAVE || !qemu_template_has_nic(hc)))
 		return kata_error_set(err, EINVAL,
 		                      "template: a template has no network cards of a sandbox; "
 		                      "a clone on q35 or pc gets its own by hot-plug");

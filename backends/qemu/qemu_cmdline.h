@@ -64,4 +64,8 @@ char **qemu_build_cmdline(const struct kata_hypervisor_config *hc, const struct 
 /* Doubles commas, as qemu's option syntax needs inside a value. */
 char *qemu_opt_escape(const char *value);
 
+/* Whether a VM template on this machine has a NIC of its own that its clones back with the
+ * sandbox's one tap (microvm, which cannot hot-plug), rather than hot-plugging theirs. */
+bool qemu_template_has_nic(const struct kata_hypervisor_config *hc);
+
 #endif

@@ -19,18 +19,13 @@
 #define CLONE_QMP_TIMEOUT_MS   10000
 #define CLONE_LOAD_TIMEOUT_MS  30000
 
-static bool clone_has_template_nic(const struct kata_hypervisor_config *hc)
-{
-	return strcmp(kata_machine_type(hc), "microvm") == 0;
-}
-
 static const char *why_not_clone(const struct kata_hypervisor_config *hc,
                                  const struct qemu_plan *plan)
 {
 	uint32_t vcpus = hc->default_vcpus ? hc->default_vcpus : 1;
 	uint32_t memory = hc->default_memory ? hc->default_memory : QEMU_DEFAULT_MEMORY_MIB;
 
-	if (plan->n_nics > 1 && strcmp(kata_machine_type(hc), "microvm") == 0)
+	if (plan->n_nics > 1 && qemu_template_has_nic(hc))
 		return "it has more than one network card, and a clone on microvm has the "
 		       "template's one";
 	if (plan->n_nics > NIC_HOTPLUG_MAX)
@@ -71,7 +66,7 @@ int qemu_clone_plan(const struct kata_config *config, const struct qemu_plan *pl
 	clone.template_mode = QEMU_TEMPLATE_CLONE;
 	/* On q35 and pc its NICs are hot-plugged once the state is loaded (clone_plug_nics); on
 	 * microvm its one tap backs the template's NIC (qemu_cmdline.c). */
-	if (!clone_has_template_nic(&config->hypervisor)) {
+	if (!qemu_template_has_nic(&config->hypervisor)) {
 		clone.nics = NULL;
 		clone.n_nics = 0;
 	}
@@ -92,7 +87,7 @@ static int clone_plug_nics(const struct kata_config *config, struct qemu_sandbox
 {
 	int64_t started = now_ms();
 
-	if (clone_has_template_nic(&config->hypervisor))
+	if (qemu_template_has_nic(&config->hypervisor))
 		return 0;
 	for (size_t i = 0; i < sb->n_tap_fds; i++)
 		if (qemu_nic_hotplug_on(qmp, kata_machine_type(&config->hypervisor), &sb->nics[i],
@@ -111,7 +106,7 @@ int qemu_clone_start(const struct kata_config *config, struct qemu_sandbox *sb)
 	cleanup_qmp struct qmp *qmp = NULL;
 	cleanup_free char *state = NULL;
 	int64_t started = now_ms();
-	bool nics_on_cmdline = clone_has_template_nic(&config->hypervisor);
+	bool nics_on_cmdline = qemu_template_has_nic(&config->hypervisor);
 	pid_t pid;
 
 	/* Held until the state is loaded: nobody replaces the template under the clone. */
