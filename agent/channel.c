@@ -25,7 +25,7 @@ static void channel_hangup(struct event_fd *efd, void *data)
 {
 	struct agent_channel *ch = data;
 
-	log_info("channel %s: host disconnected", ch->name);
+	log_debug("channel %s: host disconnected", ch->name);
 	/* A frame cut in half by the disconnect can never be completed. */
 	agent_frame_decoder_reset(&ch->decoder);
 }
@@ -34,7 +34,7 @@ static void channel_reconnected(struct event_fd *efd, void *data)
 {
 	struct agent_channel *ch = data;
 
-	log_info("channel %s: host connected", ch->name);
+	log_debug("channel %s: host connected", ch->name);
 }
 
 static void channel_drained(struct event_fd *efd, void *data)
@@ -73,7 +73,7 @@ int agent_channel_open(struct agent_channel *ch, struct event_loop *loop, const 
 	event_fd_set_write_limit(ch->efd, SIZE_MAX);
 	event_fd_set_low_water(ch->efd, LOW_WATER);
 	if (agent_channel_host_connected(ch))
-		log_info("channel %s: host connected", name);
+		log_debug("channel %s: host connected", name);
 	return 0;
 }
 

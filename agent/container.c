@@ -125,7 +125,7 @@ int agent_cmd_newcontainer(struct agent *a, json_object *req, json_object **resu
 		agent_container_free(c);
 		goto out;
 	}
-	log_info("container %s created, init pid %d", c->id, (int)c->init_pid);
+	log_debug("container %s created, init pid %d", c->id, (int)c->init_pid);
 	*result = json_object_new_object();
 	json_object_object_add(*result, "pid", json_object_new_int(c->init_pid));
 	ret = 0;
@@ -326,7 +326,7 @@ int agent_cmd_removecontainer(struct agent *a, json_object *req, json_object **r
 		return -1;
 	stop_container(c);
 	agent_cgroup_remove(c->id);
-	log_info("container %s removed", c->id);
+	log_debug("container %s removed", c->id);
 	agent_container_free(c);
 	return 0;
 }

@@ -176,7 +176,7 @@ int agent_cmd_startpod(struct agent *a, json_object *req, json_object **result, 
 		a->share_mounted = true;
 	}
 	a->pod_started = true;
-	log_info("pod started (hostname %s)", r.hostname ? r.hostname : "-");
+	log_debug("pod started (hostname %s)", r.hostname ? r.hostname : "-");
 	ret = 0;
 out:
 	agent_startpod_request_clear(&r);

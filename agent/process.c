@@ -63,8 +63,8 @@ static void maybe_report(struct agent_process *p)
 	if (p->oom_killed)
 		json_object_object_add(event, "oomKilled", json_object_new_boolean(true));
 	agent_send_ctl_json(p->agent, AGENT_PROCESSASYNCEVENT, event);
-	log_info("container %s process %s finished with status %d%s", p->container->id, p->id,
-	         p->status, p->oom_killed ? " (OOM-killed)" : "");
+	log_debug("container %s process %s finished with status %d%s", p->container->id, p->id,
+	          p->status, p->oom_killed ? " (OOM-killed)" : "");
 	/* An exec'd process is forgotten once reported; the init stays until the container
 	 * is removed (its status and id must keep answering). */
 	if (!p->init)

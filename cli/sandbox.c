@@ -221,6 +221,7 @@ int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
 		.nics = resources->nics,
 		.n_nics = resources->n_nics,
 		.debug = debug || config->hypervisor.enable_debug,
+		.kernel_params = kata_agent_kernel_params(&config->agent),
 	};
 	struct hypervisor *hv = hypervisor_new(NULL, config, err);
 	int ret = -1;

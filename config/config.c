@@ -54,6 +54,11 @@ const char *kata_agent_dialect_name(enum kata_agent_dialect dialect)
 	return (unsigned int)dialect < 3 ? dialect_names[dialect] : "unknown";
 }
 
+const char *kata_agent_kernel_params(const struct kata_agent_config *agent)
+{
+	return agent->enable_debug ? "agent.log=debug" : NULL;
+}
+
 #define PROXY(field) offsetof(struct kata_proxy_config, field)
 static const struct config_key proxy_keys[] = {
 	{ "path", CONFIG_PATH, PROXY(path), NULL },

@@ -150,5 +150,8 @@ const char *kata_accelerator_name(enum kata_accelerator accel);
 const char *kata_machine_type(const struct kata_hypervisor_config *h);
 const char *kata_shared_fs_name(enum kata_shared_fs fs);
 const char *kata_agent_dialect_name(enum kata_agent_dialect dialect);
+/* What the guest kernel's command line gets from [agent.*]: `agent.log=debug` with
+ * enable_debug (the agent's debug records on the console, as Kata 1.x), else NULL. */
+const char *kata_agent_kernel_params(const struct kata_agent_config *agent);
 
 #endif

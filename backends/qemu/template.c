@@ -124,6 +124,8 @@ static char **template_argv(const struct kata_config *config, const struct templ
 		                      f->dir),
 		       NULL;
 	plan.id = "template";
+	/* as a sandbox's (cli/sandbox.c): a clone's command line must be the template's */
+	plan.extra_kernel_params = kata_agent_kernel_params(&config->agent);
 	plan.shared_dir = f->share;
 	plan.vcpus = hc->default_vcpus ? hc->default_vcpus : 1;
 	plan.memory_mib = hc->default_memory ? hc->default_memory : QEMU_DEFAULT_MEMORY_MIB;

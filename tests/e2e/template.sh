@@ -5,7 +5,7 @@
 # refused with a clear error and a normal boot; ten sandboxes from one template at once; on
 # q35, a sandbox with a NIC from the template, its NIC hot-plugged once the state is loaded,
 # with internetworking_model "tcfilter" and "macvtap" (the network lives in namespaces made
-# here).
+# here); [agent.kata] enable_debug reaching a clone's agent.
 set -u
 . "$(dirname "$0")/lib/runtime.sh"
 . "$(dirname "$0")/lib/netns.sh"
@@ -163,6 +163,32 @@ case_ten_at_once() {
 	done
 }
 
+# [agent.kata] enable_debug: the agent's debug records (a container made), which a clone's
+# agent writes only when its template's kernel command line has agent.log=debug; without
+# it (clone1) they are not written at all.
+case_agent_debug() {
+	local cfg=$TMP/agent-debug.toml
+	awk -v tpl="$TMP/t-debug" '
+		/^\[/ { section = $0 }
+		section == "[agent.kata]" && /^enable_debug = / { $0 = "enable_debug = true" }
+		/^template_path = / { $0 = "template_path = \"" tpl "\"" }
+		{ print }' "$CONFIG" >"$cfg"
+	CONFIG=$cfg run_one agentdebug sh -c 'exit 3'
+	check_eq "agent debug: exit code" 3 "$RC"
+	if from_template agentdebug && grep -q "debug: container $ID created" "$TMP/agentdebug.log"; then
+		pass "agent debug: a clone's agent writes its debug records"
+	else
+		fail "agent debug: a clone's agent writes its debug records" \
+			"$(grep -E 'template|vm console' "$TMP/agentdebug.log" | head -5)"
+	fi
+	if grep -q "created, init pid" "$TMP/clone1.log"; then
+		fail "agent debug: none without enable_debug" "$(grep "created, init pid" "$TMP/clone1.log")"
+	else
+		pass "agent debug: none without enable_debug"
+	fi
+	CONFIG=$cfg kr factory destroy >/dev/null 2>&1
+}
+
 case_factory_destroy() {
 	local out
 	if out=$(kr factory destroy 2>&1); then pass "factory destroy"; else
@@ -268,6 +294,7 @@ case_factory_init && {
 	case_stale_template_rebuilt
 	case_damaged_template
 	case_ten_at_once
+	case_agent_debug
 }
 case_factory_destroy
 case_clone_with_nic q35 1 tcfilter macvtap

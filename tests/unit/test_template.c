@@ -308,6 +308,7 @@ START_TEST(test_key_is_stable_and_covers_its_inputs)
 	cleanup_free char *k1 = key_of(config), *k2 = key_of(config);
 	cleanup_free char *initrd = in_dir("initrd");
 	cleanup_free char *k_initrd = NULL, *k_memory = NULL, *k_params = NULL, *k_tb = NULL;
+	cleanup_free char *k_agent_debug = NULL;
 	cleanup_error kata_error_t err = NULL;
 
 	ck_assert_str_eq(k1, k2);
@@ -319,12 +320,18 @@ START_TEST(test_key_is_stable_and_covers_its_inputs)
 	k_memory = key_of(config);
 	ck_assert_str_ne(k_initrd, k_memory);
 	free(config->hypervisor.kernel_params);
-	config->hypervisor.kernel_params = xstrdup("agent.log=debug");
+	config->hypervisor.kernel_params = xstrdup("loglevel=3");
 	k_params = key_of(config);
 	ck_assert_str_ne(k_memory, k_params);
 	config->hypervisor.tcg_tb_size = 8;
 	k_tb = key_of(config);
 	ck_assert_str_ne(k_params, k_tb);
+	/* [agent.kata] enable_debug puts agent.log=debug on the template's command line, as on
+	 * a sandbox's: the guest a clone wakes in is the template's. */
+	config->agent.enable_debug = true;
+	k_agent_debug = key_of(config);
+	ck_assert_str_ne(k_tb, k_agent_debug);
+	ck_assert(strstr(k_agent_debug, "agent.log=debug") != NULL);
 	/* A kernel that is gone: no key, an error naming it. */
 	free(config->hypervisor.kernel);
 	config->hypervisor.kernel = in_dir("no-such-kernel");
