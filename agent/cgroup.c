@@ -52,6 +52,7 @@ int agent_cgroup_mount_all(kata_error_t *err)
 		return kata_error_sys(err, "open /proc/cgroups");
 	while (fgets(line, sizeof(line), f)) {
 		char name[64];
+		const char *options;
 		int hierarchy, count, enabled;
 		cleanup_free char *dir = NULL;
 
@@ -62,7 +63,11 @@ int agent_cgroup_mount_all(kata_error_t *err)
 		dir = xasprintf("%s/%s", agent_cgroup_root, name);
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			return kata_error_sys(err, "mkdir %s", dir);
-		if (mount("cgroup", dir, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, name) < 0) {
+		/* clone_children: a new cpuset starts with its parent's CPUs and memory nodes.
+		 * Writing them (cpuset_inherit) rebuilds the scheduler's domains, guest code that
+		 * a clone of a template would translate again at each container's start. */
+		options = strcmp(name, "cpuset") == 0 ? "cpuset,clone_children" : name;
+		if (mount("cgroup", dir, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, options) < 0) {
 			log_warning("mount cgroup %s: %m", name);
 			rmdir(dir);
 		}
@@ -108,7 +113,8 @@ int agent_cgroup_write(const char *id, const char *controller, const char *file,
 	return write_file(path, value, err);
 }
 
-/* cpuset needs cpus and mems before a task may join: inherit the parent's. */
+/* cpuset needs cpus and mems before a task may join: inherit the parent's, where
+ * clone_children did not (a hierarchy mounted without it). */
 static void cpuset_inherit(const char *parent, const char *child)
 {
 	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
