@@ -32,6 +32,10 @@
 #define TEMPLATE_QMP_TIMEOUT_MS   10000
 #define TEMPLATE_SAVE_TIMEOUT_MS  30000
 #define TEMPLATE_CONSOLE_MAX      (64 * 1024)
+/* After READY the guest runs this long before it is saved: the kernel's work deferred from
+ * its boot by up to a second (the TSC's refined calibration, which switches clocksources
+ * under stop_machine) is then done once here, not again in every clone. */
+#define TEMPLATE_SETTLE_MS 1000
 /* What kata-agent writes to the console once READY is queued (agent/run.c). */
 #define AGENT_READY_CONSOLE_MARK "after the kernel started"
 
@@ -381,8 +385,10 @@ static int build_locked(const struct kata_config *config, kata_error_t *err)
 	if ((console_fd = unix_socket_connect(f.console, TEMPLATE_QMP_TIMEOUT_MS, err)) < 0 ||
 	    (qmp = qmp_connect(f.qmp, TEMPLATE_QMP_TIMEOUT_MS, err)) == NULL ||
 	    qmp_execute(qmp, "cont", NULL, NULL, TEMPLATE_QMP_TIMEOUT_MS, err) < 0 ||
-	    wait_agent_ready(console_fd, &qemu, TEMPLATE_READY_TIMEOUT_MS, err) < 0 ||
-	    qemu_template_save_state(qmp, f.state, TEMPLATE_SAVE_TIMEOUT_MS, err) < 0)
+	    wait_agent_ready(console_fd, &qemu, TEMPLATE_READY_TIMEOUT_MS, err) < 0)
+		goto out;
+	usleep(TEMPLATE_SETTLE_MS * 1000);
+	if (qemu_template_save_state(qmp, f.state, TEMPLATE_SAVE_TIMEOUT_MS, err) < 0)
 		goto out;
 	qmp_execute(qmp, "quit", NULL, NULL, TEMPLATE_QMP_TIMEOUT_MS, NULL);
 	process_wait_gone(&qemu, 5000);

@@ -199,7 +199,8 @@ START_TEST(test_cmdline_template_shares_its_ram_and_waits)
 	ck_assert(has_arg(argv, "virtconsole,bus=serial0.0,chardev=console0"));
 	/* microvm cannot hot-plug: the template has the one NIC a clone may use, on nothing */
 	ck_assert(has_arg(argv, "hubport,id=net0,hubid=0"));
-	ck_assert(has_arg(argv, "virtio-net-device,netdev=net0,mac=" AGENT_STANDBY_NIC_MAC));
+	ck_assert(has_arg(argv, "virtio-net-device,netdev=net0,mac=" AGENT_STANDBY_NIC_MAC
+	                        ",guest_announce=off"));
 	/* No free page reporting: qemu 7.2 would punch holes in the template's file. */
 	for (char **a = argv; *a != NULL; a++)
 		ck_assert(strstr(*a, "virtio-balloon") == NULL);
@@ -621,7 +622,8 @@ START_TEST(test_create_picks_clone_or_boot)
 	ck_assert(saved_argv_has(with_nic, "argv", "-incoming"));
 	ck_assert(saved_argv_has(with_nic, "argv", "tap,id=net0,fd=3,vhost=off"));
 	ck_assert(saved_argv_has(with_nic, "argv",
-	                         "virtio-net-device,netdev=net0,mac=" AGENT_STANDBY_NIC_MAC));
+	                         "virtio-net-device,netdev=net0,mac=" AGENT_STANDBY_NIC_MAC
+	                         ",guest_announce=off"));
 	ck_assert(saved_argv_has(with_nic, "boot_argv",
 	                         "virtio-net-device,netdev=net0,mac=02:42:ac:11:00:02"));
 	json_object_put(same);
