@@ -21,9 +21,7 @@
 /* How long the proxy may take to connect to the agent and serve its socket: the guest
  * boots under TCG here, which takes about a second. */
 #define PROXY_READY_TIMEOUT_MS 30000
-/* At least the backends' own limit on a VM's start (qemu's 30 s). */
-#define PROXY_CONNECT_TIMEOUT_S "60"
-#define PROXY_TERM_TIMEOUT_MS   2000
+#define PROXY_TERM_TIMEOUT_MS  2000
 
 void sandbox_size_for(const struct kata_config *config, const struct oci_spec *spec,
                       struct sandbox_resources *resources)
@@ -150,7 +148,7 @@ static int start_proxy(const struct kata_config *config, struct sandbox_record *
 	struct process_id vm = { 0 };
 	pid_t companion;
 	uint64_t companion_start;
-	char *argv[28];
+	char *argv[24];
 	int n = 0;
 
 	sb->proxy_socket = xasprintf("%s/proxy.sock", sb->dir);
@@ -179,10 +177,6 @@ static int start_proxy(const struct kata_config *config, struct sandbox_record *
 	}
 	if (debug || config->proxy.enable_debug)
 		argv[n++] = "-debug";
-	/* Started before the VM (proxy_before_vm): it waits for the channels as long as the
-	 * backend may take to start the VM. */
-	argv[n++] = "-connect-timeout";
-	argv[n++] = PROXY_CONNECT_TIMEOUT_S;
 	/* The VM dies with its virtiofsd, as a Kata sandbox does (proxy/watch.c). */
 	if (hypervisor_companion(hv, &companion, &companion_start) &&
 	    process_identify(hypervisor_pid(hv), &vm, NULL) == 0) {
@@ -212,26 +206,6 @@ static void checkpoint(const struct sandbox_checkpoint *cp)
 		cp->save(cp->opaque);
 }
 
-static int start_proxy_recorded(const struct kata_config *config, struct sandbox_record *sb,
-                                struct hypervisor *hv, const char *log_path, bool debug,
-                                const struct sandbox_checkpoint *cp, kata_error_t *err)
-{
-	if (start_proxy(config, sb, hv, log_path, debug, err) < 0)
-		return -1;
-	fault_point("proxy-started");
-	checkpoint(cp);
-	return 0;
-}
-
-/* The proxy is started before the VM, and connects to the VM's channels as soon as the VM
- * makes them, unless it must watch a companion that only the VM's start makes (virtiofsd):
- * a clone of a template then finds its host connected when it resumes, and the proxy's own
- * start (~12 ms) overlaps qemu's (docs/templating.md). */
-static bool proxy_before_vm(const struct kata_config *config)
-{
-	return config->hypervisor.shared_fs != KATA_SHARED_FS_VIRTIO_FS;
-}
-
 int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
                  const struct sandbox_resources *resources, const char *log_path, bool debug,
                  const struct sandbox_checkpoint *cp, kata_error_t *err)
@@ -250,7 +224,6 @@ int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
 		.kernel_params = kata_agent_kernel_params(&config->agent),
 	};
 	struct hypervisor *hv = hypervisor_new(NULL, config, err);
-	bool proxy_first = proxy_before_vm(config);
 	int ret = -1;
 
 	if (hv == NULL)
@@ -264,16 +237,16 @@ int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
 	sb->hypervisor = hypervisor_save(hv);
 	checkpoint(cp);
 	fault_point("vm-recorded");
-	if (proxy_first && start_proxy_recorded(config, sb, hv, log_path, debug, cp, err) < 0)
-		goto out;
 	if (hypervisor_start(hv, 0, err) < 0)
 		goto out;
 	fault_point("vm-started");
 	json_object_put(sb->hypervisor);
 	sb->hypervisor = hypervisor_save(hv);
 	checkpoint(cp);
-	if (!proxy_first && start_proxy_recorded(config, sb, hv, log_path, debug, cp, err) < 0)
+	if (start_proxy(config, sb, hv, log_path, debug, err) < 0)
 		goto out;
+	fault_point("proxy-started");
+	checkpoint(cp);
 	ret = wait_proxy_ready(sb, err);
 	if (ret == 0)
 		fault_point("proxy-ready");
