@@ -85,19 +85,20 @@ static void limit_9p_read_ahead(void)
 			set_read_ahead(de->d_name);
 }
 
-static int mount_share(const char *tag, const char *fstype, kata_error_t *err)
+static int mount_share(const char *tag, const char *fstype, uint32_t msize, kata_error_t *err)
 {
 	const char *type = strcmp(fstype, "virtiofs") == 0 ? "virtiofs" : "9p";
-	/* 9p: the Linux-flavoured protocol, 500 KiB messages (the most virtio's transport
-	 * takes: a larger msize is cut to it, with a kernel message at each mount). cache=mmap
-	 * (Kata's choice too) caches only what is mapped, allows shared writable mappings, and
-	 * gives the mount
-	 * read-ahead: with cache=none every page of a program that is executed is its own 9p
-	 * round trip (STARTCONTAINER to the exit of busybox's true: ~70 -> ~55 ms under
-	 * TCG). Reads and writes still go to the host every time. */
-	const char *data = strcmp(type, "9p") == 0
-	                           ? "trans=virtio,version=9p2000.L,cache=mmap,msize=512000"
-	                           : NULL;
+	/* 9p: the Linux-flavoured protocol, the msize the runtime put on the kernel command
+	 * line (msize_9p). cache=mmap (Kata's choice too) caches only what is mapped, allows
+	 * shared writable mappings, and gives the mount read-ahead: with cache=none every page
+	 * of a program that is executed is its own 9p round trip (STARTCONTAINER to the exit
+	 * of busybox's true: ~70 -> ~55 ms under TCG). Reads and writes still go to the host
+	 * every time. */
+	cleanup_free char *data =
+	        strcmp(type, "9p") == 0
+	                ? xasprintf("trans=virtio,version=9p2000.L,cache=mmap,msize=%u",
+	                            msize != 0 ? msize : AGENT_DEFAULT_MSIZE_9P)
+	                : NULL;
 
 	if (mkdir_p(AGENT_SHARED_DIR, 0755, err) < 0)
 		return -1;
@@ -171,7 +172,7 @@ int agent_cmd_startpod(struct agent *a, json_object *req, json_object **result, 
 	if (agent_network_apply(&r.net, err) < 0)
 		goto out;
 	if (r.share_tag) {
-		if (mount_share(r.share_tag, r.share_fstype, err) < 0)
+		if (mount_share(r.share_tag, r.share_fstype, a->msize_9p, err) < 0)
 			goto out;
 		a->share_mounted = true;
 	}

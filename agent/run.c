@@ -24,18 +24,51 @@
 /* While the ACK of DESTROYPOD waits to be written, how often the deadline is checked. */
 #define POWEROFF_POLL_MS 20
 
-static enum kata_log_level level_from_cmdline(void)
+/* Each space-separated word once: agent.log=debug and agent.msize_9p=N (the runtime's,
+ * backends/machine.c). */
+void agent_parse_boot_params(const char *cmdline, struct agent_boot_params *params)
+{
+	static const char msize[] = "agent.msize_9p=";
+
+	memset(params, 0, sizeof(*params));
+	for (const char *w = cmdline; *w;) {
+		size_t len = strcspn(w, " \t\n");
+
+		if ((len == 15 && strncmp(w, "agent.log=debug", len) == 0) ||
+		    (len == 11 && strncmp(w, "agent.debug", len) == 0))
+			params->debug = true;
+		if (len > sizeof(msize) - 1 && strncmp(w, msize, sizeof(msize) - 1) == 0) {
+			char digits[16] = "";
+			size_t n = len - (sizeof(msize) - 1);
+			char *end;
+			unsigned long v;
+
+			if (n < sizeof(digits)) {
+				memcpy(digits, w + sizeof(msize) - 1, n);
+				v = strtoul(digits, &end, 10);
+				params->msize_9p = *end == '\0' && digits[0] >= '0' &&
+				                                   digits[0] <= '9' && v >= 4096 &&
+				                                   v <= 524288
+				                           ? (uint32_t)v
+				                           : 0;
+			}
+		}
+		w += len;
+		w += strspn(w, " \t\n");
+	}
+}
+
+static void read_boot_params(struct agent_boot_params *params)
 {
 	FILE *f = fopen("/proc/cmdline", "re");
-	char line[4096];
-	bool debug = false;
+	char line[4096] = "";
 
 	if (f != NULL) {
-		debug = fgets(line, sizeof(line), f) != NULL &&
-		        (strstr(line, "agent.log=debug") || strstr(line, "agent.debug"));
+		if (fgets(line, sizeof(line), f) == NULL)
+			line[0] = '\0';
 		fclose(f);
 	}
-	return debug ? KATA_LOG_DEBUG : KATA_LOG_INFO;
+	agent_parse_boot_params(line, params);
 }
 
 static int open_channel(struct agent *a, struct agent_channel *ch, const char *name, bool io,
@@ -84,6 +117,7 @@ static long ms_of(const struct timespec *t)
 static int setup(struct agent *a, kata_error_t *err)
 {
 	struct timespec started, boot;
+	struct agent_boot_params params;
 
 	memset(a, 0, sizeof(*a));
 	clock_gettime(CLOCK_BOOTTIME, &started);
@@ -93,8 +127,11 @@ static int setup(struct agent *a, kata_error_t *err)
 		    agent_boot_mounts(err) < 0)
 			return -1;
 	}
-	if (kata_log_init("kata-agent", NULL, KATA_LOG_TEXT, level_from_cmdline(), err) < 0)
+	read_boot_params(&params);
+	if (kata_log_init("kata-agent", NULL, KATA_LOG_TEXT,
+	                  params.debug ? KATA_LOG_DEBUG : KATA_LOG_INFO, err) < 0)
 		return -1;
+	a->msize_9p = params.msize_9p;
 	log_info("kata-agent %s starting", KATA_VERSION);
 	/* lo is up in the guest whether or not STARTPOD brings interfaces. */
 	if (getpid() == 1 && agent_network_loopback_up(err) < 0) {

@@ -36,7 +36,7 @@ enum kata_agent_dialect { KATA_DIALECT_KATA = 0, KATA_DIALECT_HYPERSTART, KATA_D
 #define KATA_DEFAULT_BRIDGES        1
 #define KATA_MAX_BRIDGES            5
 #define KATA_MAX_VCPUS              240 /* qemu's limit for q35 and pc on x86_64 */
-#define KATA_DEFAULT_MSIZE_9P       8192
+#define KATA_DEFAULT_MSIZE_9P       512000
 #define KATA_DEFAULT_VIRTIOFSD      "/usr/lib/qemu/virtiofsd"
 #define KATA_DEFAULT_ENTROPY_SOURCE "/dev/urandom"
 #define KATA_DEFAULT_TCG_TB_SIZE    64 /* MiB: docs/performance.md, "Memory" */

@@ -2,7 +2,8 @@
 # Bind mounts from the host reach the container (a directory and a file, read and
 # written, and a read-only one); a read-only rootfs is read-only; a writable rootfs's
 # changes reach the bundle's rootfs on the host. The bind mounts again with virtio-fs
-# (virtiofsd) instead of 9p, whose daemon goes with the container.
+# (virtiofsd) instead of 9p, whose daemon goes with the container. msize_9p reaches the
+# guest's 9p mount.
 set -u
 . "$(dirname "$0")/lib/runtime.sh"
 rt_init
@@ -101,7 +102,27 @@ case_virtio_fs() {
 	CONFIG=$saved
 }
 
+# msize_9p reaches the guest's mount of the share (the container's rootfs is on it): the
+# shipped value, and another one.
+case_msize_9p() {
+	local saved=$CONFIG shipped out
+	shipped=$(sed -n 's/^msize_9p = \([0-9]*\)$/\1/p' "$CONFIG")
+	new_id msize
+	make_bundle "$TMP/msize" sh -c 'grep " / " /proc/mounts'
+	out=$(kr run --bundle "$TMP/msize" "$ID" 2>&1 </dev/null)
+	check_contains "msize_9p: the shipped $shipped" "msize=$shipped," "$out"
+	check_nothing_left "msize_9p: the shipped one" "$ID"
+	sed 's/^msize_9p = .*/msize_9p = 65536/' "$saved" >"$TMP/msize.toml"
+	CONFIG=$TMP/msize.toml
+	new_id msize64k
+	out=$(kr run --bundle "$TMP/msize" "$ID" 2>&1 </dev/null)
+	check_contains "msize_9p: 65536 configured" "msize=65536," "$out"
+	check_nothing_left "msize_9p: 65536" "$ID"
+	CONFIG=$saved
+}
+
 case_bind_mounts
 case_readonly_rootfs
 case_virtio_fs
+case_msize_9p
 rt_finish

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/agent.h"
 #include "agent/cgroup.h"
 #include "agent/child.h"
 #include "agent/request.h"
@@ -242,6 +243,35 @@ START_TEST(test_startpod)
 }
 END_TEST
 
+/* The runtime's kernel parameters (backends/machine.c), as whole words only. */
+START_TEST(test_boot_params)
+{
+	struct agent_boot_params p;
+
+	agent_parse_boot_params("tsc=reliable console=hvc0 agent.msize_9p=65536 quiet\n", &p);
+	ck_assert(!p.debug);
+	ck_assert_uint_eq(p.msize_9p, 65536);
+	agent_parse_boot_params("  agent.log=debug\tagent.msize_9p=512000", &p);
+	ck_assert(p.debug);
+	ck_assert_uint_eq(p.msize_9p, 512000);
+	agent_parse_boot_params("agent.debug", &p);
+	ck_assert(p.debug);
+	ck_assert_uint_eq(p.msize_9p, 0);
+	/* out of range, not a number, or part of another word: the agent's default */
+	agent_parse_boot_params("agent.msize_9p=1024", &p);
+	ck_assert_uint_eq(p.msize_9p, 0);
+	agent_parse_boot_params("agent.msize_9p=8k agent.log=debugging", &p);
+	ck_assert_uint_eq(p.msize_9p, 0);
+	ck_assert(!p.debug);
+	agent_parse_boot_params("xagent.msize_9p=8192 agent.msize_9p=-8192", &p);
+	ck_assert_uint_eq(p.msize_9p, 0);
+	agent_parse_boot_params("agent.msize_9p=99999999999999999999", &p);
+	ck_assert_uint_eq(p.msize_9p, 0);
+	agent_parse_boot_params("", &p);
+	ck_assert(!p.debug);
+}
+END_TEST
+
 START_TEST(test_targets)
 {
 	json_object *req =
@@ -394,6 +424,7 @@ static Suite *request_suite(void)
 	tcase_add_test(tc, test_execcmd_errors);
 	tcase_add_test(tc, test_newcontainer);
 	tcase_add_test(tc, test_startpod);
+	tcase_add_test(tc, test_boot_params);
 	tcase_add_test(tc, test_targets);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pure");

@@ -480,7 +480,7 @@ START_TEST(test_kata_caps_and_zero_defaults)
 	ck_assert_uint_eq(c->hypervisor.default_maxvcpus, cpus < 240 ? cpus : 240);
 	ck_assert_uint_eq(c->hypervisor.default_bridges, 5);
 	ck_assert_uint_eq(c->hypervisor.memory_slots, 10);
-	ck_assert_uint_eq(c->hypervisor.msize_9p, 8192);
+	ck_assert_uint_eq(c->hypervisor.msize_9p, 512000);
 }
 END_TEST
 

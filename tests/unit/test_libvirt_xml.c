@@ -159,7 +159,7 @@ START_TEST(test_q35_9p_tcg)
 	ck_assert_ptr_nonnull(strstr(cmdline, "tsc=reliable no_timer_check"));
 	ck_assert_ptr_nonnull(
 	        strstr(cmdline, "panic=1 reboot=k percpu_alloc=page console=hvc0 quiet"));
-	ck_assert_ptr_nonnull(strstr(cmdline, "agent.msize_9p=8192"));
+	ck_assert_ptr_nonnull(strstr(cmdline, "agent.msize_9p=512000"));
 	doc_free(&d);
 }
 END_TEST

@@ -133,7 +133,7 @@ START_TEST(test_q35_9p_tcg)
 	ck_assert_ptr_nonnull(strstr(append, " reboot=k"));
 	ck_assert_ptr_nonnull(strstr(append, " console=hvc0"));
 	ck_assert_ptr_nonnull(strstr(append, " quiet"));
-	ck_assert_ptr_nonnull(strstr(append, " agent.msize_9p=8192"));
+	ck_assert_ptr_nonnull(strstr(append, " agent.msize_9p=512000"));
 	ck_assert_ptr_null(strstr(append, "tsc_early_khz"));
 }
 END_TEST
