@@ -10,7 +10,7 @@ RUNTIME=$BUILD/kata-runtime
 CONFIG=$BUILD/configuration.toml
 TOOLS=$BUILD/bench
 RUNC=${RUNC:-$(command -v runc || true)}
-SANDBOX_BASE=/run/kata-containers/vm
+SANDBOX_BASE=/run/kata-containers/.vm
 QUICK=${BENCH_QUICK:-}
 # Repetitions: each figure is the median of RUNS measurements after one warm-up.
 if [ -n "$QUICK" ]; then RUNS=3; else RUNS=${BENCH_RUNS:-5}; fi

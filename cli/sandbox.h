@@ -19,7 +19,10 @@
 #include "error.h"
 #include "oci_spec.h"
 
-#define SANDBOX_BASE_DIR "/run/kata-containers/vm"
+/* Under the default --root, whose directories are containers: a name no container id can
+ * have (ids start with a letter or digit), so that `list` never shows it and no
+ * `create`, `delete` or `ctr run` of an id can reach it. */
+#define SANDBOX_BASE_DIR "/run/kata-containers/.vm"
 
 struct sandbox_resources {
 	uint32_t vcpus;

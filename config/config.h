@@ -41,7 +41,8 @@ enum kata_agent_dialect { KATA_DIALECT_KATA = 0, KATA_DIALECT_HYPERSTART, KATA_D
 #define KATA_DEFAULT_ENTROPY_SOURCE "/dev/urandom"
 #define KATA_DEFAULT_TCG_TB_SIZE    64 /* MiB: docs/performance.md, "Memory" */
 #define KATA_DEFAULT_LIBVIRT_URI    "qemu:///system"
-#define KATA_DEFAULT_TEMPLATE_PATH  "/run/kata-containers/template"
+/* under the default --root, as SANDBOX_BASE_DIR: a name no container id can have */
+#define KATA_DEFAULT_TEMPLATE_PATH  "/run/kata-containers/.template"
 #define KATA_KERNEL_NAME            "vmlinux"
 #define KATA_INITRD_NAME            "kata-initrd.img"
 

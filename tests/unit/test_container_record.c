@@ -22,13 +22,13 @@ static void fill(struct container_record *r)
 	r->annotations[0] = xstrdup("k");
 	r->annotations[1] = xstrdup("v");
 	r->sandbox.id = xstrdup("c1");
-	r->sandbox.dir = xstrdup("/run/kata-containers/vm/0123456789abcdef");
-	r->sandbox.shared_dir = xstrdup("/run/kata-containers/vm/0123456789abcdef/shared");
-	r->sandbox.proxy_socket = xstrdup("/run/kata-containers/vm/0123456789abcdef/proxy.sock");
+	r->sandbox.dir = xstrdup("/run/kata-containers/.vm/0123456789abcdef");
+	r->sandbox.shared_dir = xstrdup("/run/kata-containers/.vm/0123456789abcdef/shared");
+	r->sandbox.proxy_socket = xstrdup("/run/kata-containers/.vm/0123456789abcdef/proxy.sock");
 	r->sandbox.hypervisor = json_object_new_object();
 	json_object_object_add(r->sandbox.hypervisor, "backend", json_object_new_string("qemu"));
 	r->sandbox.mounts = xcalloc(2, sizeof(char *));
-	r->sandbox.mounts[0] = xstrdup("/run/kata-containers/vm/0123456789abcdef/shared/c1/rootfs");
+	r->sandbox.mounts[0] = xstrdup("/run/kata-containers/.vm/0123456789abcdef/shared/c1/rootfs");
 	r->sandbox.vcpus = 2;
 	r->sandbox.memory_mib = 384;
 	r->shim.pid = getpid();

@@ -11,7 +11,7 @@
 #include "cli/sandbox_sweep.h"
 #include "process.h"
 
-#define DIR_A "/run/kata-containers/vm/00000000000000aa"
+#define DIR_A "/run/kata-containers/.vm/00000000000000aa"
 
 static bool names(const char *const *args, const char *dir)
 {

@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "json_util.h"
+#include "cli/sandbox.h"
 #include "cli/share.h"
 #include "state.h"
 
@@ -43,6 +44,11 @@ START_TEST(test_ids)
 	ck_assert(!state_id_is_valid("../etc"));
 	ck_assert(!state_id_is_valid("a/b"));
 	ck_assert(!state_id_is_valid(".hidden"));
+	/* What the runtime keeps under the default root besides containers has names no id
+	 * can have: `list` skips them and no verb reaches them by id. */
+	ck_assert(!state_id_is_valid(strrchr(SANDBOX_BASE_DIR, '/') + 1));
+	ck_assert(!state_id_is_valid(strrchr(KATA_DEFAULT_TEMPLATE_PATH, '/') + 1));
+	ck_assert_int_eq(strncmp(SANDBOX_BASE_DIR, "/run/kata-containers/", 21), 0);
 }
 END_TEST
 

@@ -4,7 +4,7 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/results.sh"
 
-VM_BASE=/run/kata-containers/vm
+VM_BASE=/run/kata-containers/.vm
 
 # Sandbox directories that belong to container ID (each holds an `id` file).
 sandbox_dirs_of() {

@@ -6,7 +6,7 @@
 # shellcheck shell=bash
 
 . "$(dirname "${BASH_SOURCE[0]}")/results.sh"
-SANDBOX_BASE=/run/kata-containers/vm
+SANDBOX_BASE=/run/kata-containers/.vm
 IDS=()
 BG_PIDS=()
 
