@@ -18,9 +18,6 @@
 #define AGENT_SHARED_DIR "/run/kata-containers/shared"
 /* Parent of the containers' cgroups in every v1 hierarchy. */
 #define AGENT_CGROUP_PARENT "kata"
-/* The share's 9p msize when the kernel command line names none: the most virtio's
- * transport takes (a larger one is cut to it, with a kernel message at each mount). */
-#define AGENT_DEFAULT_MSIZE_9P 512000
 
 /* Output buffered for the I/O channel beyond which the agent stops reading processes. */
 #define AGENT_IO_QUEUE_HIGH (1u << 20)
@@ -79,13 +76,13 @@ struct agent_container {
 /* The agent's parameters on the kernel command line, read once when it starts. */
 struct agent_boot_params {
 	bool debug;        /* agent.log=debug, or agent.debug */
-	uint32_t msize_9p; /* agent.msize_9p=N (4096..524288); 0 when absent or out of range */
+	uint32_t msize_9p; /* agent.msize_9p=N in AGENT_MSIZE_9P_MIN..MAX; 0 when absent or not */
 };
 void agent_parse_boot_params(const char *cmdline, struct agent_boot_params *params);
 
 struct agent {
 	struct event_loop *loop;
-	uint32_t msize_9p; /* of the share's 9p mount; 0: AGENT_DEFAULT_MSIZE_9P */
+	uint32_t msize_9p; /* of the share's 9p mount; 0: AGENT_MSIZE_9P_DEFAULT */
 	struct agent_channel ctl;
 	struct agent_channel io;
 	int own_pidns_fd; /* to come back after forking into a container's pid namespace */

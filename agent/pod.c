@@ -97,7 +97,7 @@ static int mount_share(const char *tag, const char *fstype, uint32_t msize, kata
 	cleanup_free char *data =
 	        strcmp(type, "9p") == 0
 	                ? xasprintf("trans=virtio,version=9p2000.L,cache=mmap,msize=%u",
-	                            msize != 0 ? msize : AGENT_DEFAULT_MSIZE_9P)
+	                            msize != 0 ? msize : AGENT_MSIZE_9P_DEFAULT)
 	                : NULL;
 
 	if (mkdir_p(AGENT_SHARED_DIR, 0755, err) < 0)

@@ -24,37 +24,38 @@
 /* While the ACK of DESTROYPOD waits to be written, how often the deadline is checked. */
 #define POWEROFF_POLL_MS 20
 
+static bool word_is(const char *word, size_t len, const char *text)
+{
+	return len == strlen(text) && strncmp(word, text, len) == 0;
+}
+
 /* Each space-separated word once: agent.log=debug and agent.msize_9p=N (the runtime's,
  * backends/machine.c). */
 void agent_parse_boot_params(const char *cmdline, struct agent_boot_params *params)
 {
 	static const char msize[] = "agent.msize_9p=";
+	const size_t prefix = sizeof(msize) - 1;
 
 	memset(params, 0, sizeof(*params));
-	for (const char *w = cmdline; *w;) {
+	for (const char *w = cmdline + strspn(cmdline, " \t\n"); *w; w += strspn(w, " \t\n")) {
 		size_t len = strcspn(w, " \t\n");
 
-		if ((len == 15 && strncmp(w, "agent.log=debug", len) == 0) ||
-		    (len == 11 && strncmp(w, "agent.debug", len) == 0))
+		if (word_is(w, len, "agent.log=debug") || word_is(w, len, "agent.debug"))
 			params->debug = true;
-		if (len > sizeof(msize) - 1 && strncmp(w, msize, sizeof(msize) - 1) == 0) {
-			char digits[16] = "";
-			size_t n = len - (sizeof(msize) - 1);
+		if (len > prefix && strncmp(w, msize, prefix) == 0) {
 			char *end;
 			unsigned long v;
 
-			if (n < sizeof(digits)) {
-				memcpy(digits, w + sizeof(msize) - 1, n);
-				v = strtoul(digits, &end, 10);
-				params->msize_9p = *end == '\0' && digits[0] >= '0' &&
-				                                   digits[0] <= '9' && v >= 4096 &&
-				                                   v <= 524288
-				                           ? (uint32_t)v
-				                           : 0;
-			}
+			errno = 0;
+			v = strtoul(w + prefix, &end, 10);
+			params->msize_9p = w[prefix] >= '0' && w[prefix] <= '9' && errno == 0 &&
+			                                   end == w + len &&
+			                                   v >= AGENT_MSIZE_9P_MIN &&
+			                                   v <= AGENT_MSIZE_9P_MAX
+			                           ? (uint32_t)v
+			                           : 0;
 		}
 		w += len;
-		w += strspn(w, " \t\n");
 	}
 }
 

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent_proto.h"
 #include "error.h"
 
 enum kata_accelerator { KATA_ACCEL_AUTO = 0, KATA_ACCEL_KVM, KATA_ACCEL_TCG };
@@ -36,15 +37,15 @@ enum kata_agent_dialect { KATA_DIALECT_KATA = 0, KATA_DIALECT_HYPERSTART, KATA_D
 #define KATA_DEFAULT_BRIDGES        1
 #define KATA_MAX_BRIDGES            5
 #define KATA_MAX_VCPUS              240 /* qemu's limit for q35 and pc on x86_64 */
-#define KATA_DEFAULT_MSIZE_9P       512000
+#define KATA_DEFAULT_MSIZE_9P       AGENT_MSIZE_9P_DEFAULT
 #define KATA_DEFAULT_VIRTIOFSD      "/usr/lib/qemu/virtiofsd"
 #define KATA_DEFAULT_ENTROPY_SOURCE "/dev/urandom"
 #define KATA_DEFAULT_TCG_TB_SIZE    64 /* MiB: docs/performance.md, "Memory" */
 #define KATA_DEFAULT_LIBVIRT_URI    "qemu:///system"
 /* under the default --root, as SANDBOX_BASE_DIR: a name no container id can have */
-#define KATA_DEFAULT_TEMPLATE_PATH  "/run/kata-containers/.template"
-#define KATA_KERNEL_NAME            "vmlinux"
-#define KATA_INITRD_NAME            "kata-initrd.img"
+#define KATA_DEFAULT_TEMPLATE_PATH "/run/kata-containers/.template"
+#define KATA_KERNEL_NAME           "vmlinux"
+#define KATA_INITRD_NAME           "kata-initrd.img"
 
 struct kata_hypervisor_config {
 	char *name;                    /* "qemu" or "libvirt": the [hypervisor.NAME] table */

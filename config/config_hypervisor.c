@@ -11,10 +11,6 @@
 #include "config_internal.h"
 #include "log.h"
 
-/* 9p: the guest kernel wants at least 4 KiB and caps virtio transfers near 512 KiB. */
-#define MSIZE_9P_MIN 4096
-#define MSIZE_9P_MAX (512 * 1024)
-
 static const char *const accelerators[] = { "auto", "kvm", "tcg", NULL };
 static const char *const shared_fs_types[] = { "virtio-9p", "virtio-fs", NULL };
 static const char *const machine_types[] = { "q35", "pc", "microvm", NULL };
@@ -189,10 +185,10 @@ static int read_devices(const struct config_section *sec, struct kata_hypervisor
 	if (e != NULL) {
 		if (config_read_int(sec, e, 0, UINT32_MAX, &n, err) < 0)
 			return -1;
-		if (n != 0 && (n < MSIZE_9P_MIN || n > MSIZE_9P_MAX))
+		if (n != 0 && (n < AGENT_MSIZE_9P_MIN || n > AGENT_MSIZE_9P_MAX))
 			return config_key_error(
 			        sec, e, err, "%" PRId64 " is outside %d..%d bytes (0: default %d)",
-			        n, MSIZE_9P_MIN, MSIZE_9P_MAX, KATA_DEFAULT_MSIZE_9P);
+			        n, AGENT_MSIZE_9P_MIN, AGENT_MSIZE_9P_MAX, KATA_DEFAULT_MSIZE_9P);
 		h->msize_9p = n == 0 ? KATA_DEFAULT_MSIZE_9P : (uint32_t)n;
 	}
 

@@ -45,6 +45,14 @@
  * its MAC takes such a NIC, which gets the interface's MAC (docs/agent-protocol.md). */
 #define AGENT_STANDBY_NIC_MAC "02:6b:61:74:61:00"
 
+/* The share's 9p msize, `agent.msize_9p=N` on the kernel command line (the configuration's
+ * msize_9p): the guest kernel wants at least 4 KiB and caps virtio transfers near 512 KiB;
+ * the default is the most virtio's transport takes (a larger one is cut to it, with a kernel
+ * message at each mount). */
+#define AGENT_MSIZE_9P_MIN     4096
+#define AGENT_MSIZE_9P_MAX     (512 * 1024)
+#define AGENT_MSIZE_9P_DEFAULT 512000
+
 #define AGENT_CTL_CHANNEL_NAME "sh.hyper.channel.0"
 #define AGENT_IO_CHANNEL_NAME  "sh.hyper.channel.1"
 

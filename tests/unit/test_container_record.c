@@ -28,7 +28,8 @@ static void fill(struct container_record *r)
 	r->sandbox.hypervisor = json_object_new_object();
 	json_object_object_add(r->sandbox.hypervisor, "backend", json_object_new_string("qemu"));
 	r->sandbox.mounts = xcalloc(2, sizeof(char *));
-	r->sandbox.mounts[0] = xstrdup("/run/kata-containers/.vm/0123456789abcdef/shared/c1/rootfs");
+	r->sandbox.mounts[0] =
+	        xstrdup("/run/kata-containers/.vm/0123456789abcdef/shared/c1/rootfs");
 	r->sandbox.vcpus = 2;
 	r->sandbox.memory_mib = 384;
 	r->shim.pid = getpid();
