@@ -3,8 +3,10 @@
 #include "template.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "json_util.h"
@@ -20,16 +22,29 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* The migration stream goes through /bin/sh (exec:), so the path is quoted; a path that
- * would need more than single quotes is refused. */
-static char *exec_uri(const char *command, const char *path, kata_error_t *err)
+/* The name under which the state file's descriptor is handed to qemu (getfd), and the
+ * migration URI that names it. qemu 7.2 has no file: URI; fd: reads or writes the file
+ * directly, with no shell between. */
+#define STATE_FD_NAME "template-state"
+#define STATE_FD_URI  "fd:" STATE_FD_NAME
+
+/* Opens the state file (flags for open(2)) and hands it to qemu under STATE_FD_NAME; the
+ * caller closes the returned descriptor once qemu has taken it (its copy is its own). */
+static int pass_state_fd(struct qmp *qmp, const char *state_path, int flags, int timeout_ms,
+                         kata_error_t *err)
 {
-	if (path[0] != '/' || strchr(path, '\'') != NULL || strchr(path, '\n') != NULL) {
-		kata_error_set(err, EINVAL, "template file path not usable by qemu's exec: %s",
-		               path);
-		return NULL;
+	cleanup_json json_object *args = json_object_new_object();
+	int fd = open(state_path, flags | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return kata_error_sys(err, "open %s", state_path);
+	json_add_string(args, "fdname", STATE_FD_NAME);
+	if (qmp_send_fd(qmp, fd, err) < 0 ||
+	    qmp_execute(qmp, "getfd", args, NULL, timeout_ms, err) < 0) {
+		close(fd);
+		return -1;
 	}
-	return xasprintf("exec:%s '%s'", command, path);
+	return fd;
 }
 
 static void add_capability(json_object *caps, const char *name)
@@ -76,14 +91,15 @@ int qemu_template_save_state(struct qmp *qmp, const char *state_path, int timeou
                              kata_error_t *err)
 {
 	int64_t deadline = now_ms() + timeout_ms;
-	cleanup_free char *uri = exec_uri("cat >", state_path, err);
 	cleanup_json json_object *args = json_object_new_object();
+	cleanup_close int fd = -1;
 
-	if (uri == NULL)
-		return -1;
-	json_add_string(args, "uri", uri);
+	json_add_string(args, "uri", STATE_FD_URI);
+	/* O_EXCL: the file was removed first; a template's files are never rewritten in place. */
 	if (qmp_execute(qmp, "stop", NULL, NULL, timeout_ms, err) < 0 ||
 	    set_capabilities(qmp, false, timeout_ms, err) < 0 ||
+	    (fd = pass_state_fd(qmp, state_path, O_WRONLY | O_CREAT | O_EXCL, timeout_ms, err)) <
+	            0 ||
 	    qmp_execute(qmp, "migrate", args, NULL, timeout_ms, err) < 0)
 		return kata_error_wrap(err, "template: save");
 	for (;;) {
@@ -109,13 +125,12 @@ int qemu_template_load_state(struct qmp *qmp, const char *state_path, int timeou
                              kata_error_t *err)
 {
 	int64_t deadline = now_ms() + timeout_ms;
-	cleanup_free char *uri = exec_uri("cat", state_path, err);
 	cleanup_json json_object *args = json_object_new_object();
+	cleanup_close int fd = -1;
 
-	if (uri == NULL)
-		return -1;
-	json_add_string(args, "uri", uri);
+	json_add_string(args, "uri", STATE_FD_URI);
 	if (set_capabilities(qmp, true, timeout_ms, err) < 0 ||
+	    (fd = pass_state_fd(qmp, state_path, O_RDONLY, timeout_ms, err)) < 0 ||
 	    qmp_execute(qmp, "migrate-incoming", args, NULL, timeout_ms, err) < 0)
 		return kata_error_wrap(err, "template: load");
 	/* A stream qemu cannot load makes it exit: the caller sees the connection or the

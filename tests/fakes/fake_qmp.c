@@ -189,6 +189,22 @@ static void __attribute__((noreturn)) serve_forever(struct server *s)
 	}
 }
 
+/* What the fake does with a descriptor it was given, so that the test can see which file
+ * or socket the client passed. */
+static void expect_fd_writable(int fd)
+{
+	if (write(fd, "fake-qmp\n", 9) != 9)
+		fail("write to the received fd: %s", strerror(errno));
+}
+
+static void expect_fd_readable(int fd)
+{
+	char buf[9];
+
+	if (read(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) || memcmp(buf, "fake-qmp\n", 9) != 0)
+		fail("the received fd does not read \"fake-qmp\\n\"");
+}
+
 /* FAKE_QMP_EXPECT_ARGS: "NAME {JSON}" */
 static void expect_args(struct server *s, const char *text)
 {
@@ -238,6 +254,7 @@ run_script(struct server *s, const struct fake_qmp_step *script, size_t n)
 				fail("unexpected command %s", cmd);
 			break;
 		case FAKE_QMP_EXPECT_FD:
+		case FAKE_QMP_EXPECT_FD_READ:
 			cmd = read_command(s);
 			if (cmd == NULL)
 				fail("expected %s, got EOF", script[i].text);
@@ -245,8 +262,10 @@ run_script(struct server *s, const struct fake_qmp_step *script, size_t n)
 				fail("unexpected command %s", cmd);
 			if (s->received_fd < 0)
 				fail("%s came without a file descriptor", cmd);
-			if (write(s->received_fd, "fake-qmp\n", 9) != 9)
-				fail("write to the received fd: %s", strerror(errno));
+			if (script[i].op == FAKE_QMP_EXPECT_FD)
+				expect_fd_writable(s->received_fd);
+			else
+				expect_fd_readable(s->received_fd);
 			close(s->received_fd);
 			s->received_fd = -1;
 			break;

@@ -25,6 +25,8 @@ enum fake_qmp_op {
 	 * of JSON must be in its "arguments" with an equal value */
 	FAKE_QMP_EXPECT_ARGS,
 	FAKE_QMP_EXPECT_CLOSE, /* the client closes without sending another command */
+	/* EXPECT_FD for a descriptor to read: what it reads there must start "fake-qmp\n" */
+	FAKE_QMP_EXPECT_FD_READ,
 };
 
 struct fake_qmp_step {

@@ -413,11 +413,17 @@ END_TEST
 
 #define RETURN(json) "{\"return\": " json ", \"id\": @ID@}\r\n"
 
+/* A save writes a new state file (the fake writes "fake-qmp\n" into the descriptor it is
+ * given); a load reads one, made here with what the fake expects to read. */
 static int run_script(const struct fake_qmp_step *script, size_t n, bool save, kata_error_t *err)
 {
 	cleanup_free char *sock = in_dir("qmp.sock");
 	cleanup_free char *state = in_dir("state");
-	struct fake_qmp *fq = fake_qmp_start(sock, script, n);
+	struct fake_qmp *fq;
+
+	if (!save)
+		write_file(state, "fake-qmp\n");
+	fq = fake_qmp_start(sock, script, n);
 	struct qmp *qmp = qmp_connect(sock, 5000, err);
 	int ret = -1, status;
 
@@ -441,16 +447,24 @@ START_TEST(test_qmp_save_sequence)
 		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
 		{ FAKE_QMP_EXPECT, "migrate-set-capabilities" },
 		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
-		{ FAKE_QMP_EXPECT, "migrate" },
+		/* the state file itself, opened by the runtime: no shell, any path */
+		{ FAKE_QMP_EXPECT_FD, "getfd" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT_ARGS, "migrate {\"uri\": \"fd:template-state\"}" },
 		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
 		{ FAKE_QMP_EXPECT, "query-migrate" },
 		{ FAKE_QMP_SEND, RETURN("{\"status\": \"active\"}") },
 		{ FAKE_QMP_EXPECT, "query-migrate" },
 		{ FAKE_QMP_SEND, RETURN("{\"status\": \"completed\"}") },
 	};
+	cleanup_free char *state = in_dir("state");
+	cleanup_free char *written = NULL;
 
 	ck_assert_msg(run_script(script, sizeof(script) / sizeof(script[0]), true, &err) == 0, "%s",
 	              err ? err->message : "");
+	written = json_read_file(state, 64, NULL, &err);
+	ck_assert_msg(written != NULL, "%s", err ? err->message : "");
+	ck_assert_str_eq(written, "fake-qmp\n");
 }
 END_TEST
 
@@ -462,6 +476,8 @@ START_TEST(test_qmp_save_failure_is_an_error)
 		{ FAKE_QMP_EXPECT, "stop" },
 		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
 		{ FAKE_QMP_EXPECT, "migrate-set-capabilities" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT_FD, "getfd" },
 		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
 		{ FAKE_QMP_EXPECT, "migrate" },
 		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
@@ -481,7 +497,9 @@ START_TEST(test_qmp_load_sequence)
 		FAKE_QMP_HANDSHAKE,
 		{ FAKE_QMP_EXPECT, "migrate-set-capabilities" },
 		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
-		{ FAKE_QMP_EXPECT, "migrate-incoming" },
+		{ FAKE_QMP_EXPECT_FD_READ, "getfd" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT_ARGS, "migrate-incoming {\"uri\": \"fd:template-state\"}" },
 		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
 		{ FAKE_QMP_EXPECT, "query-status" },
 		{ FAKE_QMP_SEND, RETURN("{\"status\": \"inmigrate\", \"running\": false}") },
@@ -511,7 +529,9 @@ START_TEST(test_qmp_load_of_a_bad_stream_is_an_error)
 		FAKE_QMP_HANDSHAKE,
 		{ FAKE_QMP_EXPECT, "migrate-set-capabilities" },
 		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
-		{ FAKE_QMP_EXPECT, "migrate-incoming" },
+		{ FAKE_QMP_EXPECT_FD_READ, "getfd" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT_ARGS, "migrate-incoming {\"uri\": \"fd:template-state\"}" },
 		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
 		{ FAKE_QMP_EXPECT, "query-status" },
 		{ FAKE_QMP_CLOSE, NULL },
@@ -522,13 +542,27 @@ START_TEST(test_qmp_load_of_a_bad_stream_is_an_error)
 }
 END_TEST
 
-START_TEST(test_qmp_unusable_path_refused)
+START_TEST(test_qmp_missing_state_is_an_error)
 {
 	cleanup_error kata_error_t err = NULL;
+	cleanup_free char *sock = in_dir("qmp.sock");
+	cleanup_free char *state = in_dir("no-such-state");
+	/* Nothing is handed to qemu, and nothing is migrated. */
+	static const struct fake_qmp_step script[] = {
+		FAKE_QMP_HANDSHAKE,
+		{ FAKE_QMP_EXPECT, "migrate-set-capabilities" },
+		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
+		{ FAKE_QMP_EXPECT_CLOSE, NULL },
+	};
+	struct fake_qmp *fq = fake_qmp_start(sock, script, sizeof(script) / sizeof(script[0]));
+	struct qmp *qmp = qmp_connect(sock, 5000, &err);
 
-	/* A quote would end the shell word of qemu's exec: migration. */
-	ck_assert_int_eq(qemu_template_save_state(NULL, "/tmp/it's", 100, &err), -1);
-	ck_assert(strstr(err->message, "not usable") != NULL);
+	ck_assert(qmp != NULL);
+	ck_assert_int_eq(qemu_template_load_state(qmp, state, 5000, &err), -1);
+	qmp_close(qmp);
+	ck_assert_int_eq(fake_qmp_finish(fq, 5000), 0);
+	fake_qmp_stop(fq);
+	ck_assert_msg(strstr(err->message, "no-such-state") != NULL, "%s", err->message);
 }
 END_TEST
 
@@ -762,7 +796,7 @@ static Suite *template_suite(void)
 	tcase_add_test(files, test_qmp_save_failure_is_an_error);
 	tcase_add_test(files, test_qmp_load_sequence);
 	tcase_add_test(files, test_qmp_load_of_a_bad_stream_is_an_error);
-	tcase_add_test(files, test_qmp_unusable_path_refused);
+	tcase_add_test(files, test_qmp_missing_state_is_an_error);
 	tcase_add_test(config, test_host_facts_parsed);
 	tcase_add_test(config, test_host_facts_refused);
 	suite_add_tcase(s, config);
