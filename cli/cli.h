@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "companion_log.h"
 #include "config.h"
 #include "error.h"
 #include "log.h"
@@ -52,6 +53,9 @@ struct cli_verb {
 
 /* Frees what the context owns. */
 void cli_context_release(struct cli_context *ctx);
+/* How the proxy and shims this call starts log: as the runtime's --log, --log-format and
+ * --debug say. */
+struct companion_log cli_companion_log(const struct cli_context *ctx);
 
 /* Loads the configuration once, looked up as Kata 1.x does (DESIGN.md, Configuration). */
 int cli_load_config(struct cli_context *ctx, kata_error_t *err);

@@ -12,3 +12,10 @@ void cli_context_release(struct cli_context *ctx)
 	free(ctx->log_path);
 	ctx->root = ctx->config_path = ctx->log_path = NULL;
 }
+
+struct companion_log cli_companion_log(const struct cli_context *ctx)
+{
+	return (struct companion_log){ .path = ctx->log_path,
+		                       .format = ctx->log_format,
+		                       .debug = ctx->debug };
+}

@@ -388,6 +388,7 @@ static int boot_own_vm(struct cli_context *ctx, struct state_handle *handle,
 {
 	struct sandbox_record *sb = &record->sandbox;
 	struct sandbox_resources resources;
+	const struct companion_log launch_log = cli_companion_log(ctx);
 	cleanup_free char *rootfs = NULL;
 	struct create_checkpoint saved = { handle, record };
 	struct network_checkpoint net_cp = { save_checkpoint, &saved };
@@ -425,7 +426,7 @@ static int boot_own_vm(struct cli_context *ctx, struct state_handle *handle,
 		return -1;
 	resources.nics = nics.nics;
 	resources.n_nics = nics.n;
-	ret = sandbox_boot(ctx->config, sb, &resources, ctx->log_path, ctx->debug, cp, err);
+	ret = sandbox_boot(ctx->config, sb, &resources, &launch_log, cp, err);
 	container_save(handle, record, NULL);
 	return ret;
 }
@@ -465,7 +466,8 @@ static int create_steps(struct cli_context *ctx, const struct create_options *op
 	launch.console_socket = opts->console_socket;
 	launch.foreground = runs_in_foreground(opts);
 	launch.pid_file = opts->pid_file;
-	launch.debug = ctx->debug;
+	launch.log = cli_companion_log(ctx);
+	launch.sandbox_dir = record->sandbox.dir;
 	shim_launch_caller_console_size(&launch, spec->process);
 	ret = create_in_guest(ctx->config, record, spec,
 	                      pod_sandbox != NULL ? pod_sandbox->id : NULL, &launch, start_now, &cp,

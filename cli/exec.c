@@ -274,7 +274,8 @@ int cli_exec(struct cli_context *ctx, int argc, char **argv, kata_error_t *err)
 	launch.console_socket = o.console_socket;
 	launch.foreground = !o.detach;
 	launch.pid_file = o.pid_file;
-	launch.debug = ctx->debug;
+	launch.log = cli_companion_log(ctx);
+	launch.sandbox_dir = record.sandbox.dir;
 	if (shim_launch_check_terminal(launch.terminal, launch.console_socket, launch.foreground,
 	                               err) < 0)
 		goto out;

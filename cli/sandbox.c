@@ -139,9 +139,9 @@ static int wait_proxy_ready(const struct sandbox_record *sb, kata_error_t *err)
 }
 
 static int start_proxy(const struct kata_config *config, struct sandbox_record *sb,
-                       struct hypervisor *hv, const char *log_path, bool debug, kata_error_t *err)
+                       struct hypervisor *hv, const struct companion_log *log, kata_error_t *err)
 {
-	cleanup_free char *own_log = xasprintf("%s/proxy.log", sb->dir);
+	cleanup_free char *log_path = companion_log_path(log, sb->dir, "proxy");
 	cleanup_free char *vm_pid = NULL;
 	cleanup_free char *watch_pid = NULL;
 	const char *console = hypervisor_console_path(hv);
@@ -169,13 +169,13 @@ static int start_proxy(const struct kata_config *config, struct sandbox_record *
 		argv[n++] = "-console";
 		argv[n++] = (char *)console;
 	}
-	if (log_path != NULL) {
+	if (log->path != NULL) {
 		argv[n++] = "-log";
-		argv[n++] = (char *)log_path;
+		argv[n++] = log_path;
 		argv[n++] = "-log-format";
-		argv[n++] = "json";
+		argv[n++] = (char *)companion_log_format(log);
 	}
-	if (debug || config->proxy.enable_debug)
+	if (log->debug || config->proxy.enable_debug)
 		argv[n++] = "-debug";
 	/* The VM dies with its virtiofsd, as a Kata sandbox does (proxy/watch.c). */
 	if (hypervisor_companion(hv, &companion, &companion_start) &&
@@ -188,13 +188,13 @@ static int start_proxy(const struct kata_config *config, struct sandbox_record *
 		argv[n++] = watch_pid;
 	}
 	argv[n] = NULL;
-	/* its own log only when it has no --log of its own */
+	/* Without the runtime's log, its stderr goes to its own file (crashes included). */
 	if (process_start_daemon(
 	            argv,
 	            &(const struct launch_setup){ .in = LAUNCH_NULL,
 	                                          .out = LAUNCH_NULL,
 	                                          .err = LAUNCH_LOG,
-	                                          .log_path = log_path != NULL ? NULL : own_log },
+	                                          .log_path = log->path != NULL ? NULL : log_path },
 	            &sb->proxy, err) < 0)
 		return kata_error_wrap(err, "start kata-proxy");
 	return 0;
@@ -207,7 +207,7 @@ static void checkpoint(const struct sandbox_checkpoint *cp)
 }
 
 int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
-                 const struct sandbox_resources *resources, const char *log_path, bool debug,
+                 const struct sandbox_resources *resources, const struct companion_log *log,
                  const struct sandbox_checkpoint *cp, kata_error_t *err)
 {
 	cleanup_free char *vm_dir = xasprintf("%s/vm", sb->dir);
@@ -220,7 +220,7 @@ int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
 		.hotplug = resources->hotplug,
 		.nics = resources->nics,
 		.n_nics = resources->n_nics,
-		.debug = debug || config->hypervisor.enable_debug,
+		.debug = log->debug || config->hypervisor.enable_debug,
 		.kernel_params = kata_agent_kernel_params(&config->agent),
 	};
 	struct hypervisor *hv = hypervisor_new(NULL, config, err);
@@ -243,7 +243,7 @@ int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
 	json_object_put(sb->hypervisor);
 	sb->hypervisor = hypervisor_save(hv);
 	checkpoint(cp);
-	if (start_proxy(config, sb, hv, log_path, debug, err) < 0)
+	if (start_proxy(config, sb, hv, log, err) < 0)
 		goto out;
 	fault_point("proxy-started");
 	checkpoint(cp);

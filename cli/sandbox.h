@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "companion_log.h"
 #include "config.h"
 #include "hypervisor.h"
 #include "container.h"
@@ -53,7 +54,7 @@ struct sandbox_checkpoint {
 /* Boots the VM and starts its proxy; the record is updated as each piece comes up, so
  * that sandbox_teardown() can undo a boot that failed half-way. cp may be NULL. */
 int sandbox_boot(const struct kata_config *config, struct sandbox_record *sb,
-                 const struct sandbox_resources *resources, const char *log_path, bool debug,
+                 const struct sandbox_resources *resources, const struct companion_log *log,
                  const struct sandbox_checkpoint *cp, kata_error_t *err);
 
 /* Stops proxy and VM, ends every other process that names the directory (sandbox_sweep.h),

@@ -9,8 +9,12 @@
 #include <termios.h>
 #include <unistd.h>
 
+#define SHIM_ARGV_MAX 16
+
+/* argv for the shim; *log_path holds the log's path (freed by the caller). The shim
+ * always gets a log, so that nothing but its process's own output reaches its stderr. */
 static void build_argv(const struct kata_config *config, const struct shim_launch *launch,
-                       char *argv[10])
+                       char *argv[SHIM_ARGV_MAX], char **log_path)
 {
 	int n = 0;
 
@@ -21,8 +25,15 @@ static void build_argv(const struct kata_config *config, const struct shim_launc
 	argv[n++] = (char *)launch->token;
 	argv[n++] = "-u";
 	argv[n++] = (char *)launch->url;
-	if (launch->debug || config->shim.enable_debug)
-		argv[n++] = "-d";
+	*log_path = companion_log_path(&launch->log, launch->sandbox_dir, "shim");
+	if (*log_path != NULL) {
+		argv[n++] = "--log";
+		argv[n++] = *log_path;
+		argv[n++] = "--log-format";
+		argv[n++] = (char *)companion_log_format(&launch->log);
+		if (launch->log.debug || config->shim.enable_debug)
+			argv[n++] = "-d";
+	}
 	argv[n] = NULL;
 }
 
@@ -69,10 +80,11 @@ int shim_launch_detached(const struct kata_config *config, const struct shim_lau
                          struct process_id *shim, kata_error_t *err)
 {
 	struct shim_stdio stdio;
-	char *argv[10];
+	char *argv[SHIM_ARGV_MAX];
+	cleanup_free char *log_path = NULL;
 	int ret;
 
-	build_argv(config, launch, argv);
+	build_argv(config, launch, argv, &log_path);
 	if (open_console(launch, &stdio, err) < 0)
 		return -1;
 	ret = spawn_shim(argv, &stdio, shim, err);
@@ -91,9 +103,10 @@ int shim_launch_in_place(const struct kata_config *config, const struct shim_lau
                          kata_error_t *err)
 {
 	struct shim_stdio stdio;
-	char *argv[10];
+	char *argv[SHIM_ARGV_MAX];
+	cleanup_free char *log_path = NULL;
 
-	build_argv(config, launch, argv);
+	build_argv(config, launch, argv, &log_path);
 	if (open_console(launch, &stdio, err) < 0)
 		return -1;
 	if (launch->pid_file != NULL && write_pid_file(launch->pid_file, getpid(), err) < 0)

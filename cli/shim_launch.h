@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "companion_log.h"
 #include "config.h"
 #include "error.h"
 #include "process.h"
@@ -20,7 +21,8 @@ struct shim_launch {
 	const char *pid_file;       /* written with the shim's pid */
 	const char *netns;          /* the container's network namespace, where create starts
 	                             * the shim (NULL: the runtime's) */
-	bool debug;
+	struct companion_log log;   /* the runtime's --log, --log-format, --debug */
+	const char *sandbox_dir;    /* where the shim's own log goes without the runtime's */
 };
 
 struct oci_process;

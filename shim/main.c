@@ -26,7 +26,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	/* The shim's stderr is the process's: only errors go there unless asked. */
-	if (kata_log_init("kata-shim", opts.log_path, KATA_LOG_TEXT,
+	if (kata_log_init("kata-shim", opts.log_path, opts.log_format,
 	                  opts.debug ? KATA_LOG_DEBUG
 	                             : (opts.log_path ? KATA_LOG_INFO : KATA_LOG_ERROR),
 	                  &err) < 0) {

@@ -14,6 +14,7 @@
 void shim_print_usage(const char *argv0)
 {
 	printf("Usage: %s -c CONTAINER -t TOKEN -u unix://PROXY_SOCKET [-d] [--log PATH]\n"
+	       "       [--log-format text|json]\n"
 	       "\n"
 	       "Stands in for one process of a container that runs in a VM: copies stdin to it,\n"
 	       "its stdout and stderr back, forwards signals and the terminal size, and exits\n"
@@ -24,6 +25,7 @@ void shim_print_usage(const char *argv0)
 	       "  -u, --uri URI        the proxy's socket, unix:///path\n"
 	       "  -d, --debug          log debug messages\n"
 	       "      --log PATH       log to PATH instead of stderr\n"
+	       "      --log-format F   text (the default) or json\n"
 	       "  -h, --help           this text\n"
 	       "  -v, --version        the version\n",
 	       argv0);
@@ -86,13 +88,14 @@ static void set_string(char **field, const char *value)
 
 int shim_parse_args(int argc, char **argv, struct shim_options *opts, kata_error_t *err)
 {
-	enum { OPT_LOG = 256 };
+	enum { OPT_LOG = 256, OPT_LOG_FORMAT };
 	static const struct option long_options[] = {
 		{ "container", required_argument, NULL, 'c' },
 		{ "token", required_argument, NULL, 't' },
 		{ "uri", required_argument, NULL, 'u' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "log", required_argument, NULL, OPT_LOG },
+		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -118,6 +121,10 @@ int shim_parse_args(int argc, char **argv, struct shim_options *opts, kata_error
 			break;
 		case OPT_LOG:
 			set_string(&opts->log_path, optarg);
+			break;
+		case OPT_LOG_FORMAT:
+			if (kata_log_parse_format(optarg, &opts->log_format, err) < 0)
+				return -1;
 			break;
 		case 'h':
 			opts->show_help = true;

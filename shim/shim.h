@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "log.h"
 
 /* Exit statuses of the shim itself (otherwise it exits with the process's status). */
 #define SHIM_EXIT_FAILURE    1   /* bad command line, or the proxy refused ConnectShim */
@@ -26,13 +27,14 @@ struct shim_options {
 	char *uri;
 	char *socket_path; /* the path of the proxy's unix socket, from uri */
 	char *log_path;    /* NULL: stderr */
+	enum kata_log_format log_format;
 	bool debug;
 	bool show_help;
 	bool show_version;
 };
 
 /* Parses the command line (cc-shim's: -c/--container, -t/--token, -u/--uri, -d/--debug,
- * plus --log, -h/--help, -v/--version). */
+ * plus --log, --log-format, -h/--help, -v/--version). */
 int shim_parse_args(int argc, char **argv, struct shim_options *opts, kata_error_t *err);
 void shim_options_clear(struct shim_options *opts);
 void shim_print_usage(const char *argv0);

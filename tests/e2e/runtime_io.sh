@@ -2,7 +2,8 @@
 # The container's output, input and exit status through kata-runtime run: exit codes 0, 3,
 # 137 after `kill KILL`, 143 after `kill TERM`; stdout and stderr kept apart; MiBs of
 # output complete; stdin reaches the process and its EOF ends it; a terminal through
-# --console-socket with its window size; an interactive shell on it.
+# --console-socket with its window size; an interactive shell on it; the shim's debug
+# records kept out of the process's streams.
 set -u
 . "$(dirname "$0")/lib/runtime.sh"
 rt_init
@@ -230,8 +231,52 @@ case_console() {
 	check_nothing_left "console without socket" "$ID"
 }
 
+# The shim's log records never reach the process's stderr. With the runtime's --debug and
+# --log (what containerd's runc shim passes when it debugs) they go to that log; with the
+# configuration's [shim.kata] enable_debug and no --log, to the sandbox's shim.log.
+case_debug_streams() {
+	local b sdir
+	new_id dbgstreams
+	b=$TMP/dbgstreams
+	make_bundle "$b" sh -c 'echo to-stdout; echo to-stderr >&2; exit 6'
+	kr --debug --log "$TMP/dbgstreams.log" --log-format json run --bundle "$b" "$ID" \
+		>"$TMP/dbgstreams.out" 2>"$TMP/dbgstreams.err" </dev/null
+	check_eq "debug streams: exit 6" 6 "$?"
+	check_eq "debug streams: stdout is the process's alone" "to-stdout" "$(cat "$TMP/dbgstreams.out")"
+	check_eq "debug streams: stderr is the process's alone" "to-stderr" "$(cat "$TMP/dbgstreams.err")"
+	# -s: every line of the log must be JSON, and one of them the shim's debug record
+	if jq -e -s 'any(.[]; .source == "kata-shim" and .level == "debug")' \
+		"$TMP/dbgstreams.log" >/dev/null 2>&1; then
+		pass "debug streams: the shim's debug records are JSON in the runtime's log"
+	else
+		fail "debug streams: the shim's debug records are JSON in the runtime's log" \
+			"$(grep -c . "$TMP/dbgstreams.log") lines, $(grep -c kata-shim "$TMP/dbgstreams.log") of the shim"
+	fi
+	check_nothing_left "debug streams" "$ID"
+
+	sed -E '/^\[shim\.kata\]/,/^\[/ s/^enable_debug = false/enable_debug = true/' "$CONFIG" \
+		>"$TMP/shim-debug.toml"
+	new_id dbgshim
+	b=$TMP/dbgshim
+	make_bundle "$b" sleep 600
+	if ! CONFIG=$TMP/shim-debug.toml kr_detached "$ID" run -d --bundle "$b" "$ID"; then
+		fail "shim debug: run -d" "$(detached_error "$ID")"
+		return 1
+	fi
+	CONFIG=$TMP/shim-debug.toml kr exec "$ID" sh -c 'echo exec-stdout; echo exec-stderr >&2' \
+		>"$TMP/dbgshim-exec.out" 2>"$TMP/dbgshim-exec.err" </dev/null
+	check_eq "shim debug: exec's stdout is the process's alone" "exec-stdout" "$(cat "$TMP/dbgshim-exec.out")"
+	check_eq "shim debug: exec's stderr is the process's alone" "exec-stderr" "$(cat "$TMP/dbgshim-exec.err")"
+	sdir=$(sandbox_dir "$ROOT" "$ID")
+	check_contains "shim debug: its records in the sandbox's shim.log" "kata-shim" \
+		"$(grep -m 2 ' debug: ' "$sdir/shim.log" 2>&1)"
+	check_eq "shim debug: the detached shim wrote nothing to run's stderr" "" "$(cat "$TMP/$ID.err")"
+	CONFIG=$TMP/shim-debug.toml delete_and_check "shim debug" "$ID"
+}
+
 case_exit_codes
 case_streams
+case_debug_streams
 case_stdin
 case_kill_statuses
 case_signal_names

@@ -73,8 +73,12 @@ START_TEST(test_parse_args)
 	char *argv[] = {
 		"kata-shim", "-c", "ctr", "-t", "abcd", "-u", "unix:///p.sock", "-d", NULL
 	};
-	char *long_argv[] = { "kata-shim",      "--container=ctr", "--token", "abcd", "--uri",
-		              "unix:///p.sock", "--log",           "/tmp/x",  NULL };
+	char *long_argv[] = {
+		"kata-shim", "--container=ctr", "--token",      "abcd", "--uri", "unix:///p.sock",
+		"--log",     "/tmp/x",          "--log-format", "json", NULL
+	};
+	char *bad_format[] = { "kata-shim", "-c", "ctr",          "-t",   "abcd",
+		               "-u",        "/p", "--log-format", "yaml", NULL };
 	char *extra[] = { "kata-shim", "-c", "ctr", "-t", "abcd", "-u", "/p", "junk", NULL };
 	char *missing_value[] = { "kata-shim", "-c", NULL };
 	struct shim_options o;
@@ -85,11 +89,17 @@ START_TEST(test_parse_args)
 	ck_assert_str_eq(o.token, "abcd");
 	ck_assert_str_eq(o.socket_path, "/p.sock");
 	ck_assert(o.debug);
+	ck_assert_int_eq(o.log_format, KATA_LOG_TEXT);
 	shim_options_clear(&o);
-	ck_assert_int_eq(shim_parse_args(8, long_argv, &o, &err), 0);
+	ck_assert_int_eq(shim_parse_args(10, long_argv, &o, &err), 0);
 	ck_assert_str_eq(o.container, "ctr");
 	ck_assert_str_eq(o.log_path, "/tmp/x");
+	ck_assert_int_eq(o.log_format, KATA_LOG_JSON);
 	ck_assert(!o.debug);
+	shim_options_clear(&o);
+	ck_assert_int_eq(shim_parse_args(9, bad_format, &o, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err->message, "yaml"));
+	kata_error_free(&err);
 	shim_options_clear(&o);
 	ck_assert_int_eq(shim_parse_args(8, extra, &o, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err->message, "junk"));
