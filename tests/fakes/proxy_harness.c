@@ -1,10 +1,10 @@
 /* kata-proxy test harness (proxy_harness.h). */
 #include "proxy_harness.h"
 #include "cleanup.h"
+#include "tests/unit/check_main.h"
 #include "process_launch.h"
 #include "unix_socket.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -22,9 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static char cleanup_dir[64];
-static pid_t runner_pid;
-
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	return type == FTW_DP ? rmdir(path) : unlink(path);
@@ -36,42 +33,15 @@ static void remove_dir(const char *dir)
 	nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
-static void remove_dir_at_exit(void)
-{
-	if (cleanup_dir[0] != '\0')
-		remove_dir(cleanup_dir);
-}
-
-int harness_runner_begin(void)
-{
-	runner_pid = getpid();
-	return 0;
-}
-
 int harness_mkdtemp(char dir[64])
 {
-	snprintf(dir, 64, "/tmp/kata-proxy-test-%d-XXXXXX", (int)runner_pid);
-	return mkdtemp(dir) != NULL ? 0 : -1;
-}
-
-void harness_runner_end(void)
-{
-	char prefix[64];
-	size_t n;
-	DIR *d = opendir("/tmp");
-	struct dirent *e;
-
-	if (d == NULL)
-		return;
-	n = (size_t)snprintf(prefix, sizeof(prefix), "kata-proxy-test-%d-", (int)runner_pid);
-	while ((e = readdir(d)) != NULL) {
-		char path[300];
-		if (strncmp(e->d_name, prefix, n) != 0)
-			continue;
-		snprintf(path, sizeof(path), "/tmp/%s", e->d_name);
-		remove_dir(path);
+	if (unit_test_dir == NULL) {
+		fprintf(stderr, "proxy harness: the test program's unit_test names no test_dir\n");
+		return -1;
 	}
-	closedir(d);
+	if (snprintf(dir, 64, "%s/p.XXXXXX", unit_test_dir) >= 64)
+		return -1;
+	return mkdtemp(dir) != NULL ? 0 : -1;
 }
 
 static int start(struct proxy_harness *h, const struct fake_agent_config *config,
@@ -87,8 +57,6 @@ static int start(struct proxy_harness *h, const struct fake_agent_config *config
 	h->pid = -1;
 	if (harness_mkdtemp(h->dir) < 0)
 		return -1;
-	strcpy(cleanup_dir, h->dir);
-	atexit(remove_dir_at_exit);
 	/* hyperstart's exit statuses come through the share (docs/dialects.md) */
 	if (config->dialect == FAKE_AGENT_HYPERSTART) {
 		struct fake_agent_config with_share = *config;
@@ -190,7 +158,6 @@ void harness_stop(struct proxy_harness *h)
 	free(h->socket_path);
 	h->socket_path = NULL;
 	remove_dir(h->dir);
-	cleanup_dir[0] = '\0';
 }
 
 int harness_register(struct proxy_harness *h, int n, struct proxy_io_tokens *io)

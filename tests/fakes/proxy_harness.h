@@ -1,7 +1,8 @@
 /* Test harness for kata-proxy: runs the real build/kata-proxy (KATA_BUILD_DIR) against a
  * fake agent in a temporary directory, and plays shims over raw proxy protocol frames.
- * The proxy dies with the test (PR_SET_PDEATHSIG) and the directory is removed at exit,
- * so a failing test leaves nothing behind. */
+ * The proxy dies with the test (PR_SET_PDEATHSIG) and the directory is below the test
+ * program's unit_test_dir (tests/unit/check_main.h), removed after the suite whatever
+ * happened, so a failing test leaves nothing behind. */
 #ifndef KATA_PROXY_HARNESS_H
 #define KATA_PROXY_HARNESS_H
 
@@ -24,14 +25,8 @@ struct proxy_harness {
 	char *share_dir; /* hyperstart: the share where exit statuses are written */
 };
 
-/* Check ends a failed test with _exit(): no teardown, no atexit. So the test program runs
- * harness_runner_begin() before the suite and harness_runner_end() after it (its
- * unit_test's begin and end, tests/unit/check_main.h), which removes what failed tests left
- * in /tmp (their kata-proxy died with them, PR_SET_PDEATHSIG). begin returns 0. */
-int harness_runner_begin(void);
-void harness_runner_end(void);
-/* A new directory /tmp/kata-proxy-test-RUNNER-XXXXXX (into dir[64]) that
- * harness_runner_end() removes. */
+/* A new directory UNIT_TEST_DIR/p.XXXXXX (into dir[64]); -1 when the test program names
+ * no test_dir in its unit_test. */
 int harness_mkdtemp(char dir[64]);
 
 /* extra: more kata-proxy flags, NULL-terminated (may be NULL). */

@@ -4,6 +4,7 @@
 #include "check_main.h"
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -17,13 +18,14 @@
 #include "oci_spec.h"
 #include "state.h"
 
-static char base_template[] = "/tmp/kata-test-rootfs-XXXXXX";
+/* Each test's own directory below the program's (removed even when the test fails). */
+static char base_template[128];
 static char *base;
 static char *rootfs;
 
 static void setup(void)
 {
-	strcpy(base_template + strlen(base_template) - 6, "XXXXXX");
+	snprintf(base_template, sizeof(base_template), "%s/t.XXXXXX", unit_test_dir);
 	base = mkdtemp(base_template);
 	ck_assert_ptr_nonnull(base);
 	rootfs = xasprintf("%s/rootfs", base);
@@ -129,4 +131,6 @@ static Suite *rootfs_suite(void)
 }
 
 /* Mount namespaces need root. */
-const struct unit_test unit_test = { .suite = rootfs_suite, .needs_root = true };
+const struct unit_test unit_test = { .suite = rootfs_suite,
+	                             .needs_root = true,
+	                             .test_dir = "kata-test-rootfs" };

@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +15,8 @@
 #include "cleanup.h"
 #include "config.h"
 
-/* One directory for the whole run (removed by the parent even when a test fails), one
- * subdirectory per test. */
-static char basedir[] = "/tmp/kata-test-config.XXXXXX";
-static char tmpdir[sizeof(basedir) + 16];
+/* Each test's own directory below the program's (removed even when the test fails). */
+static char tmpdir[128];
 
 static const char *srcdir(void)
 {
@@ -95,28 +92,13 @@ static void setup(void)
 {
 	cleanup_free char *kernel = NULL, *initrd = NULL;
 
-	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", basedir);
+	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", unit_test_dir);
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	kernel = xasprintf("%s/vmlinux", tmpdir);
 	initrd = xasprintf("%s/kata-initrd.img", tmpdir);
 	write_file(kernel, "not a kernel");
 	write_file(initrd, "not an initrd");
 	unsetenv("KATA_CONF_FILE");
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path) < 0 ? -1 : 0;
-}
-
-static void create_basedir(void)
-{
-	ck_assert_ptr_nonnull(mkdtemp(basedir));
-}
-
-static void remove_basedir(void)
-{
-	nftw(basedir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #define HEADER                                                                                     \
@@ -604,7 +586,6 @@ static Suite *config_suite(void)
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("load");
 
-	tcase_add_unchecked_fixture(tc, create_basedir, remove_basedir);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_shipped_file_loads);
 	tcase_add_test(tc, test_builtin_defaults_match_shipped_file);
@@ -626,4 +607,4 @@ static Suite *config_suite(void)
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = config_suite };
+const struct unit_test unit_test = { .suite = config_suite, .test_dir = "kata-test-config" };

@@ -3,7 +3,6 @@
 #include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,8 +19,8 @@
 #include "toml.h"
 #include "fd_util.h"
 
-static char basedir[] = "/tmp/kata-test-config-cli.XXXXXX";
-static char tmpdir[sizeof(basedir) + 16];
+/* Each test's own directory below the program's (removed even when the test fails). */
+static char tmpdir[128];
 
 static void write_file(const char *path, const char *data, size_t len, mode_t mode)
 {
@@ -37,24 +36,9 @@ static char *path_in(const char *name)
 	return xasprintf("%s/%s", tmpdir, name);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path) < 0 ? -1 : 0;
-}
-
-static void create_basedir(void)
-{
-	ck_assert_ptr_nonnull(mkdtemp(basedir));
-}
-
-static void remove_basedir(void)
-{
-	nftw(basedir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", basedir);
+	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", unit_test_dir);
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	unsetenv("KATA_CONF_FILE");
 }
@@ -283,7 +267,6 @@ static Suite *cli_suite(void)
 	Suite *s = suite_create("config-cli");
 	TCase *tc = tcase_create("env");
 
-	tcase_add_unchecked_fixture(tc, create_basedir, remove_basedir);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_env_toml_parses_back);
 	tcase_add_test(tc, test_env_json);
@@ -297,4 +280,4 @@ static Suite *cli_suite(void)
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = cli_suite };
+const struct unit_test unit_test = { .suite = cli_suite, .test_dir = "kata-test-config-cli" };

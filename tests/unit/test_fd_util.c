@@ -17,30 +17,17 @@
 #include "cleanup.h"
 #include "fd_util.h"
 #include "process_launch.h"
-#include "state.h"
 #include "unix_socket.h"
 
 #define CONTENT_SIZE 8192
 
-/* One directory for the run (removed by the parent even when a test fails), and in it one
- * of each test's own. */
-static char base[] = "/tmp/kata-test-fd-XXXXXX";
-static char dir[sizeof(base) + 16];
-
-static void make_base(void)
-{
-	ck_assert_ptr_nonnull(mkdtemp(base));
-}
+/* Each test's own directory below the program's (removed even when the test fails). */
+static char dir[128];
 
 static void make_test_dir(void)
 {
-	snprintf(dir, sizeof(dir), "%s/t-XXXXXX", base);
+	snprintf(dir, sizeof(dir), "%s/t.XXXXXX", unit_test_dir);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void remove_base(void)
-{
-	remove_tree(base, NULL);
 }
 
 static size_t entries_in(const char *path)
@@ -270,7 +257,6 @@ static Suite *fd_util_suite(void)
 	Suite *s = suite_create("fd_util");
 	TCase *tc = tcase_create("fd_util");
 
-	tcase_add_unchecked_fixture(tc, make_base, remove_base);
 	tcase_add_checked_fixture(tc, make_test_dir, NULL);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_now_ms_is_monotonic_milliseconds);
@@ -285,4 +271,4 @@ static Suite *fd_util_suite(void)
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = fd_util_suite };
+const struct unit_test unit_test = { .suite = fd_util_suite, .test_dir = "kata-test-fd" };

@@ -341,9 +341,10 @@ START_TEST(test_parse_depth_bound)
 }
 END_TEST
 
+/* Below the program's directory: removed even when the test fails. */
 static char *make_temp_dir(void)
 {
-	char *dir = xstrdup("/tmp/test_json_util.XXXXXX");
+	char *dir = xasprintf("%s/t.XXXXXX", unit_test_dir);
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	return dir;
@@ -489,4 +490,4 @@ static Suite *json_util_suite(void)
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = json_util_suite };
+const struct unit_test unit_test = { .suite = json_util_suite, .test_dir = "kata-test-json" };

@@ -21,17 +21,18 @@
 /* An fd the test leaves inheritable on purpose: the launcher must not pass it on. */
 #define STRAY_FD 20
 
-static char dir[] = "/tmp/kata-test-launch-XXXXXX";
+/* The tests' directory below the program's (removed even when a test fails). */
+static char dir[128];
 
 static void setup_dir(void)
 {
+	snprintf(dir, sizeof(dir), "%s/t.XXXXXX", unit_test_dir);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
 static void remove_dir(void)
 {
 	remove_tree(dir, NULL);
-	strcpy(dir, "/tmp/kata-test-launch-XXXXXX");
 }
 
 static char *path_in_dir(const char *name)
@@ -206,11 +207,12 @@ END_TEST
 START_TEST(test_daemon_log_refuses_a_symlink)
 {
 	cleanup_free char *log = path_in_dir("daemon.log");
+	cleanup_free char *elsewhere = path_in_dir("elsewhere");
 	char *argv[] = { "/bin/true", NULL };
 	cleanup_error kata_error_t err = NULL;
 	pid_t pid = -1;
 
-	ck_assert_int_eq(symlink("/tmp/kata-test-launch-elsewhere", log), 0);
+	ck_assert_int_eq(symlink(elsewhere, log), 0);
 	ck_assert_int_lt(launch_daemon(argv,
 	                               &(const struct launch_setup){ .in = LAUNCH_NULL,
 	                                                             .out = LAUNCH_LOG,
@@ -220,7 +222,7 @@ START_TEST(test_daemon_log_refuses_a_symlink)
 	                 0);
 	ck_assert_int_eq(err->errno_value, ELOOP);
 	ck_assert_int_eq(pid, -1);
-	ck_assert_int_eq(access("/tmp/kata-test-launch-elsewhere", F_OK), -1);
+	ck_assert_int_eq(access(elsewhere, F_OK), -1);
 }
 END_TEST
 
@@ -406,4 +408,4 @@ static Suite *launch_suite(void)
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = launch_suite };
+const struct unit_test unit_test = { .suite = launch_suite, .test_dir = "kata-test-launch" };

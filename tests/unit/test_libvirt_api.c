@@ -4,6 +4,7 @@
  * error), an unreachable libvirt (clear error, and cleanup still removes everything). */
 #include "check_main.h"
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,7 +19,8 @@
 #define TEST_URI "test:///default"
 
 static struct kata_config config;
-static char tmpdir[] = "/tmp/kata-test-libvirt-XXXXXX";
+/* Each test's own directory below the program's (removed even when the test fails). */
+static char tmpdir[128];
 static char *sandbox_dir;
 /* test:///default keeps its domains only while a connection is open: the test holds one,
  * as the daemon does in real use, and pokes at the domains through it. */
@@ -40,6 +42,7 @@ static void setup(void)
 	config.hypervisor.accelerator = KATA_ACCEL_TCG;
 	config.hypervisor.default_vcpus = 1;
 	config.hypervisor.default_memory = 256;
+	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", unit_test_dir);
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	sandbox_dir = xasprintf("%s/sb/vm", tmpdir);
 	virSetErrorFunc(NULL, quiet);
@@ -56,7 +59,6 @@ static void teardown(void)
 	rmdir(sb);
 	ck_assert_int_eq(rmdir(tmpdir), 0); /* the backend left nothing else */
 	free(sandbox_dir);
-	memcpy(tmpdir + strlen(tmpdir) - 6, "XXXXXX", 6);
 }
 
 static struct hypervisor *create(const char *id)
@@ -284,4 +286,4 @@ static Suite *libvirt_api_suite(void)
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = libvirt_api_suite };
+const struct unit_test unit_test = { .suite = libvirt_api_suite, .test_dir = "kata-test-libvirt" };

@@ -79,7 +79,8 @@ END_TEST
 
 START_TEST(test_missing_library_is_a_clear_error)
 {
-	char dir[] = "/tmp/kata-test-libvirt-dl-XXXXXX";
+	/* below the program's directory: removed even when this test fails */
+	cleanup_free char *dir = xasprintf("%s/t.XXXXXX", unit_test_dir);
 	cleanup_free char *lib = NULL;
 	char out[4096];
 	size_t len = 0;
@@ -153,4 +154,5 @@ static int child_without_libvirt(int argc, char **argv)
 }
 
 const struct unit_test unit_test = { .suite = libvirt_dl_suite,
-	                             .run_instead = child_without_libvirt };
+	                             .run_instead = child_without_libvirt,
+	                             .test_dir = "kata-test-libvirt-dl" };

@@ -12,10 +12,12 @@
 #include "hypervisor.h"
 #include "libvirt/libvirt_host.h"
 
-static char tmpdir[] = "/tmp/kata-test-libvirt-host.XXXXXX";
+/* Each test's own directory below the program's (removed even when the test fails). */
+static char tmpdir[128];
 
 static void setup(void)
 {
+	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", unit_test_dir);
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
@@ -24,7 +26,6 @@ static void teardown(void)
 	cleanup_free char *cmd = xasprintf("rm -rf %s", tmpdir);
 
 	ck_assert_int_eq(system(cmd), 0);
-	strcpy(tmpdir, "/tmp/kata-test-libvirt-host.XXXXXX");
 }
 
 static char *write_file(const char *name, const char *text)
@@ -153,4 +154,5 @@ static Suite *libvirt_host_suite(void)
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = libvirt_host_suite };
+const struct unit_test unit_test = { .suite = libvirt_host_suite,
+	                             .test_dir = "kata-test-libvirt-host" };

@@ -1,6 +1,7 @@
 /* Logging: levels, text and JSON records, fields, the log file. */
 #include "check_main.h"
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,13 +9,14 @@
 #include "cleanup.h"
 #include "log.h"
 
-static char path[] = "/tmp/kata-test-log-XXXXXX";
+/* Each test's log file below the program's directory (removed even when the test fails). */
+static char path[128];
 
 static void setup(void)
 {
 	int fd;
 
-	strcpy(path + strlen(path) - 6, "XXXXXX");
+	snprintf(path, sizeof(path), "%s/log.XXXXXX", unit_test_dir);
 	fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
@@ -117,4 +119,4 @@ static Suite *log_suite(void)
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = log_suite };
+const struct unit_test unit_test = { .suite = log_suite, .test_dir = "kata-test-log" };

@@ -728,7 +728,8 @@ END_TEST
 
 START_TEST(test_limits)
 {
-	char dir[] = "/tmp/test_oci_spec.XXXXXX";
+	/* below the program's directory: removed even when this test fails */
+	cleanup_free char *dir = xasprintf("%s/t.XXXXXX", unit_test_dir);
 	cleanup_free char *path = NULL;
 	cleanup_free char *deep = NULL;
 	cleanup_error kata_error_t err = NULL;
@@ -816,4 +817,4 @@ static Suite *oci_spec_suite(void)
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = oci_spec_suite };
+const struct unit_test unit_test = { .suite = oci_spec_suite, .test_dir = "kata-test-oci-spec" };

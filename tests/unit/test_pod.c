@@ -2,6 +2,7 @@
  * sandbox lock's refusals and the containers a sandbox's delete removes or refuses for. */
 #include "check_main.h"
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -218,17 +219,18 @@ START_TEST(test_size_from_annotations)
 }
 END_TEST
 
-static char root[] = "/tmp/test_pod.XXXXXX";
+/* Each test's own directory below the program's (removed even when the test fails). */
+static char root[128];
 
 static void setup(void)
 {
+	snprintf(root, sizeof(root), "%s/t.XXXXXX", unit_test_dir);
 	ck_assert_ptr_nonnull(mkdtemp(root));
 }
 
 static void teardown(void)
 {
 	remove_tree(root, NULL);
-	strcpy(root, "/tmp/test_pod.XXXXXX");
 }
 
 /* A record saved under root: of a sandbox, or of a container of sandbox pod. A live shim
@@ -388,4 +390,4 @@ static Suite *pod_suite(void)
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = pod_suite };
+const struct unit_test unit_test = { .suite = pod_suite, .test_dir = "kata-test-pod" };

@@ -715,6 +715,5 @@ static Suite *proxy_suite(void)
 
 const struct unit_test unit_test = {
 	.suite = proxy_suite,
-	.begin = harness_runner_begin,
-	.end = harness_runner_end,
+	.test_dir = "kata-test-proxy", /* the harness's directories (proxy_harness.h) */
 };

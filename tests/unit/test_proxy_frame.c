@@ -467,7 +467,8 @@ START_TEST(test_client_deadlines)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	cleanup_error kata_error_t err = NULL;
-	char dir[] = "/tmp/kata-client-test-XXXXXX";
+	/* below the program's directory: removed even when this test fails */
+	cleanup_free char *dir = xasprintf("%s/t.XXXXXX", unit_test_dir);
 	struct proxy_conn *conn;
 	int64_t started;
 	int fd;
@@ -519,4 +520,5 @@ static Suite *proxy_frame_suite(void)
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = proxy_frame_suite };
+const struct unit_test unit_test = { .suite = proxy_frame_suite,
+	                             .test_dir = "kata-test-proxy-frame" };

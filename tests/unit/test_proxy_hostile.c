@@ -450,6 +450,5 @@ static Suite *proxy_hostile_suite(void)
 
 const struct unit_test unit_test = {
 	.suite = proxy_hostile_suite,
-	.begin = harness_runner_begin,
-	.end = harness_runner_end,
+	.test_dir = "kata-test-proxy-hostile", /* the harness's directories (proxy_harness.h) */
 };

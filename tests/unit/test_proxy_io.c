@@ -242,6 +242,5 @@ static Suite *proxy_io_suite(void)
 
 const struct unit_test unit_test = {
 	.suite = proxy_io_suite,
-	.begin = harness_runner_begin,
-	.end = harness_runner_end,
+	.test_dir = "kata-test-proxy-io", /* the harness's directories (proxy_harness.h) */
 };

@@ -69,7 +69,8 @@ static bool exited(pid_t pid)
 START_TEST(test_sweep_ends_what_names_the_directory)
 {
 	cleanup_error kata_error_t err = NULL;
-	char dir[] = "/tmp/kata-test-sweep-XXXXXX";
+	/* below the program's directory: removed even when this test fails */
+	cleanup_free char *dir = xasprintf("%s/t.XXXXXX", unit_test_dir);
 	cleanup_free char *arg = NULL;
 	cleanup_free char *bare = NULL;
 	struct process_id looker;
@@ -104,4 +105,4 @@ static Suite *sweep_suite(void)
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = sweep_suite };
+const struct unit_test unit_test = { .suite = sweep_suite, .test_dir = "kata-test-sweep" };

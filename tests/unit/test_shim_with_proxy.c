@@ -276,4 +276,7 @@ static Suite *suite(void)
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = suite };
+const struct unit_test unit_test = {
+	.suite = suite,
+	.test_dir = "kata-test-shim-with-proxy", /* the harness's directories (proxy_harness.h) */
+};

@@ -2,6 +2,8 @@
 #include "check_main.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -16,12 +18,13 @@
 #include "cli/share.h"
 #include "state.h"
 
-static char root_template[] = "/tmp/kata-test-state-XXXXXX";
+/* Each test's own directory below the program's (removed even when the test fails). */
+static char root_template[128];
 static char *root;
 
 static void setup(void)
 {
-	strcpy(root_template + strlen(root_template) - 6, "XXXXXX");
+	snprintf(root_template, sizeof(root_template), "%s/t.XXXXXX", unit_test_dir);
 	root = mkdtemp(root_template);
 	ck_assert_ptr_nonnull(root);
 }
@@ -253,7 +256,8 @@ START_TEST(test_remove_tree_does_not_follow_symlinks)
 END_TEST
 
 /* The data-loss guard: a tree with a bind mount inside (same filesystem, as /run and the
- * rootfs are on these machines) is not emptied through the mount. */
+ * rootfs are on these machines) is not emptied through the mount. The mount is made in a
+ * mount namespace of the test's own, so that it goes with the test even when it fails. */
 START_TEST(test_remove_tree_stops_at_bind_mounts)
 {
 	cleanup_error kata_error_t err = NULL;
@@ -264,6 +268,8 @@ START_TEST(test_remove_tree_stops_at_bind_mounts)
 	cleanup_free char *shared = xasprintf("%s/tree/shared", root);
 	int fd;
 
+	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
+	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
 	ck_assert_int_eq(mkdir(precious, 0700), 0);
 	fd = open(file, O_CREAT | O_WRONLY, 0600);
 	ck_assert_int_ge(fd, 0);
@@ -317,4 +323,7 @@ static Suite *state_suite(void)
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = state_suite };
+/* Every test in a process of its own: the bind-mount test unshares its mount namespace. */
+const struct unit_test unit_test = { .suite = state_suite,
+	                             .test_dir = "kata-test-state",
+	                             .always_fork = true };

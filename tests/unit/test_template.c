@@ -23,11 +23,12 @@
 #include "hypervisor.h"
 #include "agent/startpod_facts.h"
 
-static char dir[] = "/tmp/kata-test-template.XXXXXX";
+/* Each test's own directory below the program's (removed even when the test fails). */
+static char dir[128];
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/kata-test-template.XXXXXX");
+	snprintf(dir, sizeof(dir), "%s/t.XXXXXX", unit_test_dir);
 	ck_assert(mkdtemp(dir) != NULL);
 }
 
@@ -805,4 +806,4 @@ static Suite *template_suite(void)
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = template_suite };
+const struct unit_test unit_test = { .suite = template_suite, .test_dir = "kata-test-template" };

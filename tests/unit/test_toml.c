@@ -641,8 +641,10 @@ static char *toml_json_path(void)
 /* Runs toml-json with input on stdin; returns its exit status and its stdout/stderr. */
 static int run_toml_json(const char *args, const char *input, char **out, char **errout)
 {
-	char in_path[] = "/tmp/test-toml-in.XXXXXX", out_path[] = "/tmp/test-toml-out.XXXXXX";
-	char err_path[] = "/tmp/test-toml-err.XXXXXX";
+	/* below the program's directory: removed even when the test fails */
+	cleanup_free char *in_path = xasprintf("%s/in.XXXXXX", unit_test_dir);
+	cleanup_free char *out_path = xasprintf("%s/out.XXXXXX", unit_test_dir);
+	cleanup_free char *err_path = xasprintf("%s/err.XXXXXX", unit_test_dir);
 	cleanup_free char *tool = toml_json_path(), *cmd = NULL;
 	int fds[3] = { mkstemp(in_path), mkstemp(out_path), mkstemp(err_path) };
 	size_t len;
@@ -667,7 +669,7 @@ START_TEST(test_toml_json_program)
 {
 	cleanup_free char *tool = toml_json_path(), *out = NULL, *errout = NULL;
 	cleanup_free char *expect_ok = NULL, *expect_bad = NULL;
-	char expect_path[] = "/tmp/test-toml-expect.XXXXXX";
+	cleanup_free char *expect_path = xasprintf("%s/expect.XXXXXX", unit_test_dir);
 	const char *expected = "{\"a\": {\"type\": \"integer\", \"value\": \"1\"},"
 	                       " \"t\": {\"f\": {\"type\": \"float\", \"value\": \"0.5\"}}}";
 	struct json_object *obj, *a;
@@ -745,4 +747,4 @@ static Suite *toml_suite(void)
 	return s;
 }
 
-const struct unit_test unit_test = { .suite = toml_suite };
+const struct unit_test unit_test = { .suite = toml_suite, .test_dir = "kata-test-toml" };
