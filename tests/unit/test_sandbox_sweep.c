@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,6 +54,8 @@ static pid_t start_named(const char *arg0)
 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
+		/* gone with the test's process, also when an assertion ends it early */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execl("/bin/sh", "sh", "-c", "sleep 100", arg0, (char *)NULL);
 		_exit(127);
 	}
