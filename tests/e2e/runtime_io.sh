@@ -232,7 +232,7 @@ case_console() {
 }
 
 # The shim's log records never reach the process's stderr. With the runtime's --debug and
-# --log (what containerd's runc shim passes when it debugs) they go to that log; with the
+# --log (an engine's --log, JSON as containerd's runc shim asks) they go to that log; with the
 # configuration's [shim.kata] enable_debug and no --log, to the sandbox's shim.log.
 case_debug_streams() {
 	local b sdir
