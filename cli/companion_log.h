@@ -1,4 +1,4 @@
-/* Where the runtime's companions, kata-proxy and kata-shim, log (docs/cli.md, "Logs"): into
+/* Where the runtime's companions, kata-proxy and kata-shim, log (docs/shim.md): into
  * the runtime's --log, in its --log-format, or without one into a file of their own in the
  * sandbox's directory. Never to a shim's stderr: that is its process's, and what comes out
  * there must be only what the container wrote. */
