@@ -29,6 +29,22 @@ static bool word_is(const char *word, size_t len, const char *text)
 	return len == strlen(text) && strncmp(word, text, len) == 0;
 }
 
+/* The N of agent.msize_9p=N (len bytes of digits): 0, the agent's default, unless it is a
+ * plain decimal number in AGENT_MSIZE_9P_MIN..MAX. */
+static uint32_t parse_msize(const char *digits, size_t len)
+{
+	char *end;
+	unsigned long v;
+
+	if (len == 0 || digits[0] < '0' || digits[0] > '9')
+		return 0;
+	errno = 0;
+	v = strtoul(digits, &end, 10);
+	if (errno != 0 || end != digits + len || v < AGENT_MSIZE_9P_MIN || v > AGENT_MSIZE_9P_MAX)
+		return 0;
+	return (uint32_t)v;
+}
+
 /* Each space-separated word once: agent.log=debug and agent.msize_9p=N (the runtime's,
  * backends/machine.c). */
 void agent_parse_boot_params(const char *cmdline, struct agent_boot_params *params)
@@ -42,19 +58,8 @@ void agent_parse_boot_params(const char *cmdline, struct agent_boot_params *para
 
 		if (word_is(w, len, "agent.log=debug") || word_is(w, len, "agent.debug"))
 			params->debug = true;
-		if (len > prefix && strncmp(w, msize, prefix) == 0) {
-			char *end;
-			unsigned long v;
-
-			errno = 0;
-			v = strtoul(w + prefix, &end, 10);
-			params->msize_9p = w[prefix] >= '0' && w[prefix] <= '9' && errno == 0 &&
-			                                   end == w + len &&
-			                                   v >= AGENT_MSIZE_9P_MIN &&
-			                                   v <= AGENT_MSIZE_9P_MAX
-			                           ? (uint32_t)v
-			                           : 0;
-		}
+		if (len > prefix && strncmp(w, msize, prefix) == 0)
+			params->msize_9p = parse_msize(w + prefix, len - prefix);
 		w += len;
 	}
 }

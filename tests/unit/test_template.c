@@ -416,15 +416,12 @@ END_TEST
 
 /* A save writes a new state file (the fake writes "fake-qmp\n" into the descriptor it is
  * given); a load reads one, made here with what the fake expects to read. */
-static int run_script(const struct fake_qmp_step *script, size_t n, bool save, kata_error_t *err)
+/* The save or the load of the state file at state, against the fake qemu's script. */
+static int run_qmp(const struct fake_qmp_step *script, size_t n, bool save, const char *state,
+                   kata_error_t *err)
 {
 	cleanup_free char *sock = in_dir("qmp.sock");
-	cleanup_free char *state = in_dir("state");
-	struct fake_qmp *fq;
-
-	if (!save)
-		write_file(state, "fake-qmp\n");
-	fq = fake_qmp_start(sock, script, n);
+	struct fake_qmp *fq = fake_qmp_start(sock, script, n);
 	struct qmp *qmp = qmp_connect(sock, 5000, err);
 	int ret = -1, status;
 
@@ -437,6 +434,15 @@ static int run_script(const struct fake_qmp_step *script, size_t n, bool save, k
 	fake_qmp_stop(fq);
 	ck_assert_int_eq(status, 0);
 	return ret;
+}
+
+static int run_script(const struct fake_qmp_step *script, size_t n, bool save, kata_error_t *err)
+{
+	cleanup_free char *state = in_dir("state");
+
+	if (!save)
+		write_file(state, "fake-qmp\n");
+	return run_qmp(script, n, save, state, err);
 }
 
 START_TEST(test_qmp_save_sequence)
@@ -546,7 +552,6 @@ END_TEST
 START_TEST(test_qmp_missing_state_is_an_error)
 {
 	cleanup_error kata_error_t err = NULL;
-	cleanup_free char *sock = in_dir("qmp.sock");
 	cleanup_free char *state = in_dir("no-such-state");
 	/* Nothing is handed to qemu, and nothing is migrated. */
 	static const struct fake_qmp_step script[] = {
@@ -555,14 +560,9 @@ START_TEST(test_qmp_missing_state_is_an_error)
 		{ FAKE_QMP_SEND, FAKE_QMP_RETURN_EMPTY },
 		{ FAKE_QMP_EXPECT_CLOSE, NULL },
 	};
-	struct fake_qmp *fq = fake_qmp_start(sock, script, sizeof(script) / sizeof(script[0]));
-	struct qmp *qmp = qmp_connect(sock, 5000, &err);
 
-	ck_assert(qmp != NULL);
-	ck_assert_int_eq(qemu_template_load_state(qmp, state, 5000, &err), -1);
-	qmp_close(qmp);
-	ck_assert_int_eq(fake_qmp_finish(fq, 5000), 0);
-	fake_qmp_stop(fq);
+	ck_assert_int_eq(run_qmp(script, sizeof(script) / sizeof(script[0]), false, state, &err),
+	                 -1);
 	ck_assert_msg(strstr(err->message, "no-such-state") != NULL, "%s", err->message);
 }
 END_TEST
