@@ -10,6 +10,14 @@
 
 const char *unit_test_dir;
 
+char *unit_test_new_dir(char *buf, size_t size)
+{
+	ck_assert_ptr_nonnull(unit_test_dir);
+	ck_assert_int_lt(snprintf(buf, size, "%s/t.XXXXXX", unit_test_dir), (int)size);
+	ck_assert_ptr_nonnull(mkdtemp(buf));
+	return buf;
+}
+
 char *unit_command_output(const char *cmd)
 {
 	FILE *p = popen(cmd, "r");

@@ -45,5 +45,8 @@ char *unit_command_output(const char *cmd);
 extern const struct unit_test unit_test;
 /* The directory made for unit_test.test_dir (NULL without one). */
 extern const char *unit_test_dir;
+/* A new directory UNIT_TEST_DIR/t.XXXXXX, its path into buf; fails the test when it cannot
+ * be made. Returns buf. */
+char *unit_test_new_dir(char *buf, size_t size);
 
 #endif

@@ -25,9 +25,7 @@ static char *rootfs;
 
 static void setup(void)
 {
-	snprintf(base_template, sizeof(base_template), "%s/t.XXXXXX", unit_test_dir);
-	base = mkdtemp(base_template);
-	ck_assert_ptr_nonnull(base);
+	base = unit_test_new_dir(base_template, sizeof(base_template));
 	rootfs = xasprintf("%s/rootfs", base);
 	ck_assert_int_eq(mkdir(rootfs, 0755), 0);
 }

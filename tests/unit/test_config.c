@@ -92,8 +92,7 @@ static void setup(void)
 {
 	cleanup_free char *kernel = NULL, *initrd = NULL;
 
-	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", unit_test_dir);
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	unit_test_new_dir(tmpdir, sizeof(tmpdir));
 	kernel = xasprintf("%s/vmlinux", tmpdir);
 	initrd = xasprintf("%s/kata-initrd.img", tmpdir);
 	write_file(kernel, "not a kernel");

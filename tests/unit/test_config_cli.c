@@ -38,8 +38,7 @@ static char *path_in(const char *name)
 
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", unit_test_dir);
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	unit_test_new_dir(tmpdir, sizeof(tmpdir));
 	unsetenv("KATA_CONF_FILE");
 }
 

@@ -26,8 +26,7 @@ static char dir[128];
 
 static void make_test_dir(void)
 {
-	snprintf(dir, sizeof(dir), "%s/t.XXXXXX", unit_test_dir);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_test_new_dir(dir, sizeof(dir));
 }
 
 static size_t entries_in(const char *path)

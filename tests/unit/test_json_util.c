@@ -344,10 +344,9 @@ END_TEST
 /* Below the program's directory: removed even when the test fails. */
 static char *make_temp_dir(void)
 {
-	char *dir = xasprintf("%s/t.XXXXXX", unit_test_dir);
+	char dir[128];
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	return dir;
+	return xstrdup(unit_test_new_dir(dir, sizeof(dir)));
 }
 
 static int count_entries(const char *dir)

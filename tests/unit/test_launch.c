@@ -26,8 +26,7 @@ static char dir[128];
 
 static void setup_dir(void)
 {
-	snprintf(dir, sizeof(dir), "%s/t.XXXXXX", unit_test_dir);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_test_new_dir(dir, sizeof(dir));
 }
 
 static void remove_dir(void)

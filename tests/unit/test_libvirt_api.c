@@ -42,8 +42,7 @@ static void setup(void)
 	config.hypervisor.accelerator = KATA_ACCEL_TCG;
 	config.hypervisor.default_vcpus = 1;
 	config.hypervisor.default_memory = 256;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", unit_test_dir);
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	unit_test_new_dir(tmpdir, sizeof(tmpdir));
 	sandbox_dir = xasprintf("%s/sb/vm", tmpdir);
 	virSetErrorFunc(NULL, quiet);
 	conn = virConnectOpen(TEST_URI);

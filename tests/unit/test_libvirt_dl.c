@@ -80,7 +80,7 @@ END_TEST
 START_TEST(test_missing_library_is_a_clear_error)
 {
 	/* below the program's directory: removed even when this test fails */
-	cleanup_free char *dir = xasprintf("%s/t.XXXXXX", unit_test_dir);
+	char dir[128];
 	cleanup_free char *lib = NULL;
 	char out[4096];
 	size_t len = 0;
@@ -89,7 +89,7 @@ START_TEST(test_missing_library_is_a_clear_error)
 	pid_t pid;
 	FILE *f;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_test_new_dir(dir, sizeof(dir));
 	lib = xasprintf("%s/" LIBVIRT_DL_VIRT_SONAME, dir);
 	f = fopen(lib, "w");
 	ck_assert_ptr_nonnull(f);

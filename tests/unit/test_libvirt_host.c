@@ -17,8 +17,7 @@ static char tmpdir[128];
 
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", unit_test_dir);
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	unit_test_new_dir(tmpdir, sizeof(tmpdir));
 }
 
 static void teardown(void)

@@ -61,8 +61,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", unit_test_dir);
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	unit_test_new_dir(tmpdir, sizeof(tmpdir));
 	kernel = xasprintf("%s/vmlinux", tmpdir);
 	initrd = xasprintf("%s/kata-initrd.img", tmpdir);
 	write_file(kernel, "stand-in kernel");

@@ -224,8 +224,7 @@ static char root[128];
 
 static void setup(void)
 {
-	snprintf(root, sizeof(root), "%s/t.XXXXXX", unit_test_dir);
-	ck_assert_ptr_nonnull(mkdtemp(root));
+	unit_test_new_dir(root, sizeof(root));
 }
 
 static void teardown(void)

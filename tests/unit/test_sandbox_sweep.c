@@ -73,13 +73,13 @@ START_TEST(test_sweep_ends_what_names_the_directory)
 {
 	cleanup_error kata_error_t err = NULL;
 	/* below the program's directory: removed even when this test fails */
-	cleanup_free char *dir = xasprintf("%s/t.XXXXXX", unit_test_dir);
+	char dir[128];
 	cleanup_free char *arg = NULL;
 	cleanup_free char *bare = NULL;
 	struct process_id looker;
 	pid_t named, watching;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_test_new_dir(dir, sizeof(dir));
 	arg = xasprintf("%s/proxy.sock", dir);
 	bare = xasprintf("%s/", dir);
 	named = start_named(arg);

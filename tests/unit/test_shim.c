@@ -57,8 +57,7 @@ static void setup(void)
 	client.stdin_fd = client.out.fd = client.err.fd = -1;
 	bin = xasprintf("%s/kata-shim", build != NULL ? build : "build");
 	ck_assert_msg(realpath(bin, shim_path) != NULL, "no kata-shim at %s", bin);
-	snprintf(test_dir, sizeof(test_dir), "%s/t.XXXXXX", unit_test_dir);
-	ck_assert_ptr_nonnull(mkdtemp(test_dir));
+	unit_test_new_dir(test_dir, sizeof(test_dir));
 	atexit(cleanup_all); /* a failed check exits the test's process */
 	sock = test_file("proxy.sock");
 	snprintf(uri, sizeof(uri), "unix://%s", sock);

@@ -70,8 +70,7 @@ static void setup(void)
 	memset(&client, 0, sizeof(client));
 	client.stdin_fd = client.out.fd = client.err.fd = -1;
 	ck_assert_msg(realpath(bin, shim_path) != NULL, "no kata-shim at %s", bin);
-	snprintf(test_dir, sizeof(test_dir), "%s/t.XXXXXX", unit_test_dir);
-	ck_assert_ptr_nonnull(mkdtemp(test_dir));
+	unit_test_new_dir(test_dir, sizeof(test_dir));
 	atexit(cleanup_all);
 	sock = xasprintf("%s/proxy.sock", test_dir);
 	snprintf(uri, sizeof(uri), "unix://%s", sock);

@@ -24,9 +24,7 @@ static char *root;
 
 static void setup(void)
 {
-	snprintf(root_template, sizeof(root_template), "%s/t.XXXXXX", unit_test_dir);
-	root = mkdtemp(root_template);
-	ck_assert_ptr_nonnull(root);
+	root = unit_test_new_dir(root_template, sizeof(root_template));
 }
 
 static void teardown(void)

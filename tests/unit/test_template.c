@@ -28,8 +28,7 @@ static char dir[128];
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "%s/t.XXXXXX", unit_test_dir);
-	ck_assert(mkdtemp(dir) != NULL);
+	unit_test_new_dir(dir, sizeof(dir));
 }
 
 static void teardown(void)
@@ -414,8 +413,6 @@ END_TEST
 
 #define RETURN(json) "{\"return\": " json ", \"id\": @ID@}\r\n"
 
-/* A save writes a new state file (the fake writes "fake-qmp\n" into the descriptor it is
- * given); a load reads one, made here with what the fake expects to read. */
 /* The save or the load of the state file at state, against the fake qemu's script. */
 static int run_qmp(const struct fake_qmp_step *script, size_t n, bool save, const char *state,
                    kata_error_t *err)
@@ -436,6 +433,8 @@ static int run_qmp(const struct fake_qmp_step *script, size_t n, bool save, cons
 	return ret;
 }
 
+/* A save writes a new state file (the fake writes "fake-qmp\n" into the descriptor it is
+ * given); a load reads one, made here with what the fake expects to read. */
 static int run_script(const struct fake_qmp_step *script, size_t n, bool save, kata_error_t *err)
 {
 	cleanup_free char *state = in_dir("state");
